@@ -1,0 +1,466 @@
+#include "CliCommand.h"
+
+#include <QCommandLineParser>
+
+namespace socklab::cli {
+
+namespace {
+const QString kUsage = QStringLiteral(
+    "Usage: socklab-cli <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  connect HOST PORT   connect, optionally send, receive and hold, then close\n"
+    "  connect --peer B    the same against a built-in peer started in this process\n"
+    "  listen --port P     listen, accept connections, read back inherited options\n"
+    "  serve --port P --behavior B   run a built-in peer until interrupted\n"
+    "\n"
+    "Run 'socklab-cli <command> --help' for the options of a command.\n"
+    "Exit status: 0 when the experiment ran (a timeout is a result), 2 for invalid arguments,\n"
+    "1 for an internal failure, 130 when interrupted.\n");
+
+QCommandLineOption opt(const QString &name, const QString &help, const QString &value = {})
+{
+    return value.isEmpty() ? QCommandLineOption(name, help)
+                           : QCommandLineOption(name, help, value);
+}
+
+void addTimeoutOptions(QCommandLineParser &p, bool client)
+{
+    p.addOption(opt(QStringLiteral("timeout"),
+                    QStringLiteral("Per-call timeout for every call, in seconds (ms resolution); "
+                                   "0 = non-blocking, 'none' = block forever (the default)."),
+                    QStringLiteral("S")));
+    if (client) {
+        p.addOption(opt(QStringLiteral("connect-timeout"),
+                        QStringLiteral("Timeout of connect() alone."), QStringLiteral("S")));
+        p.addOption(opt(QStringLiteral("recv-timeout"),
+                        QStringLiteral("Timeout of each recv() call."), QStringLiteral("S")));
+        p.addOption(opt(QStringLiteral("send-timeout"),
+                        QStringLiteral("Timeout of each send() call."), QStringLiteral("S")));
+    } else {
+        p.addOption(opt(QStringLiteral("accept-timeout"),
+                        QStringLiteral("Timeout of each accept() call."), QStringLiteral("S")));
+    }
+    p.addOption(opt(QStringLiteral("timeout-mechanism"),
+                    QStringLiteral("poll: a non-blocking socket and ppoll() against a monotonic "
+                                   "deadline, as Python's settimeout does (default); sockopt: "
+                                   "SO_RCVTIMEO/SO_SNDTIMEO, enforced by the kernel."),
+                    QStringLiteral("poll|sockopt")));
+}
+
+void addSocketOptions(QCommandLineParser &p)
+{
+    p.addOption(opt(QStringLiteral("keepalive"), QStringLiteral("Set SO_KEEPALIVE.")));
+    p.addOption(opt(QStringLiteral("keepidle"),
+                    QStringLiteral("TCP_KEEPIDLE: idle seconds before the first probe (1-32767)."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("keepintvl"),
+                    QStringLiteral("TCP_KEEPINTVL: seconds between probes (1-32767)."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("keepcnt"),
+                    QStringLiteral("TCP_KEEPCNT: unanswered probes before the peer is declared "
+                                   "dead (1-127)."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("user-timeout"),
+                    QStringLiteral("TCP_USER_TIMEOUT in ms: how long sent data may stay "
+                                   "unacknowledged (0-2147483647)."),
+                    QStringLiteral("MS")));
+    p.addOption(opt(QStringLiteral("nodelay"), QStringLiteral("Set TCP_NODELAY (no Nagle).")));
+    p.addOption(opt(QStringLiteral("linger"),
+                    QStringLiteral("SO_LINGER on with S seconds (0 = close sends RST)."),
+                    QStringLiteral("S")));
+    p.addOption(opt(QStringLiteral("rcvbuf"), QStringLiteral("SO_RCVBUF in bytes."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("sndbuf"), QStringLiteral("SO_SNDBUF in bytes."),
+                    QStringLiteral("N")));
+}
+
+void addReuseOptions(QCommandLineParser &p)
+{
+    p.addOption(opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
+    p.addOption(opt(QStringLiteral("reuseport"), QStringLiteral("Set SO_REUSEPORT before bind().")));
+}
+
+// Reads the options common to every command into o; returns an error sentence or empty.
+QString readSocketOptions(const QCommandLineParser &p, bool client, SocketOptions *o)
+{
+    QString err;
+    const auto timeoutOpt = [&](const QString &name, Timeout *t) {
+        if (!err.isEmpty() || !p.isSet(name))
+            return;
+        if (auto v = Timeout::parse(p.value(name), QStringLiteral("--") + name, &err))
+            *t = *v;
+    };
+    Timeout all;
+    if (p.isSet(QStringLiteral("timeout"))) {
+        timeoutOpt(QStringLiteral("timeout"), &all);
+        o->setAllTimeouts(all);
+    }
+    if (client) {
+        timeoutOpt(QStringLiteral("connect-timeout"), &o->connectTimeout);
+        timeoutOpt(QStringLiteral("recv-timeout"), &o->recvTimeout);
+        timeoutOpt(QStringLiteral("send-timeout"), &o->sendTimeout);
+    } else {
+        timeoutOpt(QStringLiteral("accept-timeout"), &o->acceptTimeout);
+    }
+    if (!err.isEmpty())
+        return err;
+    if (p.isSet(QStringLiteral("timeout-mechanism"))) {
+        const QString m = p.value(QStringLiteral("timeout-mechanism"));
+        const auto mech = mechanismFromName(m);
+        if (!mech)
+            return QStringLiteral("--timeout-mechanism: '%1' is not a mechanism; use poll or "
+                                  "sockopt.")
+                .arg(m);
+        o->mechanism = *mech;
+    }
+    const auto intOpt = [&](const QString &name, const IntRange &r, std::optional<int> *out) {
+        if (!err.isEmpty() || !p.isSet(name))
+            return;
+        if (auto v = parseInteger(p.value(name), QStringLiteral("--") + name, r, &err))
+            *out = int(*v);
+    };
+    intOpt(QStringLiteral("keepidle"), ranges::KeepIdle, &o->keepIdle);
+    intOpt(QStringLiteral("keepintvl"), ranges::KeepIntvl, &o->keepIntvl);
+    intOpt(QStringLiteral("keepcnt"), ranges::KeepCnt, &o->keepCnt);
+    intOpt(QStringLiteral("user-timeout"), ranges::UserTimeout, &o->userTimeoutMs);
+    intOpt(QStringLiteral("linger"), ranges::Linger, &o->lingerSec);
+    intOpt(QStringLiteral("rcvbuf"), ranges::RcvBuf, &o->rcvBuf);
+    intOpt(QStringLiteral("sndbuf"), ranges::SndBuf, &o->sndBuf);
+    if (!err.isEmpty())
+        return err;
+    if (p.isSet(QStringLiteral("keepalive")))
+        o->keepAlive = true;
+    if (p.isSet(QStringLiteral("nodelay")))
+        o->noDelay = true;
+    if (p.optionNames().contains(QStringLiteral("reuseaddr")) ||
+        p.optionNames().contains(QStringLiteral("reuseport"))) {
+        if (p.isSet(QStringLiteral("reuseaddr")))
+            o->reuseAddr = true;
+        if (p.isSet(QStringLiteral("reuseport")))
+            o->reusePort = true;
+    }
+    return o->validate();
+}
+
+std::optional<double> readSeconds(const QCommandLineParser &p, const QString &name, QString *err)
+{
+    if (!p.isSet(name))
+        return std::nullopt;
+    auto t = Timeout::parse(p.value(name), QStringLiteral("--") + name, err);
+    if (!t)
+        return std::nullopt;
+    if (t->isForever())
+        return -1.0;
+    return t->ms / 1000.0;
+}
+
+std::optional<PeerConfig> readPeer(const QCommandLineParser &p, const QString &behaviorOpt,
+                                   const QString &intervalOpt, QString *err)
+{
+    const QString name = p.value(behaviorOpt);
+    const auto b = behaviorFromName(name);
+    if (!b) {
+        *err = QStringLiteral("--%1: '%2' is not a peer behaviour; use one of %3.")
+                   .arg(behaviorOpt, name, behaviorNames());
+        return std::nullopt;
+    }
+    PeerConfig cfg;
+    cfg.behavior = *b;
+    if (p.isSet(intervalOpt)) {
+        const IntRange r{"interval", 0, 3600000, "ms"};
+        auto v = parseInteger(p.value(intervalOpt), QStringLiteral("--") + intervalOpt, r, err);
+        if (!v)
+            return std::nullopt;
+        cfg.intervalMs = int(*v);
+    }
+    return cfg;
+}
+
+Command fail(Command c, const QString &error)
+{
+    c.error = error;
+    return c;
+}
+
+Command parseConnect(const QStringList &args)
+{
+    Command c;
+    c.kind = Command::Kind::Connect;
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Connect to HOST PORT (or to a built-in --peer), then optionally send, receive and "
+        "hold the connection idle, then close. Every call and what the kernel did is printed "
+        "as an event."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("HOST"), QStringLiteral("Name or address (IPv4/IPv6)."));
+    p.addPositionalArgument(QStringLiteral("PORT"), QStringLiteral("Port, 1-65535."));
+    addTimeoutOptions(p, true);
+    addSocketOptions(p);
+    p.addOption(opt(QStringLiteral("send"), QStringLiteral("Send TEXT after connecting."),
+                    QStringLiteral("TEXT")));
+    p.addOption(opt(QStringLiteral("recv"),
+                    QStringLiteral("Receive up to N bytes with one recv() call (1-1048576)."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("recv-for"),
+                    QStringLiteral("Keep calling recv() for S seconds in all, each call with its "
+                                   "own timeout (shows that a timeout is per call)."),
+                    QStringLiteral("S")));
+    p.addOption(opt(QStringLiteral("hold"),
+                    QStringLiteral("Hold the connection idle S seconds before closing "
+                                   "(keepalive probes are watched); 'none' = until interrupted."),
+                    QStringLiteral("S")));
+    p.addOption(opt(QStringLiteral("peer"),
+                    QStringLiteral("Start a built-in peer on 127.0.0.1 (a free port) and connect "
+                                   "to it instead of HOST PORT: %1.")
+                        .arg(behaviorNames()),
+                    QStringLiteral("BEHAVIOR")));
+    p.addOption(opt(QStringLiteral("peer-interval"),
+                    QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
+                                   "acting (default 0)."),
+                    QStringLiteral("MS")));
+    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
+    if (!p.parse(args))
+        return fail(c, p.errorText());
+    if (p.isSet(QStringLiteral("help"))) {
+        c.kind = Command::Kind::Help;
+        c.help = p.helpText();
+        return c;
+    }
+    c.json = p.isSet(QStringLiteral("json"));
+
+    Step connect = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
+    QString err = readSocketOptions(p, true, &connect.options);
+    if (!err.isEmpty())
+        return fail(c, err);
+    const QStringList pos = p.positionalArguments();
+    const bool toPeer = p.isSet(QStringLiteral("peer"));
+    if (toPeer) {
+        if (!pos.isEmpty())
+            return fail(c, QStringLiteral("connect: give either HOST PORT or --peer, not both."));
+        auto cfg = readPeer(p, QStringLiteral("peer"), QStringLiteral("peer-interval"), &err);
+        if (!cfg)
+            return fail(c, err);
+        Step peer = Step::make(Step::Kind::StartPeer);
+        peer.peer = *cfg;
+        c.steps << peer;
+        connect.toPeer = true;
+    } else {
+        if (pos.size() != 2)
+            return fail(c, QStringLiteral("connect: expected HOST PORT (or --peer BEHAVIOR); got "
+                                          "%1 argument(s).")
+                               .arg(pos.size()));
+        if (pos[0].trimmed().isEmpty() || pos[0].contains(QLatin1Char(' ')))
+            return fail(c, QStringLiteral("HOST: '%1' is not a host name or address.").arg(pos[0]));
+        connect.host = pos[0];
+        auto port = parseInteger(pos[1], QStringLiteral("PORT"), ranges::Port, &err);
+        if (!port)
+            return fail(c, err);
+        connect.port = quint16(*port);
+    }
+    c.steps << connect;
+    if (p.isSet(QStringLiteral("send"))) {
+        Step s = Step::make(Step::Kind::Send, QStringLiteral("c1"));
+        s.data = p.value(QStringLiteral("send")).toUtf8();
+        c.steps << s;
+    }
+    const IntRange recvRange{"recv", 1, 1048576, "bytes"};
+    if (p.isSet(QStringLiteral("recv")) && p.isSet(QStringLiteral("recv-for")))
+        return fail(c, QStringLiteral("connect: --recv and --recv-for exclude each other."));
+    if (p.isSet(QStringLiteral("recv"))) {
+        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"), recvRange,
+                              &err);
+        if (!n)
+            return fail(c, err);
+        Step s = Step::make(Step::Kind::Recv, QStringLiteral("c1"));
+        s.maxBytes = *n;
+        c.steps << s;
+    }
+    if (p.isSet(QStringLiteral("recv-for"))) {
+        auto secs = readSeconds(p, QStringLiteral("recv-for"), &err);
+        if (!secs || *secs < 0)
+            return fail(c, err.isEmpty() ? QStringLiteral("--recv-for: give a number of seconds.")
+                                         : err);
+        Step s = Step::make(Step::Kind::RecvFor, QStringLiteral("c1"));
+        s.seconds = *secs;
+        c.steps << s;
+    }
+    if (p.isSet(QStringLiteral("hold"))) {
+        auto secs = readSeconds(p, QStringLiteral("hold"), &err);
+        if (!secs)
+            return fail(c, err);
+        Step s = Step::make(Step::Kind::Hold, QStringLiteral("c1"));
+        s.seconds = *secs;
+        c.steps << s;
+    }
+    c.steps << Step::make(Step::Kind::Close, QStringLiteral("c1"));
+    if (toPeer)
+        c.steps << Step::make(Step::Kind::StopPeer);
+    return c;
+}
+
+Command parseListen(const QStringList &args)
+{
+    Command c;
+    c.kind = Command::Kind::Listen;
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Listen on a port, accept connections one after another, read back the options each "
+        "accepted socket inherited from the listener, hold it, and close it (the server closes "
+        "first, so the server side keeps TIME_WAIT)."));
+    p.addHelpOption();
+    p.addOption(opt(QStringLiteral("port"), QStringLiteral("Port, 0-65535 (0: any free port)."),
+                    QStringLiteral("P")));
+    p.addOption(opt(QStringLiteral("bind"),
+                    QStringLiteral("Address to bind (default 127.0.0.1; 0.0.0.0 or :: for all "
+                                   "interfaces)."),
+                    QStringLiteral("ADDR")));
+    p.addOption(opt(QStringLiteral("backlog"), QStringLiteral("listen() backlog, 1-65535."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("count"),
+                    QStringLiteral("Stop after N connections (default: until the accept timeout "
+                                   "or an interrupt)."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("hold"),
+                    QStringLiteral("Hold each accepted connection idle S seconds before closing."),
+                    QStringLiteral("S")));
+    addReuseOptions(p);
+    addTimeoutOptions(p, false);
+    addSocketOptions(p);
+    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
+    if (!p.parse(args))
+        return fail(c, p.errorText());
+    if (p.isSet(QStringLiteral("help"))) {
+        c.kind = Command::Kind::Help;
+        c.help = p.helpText();
+        return c;
+    }
+    if (!p.positionalArguments().isEmpty())
+        return fail(c, QStringLiteral("listen: unexpected argument '%1'.")
+                           .arg(p.positionalArguments().first()));
+    c.json = p.isSet(QStringLiteral("json"));
+    Step l = Step::make(Step::Kind::Listen, QStringLiteral("L1"));
+    QString err = readSocketOptions(p, false, &l.options);
+    if (!err.isEmpty())
+        return fail(c, err);
+    if (!p.isSet(QStringLiteral("port")))
+        return fail(c, QStringLiteral("listen: --port is required (0-65535; 0 picks a free port)."));
+    auto port = parseInteger(p.value(QStringLiteral("port")), QStringLiteral("--port"),
+                             ranges::ListenPort, &err);
+    if (!port)
+        return fail(c, err);
+    l.port = quint16(*port);
+    l.host = p.value(QStringLiteral("bind"));
+    if (p.isSet(QStringLiteral("backlog"))) {
+        auto b = parseInteger(p.value(QStringLiteral("backlog")), QStringLiteral("--backlog"),
+                              ranges::Backlog, &err);
+        if (!b)
+            return fail(c, err);
+        l.backlog = int(*b);
+    }
+    Step loop = Step::make(Step::Kind::AcceptLoop);
+    loop.listener = QStringLiteral("L1");
+    if (p.isSet(QStringLiteral("count"))) {
+        const IntRange r{"count", 1, 1000000, ""};
+        auto n = parseInteger(p.value(QStringLiteral("count")), QStringLiteral("--count"), r, &err);
+        if (!n)
+            return fail(c, err);
+        loop.count = int(*n);
+    }
+    if (p.isSet(QStringLiteral("hold"))) {
+        auto secs = readSeconds(p, QStringLiteral("hold"), &err);
+        if (!secs)
+            return fail(c, err);
+        loop.seconds = *secs;
+    }
+    c.steps << l << loop << Step::make(Step::Kind::Close, QStringLiteral("L1"));
+    return c;
+}
+
+Command parseServe(const QStringList &args)
+{
+    Command c;
+    c.kind = Command::Kind::Serve;
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        QStringLiteral("Run a built-in peer until interrupted (Ctrl+C). Behaviours: %1.")
+            .arg(behaviorNames()));
+    p.addHelpOption();
+    p.addOption(opt(QStringLiteral("port"), QStringLiteral("Port, 0-65535 (0: any free port)."),
+                    QStringLiteral("P")));
+    p.addOption(opt(QStringLiteral("behavior"), QStringLiteral("What the peer does: %1.")
+                                                    .arg(behaviorNames()),
+                    QStringLiteral("B")));
+    p.addOption(opt(QStringLiteral("bind"),
+                    QStringLiteral("Address to bind (default 127.0.0.1)."), QStringLiteral("ADDR")));
+    p.addOption(opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
+    p.addOption(opt(QStringLiteral("interval"),
+                    QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
+                                   "acting (default 0)."),
+                    QStringLiteral("MS")));
+    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
+    if (!p.parse(args))
+        return fail(c, p.errorText());
+    if (p.isSet(QStringLiteral("help"))) {
+        c.kind = Command::Kind::Help;
+        c.help = p.helpText();
+        return c;
+    }
+    if (!p.positionalArguments().isEmpty())
+        return fail(c, QStringLiteral("serve: unexpected argument '%1'.")
+                           .arg(p.positionalArguments().first()));
+    c.json = p.isSet(QStringLiteral("json"));
+    QString err;
+    if (!p.isSet(QStringLiteral("port")))
+        return fail(c, QStringLiteral("serve: --port is required (0-65535; 0 picks a free port)."));
+    auto port = parseInteger(p.value(QStringLiteral("port")), QStringLiteral("--port"),
+                             ranges::ListenPort, &err);
+    if (!port)
+        return fail(c, err);
+    if (!p.isSet(QStringLiteral("behavior")))
+        return fail(c, QStringLiteral("serve: --behavior is required: one of %1.")
+                           .arg(behaviorNames()));
+    auto cfg = readPeer(p, QStringLiteral("behavior"), QStringLiteral("interval"), &err);
+    if (!cfg)
+        return fail(c, err);
+    cfg->port = quint16(*port);
+    if (p.isSet(QStringLiteral("bind")))
+        cfg->bind = p.value(QStringLiteral("bind"));
+    cfg->reuseAddr = p.isSet(QStringLiteral("reuseaddr"));
+    Step s = Step::make(Step::Kind::StartPeer);
+    s.peer = *cfg;
+    c.steps << s;
+    return c;
+}
+} // namespace
+
+Command parse(const QStringList &arguments)
+{
+    Command c;
+    if (arguments.size() < 2) {
+        c.error = QStringLiteral("No command given.\n\n") + kUsage;
+        return c;
+    }
+    const QString cmd = arguments.at(1);
+    QStringList rest = arguments;
+    rest.removeAt(1); // the sub-parser sees "socklab-cli --options..."
+    if (cmd == QLatin1String("connect"))
+        return parseConnect(rest);
+    if (cmd == QLatin1String("listen"))
+        return parseListen(rest);
+    if (cmd == QLatin1String("serve"))
+        return parseServe(rest);
+    if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") ||
+        cmd == QLatin1String("help")) {
+        c.help = kUsage;
+        return c;
+    }
+    if (cmd == QLatin1String("--version")) {
+        c.kind = Command::Kind::Version;
+        return c;
+    }
+    c.error = QStringLiteral("Unknown command '%1'.\n\n").arg(cmd) + kUsage;
+    return c;
+}
+
+} // namespace socklab::cli

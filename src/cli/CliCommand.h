@@ -1,0 +1,23 @@
+#pragma once
+
+#include "Step.h"
+
+#include <QStringList>
+
+namespace socklab::cli {
+
+// A command line turned into an experiment, or the reason it cannot be one.
+struct Command
+{
+    enum class Kind { Connect, Listen, Serve, Help, Version };
+    Kind kind = Kind::Help;
+    QList<Step> steps;
+    bool json = false;
+    QString error; // non-empty: invalid arguments (exit 2)
+    QString help;  // text for --help
+};
+
+// Parses argv (including argv[0]). Never touches the network.
+Command parse(const QStringList &arguments);
+
+} // namespace socklab::cli

@@ -1,0 +1,109 @@
+// socklab-cli: the engine without a window, for scripts, graders and tests.
+#include "CliCommand.h"
+#include "Engine.h"
+
+#include <QCoreApplication>
+#include <QJsonDocument>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <fcntl.h>
+#include <cstdio>
+#include <unistd.h>
+
+namespace {
+int g_signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char c = 1;
+    [[maybe_unused]] ssize_t n = ::write(g_signalPipe[1], &c, 1);
+}
+
+void installSignalHandlers()
+{
+    if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return;
+    struct sigaction sa{};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+void printLine(const QByteArray &line, FILE *to = stdout)
+{
+    std::fwrite(line.constData(), 1, size_t(line.size()), to);
+    std::fputc('\n', to);
+}
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("socklab-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(SOCKLAB_VERSION));
+
+    using socklab::cli::Command;
+    const Command cmd = socklab::cli::parse(QCoreApplication::arguments());
+    if (!cmd.error.isEmpty()) {
+        std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(cmd.error));
+        return 2;
+    }
+    if (cmd.kind == Command::Kind::Help) {
+        std::fputs(qPrintable(cmd.help), stdout);
+        return 0;
+    }
+    if (cmd.kind == Command::Kind::Version) {
+        std::printf("socklab-cli %s\n", SOCKLAB_VERSION);
+        return 0;
+    }
+
+    installSignalHandlers();
+    socklab::Engine engine;
+    bool interrupted = false;
+    bool peerFailed = false;
+    int exitCode = 0;
+
+    QSocketNotifier signalNotifier(g_signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, [&] {
+        char buf[16];
+        while (::read(g_signalPipe[0], buf, sizeof buf) > 0) {
+        }
+        if (!interrupted) {
+            interrupted = true;
+            engine.stop();
+        }
+    });
+
+    const bool serving = cmd.kind == Command::Kind::Serve;
+    QObject::connect(engine.bus(), &socklab::EventBus::eventsReady,
+                     [&](const QList<socklab::Event> &batch) {
+                         bool finished = false;
+                         for (const socklab::Event &e : batch) {
+                             if (e.kind == socklab::EventKind::Finished) {
+                                 finished = true;
+                                 continue;
+                             }
+                             if (serving && e.sock == QLatin1String("peer") &&
+                                 e.kind == socklab::EventKind::Error)
+                                 peerFailed = true;
+                             printLine(cmd.json
+                                           ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)
+                                           : e.toText().toUtf8());
+                         }
+                         std::fflush(stdout);
+                         if (!finished)
+                             return;
+                         if (interrupted)
+                             exitCode = serving ? 0 : 130;
+                         else if (serving && !peerFailed)
+                             return; // serve runs until interrupted
+                         else if (serving)
+                             exitCode = 1;
+                         QCoreApplication::exit(exitCode);
+                     });
+
+    engine.run(cmd.steps);
+    return app.exec();
+}

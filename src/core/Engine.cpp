@@ -1,0 +1,962 @@
+#include "Engine.h"
+
+#include "CancelToken.h"
+#include "ErrnoText.h"
+#include "Monitor.h"
+#include "PeerServer.h"
+#include "SocketOps.h"
+
+#include <QHash>
+#include <QMutex>
+
+#include <cerrno>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace socklab {
+
+using platform::OptionId;
+
+namespace {
+struct Sock
+{
+    int fd = -1;
+    enum class Role { Client, Listener, Accepted } role = Role::Client;
+    SocketOptions options;
+    bool connected = false;
+    QString bindHost;
+    quint16 port = 0;
+    int backlog = 16;
+    qint64 rcvTimeoMs = 0; // what SO_RCVTIMEO/SO_SNDTIMEO are set to now (0: none)
+    qint64 sndTimeoMs = 0;
+};
+
+QString secondsText(double s)
+{
+    return QString::number(s, 'f', 3) + QStringLiteral(" s");
+}
+} // namespace
+
+// Lives on the engine thread; owns every descriptor of the experiment.
+class EngineWorker : public QObject
+{
+public:
+    EngineWorker(EventBus *bus, CancelToken *cancel, Monitor *monitor,
+                 std::atomic<quint64> *generation, std::atomic<int> *pending)
+        : m_bus(bus), m_cancel(cancel), m_monitor(monitor), m_generation(generation),
+          m_pending(pending)
+    {
+    }
+    ~EngineWorker() override { closeAll(false); }
+
+    void runSteps(const QList<Step> &steps, quint64 gen)
+    {
+        platform::setPreciseTimerSlack();
+        for (const Step &s : steps) {
+            if (gen != m_generation->load())
+                break;
+            execute(s);
+        }
+        if (gen == m_generation->load()) {
+            m_monitor->refreshTable(); // the states the experiment ends in (TIME_WAIT, ...)
+            post(make(EventKind::Finished, {}));
+        }
+        m_pending->fetch_sub(1);
+    }
+
+    void stopAll(quint64 gen)
+    {
+        if (gen == m_generation->load()) { // otherwise a later stop does it
+            m_cancel->reset();
+            closeAll(true);
+            Event e = make(EventKind::Finished, {});
+            e.detail = QStringLiteral("stopped");
+            post(e);
+        }
+        m_pending->fetch_sub(1);
+    }
+
+    void pullPlugNow(const QString &sock)
+    {
+        {
+            QMutexLocker lock(&m_peerMutex);
+            if (m_peer) {
+                m_peer->pullPlug();
+                return;
+            }
+        }
+        QMutexLocker lock(&m_socksMutex);
+        for (auto it = m_socks.cbegin(); it != m_socks.cend(); ++it) {
+            if ((!sock.isEmpty() && it.key() != sock) || it->role == Sock::Role::Listener ||
+                !it->connected)
+                continue;
+            Event e = make(EventKind::Info, it.key(), QStringLiteral("pull-plug"));
+            e.err = platform::attachDropFilter(it->fd);
+            e.kind = e.err ? EventKind::Error : EventKind::Info;
+            e.detail = e.err ? explainErrno(e.err, e.op)
+                             : QStringLiteral("Plug pulled on our side: the kernel now drops "
+                                              "every segment arriving for this socket.");
+            post(e);
+        }
+    }
+
+private:
+    static Event make(EventKind kind, const QString &sock, const QString &op = {})
+    {
+        Event e;
+        e.kind = kind;
+        e.sock = sock;
+        e.op = op;
+        return e;
+    }
+    void post(const Event &e) { m_bus->post(e); }
+
+    void postError(const QString &sock, const QString &op, int err, const QString &extra = {})
+    {
+        Event e = make(EventKind::Error, sock, op);
+        e.err = err;
+        e.detail = explainErrno(err, op);
+        if (!extra.isEmpty())
+            e.detail = extra + QLatin1Char(' ') + e.detail;
+        post(e);
+    }
+
+    QString nextLabel(const QString &wanted, const char *prefix)
+    {
+        if (!wanted.isEmpty())
+            return wanted;
+        QString label;
+        do {
+            label = QString::fromLatin1(prefix) + QString::number(++m_counters[prefix]);
+        } while (m_socks.contains(label));
+        return label;
+    }
+
+    Sock *find(const QString &label)
+    {
+        auto it = m_socks.find(label);
+        return it == m_socks.end() ? nullptr : &it.value();
+    }
+
+    void addSock(const QString &label, const Sock &s)
+    {
+        QMutexLocker lock(&m_socksMutex);
+        m_socks.insert(label, s);
+    }
+
+    void execute(const Step &s)
+    {
+        switch (s.kind) {
+        case Step::Kind::StartPeer:
+            startPeer(s.peer);
+            break;
+        case Step::Kind::StopPeer:
+            stopPeer();
+            break;
+        case Step::Kind::Connect:
+            connectStep(s);
+            break;
+        case Step::Kind::Listen:
+            listenStep(s.sock, s.host, s.port, s.backlog, s.options);
+            break;
+        case Step::Kind::Accept:
+            acceptStep(s.listener, s.sock);
+            break;
+        case Step::Kind::AcceptLoop:
+            acceptLoop(s);
+            break;
+        case Step::Kind::Send:
+            sendStep(s.sock, s.data);
+            break;
+        case Step::Kind::Recv:
+            recvStep(s.sock, s.maxBytes);
+            break;
+        case Step::Kind::RecvFor:
+            recvFor(s.sock, s.maxBytes, s.seconds);
+            break;
+        case Step::Kind::Hold:
+            holdStep(s.sock, s.seconds);
+            break;
+        case Step::Kind::Close:
+            closeSock(s.sock, QString());
+            break;
+        case Step::Kind::CloseAll:
+            closeAll(false);
+            break;
+        case Step::Kind::PullPlug:
+            pullPlugNow(s.sock);
+            break;
+        case Step::Kind::Restart:
+            restartStep(s.sock);
+            break;
+        }
+    }
+
+    // --- options ---------------------------------------------------------------------------
+
+    static QVariant shown(OptionId id, qint64 v)
+    {
+        switch (id) {
+        case OptionId::ReuseAddr:
+        case OptionId::ReusePort:
+        case OptionId::KeepAlive:
+        case OptionId::NoDelay:
+            return QVariant(v != 0);
+        case OptionId::Linger:
+            return v < 0 ? QVariant(QStringLiteral("off")) : QVariant(v);
+        case OptionId::RcvTimeo:
+        case OptionId::SndTimeo:
+            return v == 0 ? QVariant(QStringLiteral("none")) : QVariant(v / 1000.0);
+        default:
+            return QVariant(v);
+        }
+    }
+
+    static QString optionNote(OptionId id, qint64 requested, qint64 effective)
+    {
+        if ((id == OptionId::RcvBuf || id == OptionId::SndBuf) && effective != requested)
+            return effective == requested * 2
+                       ? QStringLiteral("The kernel doubles the value to leave room for its "
+                                        "own bookkeeping (socket(7)).")
+                       : QStringLiteral("The kernel doubled and clamped the value (limits in "
+                                        "/proc/sys/net/core/%1_max and a minimum).")
+                             .arg(id == OptionId::RcvBuf ? QStringLiteral("rmem")
+                                                         : QStringLiteral("wmem"));
+        if (effective != requested)
+            return QStringLiteral("The kernel reads back a different value.");
+        return {};
+    }
+
+    // Applies one option and reads it back. False (and an error event) if the kernel refused.
+    bool apply(int fd, const QString &sock, OptionId id, qint64 value)
+    {
+        if (const int err = platform::setOption(fd, id, value)) {
+            Event e = make(EventKind::Error, sock, QStringLiteral("setsockopt"));
+            e.err = err;
+            e.option = platform::optionName(id);
+            e.requested = shown(id, value);
+            e.detail = explainErrno(err, e.op);
+            post(e);
+            return false;
+        }
+        qint64 eff = 0;
+        platform::getOption(fd, id, &eff);
+        Event e = make(EventKind::OptionSet, sock, QStringLiteral("setsockopt"));
+        e.option = platform::optionName(id);
+        e.requested = shown(id, value);
+        e.effective = shown(id, eff);
+        e.detail = optionNote(id, value, eff);
+        post(e);
+        return true;
+    }
+
+    struct Applied
+    {
+        OptionId id;
+        std::optional<qint64> value;
+    };
+    static QList<Applied> optionList(const SocketOptions &o)
+    {
+        const auto b = [](const std::optional<bool> &v) -> std::optional<qint64> {
+            return v ? std::optional<qint64>(*v ? 1 : 0) : std::nullopt;
+        };
+        const auto i = [](const std::optional<int> &v) -> std::optional<qint64> {
+            return v ? std::optional<qint64>(*v) : std::nullopt;
+        };
+        // Order matters: reuse before bind, buffers before connect (window scaling).
+        return {{OptionId::ReuseAddr, b(o.reuseAddr)}, {OptionId::ReusePort, b(o.reusePort)},
+                {OptionId::RcvBuf, i(o.rcvBuf)},       {OptionId::SndBuf, i(o.sndBuf)},
+                {OptionId::KeepAlive, b(o.keepAlive)}, {OptionId::KeepIdle, i(o.keepIdle)},
+                {OptionId::KeepIntvl, i(o.keepIntvl)}, {OptionId::KeepCnt, i(o.keepCnt)},
+                {OptionId::UserTimeout, i(o.userTimeoutMs)}, {OptionId::NoDelay, b(o.noDelay)},
+                {OptionId::Linger, i(o.lingerSec)}};
+    }
+
+    bool applyOptions(int fd, const QString &sock, const SocketOptions &o)
+    {
+        for (const Applied &a : optionList(o)) {
+            if (a.value && !apply(fd, sock, a.id, *a.value))
+                return false;
+        }
+        if (o.keepAlive.value_or(false))
+            reportKeepaliveDefaults(fd, sock, o);
+        return true;
+    }
+
+    void reportKeepaliveDefaults(int fd, const QString &sock, const SocketOptions &o)
+    {
+        const struct
+        {
+            OptionId id;
+            bool set;
+        } params[] = {{OptionId::KeepIdle, o.keepIdle.has_value()},
+                      {OptionId::KeepIntvl, o.keepIntvl.has_value()},
+                      {OptionId::KeepCnt, o.keepCnt.has_value()}};
+        for (const auto &p : params) {
+            if (p.set)
+                continue;
+            qint64 v = 0;
+            platform::getOption(fd, p.id, &v);
+            Event e = make(EventKind::SystemDefault, sock, QStringLiteral("getsockopt"));
+            e.option = platform::optionName(p.id);
+            e.effective = v;
+            e.detail = QStringLiteral("Not set: the system default from %1 applies.")
+                           .arg(platform::keepaliveDefaultSource(p.id));
+            post(e);
+        }
+    }
+
+    void readInherited(int fd, const QString &sock, const SocketOptions &listenerOpts)
+    {
+        for (const Applied &a : optionList(listenerOpts)) {
+            if (!a.value)
+                continue;
+            qint64 eff = 0;
+            platform::getOption(fd, a.id, &eff);
+            Event e = make(EventKind::OptionInherited, sock, QStringLiteral("getsockopt"));
+            e.option = platform::optionName(a.id);
+            e.requested = shown(a.id, *a.value);
+            e.effective = shown(a.id, eff);
+            e.detail = QStringLiteral("Set on the listener, read back on the accepted socket.");
+            post(e);
+        }
+    }
+
+    int effectiveKeepIdle(int fd)
+    {
+        qint64 v = 0;
+        platform::getOption(fd, OptionId::KeepIdle, &v);
+        return int(v);
+    }
+
+    // In sockopt mode the kernel enforces the timeout, so each call gets its own value set
+    // just before it (SO_SNDTIMEO also bounds connect(), SO_RCVTIMEO also accept()).
+    bool armKernelTimeout(Sock &s, const QString &label, OptionId id, const Timeout &t)
+    {
+        if (s.options.mechanism != TimeoutMechanism::SockOpt ||
+            t.mode == Timeout::Mode::NonBlocking)
+            return true;
+        const qint64 ms = t.isForever() ? 0 : t.ms;
+        qint64 &current = id == OptionId::RcvTimeo ? s.rcvTimeoMs : s.sndTimeoMs;
+        if (current == ms)
+            return true;
+        if (!apply(s.fd, label, id, ms))
+            return false;
+        current = ms;
+        return true;
+    }
+
+    // --- events around calls ---------------------------------------------------------------
+
+    Event callEvent(EventKind kind, const QString &sock, const QString &op, const Timeout &t,
+                    TimeoutMechanism m)
+    {
+        Event e = make(kind, sock, op);
+        e.timeout = t.seconds();
+        e.timeoutNone = t.isForever();
+        e.mechanism = mechanismName(m);
+        return e;
+    }
+
+    QString timeoutDetail(const QString &op, const CallOutcome &o, const Timeout &t,
+                          TimeoutMechanism m)
+    {
+        const double over = (o.elapsed() - t.ms / 1000.0) * 1000.0;
+        const QString overshoot =
+            QStringLiteral(" Waited %1, %2 ms past the deadline.")
+                .arg(secondsText(o.elapsed()))
+                .arg(over, 0, 'f', 3);
+        if (m == TimeoutMechanism::Poll)
+            return QStringLiteral("%1() did not complete within its %2 deadline (ppoll on the "
+                                  "monotonic clock, as Python's settimeout does).%3")
+                       .arg(op, secondsText(t.ms / 1000.0), overshoot) +
+                   (op == QLatin1String("connect")
+                        ? QStringLiteral(" The SYN stays unanswered; the socket sits in SYN-SENT "
+                                         "until it is closed.")
+                        : QString());
+        if (op == QLatin1String("connect"))
+            return QStringLiteral("SO_SNDTIMEO expired: connect() returned EINPROGRESS while the "
+                                  "kernel goes on retrying in SYN-SENT in the background (see "
+                                  "the socket table).%1")
+                .arg(overshoot);
+        return QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer counts in "
+                              "jiffies, so it can overshoot by up to a tick.%3")
+            .arg(op == QLatin1String("send") ? QStringLiteral("SO_SNDTIMEO")
+                                             : QStringLiteral("SO_RCVTIMEO"),
+                 op, overshoot);
+    }
+
+    // Reports the outcome of a timed call that did not succeed. True if it did succeed.
+    bool reportOutcome(const QString &sock, const QString &op, const CallOutcome &o,
+                       const Timeout &t, TimeoutMechanism m)
+    {
+        Event e = callEvent(EventKind::Error, sock, op, t, m);
+        e.monoNs = o.endNs;
+        e.elapsed = o.elapsed();
+        switch (o.status) {
+        case CallOutcome::Status::Ok:
+            return true;
+        case CallOutcome::Status::Timeout:
+            e.kind = EventKind::Timeout;
+            e.err = m == TimeoutMechanism::SockOpt ? o.err : 0;
+            e.detail = timeoutDetail(op, o, t, m);
+            break;
+        case CallOutcome::Status::Cancelled:
+            e.kind = EventKind::Cancelled;
+            e.detail = QStringLiteral("Stop ended %1() after %2.").arg(op, secondsText(o.elapsed()));
+            break;
+        case CallOutcome::Status::PeerClosed:
+            e.kind = EventKind::PeerClosed;
+            e.detail = QStringLiteral("%1() returned 0: the peer closed its end (FIN).").arg(op);
+            break;
+        case CallOutcome::Status::Error:
+            e.err = o.err;
+            e.detail = explainErrno(o.err, op);
+            if (o.err == EINPROGRESS && t.mode == Timeout::Mode::NonBlocking)
+                e.detail = QStringLiteral("Timeout 0 makes the socket non-blocking: connect() "
+                                          "returns EINPROGRESS at once and the handshake goes "
+                                          "on in the background.");
+            else if (o.err == EAGAIN && t.mode == Timeout::Mode::NonBlocking)
+                e.detail = QStringLiteral("Timeout 0 makes the socket non-blocking: nothing was "
+                                          "ready, so %1() returned EAGAIN at once.")
+                               .arg(op);
+            break;
+        }
+        post(e);
+        return false;
+    }
+
+    // --- steps -----------------------------------------------------------------------------
+
+    void startPeer(const PeerConfig &cfg)
+    {
+        stopPeer();
+        auto peer = std::make_unique<PeerServer>(m_bus, m_monitor);
+        if (peer->start(cfg) != 0)
+            return;
+        QMutexLocker lock(&m_peerMutex);
+        m_peer = std::move(peer);
+    }
+
+    void stopPeer()
+    {
+        std::unique_ptr<PeerServer> peer;
+        {
+            QMutexLocker lock(&m_peerMutex);
+            peer = std::move(m_peer);
+        }
+        peer.reset();
+    }
+
+    void connectStep(const Step &step)
+    {
+        const QString label = nextLabel(step.sock, "c");
+        const SocketOptions &o = step.options;
+        if (const QString bad = o.validate(); !bad.isEmpty()) {
+            Event e = make(EventKind::Error, label, QStringLiteral("setsockopt"));
+            e.err = EINVAL;
+            e.detail = bad;
+            post(e);
+            return;
+        }
+        QString host = step.host;
+        quint16 port = step.port;
+        if (step.toPeer) {
+            QMutexLocker lock(&m_peerMutex);
+            if (!m_peer) {
+                Event e = make(EventKind::Error, label, QStringLiteral("connect"));
+                e.err = ENOTCONN;
+                e.detail = QStringLiteral("No built-in peer is running to connect to.");
+                post(e);
+                return;
+            }
+            host = m_peer->host();
+            port = m_peer->port();
+        }
+        Event r = make(EventKind::Resolving, label, QStringLiteral("resolve"));
+        r.remote = QStringLiteral("%1:%2").arg(host).arg(port);
+        post(r);
+        QList<ResolvedAddress> addrs;
+        QString why;
+        const qint64 t0 = platform::monotonicNs();
+        if (ops::resolve(host, port, *m_cancel, &addrs, &why) != 0) {
+            Event e = make(m_cancel->isCancelled() ? EventKind::Cancelled : EventKind::Error, label,
+                           QStringLiteral("resolve"));
+            e.detail = why;
+            e.elapsed = (platform::monotonicNs() - t0) / 1e9;
+            post(e);
+            return;
+        }
+        Event rd = make(EventKind::Resolved, label, QStringLiteral("resolve"));
+        QStringList texts;
+        for (const auto &a : addrs)
+            texts << a.text;
+        rd.elapsed = (platform::monotonicNs() - t0) / 1e9;
+        rd.detail = texts.join(QStringLiteral(", "));
+        post(rd);
+
+        m_monitor->addPort(port);
+        for (int i = 0; i < addrs.size(); ++i) {
+            const ResolvedAddress &a = addrs[i];
+            const bool last = i == addrs.size() - 1;
+            Sock s;
+            s.role = Sock::Role::Client;
+            s.options = o;
+            s.fd = ::socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (s.fd < 0) {
+                postError(label, QStringLiteral("socket"), errno);
+                return;
+            }
+            m_monitor->nameSocket(s.fd, label);
+            if (!applyOptions(s.fd, label, o) ||
+                !armKernelTimeout(s, label, OptionId::SndTimeo, o.connectTimeout)) {
+                ::close(s.fd);
+                return;
+            }
+            addSock(label, s);
+            Event c = callEvent(EventKind::Connecting, label, QStringLiteral("connect"),
+                                o.connectTimeout, o.mechanism);
+            c.remote = a.text;
+            post(c);
+            const CallOutcome out =
+                ops::connect(s.fd, a, o.connectTimeout, o.mechanism, *m_cancel);
+            if (reportOutcome(label, QStringLiteral("connect"), out, o.connectTimeout,
+                              o.mechanism)) {
+                {
+                    QMutexLocker lock(&m_socksMutex);
+                    find(label)->connected = true;
+                }
+                Event ok = make(EventKind::Connected, label, QStringLiteral("connect"));
+                ok.monoNs = out.endNs;
+                ok.elapsed = out.elapsed();
+                ok.local = ops::localAddressText(s.fd);
+                ok.remote = ops::peerAddressText(s.fd);
+                post(ok);
+                if (o.keepAlive.value_or(false))
+                    m_monitor->watchKeepalive(s.fd, label, effectiveKeepIdle(s.fd));
+                return;
+            }
+            if (out.status == CallOutcome::Status::Cancelled)
+                return;
+            // The socket in SYN-SENT after a timeout stays, so the table can show it.
+            if (last || out.status == CallOutcome::Status::Timeout)
+                return;
+            closeSock(label, QStringLiteral("Trying the next address."));
+        }
+    }
+
+    QString holdersOf(quint16 port)
+    {
+        QList<platform::DiagRow> rows;
+        if (platform::dumpTcpSockets({port}, &rows) != 0)
+            return {};
+        int tw = 0, listeners = 0, other = 0;
+        qint64 longest = 0;
+        for (const auto &r : rows) {
+            if (r.localPort != port)
+                continue;
+            if (r.timer == platform::DiagRow::Timer::TimeWait) {
+                ++tw;
+                longest = std::max(longest, r.expiresMs);
+            } else if (platform::tcpStateName(r.state) == QLatin1String("LISTEN")) {
+                ++listeners;
+            } else {
+                ++other;
+            }
+        }
+        QStringList parts;
+        if (listeners)
+            parts << QStringLiteral("%1 live listener(s)").arg(listeners);
+        if (tw)
+            parts << QStringLiteral("%1 connection(s) in TIME_WAIT (%2 s left at most)")
+                         .arg(tw)
+                         .arg(longest / 1000.0, 0, 'f', 1);
+        if (other)
+            parts << QStringLiteral("%1 other connection(s)").arg(other);
+        if (parts.isEmpty())
+            return {};
+        return QStringLiteral("The kernel's table shows port %1 held by %2.")
+            .arg(port)
+            .arg(parts.join(QStringLiteral(" and ")));
+    }
+
+    bool listenStep(const QString &wanted, const QString &bindHost, quint16 port, int backlog,
+                    const SocketOptions &o)
+    {
+        const QString label = nextLabel(wanted, "L");
+        if (const QString bad = o.validate(); !bad.isEmpty()) {
+            Event e = make(EventKind::Error, label, QStringLiteral("setsockopt"));
+            e.err = EINVAL;
+            e.detail = bad;
+            post(e);
+            return false;
+        }
+        const QString host = bindHost.isEmpty() ? QStringLiteral("127.0.0.1") : bindHost;
+        ResolvedAddress a;
+        if (!ops::parseNumericAddress(host, port, &a)) {
+            QList<ResolvedAddress> addrs;
+            QString why;
+            if (ops::resolve(host, port, *m_cancel, &addrs, &why) != 0) {
+                Event e = make(EventKind::Error, label, QStringLiteral("bind"));
+                e.detail = why;
+                post(e);
+                return false;
+            }
+            a = addrs.first();
+        }
+        Sock s;
+        s.role = Sock::Role::Listener;
+        s.options = o;
+        s.bindHost = host;
+        s.backlog = backlog;
+        s.fd = ::socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s.fd < 0) {
+            postError(label, QStringLiteral("socket"), errno);
+            return false;
+        }
+        m_monitor->nameSocket(s.fd, label);
+        if (!applyOptions(s.fd, label, o)) {
+            ::close(s.fd);
+            return false;
+        }
+        if (::bind(s.fd, reinterpret_cast<const sockaddr *>(&a.addr), a.len) != 0) {
+            const int err = errno;
+            ::close(s.fd);
+            postError(label, QStringLiteral("bind"), err,
+                      err == EADDRINUSE ? holdersOf(port) : QString());
+            return false;
+        }
+        Event b = make(EventKind::Bound, label, QStringLiteral("bind"));
+        b.local = ops::localAddressText(s.fd);
+        post(b);
+        if (::listen(s.fd, backlog) != 0) {
+            const int err = errno;
+            ::close(s.fd);
+            postError(label, QStringLiteral("listen"), err,
+                      err == EADDRINUSE ? holdersOf(port) : QString());
+            return false;
+        }
+        s.port = ops::localPort(s.fd);
+        addSock(label, s);
+        m_lastListener = label;
+        m_monitor->addPort(s.port);
+        Event l = make(EventKind::Listening, label, QStringLiteral("listen"));
+        l.local = ops::localAddressText(s.fd);
+        l.detail = QStringLiteral("Backlog %1.").arg(backlog);
+        if (host == QLatin1String("0.0.0.0") || host == QLatin1String("::"))
+            l.detail += QStringLiteral(" WARNING: listening on ALL interfaces; any machine that "
+                                       "can reach this one can connect.");
+        post(l);
+        return true;
+    }
+
+    // Accepts one connection; returns its label, or empty if none was accepted.
+    QString acceptStep(const QString &listenerLabel, const QString &wanted)
+    {
+        const QString ll = listenerLabel.isEmpty() ? m_lastListener : listenerLabel;
+        Sock *l = find(ll);
+        if (!l || l->role != Sock::Role::Listener) {
+            Event e = make(EventKind::Error, ll, QStringLiteral("accept"));
+            e.err = EINVAL;
+            e.detail = QStringLiteral("There is no listening socket to accept on.");
+            post(e);
+            return {};
+        }
+        const SocketOptions o = l->options; // l dangles once the accepted socket is added
+        if (!armKernelTimeout(*l, ll, OptionId::RcvTimeo, o.acceptTimeout))
+            return {};
+        post(callEvent(EventKind::Accepting, ll, QStringLiteral("accept"), o.acceptTimeout,
+                       o.mechanism));
+        const CallOutcome out = ops::accept(l->fd, o.acceptTimeout, o.mechanism, *m_cancel);
+        if (!reportOutcome(ll, QStringLiteral("accept"), out, o.acceptTimeout, o.mechanism))
+            return {};
+        const QString label = nextLabel(wanted, "a");
+        Sock a;
+        a.fd = out.fd;
+        a.role = Sock::Role::Accepted;
+        a.options = o;
+        a.connected = true;
+        addSock(label, a);
+        Event e = make(EventKind::Accepted, label, QStringLiteral("accept"));
+        e.monoNs = out.endNs;
+        e.elapsed = out.elapsed();
+        e.local = ops::localAddressText(out.fd);
+        e.remote = ops::peerAddressText(out.fd);
+        e.detail = QStringLiteral("Accepted on %1.").arg(ll);
+        post(e);
+        m_monitor->nameSocket(out.fd, label);
+        readInherited(out.fd, label, o);
+        if (o.keepAlive.value_or(false))
+            m_monitor->watchKeepalive(out.fd, label, effectiveKeepIdle(out.fd));
+        return label;
+    }
+
+    void acceptLoop(const Step &s)
+    {
+        const quint64 gen = m_generation->load();
+        for (int n = 0; s.count == 0 || n < s.count; ++n) {
+            if (gen != m_generation->load())
+                return;
+            const QString label = acceptStep(s.listener, QString());
+            if (label.isEmpty())
+                return;
+            if (s.seconds != 0)
+                holdStep(label, s.seconds);
+            if (gen != m_generation->load())
+                return;
+            closeSock(label, QStringLiteral("The server closes first, so this side keeps the "
+                                            "connection in TIME_WAIT."));
+        }
+    }
+
+    Sock *connectedSock(const QString &label, const QString &op)
+    {
+        Sock *s = find(label);
+        if (s && s->connected)
+            return s;
+        if (!s) {
+            Event e = make(EventKind::Error, label, op);
+            e.err = EBADF;
+            e.detail = QStringLiteral("There is no socket %1.").arg(label);
+            post(e);
+        }
+        return nullptr; // a socket whose connect failed was already reported
+    }
+
+    void sendStep(const QString &label, const QByteArray &data)
+    {
+        Sock *s = connectedSock(label, QStringLiteral("send"));
+        if (!s || !armKernelTimeout(*s, label, OptionId::SndTimeo, s->options.sendTimeout))
+            return;
+        const SocketOptions &o = s->options;
+        Event st = callEvent(EventKind::Sending, label, QStringLiteral("send"), o.sendTimeout,
+                             o.mechanism);
+        st.bytes = data.size();
+        post(st);
+        const CallOutcome out = ops::sendAll(s->fd, data.constData(), size_t(data.size()),
+                                             o.sendTimeout, o.mechanism, *m_cancel);
+        if (!reportOutcome(label, QStringLiteral("send"), out, o.sendTimeout, o.mechanism)) {
+            if (out.bytes > 0) {
+                Event p = make(EventKind::Info, label, QStringLiteral("send"));
+                p.bytes = out.bytes;
+                p.detail = QStringLiteral("%1 of %2 bytes went into the send buffer before that.")
+                               .arg(out.bytes)
+                               .arg(data.size());
+                post(p);
+            }
+            return;
+        }
+        Event e = make(EventKind::Sent, label, QStringLiteral("send"));
+        e.monoNs = out.endNs;
+        e.elapsed = out.elapsed();
+        e.bytes = out.bytes;
+        e.data = escapeBytes(data);
+        post(e);
+    }
+
+    // One recv() call. Returns true if it received data.
+    bool recvStep(const QString &label, qint64 maxBytes)
+    {
+        Sock *s = connectedSock(label, QStringLiteral("recv"));
+        if (!s || !armKernelTimeout(*s, label, OptionId::RcvTimeo, s->options.recvTimeout))
+            return false;
+        const SocketOptions &o = s->options;
+        Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), o.recvTimeout,
+                             o.mechanism);
+        st.bytes = maxBytes;
+        post(st);
+        QByteArray buf(int(std::clamp<qint64>(maxBytes, 1, 1 << 20)), Qt::Uninitialized);
+        const CallOutcome out =
+            ops::recv(s->fd, buf.data(), size_t(buf.size()), o.recvTimeout, o.mechanism, *m_cancel);
+        if (!reportOutcome(label, QStringLiteral("recv"), out, o.recvTimeout, o.mechanism))
+            return false;
+        buf.truncate(int(out.bytes));
+        Event e = make(EventKind::Received, label, QStringLiteral("recv"));
+        e.monoNs = out.endNs;
+        e.elapsed = out.elapsed();
+        e.bytes = out.bytes;
+        e.data = escapeBytes(buf);
+        post(e);
+        return true;
+    }
+
+    void recvFor(const QString &label, qint64 maxBytes, double seconds)
+    {
+        const qint64 start = platform::monotonicNs();
+        const qint64 end = start + qint64(seconds * 1e9);
+        int calls = 0;
+        bool ok = true;
+        while (ok && platform::monotonicNs() < end) {
+            ok = recvStep(label, maxBytes);
+            ++calls;
+        }
+        if (!ok)
+            return;
+        Sock *s = find(label);
+        Event e = make(EventKind::Info, label, QStringLiteral("recv"));
+        e.elapsed = (platform::monotonicNs() - start) / 1e9;
+        e.detail = QStringLiteral("%1 recv() calls over %2, none timed out: the timeout (%3) "
+                                  "bounds each call, not the whole exchange.")
+                       .arg(calls)
+                       .arg(secondsText(*e.elapsed))
+                       .arg(s ? s->options.recvTimeout.toString() + QStringLiteral(" s")
+                              : QString());
+        post(e);
+    }
+
+    void holdStep(const QString &label, double seconds)
+    {
+        Sock *s = find(label);
+        if (!s) {
+            connectedSock(label, QStringLiteral("hold"));
+            return;
+        }
+        Event h = make(EventKind::Holding, label, QStringLiteral("hold"));
+        if (seconds >= 0)
+            h.timeout = seconds;
+        else
+            h.timeoutNone = true;
+        h.detail = QStringLiteral("Idle: the application sends and reads nothing.");
+        post(h);
+        const CallOutcome out = ops::idle(s->connected ? s->fd : -1, seconds, *m_cancel);
+        Event e = make(EventKind::Info, label, QStringLiteral("hold"));
+        e.monoNs = out.endNs;
+        e.elapsed = out.elapsed();
+        switch (out.status) {
+        case CallOutcome::Status::Ok:
+            e.detail = QStringLiteral("Held the connection idle for %1.").arg(secondsText(seconds));
+            break;
+        case CallOutcome::Status::PeerClosed:
+            e.kind = EventKind::PeerClosed;
+            e.detail = QStringLiteral("The peer closed its end (FIN) while we were idle.");
+            break;
+        case CallOutcome::Status::Cancelled:
+            e.kind = EventKind::Cancelled;
+            e.detail = QStringLiteral("Stop ended the idle wait.");
+            break;
+        default:
+            e.kind = EventKind::Error;
+            e.err = out.err;
+            e.detail = explainErrno(out.err, QStringLiteral("hold"));
+            break;
+        }
+        post(e);
+    }
+
+    void restartStep(const QString &wanted)
+    {
+        const QString label = wanted.isEmpty() ? m_lastListener : wanted;
+        Sock *l = find(label);
+        if (!l || l->role != Sock::Role::Listener) {
+            Event e = make(EventKind::Error, label, QStringLiteral("listen"));
+            e.err = EINVAL;
+            e.detail = QStringLiteral("There is no listening socket to restart.");
+            post(e);
+            return;
+        }
+        const Sock old = *l;
+        closeSock(label, QStringLiteral("Restarting the server."));
+        listenStep(label, old.bindHost, old.port, old.backlog, old.options);
+    }
+
+    void closeSock(const QString &label, const QString &why)
+    {
+        Sock s;
+        {
+            QMutexLocker lock(&m_socksMutex);
+            auto it = m_socks.find(label);
+            if (it == m_socks.end())
+                return;
+            s = it.value();
+            m_socks.erase(it);
+        }
+        m_monitor->unwatch(s.fd);
+        ::close(s.fd);
+        Event e = make(EventKind::Closed, label, QStringLiteral("close"));
+        e.detail = why;
+        if (why.isEmpty() && s.options.lingerSec == 0 && s.connected)
+            e.detail = QStringLiteral("SO_LINGER 0: the kernel sent RST and skipped TIME_WAIT.");
+        post(e);
+    }
+
+    void closeAll(bool stopping)
+    {
+        const QStringList labels = m_socks.keys();
+        for (const QString &l : labels)
+            closeSock(l, stopping ? QStringLiteral("Closed by Stop.") : QString());
+        if (stopping)
+            stopPeer();
+    }
+
+    EventBus *m_bus;
+    CancelToken *m_cancel;
+    Monitor *m_monitor;
+    std::atomic<quint64> *m_generation;
+    std::atomic<int> *m_pending;
+    QMutex m_socksMutex; // writes to m_socks, and reads from other threads
+    QHash<QString, Sock> m_socks;
+    QHash<QByteArray, int> m_counters;
+    QString m_lastListener;
+    QMutex m_peerMutex;
+    std::unique_ptr<PeerServer> m_peer;
+};
+
+Engine::Engine(QObject *parent)
+    : QObject(parent), m_bus(new EventBus(this)), m_cancel(std::make_unique<CancelToken>()),
+      m_monitor(std::make_unique<Monitor>(m_bus, m_cancel.get()))
+{
+    m_thread.setObjectName(QStringLiteral("socklab-engine"));
+    m_worker = new EngineWorker(m_bus, m_cancel.get(), m_monitor.get(), &m_generation, &m_pending);
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_monitor->setTableListener([this](const QList<platform::DiagRow> &rows) {
+        QMetaObject::invokeMethod(
+            this, [this, rows] { emit socketTableChanged(rows); }, Qt::QueuedConnection);
+    });
+    m_thread.start();
+}
+
+Engine::~Engine()
+{
+    m_monitor->setTableListener({});
+    m_generation.fetch_add(1);
+    m_cancel->cancel();
+    m_thread.quit();
+    m_thread.wait();
+    m_monitor.reset();
+}
+
+void Engine::run(const QList<Step> &steps)
+{
+    const quint64 gen = m_generation.load();
+    m_pending.fetch_add(1);
+    EngineWorker *w = m_worker;
+    QMetaObject::invokeMethod(
+        w, [w, steps, gen] { w->runSteps(steps, gen); }, Qt::QueuedConnection);
+}
+
+void Engine::stop()
+{
+    const quint64 gen = m_generation.fetch_add(1) + 1;
+    m_cancel->cancel();
+    m_pending.fetch_add(1);
+    EngineWorker *w = m_worker;
+    QMetaObject::invokeMethod(w, [w, gen] { w->stopAll(gen); }, Qt::QueuedConnection);
+}
+
+void Engine::pullPlug()
+{
+    m_worker->pullPlugNow(QString());
+}
+
+QList<platform::DiagRow> Engine::socketTable() const
+{
+    return m_monitor->table();
+}
+
+QString Engine::labelFor(const platform::DiagRow &row) const
+{
+    return m_monitor->labelFor(row);
+}
+
+} // namespace socklab

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "EventBus.h"
+#include "Platform.h"
+#include "Step.h"
+
+#include <QList>
+#include <QObject>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
+
+namespace socklab {
+
+class CancelToken;
+class EngineWorker;
+class Monitor;
+
+// The backend. Runs steps on its own thread and reports everything it and the kernel do as
+// events on bus(), in batches. No method blocks the caller; stop() ends any wait at once.
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Engine(QObject *parent = nullptr);
+    ~Engine() override;
+
+    EventBus *bus() const { return m_bus; }
+
+    // Queues the steps; a Finished event follows the last one (or the stop that ended them).
+    void run(const QList<Step> &steps);
+    // Ends the running call within milliseconds, drops queued steps, closes every socket and
+    // stops the built-in peer. A Cancelled event names the call it ended.
+    void stop();
+    // Blackholes the live connection now: the built-in peer's side, or ours if it has none.
+    void pullPlug();
+
+    bool isBusy() const { return m_pending.load() > 0; }
+    QList<platform::DiagRow> socketTable() const;
+    QString labelFor(const platform::DiagRow &row) const;
+
+signals:
+    void socketTableChanged(const QList<socklab::platform::DiagRow> &rows);
+
+private:
+    EventBus *m_bus;
+    std::unique_ptr<CancelToken> m_cancel;
+    std::unique_ptr<Monitor> m_monitor;
+    std::atomic<quint64> m_generation{0};
+    std::atomic<int> m_pending{0};
+    QThread m_thread;
+    EngineWorker *m_worker = nullptr;
+};
+
+} // namespace socklab

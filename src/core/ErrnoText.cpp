@@ -1,0 +1,143 @@
+#include "ErrnoText.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace socklab {
+
+QString errnoSymbol(int err)
+{
+#define SOCKLAB_ERRNO(e)                                                                           \
+    case e:                                                                                        \
+        return QStringLiteral(#e);
+    switch (err) {
+        SOCKLAB_ERRNO(EADDRINUSE)
+        SOCKLAB_ERRNO(EADDRNOTAVAIL)
+        SOCKLAB_ERRNO(ECONNREFUSED)
+        SOCKLAB_ERRNO(ECONNRESET)
+        SOCKLAB_ERRNO(ECONNABORTED)
+        SOCKLAB_ERRNO(ETIMEDOUT)
+        SOCKLAB_ERRNO(EAGAIN)
+        SOCKLAB_ERRNO(EINPROGRESS)
+        SOCKLAB_ERRNO(EALREADY)
+        SOCKLAB_ERRNO(EISCONN)
+        SOCKLAB_ERRNO(ENOTCONN)
+        SOCKLAB_ERRNO(EACCES)
+        SOCKLAB_ERRNO(EPERM)
+        SOCKLAB_ERRNO(EHOSTUNREACH)
+        SOCKLAB_ERRNO(ENETUNREACH)
+        SOCKLAB_ERRNO(ENETDOWN)
+        SOCKLAB_ERRNO(EPIPE)
+        SOCKLAB_ERRNO(EINTR)
+        SOCKLAB_ERRNO(EINVAL)
+        SOCKLAB_ERRNO(EBADF)
+        SOCKLAB_ERRNO(EMFILE)
+        SOCKLAB_ERRNO(ENFILE)
+        SOCKLAB_ERRNO(ENOBUFS)
+        SOCKLAB_ERRNO(ENOMEM)
+        SOCKLAB_ERRNO(ENOPROTOOPT)
+        SOCKLAB_ERRNO(EOPNOTSUPP)
+        SOCKLAB_ERRNO(EAFNOSUPPORT)
+        SOCKLAB_ERRNO(EPROTO)
+        SOCKLAB_ERRNO(EMSGSIZE)
+        SOCKLAB_ERRNO(ENOENT)
+        SOCKLAB_ERRNO(ESHUTDOWN)
+    default:
+        return QStringLiteral("E%1").arg(err);
+    }
+#undef SOCKLAB_ERRNO
+}
+
+QString explainErrno(int err, const QString &op)
+{
+    const bool connecting = op == QLatin1String("connect");
+    const bool binding = op == QLatin1String("bind") || op == QLatin1String("listen");
+    switch (err) {
+    case EADDRINUSE:
+        if (binding)
+            return QStringLiteral(
+                "Another socket holds this address and port: a live listener, or connections "
+                "in TIME_WAIT left by the previous run. SO_REUSEADDR on the old and the new "
+                "listener lets a restart bind past TIME_WAIT; two live listeners need "
+                "SO_REUSEPORT on both.");
+        return QStringLiteral("No free local port for this connection (the local address and "
+                              "port are in use).");
+    case EADDRNOTAVAIL:
+        return binding ? QStringLiteral("This address does not belong to any interface of this "
+                                        "machine, so nothing can listen on it.")
+                       : QStringLiteral("No local address or ephemeral port is available to "
+                                        "reach that destination.");
+    case ECONNREFUSED:
+        return QStringLiteral("The host answered with a reset: nothing is listening on that "
+                              "port (or a firewall rejects it).");
+    case ECONNRESET:
+        return QStringLiteral("The peer reset the connection (RST): it closed abruptly, for "
+                              "example with SO_LINGER 0, or had forgotten the connection.");
+    case ECONNABORTED:
+        return QStringLiteral("The connection was aborted before the call could complete.");
+    case ETIMEDOUT:
+        if (connecting)
+            return QStringLiteral("The kernel gave up retransmitting the SYN: the host never "
+                                  "answered (tcp_syn_retries exhausted).");
+        return QStringLiteral(
+            "The kernel declared the connection dead: keepalive probes or retransmissions went "
+            "unanswered (TCP_KEEPCNT probes, or TCP_USER_TIMEOUT, expired).");
+    case EAGAIN:
+        if (op == QLatin1String("accept"))
+            return QStringLiteral("No connection arrived before SO_RCVTIMEO expired (or the "
+                                  "socket is non-blocking and none was waiting).");
+        return QStringLiteral("The call would block: the socket is non-blocking (timeout 0) or "
+                              "its SO_RCVTIMEO/SO_SNDTIMEO expired.");
+    case EINPROGRESS:
+        return QStringLiteral(
+            "The connection attempt has not finished: connect() returned early (non-blocking, "
+            "or SO_SNDTIMEO expired) while the kernel keeps trying in SYN-SENT.");
+    case EALREADY:
+        return QStringLiteral("A connection attempt is already in progress on this socket.");
+    case EISCONN:
+        return QStringLiteral("This socket is already connected.");
+    case ENOTCONN:
+        return QStringLiteral("This socket is not connected.");
+    case EACCES:
+        return binding ? QStringLiteral("Ports below 1024 are privileged: binding them needs root "
+                                        "or CAP_NET_BIND_SERVICE. Pick a port of 1024 or above.")
+                       : QStringLiteral("Permission denied by the kernel or a firewall rule.");
+    case EPERM:
+        return QStringLiteral("The operation is not permitted (a firewall rule, or a missing "
+                              "capability).");
+    case EHOSTUNREACH:
+        return QStringLiteral("No route to that host: it is down or unreachable from here "
+                              "(an ICMP host-unreachable came back).");
+    case ENETUNREACH:
+        return QStringLiteral("No route to that network from this machine (for example IPv6 "
+                              "with no IPv6 connectivity).");
+    case ENETDOWN:
+        return QStringLiteral("The network interface is down.");
+    case EPIPE:
+        return QStringLiteral("The connection is closed for sending: the peer reset it or this "
+                              "side shut it down.");
+    case EINTR:
+        return QStringLiteral("A signal interrupted the call.");
+    case EINVAL:
+        return QStringLiteral("The kernel rejected the request as invalid for this socket in its "
+                              "current state.");
+    case EBADF:
+        return QStringLiteral("The descriptor is not open.");
+    case EMFILE:
+        return QStringLiteral("This process has run out of file descriptors (RLIMIT_NOFILE); "
+                              "close sockets or raise the limit.");
+    case ENFILE:
+        return QStringLiteral("The whole system has run out of file descriptors.");
+    case ENOBUFS:
+    case ENOMEM:
+        return QStringLiteral("The kernel is out of buffer memory for sockets.");
+    case ENOPROTOOPT:
+        return QStringLiteral("This kernel does not support that socket option.");
+    case EAFNOSUPPORT:
+        return QStringLiteral("This address family is not supported here.");
+    default:
+        return QString::fromLocal8Bit(std::strerror(err)) + QLatin1Char('.');
+    }
+}
+
+} // namespace socklab

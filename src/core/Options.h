@@ -1,0 +1,93 @@
+#pragma once
+
+#include <QString>
+
+#include <optional>
+
+namespace socklab {
+
+// The range an option accepts, as the kernel does; shared by validation, the CLI and the GUI.
+struct IntRange
+{
+    const char *option; // kernel name, e.g. TCP_KEEPIDLE
+    qint64 min;
+    qint64 max;
+    const char *unit; // "s", "ms", "bytes", "probes"
+};
+
+namespace ranges {
+inline constexpr IntRange KeepIdle{"TCP_KEEPIDLE", 1, 32767, "s"};
+inline constexpr IntRange KeepIntvl{"TCP_KEEPINTVL", 1, 32767, "s"};
+inline constexpr IntRange KeepCnt{"TCP_KEEPCNT", 1, 127, "probes"};
+inline constexpr IntRange UserTimeout{"TCP_USER_TIMEOUT", 0, 2147483647, "ms"};
+inline constexpr IntRange Linger{"SO_LINGER", 0, 65535, "s"};
+inline constexpr IntRange RcvBuf{"SO_RCVBUF", 1, 1073741823, "bytes"};
+inline constexpr IntRange SndBuf{"SO_SNDBUF", 1, 1073741823, "bytes"};
+inline constexpr IntRange Port{"port", 1, 65535, ""};
+inline constexpr IntRange ListenPort{"port", 0, 65535, ""};
+inline constexpr IntRange Backlog{"backlog", 1, 65535, ""};
+inline constexpr qint64 TimeoutMaxMs = 86400000; // one day
+} // namespace ranges
+
+// A per-call timeout: block forever (none), don't block at all (0), or a deadline in ms.
+struct Timeout
+{
+    enum class Mode { Forever, NonBlocking, Deadline };
+    Mode mode = Mode::Forever;
+    qint64 ms = 0;
+
+    static Timeout blockForever() { return {}; }
+    static Timeout fromMs(qint64 ms)
+    {
+        return ms == 0 ? Timeout{Mode::NonBlocking, 0} : Timeout{Mode::Deadline, ms};
+    }
+    bool isForever() const { return mode == Mode::Forever; }
+    std::optional<double> seconds() const;
+    QString toString() const; // "none", "0", "1.5"
+    bool operator==(const Timeout &) const = default;
+
+    // Parses seconds ("1.5", "0.01", "0") or "none". On error returns nullopt and sets *error
+    // to a sentence naming `what`, the value and the allowed range.
+    static std::optional<Timeout> parse(const QString &text, const QString &what, QString *error);
+};
+
+enum class TimeoutMechanism {
+    Poll,   // non-blocking descriptor and ppoll() against a monotonic deadline (Python's way)
+    SockOpt // SO_RCVTIMEO / SO_SNDTIMEO, enforced by the kernel
+};
+QString mechanismName(TimeoutMechanism m);
+std::optional<TimeoutMechanism> mechanismFromName(const QString &name);
+
+// Everything an experiment can set on a socket. Unset optionals are left to the kernel.
+struct SocketOptions
+{
+    Timeout connectTimeout;
+    Timeout recvTimeout;
+    Timeout sendTimeout;
+    Timeout acceptTimeout;
+    TimeoutMechanism mechanism = TimeoutMechanism::Poll;
+
+    std::optional<bool> reuseAddr;
+    std::optional<bool> reusePort;
+    std::optional<bool> keepAlive;
+    std::optional<int> keepIdle;  // s
+    std::optional<int> keepIntvl; // s
+    std::optional<int> keepCnt;
+    std::optional<int> userTimeoutMs;
+    std::optional<bool> noDelay;
+    std::optional<int> lingerSec; // SO_LINGER on with this many seconds
+    std::optional<int> rcvBuf;
+    std::optional<int> sndBuf;
+
+    void setAllTimeouts(const Timeout &t);
+
+    // Empty when every value is inside the kernel's range; otherwise the first problem.
+    QString validate() const;
+};
+
+// Parses a whole number for `what` within range r; on error sets *error and returns nullopt.
+std::optional<qint64> parseInteger(const QString &text, const QString &what, const IntRange &r,
+                                   QString *error);
+QString rangeText(const IntRange &r); // "from 1 to 32767 s"
+
+} // namespace socklab

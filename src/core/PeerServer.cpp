@@ -1,0 +1,381 @@
+#include "PeerServer.h"
+
+#include "ErrnoText.h"
+#include "Event.h"
+#include "EventBus.h"
+#include "Monitor.h"
+#include "Platform.h"
+#include "SocketOps.h"
+
+#include <cerrno>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <vector>
+
+namespace socklab {
+
+namespace {
+constexpr std::array<std::pair<PeerBehavior, const char *>, 7> kBehaviors{{
+    {PeerBehavior::Echo, "echo"},
+    {PeerBehavior::Silent, "silent"},
+    {PeerBehavior::Drip, "drip"},
+    {PeerBehavior::Blackhole, "blackhole"},
+    {PeerBehavior::NeverAccept, "never-accept"},
+    {PeerBehavior::Reset, "reset"},
+    {PeerBehavior::Close, "close"},
+}};
+constexpr int kMaxConnections = 256;
+constexpr qint64 kEchoBufferMax = 1 << 20;
+} // namespace
+
+QString behaviorName(PeerBehavior b)
+{
+    for (const auto &[k, n] : kBehaviors) {
+        if (k == b)
+            return QString::fromLatin1(n);
+    }
+    return {};
+}
+
+std::optional<PeerBehavior> behaviorFromName(const QString &name)
+{
+    for (const auto &[k, n] : kBehaviors) {
+        if (name == QLatin1String(n))
+            return k;
+    }
+    return std::nullopt;
+}
+
+QString behaviorNames()
+{
+    QStringList names;
+    for (const auto &[k, n] : kBehaviors)
+        names << QString::fromLatin1(n);
+    return names.join(QLatin1Char('|'));
+}
+
+QString behaviorDescription(PeerBehavior b)
+{
+    switch (b) {
+    case PeerBehavior::Echo:
+        return QStringLiteral("sends back every byte it receives");
+    case PeerBehavior::Silent:
+        return QStringLiteral("accepts and then never reads or sends: a hung server");
+    case PeerBehavior::Drip:
+        return QStringLiteral("sends one byte every interval, so each recv() returns in time "
+                              "while the whole exchange runs long");
+    case PeerBehavior::Blackhole:
+        return QStringLiteral("accepts, then the kernel drops every segment for the connection "
+                              "(a drop-all socket filter): nothing is ACKed, like a host that "
+                              "lost power");
+    case PeerBehavior::NeverAccept:
+        return QStringLiteral("a listener whose SYNs the kernel drops (a drop-all socket "
+                              "filter): connect() never completes");
+    case PeerBehavior::Reset:
+        return QStringLiteral("accepts, then closes with SO_LINGER 0: the kernel sends RST");
+    case PeerBehavior::Close:
+        return QStringLiteral("accepts, then closes gracefully: the kernel sends FIN");
+    }
+    return {};
+}
+
+int PeerConfig::effectiveIntervalMs() const
+{
+    if (intervalMs >= 0)
+        return intervalMs;
+    return behavior == PeerBehavior::Drip ? 800 : 0;
+}
+
+PeerServer::PeerServer(EventBus *bus, Monitor *monitor)
+    : m_bus(bus), m_monitor(monitor), m_wakeFd(platform::wakeFdCreate())
+{
+}
+
+PeerServer::~PeerServer()
+{
+    stop();
+    if (m_listenFd >= 0)
+        ::close(m_listenFd);
+    ::close(m_wakeFd);
+}
+
+namespace {
+Event peerEvent(EventKind kind, const QString &sock, const QString &op = {})
+{
+    Event e;
+    e.kind = kind;
+    e.sock = sock;
+    e.op = op;
+    return e;
+}
+} // namespace
+
+int PeerServer::start(const PeerConfig &config)
+{
+    m_config = config;
+    const QString label = QStringLiteral("peer");
+    const auto fail = [&](const char *op, int err) {
+        Event e = peerEvent(EventKind::Error, label, QString::fromLatin1(op));
+        e.err = err;
+        e.detail = explainErrno(err, e.op);
+        m_bus->post(e);
+        if (m_listenFd >= 0)
+            ::close(m_listenFd);
+        m_listenFd = -1;
+        return err;
+    };
+    ResolvedAddress addr;
+    if (!ops::parseNumericAddress(config.bind, config.port, &addr))
+        return fail("bind", EADDRNOTAVAIL);
+    m_listenFd = ::socket(addr.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (m_listenFd < 0)
+        return fail("socket", errno);
+    if (m_monitor)
+        m_monitor->nameSocket(m_listenFd, label);
+    if (config.reuseAddr) {
+        if (const int e = platform::setOption(m_listenFd, platform::OptionId::ReuseAddr, 1))
+            return fail("setsockopt", e);
+    }
+    if (config.behavior == PeerBehavior::NeverAccept) {
+        if (const int e = platform::attachDropFilter(m_listenFd))
+            return fail("setsockopt", e);
+    }
+    if (::bind(m_listenFd, reinterpret_cast<const sockaddr *>(&addr.addr), addr.len) != 0)
+        return fail("bind", errno);
+    if (::listen(m_listenFd, 128) != 0)
+        return fail("listen", errno);
+    m_port = ops::localPort(m_listenFd);
+    if (m_monitor)
+        m_monitor->addPort(m_port);
+    Event e = peerEvent(EventKind::Listening, label, QStringLiteral("listen"));
+    e.local = ops::localAddressText(m_listenFd);
+    e.detail = QStringLiteral("Built-in %1 peer: %2.")
+                   .arg(behaviorName(config.behavior), behaviorDescription(config.behavior));
+    m_bus->post(e);
+    m_thread = std::thread([this] { serve(); });
+    return 0;
+}
+
+void PeerServer::pullPlug()
+{
+    m_pullPlug.store(true);
+    platform::wakeFdSignal(m_wakeFd);
+}
+
+void PeerServer::stop()
+{
+    m_stop.store(true);
+    platform::wakeFdSignal(m_wakeFd);
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+void PeerServer::serve()
+{
+    struct Conn
+    {
+        int fd = -1;
+        QString label;
+        qint64 nextNs = 0; // drip: next byte; reset/close: when to act
+        bool plugged = false;
+        QByteArray pending; // echo: received, not yet sent back
+    };
+    std::vector<Conn> conns;
+    int counter = 0;
+    const PeerBehavior b = m_config.behavior;
+    const qint64 intervalNs = qint64(m_config.effectiveIntervalMs()) * 1000000LL;
+
+    const auto closeConn = [&](Conn &c, const QString &detail, bool rst) {
+        if (m_monitor)
+            m_monitor->unwatch(c.fd);
+        if (rst)
+            platform::setOption(c.fd, platform::OptionId::Linger, 0);
+        ::close(c.fd);
+        Event e = peerEvent(EventKind::Closed, c.label, QStringLiteral("close"));
+        e.detail = detail;
+        m_bus->post(e);
+        c.fd = -1;
+    };
+
+    while (!m_stop.load()) {
+        if (m_pullPlug.exchange(false)) {
+            for (Conn &c : conns) {
+                if (c.fd < 0 || c.plugged)
+                    continue;
+                const int err = platform::attachDropFilter(c.fd);
+                c.plugged = err == 0;
+                Event e = peerEvent(err ? EventKind::Error : EventKind::Info, c.label,
+                                    QStringLiteral("pull-plug"));
+                e.err = err;
+                e.detail = err ? explainErrno(err, e.op)
+                               : QStringLiteral("Plug pulled: the kernel now drops every segment "
+                                                "for this connection and the peer sends nothing.");
+                m_bus->post(e);
+            }
+        }
+        std::vector<pollfd> fds;
+        fds.push_back({m_wakeFd, POLLIN, 0});
+        const bool accepting = b != PeerBehavior::NeverAccept;
+        fds.push_back({accepting ? m_listenFd : -1, POLLIN, 0});
+        qint64 nextNs = -1;
+        for (const Conn &c : conns) {
+            short ev = 0;
+            if (!c.plugged && b != PeerBehavior::Blackhole) {
+                if (b == PeerBehavior::Silent)
+                    ev = POLLRDHUP;
+                else if (b == PeerBehavior::Echo)
+                    ev = short((c.pending.size() < kEchoBufferMax ? POLLIN : 0) |
+                               (c.pending.isEmpty() ? 0 : POLLOUT));
+                else
+                    ev = POLLIN;
+                if (c.nextNs > 0 && (nextNs < 0 || c.nextNs < nextNs))
+                    nextNs = c.nextNs;
+            }
+            fds.push_back({c.plugged ? -1 : c.fd, ev, 0});
+        }
+        timespec ts{};
+        timespec *tsp = nullptr;
+        if (nextNs >= 0) {
+            const qint64 left = std::max<qint64>(0, nextNs - platform::monotonicNs());
+            ts = {time_t(left / 1000000000LL), long(left % 1000000000LL)};
+            tsp = &ts;
+        }
+        if (::ppoll(fds.data(), fds.size(), tsp, nullptr) < 0 && errno != EINTR)
+            break;
+        if (fds[0].revents)
+            platform::wakeFdDrain(m_wakeFd);
+
+        const qint64 now = platform::monotonicNs();
+        for (size_t i = 0; i < conns.size(); ++i) {
+            Conn &c = conns[i];
+            const short rev = fds[i + 2].revents;
+            if (c.fd < 0 || c.plugged)
+                continue;
+            if (b == PeerBehavior::Silent && rev) {
+                closeConn(c, QStringLiteral("The client closed; the silent peer closes too."),
+                          false);
+                continue;
+            }
+            if (rev & POLLIN) {
+                char buf[65536];
+                const ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                    Event e = peerEvent(n == 0 ? EventKind::PeerClosed : EventKind::Error, c.label,
+                                        QStringLiteral("recv"));
+                    e.err = n < 0 ? errno : 0;
+                    if (e.err)
+                        e.detail = explainErrno(e.err, e.op);
+                    m_bus->post(e);
+                    closeConn(c, QStringLiteral("The peer closes its end."), false);
+                    continue;
+                }
+                if (n > 0) {
+                    Event e = peerEvent(EventKind::Received, c.label, QStringLiteral("recv"));
+                    e.bytes = n;
+                    e.data = escapeBytes(QByteArray::fromRawData(buf, int(n)));
+                    m_bus->post(e);
+                    if (b == PeerBehavior::Echo)
+                        c.pending.append(buf, int(n));
+                }
+            }
+            if ((rev & POLLOUT) && !c.pending.isEmpty()) {
+                const ssize_t n =
+                    ::send(c.fd, c.pending.constData(), size_t(c.pending.size()),
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n > 0) {
+                    Event e = peerEvent(EventKind::Sent, c.label, QStringLiteral("send"));
+                    e.bytes = n;
+                    e.data = escapeBytes(c.pending.left(int(n)));
+                    m_bus->post(e);
+                    c.pending.remove(0, int(n));
+                }
+            }
+            if (c.nextNs > 0 && now >= c.nextNs) {
+                if (b == PeerBehavior::Drip) {
+                    const char byte = '.';
+                    const ssize_t n = ::send(c.fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+                    if (n < 0 && errno != EAGAIN) {
+                        const int err = errno;
+                        closeConn(c,
+                                  QStringLiteral("Drip stopped: %1.").arg(errnoSymbol(err)),
+                                  false);
+                        continue;
+                    }
+                    Event e = peerEvent(EventKind::Sent, c.label, QStringLiteral("send"));
+                    e.bytes = n > 0 ? 1 : 0;
+                    e.data = QStringLiteral(".");
+                    m_bus->post(e);
+                    c.nextNs += intervalNs > 0 ? intervalNs : 1000000LL;
+                } else if (b == PeerBehavior::Reset) {
+                    closeConn(c,
+                              QStringLiteral("Closed with SO_LINGER 0: the kernel sent RST "
+                                             "instead of FIN."),
+                              true);
+                } else if (b == PeerBehavior::Close) {
+                    closeConn(c, QStringLiteral("Closed gracefully: the kernel sent FIN."), false);
+                }
+            }
+        }
+        std::erase_if(conns, [](const Conn &c) { return c.fd < 0; });
+
+        if (accepting && (fds[1].revents & POLLIN)) {
+            sockaddr_storage from{};
+            socklen_t len = sizeof from;
+            const int fd = ::accept4(m_listenFd, reinterpret_cast<sockaddr *>(&from), &len,
+                                     SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd < 0) {
+                if (errno != EAGAIN && errno != EINTR) {
+                    Event e = peerEvent(EventKind::Error, QStringLiteral("peer"),
+                                        QStringLiteral("accept"));
+                    e.err = errno;
+                    e.detail = explainErrno(e.err, e.op);
+                    m_bus->post(e);
+                }
+                continue;
+            }
+            if (int(conns.size()) >= kMaxConnections) {
+                closeConn(conns.front(),
+                          QStringLiteral("Closed to stay within %1 connections.")
+                              .arg(kMaxConnections),
+                          true);
+                conns.erase(conns.begin());
+            }
+            Conn c;
+            c.fd = fd;
+            c.label = QStringLiteral("peer%1").arg(++counter);
+            if (m_monitor)
+                m_monitor->nameSocket(fd, c.label);
+            Event e = peerEvent(EventKind::Accepted, c.label, QStringLiteral("accept"));
+            e.local = ops::localAddressText(fd);
+            e.remote = ops::addressText(reinterpret_cast<sockaddr *>(&from));
+            if (b == PeerBehavior::Blackhole) {
+                const int err = platform::attachDropFilter(fd);
+                c.plugged = err == 0;
+                e.detail = err ? QStringLiteral("Could not attach the drop filter: %1")
+                                     .arg(errnoSymbol(err))
+                               : QStringLiteral("Blackholed: the kernel drops every segment that "
+                                                "arrives for this connection; nothing is ACKed.");
+            }
+            if (b == PeerBehavior::Drip || b == PeerBehavior::Reset || b == PeerBehavior::Close)
+                c.nextNs = platform::monotonicNs() + intervalNs;
+            m_bus->post(e);
+            conns.push_back(c);
+        }
+    }
+    for (Conn &c : conns) {
+        if (c.fd >= 0)
+            closeConn(c, QStringLiteral("The built-in peer stopped."), c.plugged);
+    }
+    if (m_listenFd >= 0) {
+        ::close(m_listenFd);
+        m_listenFd = -1;
+        Event e = peerEvent(EventKind::Closed, QStringLiteral("peer"), QStringLiteral("close"));
+        e.detail = QStringLiteral("The built-in peer stopped listening.");
+        m_bus->post(e);
+    }
+}
+
+} // namespace socklab

@@ -1,0 +1,110 @@
+#pragma once
+
+// Every operating-system-specific call SockLab makes lives behind this header
+// (PlatformLinux.cpp on Linux), so another system needs one new file, not a hunt.
+
+#include <QList>
+#include <QSet>
+#include <QString>
+
+#include <cstdint>
+
+namespace socklab::platform {
+
+qint64 monotonicNs(); // CLOCK_MONOTONIC
+double wallSeconds(); // Unix time
+
+// Asks the kernel not to coalesce this thread's timer wake-ups (default slack is 50 us),
+// so a poll deadline returns as close to its deadline as the hardware allows.
+void setPreciseTimerSlack();
+
+// A descriptor that becomes readable when signalled (eventfd on Linux).
+int wakeFdCreate();
+void wakeFdSignal(int fd);
+void wakeFdDrain(int fd);
+
+enum class OptionId {
+    ReuseAddr,
+    ReusePort,
+    KeepAlive,
+    KeepIdle,
+    KeepIntvl,
+    KeepCnt,
+    UserTimeout,
+    NoDelay,
+    Linger, // value: seconds, or -1 for off
+    RcvBuf,
+    SndBuf,
+    RcvTimeo, // value: milliseconds, 0 for none
+    SndTimeo,
+};
+
+QString optionName(OptionId id); // SO_REUSEADDR, TCP_KEEPIDLE, ...
+int setOption(int fd, OptionId id, qint64 value); // returns 0 or errno
+int getOption(int fd, OptionId id, qint64 *value); // returns 0 or errno
+
+// The counters of TCP_INFO that the probe observer reads.
+struct TcpInfo
+{
+    int state = 0;
+    unsigned probes = 0; // keepalive or zero-window probes sent and not yet answered
+    unsigned retransmits = 0;
+    unsigned backoff = 0;
+    unsigned unacked = 0;
+    unsigned totalRetrans = 0;
+    unsigned lastDataSentMs = 0;
+    unsigned lastDataRecvMs = 0;
+    unsigned lastAckRecvMs = 0;
+    unsigned rtoUs = 0;
+    quint64 segsOut = 0;
+    quint64 segsIn = 0;
+    quint64 dataSegsOut = 0;
+    quint64 dataSegsIn = 0;
+    quint64 bytesReceived = 0;
+    quint64 bytesAcked = 0;
+};
+bool readTcpInfo(int fd, TcpInfo *info);
+
+QString tcpStateName(int state); // ESTABLISHED, TIME_WAIT, ...
+bool isTcpClosed(int state);
+
+// Attaches a classic BPF program that returns 0, so the kernel discards every segment
+// for this socket before TCP sees it (nothing is ACKed). Returns 0 or errno.
+int attachDropFilter(int fd);
+
+struct KeepaliveDefaults
+{
+    int time = -1; // seconds, -1 when unreadable
+    int intvl = -1;
+    int probes = -1;
+};
+KeepaliveDefaults readKeepaliveDefaults();
+QString keepaliveDefaultSource(OptionId id); // the /proc path behind a default
+
+// One row of the kernel's TCP socket table, as sock_diag reports it (like `ss -tano`).
+struct DiagRow
+{
+    int family = 0;
+    int state = 0;
+    QString localAddr;
+    quint16 localPort = 0;
+    QString remoteAddr;
+    quint16 remotePort = 0;
+    enum class Timer { None, Retransmit, Keepalive, TimeWait, ZeroWindowProbe } timer = Timer::None;
+    qint64 expiresMs = 0;
+    int retrans = 0; // retransmit count, or probes sent for the keepalive timer
+    unsigned probes = 0;
+    quint32 recvQ = 0;
+    quint32 sendQ = 0;
+    quint32 uid = 0;
+    quint64 inode = 0; // 0 for sockets no descriptor owns (TIME_WAIT)
+
+    QString key() const; // local|remote, unique per connection
+};
+QString timerName(DiagRow::Timer timer);
+
+// Dumps the TCP sockets (IPv4 and IPv6) with a local or remote port in `ports`.
+// Returns 0 or errno.
+int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows);
+
+} // namespace socklab::platform

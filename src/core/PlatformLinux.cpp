@@ -1,0 +1,374 @@
+// Linux implementation of Platform.h. Uses the kernel's own headers for TCP_INFO and
+// sock_diag, so it includes <linux/tcp.h> rather than <netinet/tcp.h>.
+#include "Platform.h"
+
+#include <QFile>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <ctime>
+#include <linux/filter.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace socklab::platform {
+
+qint64 monotonicNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return qint64(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+double wallSeconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return double(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
+void setPreciseTimerSlack()
+{
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+}
+
+int wakeFdCreate()
+{
+    return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+void wakeFdSignal(int fd)
+{
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+}
+
+void wakeFdDrain(int fd)
+{
+    uint64_t value = 0;
+    [[maybe_unused]] ssize_t n = ::read(fd, &value, sizeof value);
+}
+
+namespace {
+struct OptionSpec
+{
+    OptionId id;
+    int level;
+    int name;
+    const char *label;
+};
+constexpr OptionSpec kOptions[] = {
+    {OptionId::ReuseAddr, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"},
+    {OptionId::ReusePort, SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"},
+    {OptionId::KeepAlive, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE"},
+    {OptionId::KeepIdle, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE"},
+    {OptionId::KeepIntvl, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL"},
+    {OptionId::KeepCnt, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT"},
+    {OptionId::UserTimeout, IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"},
+    {OptionId::NoDelay, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"},
+    {OptionId::Linger, SOL_SOCKET, SO_LINGER, "SO_LINGER"},
+    {OptionId::RcvBuf, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"},
+    {OptionId::SndBuf, SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF"},
+    {OptionId::RcvTimeo, SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO"},
+    {OptionId::SndTimeo, SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO"},
+};
+
+const OptionSpec &spec(OptionId id)
+{
+    for (const auto &s : kOptions) {
+        if (s.id == id)
+            return s;
+    }
+    return kOptions[0];
+}
+} // namespace
+
+QString optionName(OptionId id)
+{
+    return QString::fromLatin1(spec(id).label);
+}
+
+int setOption(int fd, OptionId id, qint64 value)
+{
+    const OptionSpec &s = spec(id);
+    int rc = 0;
+    if (id == OptionId::Linger) {
+        linger l{};
+        l.l_onoff = value >= 0 ? 1 : 0;
+        l.l_linger = value >= 0 ? int(value) : 0;
+        rc = setsockopt(fd, s.level, s.name, &l, sizeof l);
+    } else if (id == OptionId::RcvTimeo || id == OptionId::SndTimeo) {
+        timeval tv{};
+        tv.tv_sec = value / 1000;
+        tv.tv_usec = (value % 1000) * 1000;
+        rc = setsockopt(fd, s.level, s.name, &tv, sizeof tv);
+    } else {
+        const int v = int(value);
+        rc = setsockopt(fd, s.level, s.name, &v, sizeof v);
+    }
+    return rc == 0 ? 0 : errno;
+}
+
+int getOption(int fd, OptionId id, qint64 *value)
+{
+    const OptionSpec &s = spec(id);
+    int rc = 0;
+    if (id == OptionId::Linger) {
+        linger l{};
+        socklen_t len = sizeof l;
+        rc = getsockopt(fd, s.level, s.name, &l, &len);
+        *value = l.l_onoff ? l.l_linger : -1;
+    } else if (id == OptionId::RcvTimeo || id == OptionId::SndTimeo) {
+        timeval tv{};
+        socklen_t len = sizeof tv;
+        rc = getsockopt(fd, s.level, s.name, &tv, &len);
+        *value = qint64(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+    } else {
+        int v = 0;
+        socklen_t len = sizeof v;
+        rc = getsockopt(fd, s.level, s.name, &v, &len);
+        *value = v;
+    }
+    return rc == 0 ? 0 : errno;
+}
+
+bool readTcpInfo(int fd, TcpInfo *out)
+{
+    tcp_info ti{};
+    socklen_t len = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return false;
+    out->state = ti.tcpi_state;
+    out->probes = ti.tcpi_probes;
+    out->retransmits = ti.tcpi_retransmits;
+    out->backoff = ti.tcpi_backoff;
+    out->unacked = ti.tcpi_unacked;
+    out->totalRetrans = ti.tcpi_total_retrans;
+    out->lastDataSentMs = ti.tcpi_last_data_sent;
+    out->lastDataRecvMs = ti.tcpi_last_data_recv;
+    out->lastAckRecvMs = ti.tcpi_last_ack_recv;
+    out->rtoUs = ti.tcpi_rto;
+    out->segsOut = ti.tcpi_segs_out;
+    out->segsIn = ti.tcpi_segs_in;
+    out->dataSegsOut = ti.tcpi_data_segs_out;
+    out->dataSegsIn = ti.tcpi_data_segs_in;
+    out->bytesReceived = ti.tcpi_bytes_received;
+    out->bytesAcked = ti.tcpi_bytes_acked;
+    return true;
+}
+
+QString tcpStateName(int state)
+{
+    static const char *const names[] = {"UNKNOWN",   "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
+                                        "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
+                                        "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
+                                        "NEW_SYN_RECV"};
+    if (state >= 0 && state < int(sizeof names / sizeof names[0]))
+        return QString::fromLatin1(names[state]);
+    return QStringLiteral("STATE_%1").arg(state);
+}
+
+bool isTcpClosed(int state)
+{
+    return state == 7; // TCP_CLOSE in the kernel's enum (include/net/tcp_states.h)
+}
+
+int attachDropFilter(int fd)
+{
+    sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, 0}}; // accept 0 bytes: drop
+    sock_fprog prog{};
+    prog.len = 1;
+    prog.filter = code;
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0 ? 0 : errno;
+}
+
+namespace {
+int readProcInt(const char *path)
+{
+    QFile f(QString::fromLatin1(path));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    bool ok = false;
+    const int v = f.readAll().trimmed().toInt(&ok);
+    return ok ? v : -1;
+}
+constexpr const char *kKeepTime = "/proc/sys/net/ipv4/tcp_keepalive_time";
+constexpr const char *kKeepIntvl = "/proc/sys/net/ipv4/tcp_keepalive_intvl";
+constexpr const char *kKeepProbes = "/proc/sys/net/ipv4/tcp_keepalive_probes";
+} // namespace
+
+KeepaliveDefaults readKeepaliveDefaults()
+{
+    return {readProcInt(kKeepTime), readProcInt(kKeepIntvl), readProcInt(kKeepProbes)};
+}
+
+QString keepaliveDefaultSource(OptionId id)
+{
+    switch (id) {
+    case OptionId::KeepIdle:
+        return QString::fromLatin1(kKeepTime);
+    case OptionId::KeepIntvl:
+        return QString::fromLatin1(kKeepIntvl);
+    case OptionId::KeepCnt:
+        return QString::fromLatin1(kKeepProbes);
+    default:
+        return {};
+    }
+}
+
+QString DiagRow::key() const
+{
+    return QStringLiteral("%1:%2|%3:%4").arg(localAddr).arg(localPort).arg(remoteAddr).arg(remotePort);
+}
+
+QString timerName(DiagRow::Timer timer)
+{
+    switch (timer) {
+    case DiagRow::Timer::None:
+        return QStringLiteral("off");
+    case DiagRow::Timer::Retransmit:
+        return QStringLiteral("on");
+    case DiagRow::Timer::Keepalive:
+        return QStringLiteral("keepalive");
+    case DiagRow::Timer::TimeWait:
+        return QStringLiteral("timewait");
+    case DiagRow::Timer::ZeroWindowProbe:
+        return QStringLiteral("persist");
+    }
+    return {};
+}
+
+namespace {
+QString addrString(int family, const __be32 *addr)
+{
+    char buf[INET6_ADDRSTRLEN] = {};
+    inet_ntop(family, addr, buf, sizeof buf);
+    return QString::fromLatin1(buf);
+}
+
+int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
+{
+    const int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return errno;
+
+    struct
+    {
+        nlmsghdr nlh;
+        inet_diag_req_v2 req;
+    } msg{};
+    msg.nlh.nlmsg_len = sizeof msg;
+    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    msg.req.sdiag_family = static_cast<__u8>(family);
+    msg.req.sdiag_protocol = IPPROTO_TCP;
+    msg.req.idiag_states = ~0U;
+    msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    if (sendto(nl, &msg, sizeof msg, 0, reinterpret_cast<sockaddr *>(&kernel), sizeof kernel) < 0) {
+        const int e = errno;
+        close(nl);
+        return e;
+    }
+
+    alignas(nlmsghdr) char buf[32768];
+    int result = 0;
+    bool done = false;
+    while (!done) {
+        const ssize_t n = recv(nl, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            result = errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        int len = int(n);
+        for (auto *h = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            if (h->nlmsg_type == NLMSG_DONE) {
+                done = true;
+                break;
+            }
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                const auto *e = static_cast<const nlmsgerr *>(NLMSG_DATA(h));
+                result = -e->error;
+                done = true;
+                break;
+            }
+            const auto *m = static_cast<const inet_diag_msg *>(NLMSG_DATA(h));
+            const quint16 sport = ntohs(m->id.idiag_sport);
+            const quint16 dport = ntohs(m->id.idiag_dport);
+            if (!ports.contains(sport) && !ports.contains(dport))
+                continue;
+            DiagRow row;
+            row.family = m->idiag_family;
+            row.state = m->idiag_state;
+            row.localAddr = addrString(m->idiag_family, m->id.idiag_src);
+            row.localPort = sport;
+            row.remoteAddr = addrString(m->idiag_family, m->id.idiag_dst);
+            row.remotePort = dport;
+            switch (m->idiag_timer) {
+            case 1:
+                row.timer = DiagRow::Timer::Retransmit;
+                break;
+            case 2:
+                row.timer = DiagRow::Timer::Keepalive;
+                break;
+            case 3:
+                row.timer = DiagRow::Timer::TimeWait;
+                break;
+            case 4:
+                row.timer = DiagRow::Timer::ZeroWindowProbe;
+                break;
+            default:
+                row.timer = DiagRow::Timer::None;
+            }
+            row.expiresMs = m->idiag_expires;
+            row.retrans = m->idiag_retrans;
+            row.recvQ = m->idiag_rqueue;
+            row.sendQ = m->idiag_wqueue;
+            row.uid = m->idiag_uid;
+            row.inode = m->idiag_inode;
+            // Attributes: TCP_INFO, for the count of unanswered probes.
+            int attrLen = int(h->nlmsg_len) - int(NLMSG_LENGTH(sizeof *m));
+            for (auto *a = reinterpret_cast<rtattr *>(const_cast<inet_diag_msg *>(m) + 1);
+                 RTA_OK(a, attrLen); a = RTA_NEXT(a, attrLen)) {
+                if (a->rta_type == INET_DIAG_INFO) {
+                    tcp_info ti{};
+                    std::memcpy(&ti, RTA_DATA(a),
+                                std::min<size_t>(RTA_PAYLOAD(a), sizeof ti));
+                    row.probes = ti.tcpi_probes;
+                }
+            }
+            rows->append(row);
+        }
+    }
+    close(nl);
+    return result;
+}
+} // namespace
+
+int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows)
+{
+    rows->clear();
+    if (ports.isEmpty())
+        return 0;
+    if (const int e = dumpFamily(AF_INET, ports, rows))
+        return e;
+    return dumpFamily(AF_INET6, ports, rows);
+}
+
+} // namespace socklab::platform

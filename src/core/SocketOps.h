@@ -1,0 +1,73 @@
+#pragma once
+
+#include "Options.h"
+
+#include <QList>
+#include <QString>
+
+#include <sys/socket.h>
+
+namespace socklab {
+
+class CancelToken;
+
+// The result of one timed socket call, measured on the monotonic clock around the call.
+struct CallOutcome
+{
+    enum class Status {
+        Ok,
+        Timeout,   // the per-call deadline passed (poll) or the kernel's SO_*TIMEO expired
+        Error,     // the call failed with err
+        Cancelled, // Stop ended the wait
+        PeerClosed // recv returned 0: the peer sent FIN
+    };
+    Status status = Status::Ok;
+    int err = 0;       // errno; for a sockopt timeout the errno the kernel gave (EAGAIN, EINPROGRESS)
+    qint64 startNs = 0;
+    qint64 endNs = 0;
+    qint64 bytes = 0;  // bytes moved by send/recv
+    int fd = -1;       // accepted descriptor
+    sockaddr_storage addr{}; // accepted peer's address
+
+    double elapsed() const { return (endNs - startNs) / 1e9; }
+};
+
+struct ResolvedAddress
+{
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    int family = 0;
+    QString text; // "127.0.0.1:8080", "[::1]:8080"
+};
+
+namespace ops {
+
+QString addressText(const sockaddr *sa);
+QString localAddressText(int fd);
+QString peerAddressText(int fd);
+quint16 localPort(int fd);
+
+// Accepts "[::1]" as well as "::1". Numeric hosts resolve at once; names go through
+// getaddrinfo on a helper thread so that Stop can end the wait. Returns 0, or a getaddrinfo
+// (EAI_*) code with *error set to a plain sentence.
+int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<ResolvedAddress> *out,
+            QString *error);
+bool parseNumericAddress(const QString &host, quint16 port, ResolvedAddress *out);
+
+int setNonBlocking(int fd, bool on); // returns 0 or errno
+
+CallOutcome connect(int fd, const ResolvedAddress &to, const Timeout &t, TimeoutMechanism m,
+                    CancelToken &cancel);
+CallOutcome recv(int fd, char *buf, size_t len, const Timeout &t, TimeoutMechanism m,
+                 CancelToken &cancel);
+// Sends everything; each underlying send() gets its own deadline (a timeout is per call).
+CallOutcome sendAll(int fd, const char *buf, size_t len, const Timeout &t, TimeoutMechanism m,
+                    CancelToken &cancel);
+CallOutcome accept(int listenFd, const Timeout &t, TimeoutMechanism m, CancelToken &cancel);
+
+// Waits `seconds` (negative: forever) or until fd reports hang-up/error (fd < 0: no fd).
+// Status Ok: the time ran out; PeerClosed: FIN seen; Error: err has the socket error.
+CallOutcome idle(int fd, double seconds, CancelToken &cancel);
+
+} // namespace ops
+} // namespace socklab

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "Options.h"
+#include "PeerServer.h"
+
+#include <QByteArray>
+#include <QString>
+
+namespace socklab {
+
+// One thing the engine does, in order, on its own thread. Lists of steps make experiments:
+// the CLI builds them from its arguments, the window from its buttons, lessons from data.
+struct Step
+{
+    enum class Kind {
+        StartPeer,  // peer
+        StopPeer,
+        Connect,    // sock (new label, or auto), host/port or toPeer, options
+        Listen,     // sock, host (bind address), port, backlog, options
+        Accept,     // listener, sock (new label)
+        AcceptLoop, // listener; accept, hold `seconds`, close; `count` times (0: until it fails)
+        Send,       // sock, data
+        Recv,       // sock, maxBytes: one call
+        RecvFor,    // sock, maxBytes per call, `seconds` in all: each call its own deadline
+        Hold,       // sock, seconds (negative: until Stop): idle, keepalive watching
+        Close,      // sock
+        CloseAll,
+        PullPlug,   // the built-in peer's connections, or sock's if there is no peer
+        Restart     // sock: close that listener and listen again on its port
+    };
+    Kind kind = Kind::Connect;
+    QString sock;
+    QString listener;
+    QString host;
+    quint16 port = 0;
+    bool toPeer = false;
+    SocketOptions options;
+    int backlog = 16;
+    QByteArray data;
+    qint64 maxBytes = 4096;
+    double seconds = 0;
+    int count = 0;
+    PeerConfig peer;
+
+    static Step make(Kind k, const QString &sock = {})
+    {
+        Step s;
+        s.kind = k;
+        s.sock = sock;
+        return s;
+    }
+};
+
+} // namespace socklab
