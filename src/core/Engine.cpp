@@ -58,6 +58,7 @@ public:
             execute(s);
         }
         if (gen == m_generation->load()) {
+            m_monitor->refreshProbes();
             m_monitor->refreshTable(); // the states the experiment ends in (TIME_WAIT, ...)
             post(make(EventKind::Finished, {}));
         }
@@ -410,6 +411,8 @@ private:
             e.detail = QStringLiteral("%1() returned 0: the peer closed its end (FIN).").arg(op);
             break;
         case CallOutcome::Status::Error:
+            if (o.err == ETIMEDOUT)
+                m_monitor->refreshProbes(); // the probes behind it come first
             e.err = o.err;
             e.detail = explainErrno(o.err, op);
             if (o.err == EINPROGRESS && t.mode == Timeout::Mode::NonBlocking)
@@ -461,6 +464,7 @@ private:
         }
         QString host = step.host;
         quint16 port = step.port;
+        int peerAccepted = -1;
         if (step.toPeer) {
             QMutexLocker lock(&m_peerMutex);
             if (!m_peer) {
@@ -472,6 +476,7 @@ private:
             }
             host = m_peer->host();
             port = m_peer->port();
+            peerAccepted = m_peer->acceptedCount();
         }
         Event r = make(EventKind::Resolving, label, QStringLiteral("resolve"));
         r.remote = QStringLiteral("%1:%2").arg(host).arg(port);
@@ -532,6 +537,9 @@ private:
                 ok.local = ops::localAddressText(s.fd);
                 ok.remote = ops::peerAddressText(s.fd);
                 post(ok);
+                m_monitor->nameSocket(s.fd, label); // now with its addresses
+                if (peerAccepted >= 0)
+                    waitForPeer(peerAccepted);
                 if (o.keepAlive.value_or(false))
                     m_monitor->watchKeepalive(s.fd, label, effectiveKeepIdle(s.fd));
                 return;
@@ -543,6 +551,15 @@ private:
                 return;
             closeSock(label, QStringLiteral("Trying the next address."));
         }
+    }
+
+    // Our own peer accepts on its thread; its filter (blackhole) or timer (drip, reset) starts
+    // there. The next step waits for it, so the experiment does not race its own peer.
+    void waitForPeer(int acceptedBefore)
+    {
+        QMutexLocker lock(&m_peerMutex);
+        if (m_peer)
+            m_peer->waitForAccepted(acceptedBefore + 1, 1000, m_cancel->wakeFd());
     }
 
     QString holdersOf(quint16 port)

@@ -17,6 +17,37 @@ using platform::DiagRow;
 using platform::monotonicNs;
 
 
+namespace {
+QString hostOf(const sockaddr_storage &ss, quint16 *port)
+{
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET6) {
+        const auto *a = reinterpret_cast<const sockaddr_in6 *>(&ss);
+        inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+        *port = ntohs(a->sin6_port);
+    } else {
+        const auto *a = reinterpret_cast<const sockaddr_in *>(&ss);
+        inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+        *port = ntohs(a->sin_port);
+    }
+    return QString::fromLatin1(buf);
+}
+
+// The key DiagRow::key() gives the kernel's row of this connected socket, or empty.
+QString connectionKey(int fd)
+{
+    sockaddr_storage local{}, remote{};
+    socklen_t llen = sizeof local, rlen = sizeof remote;
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) != 0 ||
+        getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) != 0)
+        return {};
+    DiagRow row;
+    row.localAddr = hostOf(local, &row.localPort);
+    row.remoteAddr = hostOf(remote, &row.remotePort);
+    return row.key();
+}
+} // namespace
+
 Monitor::Monitor(EventBus *bus, CancelToken *cancel, Options options)
     : m_bus(bus), m_cancel(cancel), m_options(options), m_wakeFd(platform::wakeFdCreate())
 {
@@ -71,8 +102,11 @@ void Monitor::nameSocket(int fd, const QString &label)
     struct stat st{};
     if (fstat(fd, &st) != 0)
         return;
+    const QString key = connectionKey(fd);
     QMutexLocker lock(&m_mutex);
     m_inodeNames.insert(quint64(st.st_ino), label);
+    if (!key.isEmpty())
+        m_names.insert(key, label); // names its TIME_WAIT row, which has no inode
 }
 
 void Monitor::clearTable()

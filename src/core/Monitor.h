@@ -43,12 +43,15 @@ public:
 
     void addPort(quint16 port);
     // Names the socket behind fd in the table, for state events. Call it as soon as the
-    // socket exists: rows are matched by inode, and by address once no descriptor owns them
-    // (TIME_WAIT).
+    // socket exists (rows are matched by inode) and again once it is connected (its
+    // addresses then name its TIME_WAIT row, which no descriptor owns).
     void nameSocket(int fd, const QString &label);
     void clearTable(); // forgets ports, names and rows
     // Reads the table now, on the calling thread (state events for what changed).
     void refreshTable();
+    // Samples every watched socket now, on the calling thread, so that what the kernel did
+    // (a death, a probe) is reported before whatever the caller reports next.
+    void refreshProbes() { sampleProbes(); }
 
     QList<platform::DiagRow> table() const;
     QString labelFor(const platform::DiagRow &row) const;

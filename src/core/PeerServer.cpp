@@ -90,8 +90,27 @@ int PeerConfig::effectiveIntervalMs() const
 }
 
 PeerServer::PeerServer(EventBus *bus, Monitor *monitor)
-    : m_bus(bus), m_monitor(monitor), m_wakeFd(platform::wakeFdCreate())
+    : m_bus(bus), m_monitor(monitor), m_wakeFd(platform::wakeFdCreate()),
+      m_acceptedFd(platform::wakeFdCreate())
 {
+}
+
+bool PeerServer::waitForAccepted(int count, int timeoutMs, int cancelFd) const
+{
+    const qint64 deadline = platform::monotonicNs() + qint64(timeoutMs) * 1000000LL;
+    while (m_accepted.load() < count) {
+        const qint64 left = deadline - platform::monotonicNs();
+        if (left <= 0)
+            return false;
+        pollfd fds[2] = {{m_acceptedFd, POLLIN, 0}, {cancelFd, POLLIN, 0}};
+        timespec ts{time_t(left / 1000000000LL), long(left % 1000000000LL)};
+        if (::ppoll(fds, 2, &ts, nullptr) > 0) {
+            if (fds[1].revents)
+                return false;
+            platform::wakeFdDrain(m_acceptedFd);
+        }
+    }
+    return true;
 }
 
 PeerServer::~PeerServer()
@@ -100,6 +119,7 @@ PeerServer::~PeerServer()
     if (m_listenFd >= 0)
         ::close(m_listenFd);
     ::close(m_wakeFd);
+    ::close(m_acceptedFd);
 }
 
 namespace {
@@ -363,6 +383,8 @@ void PeerServer::serve()
                 c.nextNs = platform::monotonicNs() + intervalNs;
             m_bus->post(e);
             conns.push_back(c);
+            m_accepted.fetch_add(1);
+            platform::wakeFdSignal(m_acceptedFd);
         }
     }
     for (Conn &c : conns) {

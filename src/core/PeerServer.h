@@ -58,6 +58,11 @@ public:
     void pullPlug();
     void stop(); // thread-safe; joins the serving thread
 
+    // Connections accepted (and set up) so far; thread-safe.
+    int acceptedCount() const { return m_accepted.load(); }
+    // Waits until acceptedCount() reaches count, timeoutMs passes or cancelFd is readable.
+    bool waitForAccepted(int count, int timeoutMs, int cancelFd) const;
+
 private:
     void serve();
 
@@ -69,6 +74,8 @@ private:
     quint16 m_port = 0;
     std::atomic<bool> m_stop{false};
     std::atomic<bool> m_pullPlug{false};
+    std::atomic<int> m_accepted{0};
+    int m_acceptedFd = -1; // signalled after each accept
     std::thread m_thread;
 };
 

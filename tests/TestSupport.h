@@ -1,0 +1,121 @@
+#pragma once
+
+// Shared by the test suites: records what an Engine reports and builds common steps.
+
+#include "Engine.h"
+#include "ErrnoText.h"
+
+#include <QList>
+#include <QObject>
+#include <QTest>
+
+#include <functional>
+
+namespace socklab::test {
+
+class EventRecorder : public QObject
+{
+public:
+    explicit EventRecorder(EventBus *bus)
+    {
+        connect(bus, &EventBus::eventsReady, this,
+                [this](const QList<Event> &batch) { events += batch; });
+    }
+
+    QList<Event> events;
+
+    QList<Event> of(EventKind kind, const QString &sock = {}) const
+    {
+        QList<Event> out;
+        for (const Event &e : events) {
+            if (e.kind == kind && (sock.isEmpty() || e.sock == sock))
+                out << e;
+        }
+        return out;
+    }
+    int count(EventKind kind, const QString &sock = {}) const { return of(kind, sock).size(); }
+    bool has(EventKind kind, const QString &sock = {}) const { return count(kind, sock) > 0; }
+    Event first(EventKind kind, const QString &sock = {}) const
+    {
+        const auto l = of(kind, sock);
+        return l.isEmpty() ? Event{} : l.first();
+    }
+    bool finished() const { return has(EventKind::Finished); }
+    void clear() { events.clear(); }
+
+    // Waits, in the event loop, until the engine reports Finished.
+    bool waitFinished(int ms = 10000)
+    {
+        return QTest::qWaitFor([this] { return finished(); }, ms);
+    }
+
+    QString dump() const
+    {
+        QString s;
+        for (const Event &e : events)
+            s += e.toText() + QLatin1Char('\n');
+        return s;
+    }
+
+    quint16 listeningPort(const QString &sock) const
+    {
+        const QString local = first(EventKind::Listening, sock).local;
+        return quint16(local.section(QLatin1Char(':'), -1).toUInt());
+    }
+};
+
+inline Step peer(PeerBehavior b, int intervalMs = -1)
+{
+    Step s = Step::make(Step::Kind::StartPeer);
+    s.peer.behavior = b;
+    s.peer.intervalMs = intervalMs;
+    return s;
+}
+
+inline Step connectToPeer(const SocketOptions &o, const QString &sock = QStringLiteral("c1"))
+{
+    Step s = Step::make(Step::Kind::Connect, sock);
+    s.toPeer = true;
+    s.options = o;
+    return s;
+}
+
+inline Step recv(const QString &sock = QStringLiteral("c1"), qint64 n = 4096)
+{
+    Step s = Step::make(Step::Kind::Recv, sock);
+    s.maxBytes = n;
+    return s;
+}
+
+inline Step send(const QByteArray &data, const QString &sock = QStringLiteral("c1"))
+{
+    Step s = Step::make(Step::Kind::Send, sock);
+    s.data = data;
+    return s;
+}
+
+inline Step hold(double seconds, const QString &sock = QStringLiteral("c1"))
+{
+    Step s = Step::make(Step::Kind::Hold, sock);
+    s.seconds = seconds;
+    return s;
+}
+
+inline Step listen(const QString &sock, quint16 port, const SocketOptions &o = {})
+{
+    Step s = Step::make(Step::Kind::Listen, sock);
+    s.host = QStringLiteral("127.0.0.1");
+    s.port = port;
+    s.options = o;
+    return s;
+}
+
+inline SocketOptions timeouts(double seconds, TimeoutMechanism m)
+{
+    SocketOptions o;
+    o.setAllTimeouts(Timeout::fromMs(qint64(seconds * 1000)));
+    o.mechanism = m;
+    return o;
+}
+
+} // namespace socklab::test

@@ -1,0 +1,184 @@
+// socklab-cli's contract: exit codes, messages naming the bad value and its range, NDJSON.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+#include <csignal>
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+    struct Run
+    {
+        int code = -1;
+        QByteArray out;
+        QByteArray err;
+    };
+    static Run run(const QStringList &args, int timeoutMs = 15000)
+    {
+        QProcess p;
+        p.start(QStringLiteral(SOCKLAB_CLI_PATH), args);
+        p.waitForFinished(timeoutMs);
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+                p.readAllStandardError()};
+    }
+    static QList<QJsonObject> ndjson(const QByteArray &out)
+    {
+        QList<QJsonObject> events;
+        for (const QByteArray &line : out.split('\n')) {
+            if (line.isEmpty())
+                continue;
+            QJsonParseError pe;
+            const auto doc = QJsonDocument::fromJson(line, &pe);
+            if (pe.error != QJsonParseError::NoError)
+                qWarning() << "not JSON:" << line;
+            events << doc.object();
+        }
+        return events;
+    }
+
+private slots:
+    void invalidArgumentsExit2_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QStringList>("mentions");
+        const auto c = [](std::initializer_list<const char *> a) {
+            QStringList l;
+            for (const char *s : a)
+                l << QString::fromLatin1(s);
+            return l;
+        };
+        QTest::newRow("keepidle 0") << c({"connect", "--peer", "echo", "--keepidle", "0"})
+                                    << c({"--keepidle", "0", "1", "32767"});
+        QTest::newRow("keepcnt 128") << c({"connect", "--peer", "echo", "--keepcnt", "128"})
+                                     << c({"128", "127"});
+        QTest::newRow("keepintvl text") << c({"connect", "--peer", "echo", "--keepintvl", "ten"})
+                                        << c({"ten", "32767"});
+        QTest::newRow("port above 65535") << c({"connect", "127.0.0.1", "70000"})
+                                          << c({"70000", "65535"});
+        QTest::newRow("port 0") << c({"connect", "127.0.0.1", "0"}) << c({"PORT", "1", "65535"});
+        QTest::newRow("negative timeout") << c({"connect", "--peer", "echo", "--timeout", "-1"})
+                                          << c({"--timeout", "-1", "none"});
+        QTest::newRow("nan timeout") << c({"connect", "--peer", "echo", "--recv-timeout", "nan"})
+                                     << c({"--recv-timeout", "nan"});
+        QTest::newRow("bad mechanism")
+            << c({"connect", "--peer", "echo", "--timeout-mechanism", "select"})
+            << c({"select", "poll", "sockopt"});
+        QTest::newRow("bad behavior") << c({"serve", "--port", "0", "--behavior", "ghost"})
+                                      << c({"ghost", "echo", "blackhole"});
+        QTest::newRow("missing host") << c({"connect"}) << c({"HOST PORT"});
+        QTest::newRow("empty host") << c({"connect", "", "80"}) << c({"HOST"});
+        QTest::newRow("host with space") << c({"connect", "exa mple.com", "80"}) << c({"HOST"});
+        QTest::newRow("unknown command") << c({"frobnicate"}) << c({"frobnicate", "connect"});
+        QTest::newRow("unknown option") << c({"connect", "--peer", "echo", "--wat"})
+                                        << c({"wat"});
+        QTest::newRow("listen port -1") << c({"listen", "--port", "-1"}) << c({"-1", "65535"});
+        QTest::newRow("rcvbuf 0") << c({"connect", "--peer", "echo", "--rcvbuf", "0"})
+                                  << c({"SO_RCVBUF", "1073741823"});
+    }
+    void invalidArgumentsExit2()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QStringList, mentions);
+        const Run r = run(args);
+        QCOMPARE(r.code, 2);
+        QVERIFY(r.out.isEmpty()); // nothing ran
+        for (const QString &m : mentions)
+            QVERIFY2(QString::fromUtf8(r.err).contains(m), r.err.constData());
+    }
+
+    void jsonTimeoutExperimentExits0()
+    {
+        const Run r = run({QStringLiteral("connect"), QStringLiteral("--peer"),
+                           QStringLiteral("silent"), QStringLiteral("--recv-timeout"),
+                           QStringLiteral("0.2"), QStringLiteral("--recv"), QStringLiteral("10"),
+                           QStringLiteral("--json")});
+        QCOMPARE(r.code, 0);
+        const auto events = ndjson(r.out);
+        QVERIFY(events.size() > 5);
+        QJsonObject timeout;
+        double lastT = -1;
+        for (const QJsonObject &e : events) {
+            for (const char *key : {"t", "wall", "sock", "kind"})
+                QVERIFY2(e.contains(QLatin1String(key)), qPrintable(QJsonDocument(e).toJson()));
+            QVERIFY(e.value(QStringLiteral("t")).toDouble() >= lastT);
+            lastT = e.value(QStringLiteral("t")).toDouble();
+            if (e.value(QStringLiteral("kind")).toString() == QStringLiteral("timeout"))
+                timeout = e;
+        }
+        QCOMPARE(timeout.value(QStringLiteral("op")).toString(), QStringLiteral("recv"));
+        QCOMPARE(timeout.value(QStringLiteral("timeout")).toDouble(), 0.2);
+        QVERIFY(timeout.value(QStringLiteral("elapsed")).toDouble() >= 0.2);
+        QCOMPARE(timeout.value(QStringLiteral("sock")).toString(), QStringLiteral("c1"));
+    }
+
+    void textOutputIsReadable()
+    {
+        const Run r = run({QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("echo"),
+                           QStringLiteral("--send"), QStringLiteral("hi"), QStringLiteral("--recv"),
+                           QStringLiteral("10")});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("received"));
+        QVERIFY(r.out.contains("data=\"hi\""));
+    }
+
+    void listenAcceptTimeoutIsAResult()
+    {
+        const Run r = run({QStringLiteral("listen"), QStringLiteral("--port"), QStringLiteral("0"),
+                           QStringLiteral("--accept-timeout"), QStringLiteral("0.2"),
+                           QStringLiteral("--json")});
+        QCOMPARE(r.code, 0);
+        bool sawTimeout = false;
+        for (const QJsonObject &e : ndjson(r.out))
+            sawTimeout = sawTimeout || (e.value(QStringLiteral("kind")).toString() == "timeout" &&
+                                        e.value(QStringLiteral("op")).toString() == "accept");
+        QVERIFY(sawTimeout);
+    }
+
+    void sigintCancelsTheRunningCall()
+    {
+        QProcess p;
+        p.start(QStringLiteral(SOCKLAB_CLI_PATH),
+                {QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("silent"),
+                 QStringLiteral("--recv"), QStringLiteral("10"), QStringLiteral("--json")});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                p.waitForReadyRead(50);
+                out += p.readAllStandardOutput();
+                return out.contains("\"receiving\"");
+            },
+            5000));
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(3000));
+        out += p.readAllStandardOutput();
+        QCOMPARE(p.exitCode(), 130);
+        QVERIFY2(out.contains("\"cancelled\""), out.constData());
+    }
+
+    void serveRunsUntilTerminated()
+    {
+        QProcess p;
+        p.start(QStringLiteral(SOCKLAB_CLI_PATH),
+                {QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                 QStringLiteral("--behavior"), QStringLiteral("echo"), QStringLiteral("--json")});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                p.waitForReadyRead(50);
+                out += p.readAllStandardOutput();
+                return out.contains("\"listening\"");
+            },
+            5000));
+        QVERIFY(!p.waitForFinished(200)); // still serving
+        ::kill(pid_t(p.processId()), SIGTERM);
+        QVERIFY(p.waitForFinished(3000));
+        QCOMPARE(p.exitCode(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,59 @@
+// The bus delivers every event, in order, in batches rather than one signal per event.
+#include "EventBus.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+#include <thread>
+
+using namespace socklab;
+
+class TestEventBus : public QObject
+{
+    Q_OBJECT
+private slots:
+    void floodArrivesBatchedAndComplete()
+    {
+        EventBus bus;
+        QList<Event> got;
+        int batches = 0;
+        connect(&bus, &EventBus::eventsReady, this, [&](const QList<Event> &b) {
+            got += b;
+            ++batches;
+        });
+        constexpr int N = 100000;
+        std::thread producer([&] {
+            for (int i = 0; i < N; ++i) {
+                Event e;
+                e.kind = EventKind::Received;
+                e.bytes = i;
+                bus.post(e);
+            }
+        });
+        producer.join();
+        QTRY_COMPARE(got.size(), N);
+        for (int i = 0; i < N; ++i)
+            QCOMPARE(got[i].bytes, qint64(i));
+        // One doorbell per batch: far fewer signals than events.
+        QVERIFY2(batches < N / 10, qPrintable(QString::number(batches)));
+    }
+
+    void stampsTimeSinceEpoch()
+    {
+        EventBus bus;
+        QSignalSpy spy(&bus, &EventBus::eventsReady);
+        bus.resetEpoch();
+        Event e;
+        e.monoNs = bus.epochNs() + 1500000; // 1.5 ms after time zero
+        bus.post(e);
+        QVERIFY(spy.wait(2000));
+        const auto batch = spy.first().first().value<QList<Event>>();
+        QCOMPARE(batch.size(), 1);
+        QCOMPARE(batch.first().tNs, qint64(1500000));
+        QVERIFY(batch.first().wall > 1.6e9);
+        QCOMPARE(batch.first().toJson().value(QStringLiteral("t")).toDouble(), 0.0015);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEventBus)
+#include "tst_eventbus.moc"

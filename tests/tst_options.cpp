@@ -1,0 +1,139 @@
+// Option parsing and validation at every bound of the kernel's ranges.
+#include "Options.h"
+
+#include <QTest>
+
+using namespace socklab;
+
+class TestOptions : public QObject
+{
+    Q_OBJECT
+private slots:
+    void timeoutParse_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<bool>("valid");
+        QTest::addColumn<int>("mode");
+        QTest::addColumn<qint64>("ms");
+        const int blocking = int(Timeout::Mode::Forever);
+        const int nb = int(Timeout::Mode::NonBlocking);
+        const int dl = int(Timeout::Mode::Deadline);
+        QTest::newRow("none blocks forever") << "none" << true << blocking << qint64(0);
+        QTest::newRow("NONE any case") << "NONE" << true << blocking << qint64(0);
+        QTest::newRow("zero is non-blocking") << "0" << true << nb << qint64(0);
+        QTest::newRow("one millisecond") << "0.001" << true << dl << qint64(1);
+        QTest::newRow("fractional seconds") << "1.5" << true << dl << qint64(1500);
+        QTest::newRow("upper bound one day") << "86400" << true << dl << qint64(86400000);
+        QTest::newRow("above one day") << "86400.001" << false << 0 << qint64(0);
+        QTest::newRow("negative") << "-1" << false << 0 << qint64(0);
+        QTest::newRow("below a millisecond") << "0.0005" << false << 0 << qint64(0);
+        QTest::newRow("nan") << "nan" << false << 0 << qint64(0);
+        QTest::newRow("infinity") << "inf" << false << 0 << qint64(0);
+        QTest::newRow("text") << "soon" << false << 0 << qint64(0);
+        QTest::newRow("empty") << "" << false << 0 << qint64(0);
+        QTest::newRow("huge") << "1e300" << false << 0 << qint64(0);
+    }
+    void timeoutParse()
+    {
+        QFETCH(QString, text);
+        QFETCH(bool, valid);
+        QFETCH(int, mode);
+        QFETCH(qint64, ms);
+        QString err;
+        const auto t = Timeout::parse(text, QStringLiteral("--timeout"), &err);
+        QCOMPARE(t.has_value(), valid);
+        if (valid) {
+            QVERIFY(err.isEmpty());
+            QCOMPARE(int(t->mode), mode);
+            QCOMPARE(t->ms, ms);
+        } else {
+            // The message names the option, the value and the allowed range.
+            QVERIFY2(err.contains(QStringLiteral("--timeout")), qPrintable(err));
+            QVERIFY2(err.contains(QStringLiteral("'") + text + QStringLiteral("'")) ||
+                         err.contains(text),
+                     qPrintable(err));
+            QVERIFY2(err.contains(QStringLiteral("86400")), qPrintable(err));
+        }
+    }
+
+    void integerBounds_data()
+    {
+        QTest::addColumn<int>("which");
+        QTest::addColumn<qint64>("value");
+        QTest::addColumn<bool>("valid");
+        const IntRange *rs[] = {&ranges::KeepIdle, &ranges::KeepIntvl, &ranges::KeepCnt,
+                                &ranges::UserTimeout, &ranges::Linger, &ranges::RcvBuf,
+                                &ranges::SndBuf, &ranges::Port};
+        for (int i = 0; i < int(std::size(rs)); ++i) {
+            const IntRange &r = *rs[i];
+            const QByteArray n = r.option;
+            QTest::newRow(n + " below min") << i << r.min - 1 << false;
+            QTest::newRow(n + " at min") << i << r.min << true;
+            QTest::newRow(n + " at max") << i << r.max << true;
+            QTest::newRow(n + " above max") << i << r.max + 1 << false;
+        }
+    }
+    void integerBounds()
+    {
+        QFETCH(int, which);
+        QFETCH(qint64, value);
+        QFETCH(bool, valid);
+        const IntRange *rs[] = {&ranges::KeepIdle, &ranges::KeepIntvl, &ranges::KeepCnt,
+                                &ranges::UserTimeout, &ranges::Linger, &ranges::RcvBuf,
+                                &ranges::SndBuf, &ranges::Port};
+        const IntRange &r = *rs[which];
+        QString err;
+        const auto v = parseInteger(QString::number(value), QStringLiteral("--x"), r, &err);
+        QCOMPARE(v.has_value(), valid);
+        if (valid) {
+            QCOMPARE(*v, value);
+        } else {
+            QVERIFY2(err.contains(QString::number(value)), qPrintable(err));
+            QVERIFY2(err.contains(QString::number(r.min)) && err.contains(QString::number(r.max)),
+                     qPrintable(err));
+        }
+    }
+
+    void integerRejectsText()
+    {
+        QString err;
+        QVERIFY(!parseInteger(QStringLiteral("12abc"), QStringLiteral("--keepcnt"),
+                              ranges::KeepCnt, &err));
+        QVERIFY2(err.contains(QStringLiteral("--keepcnt")) && err.contains(QStringLiteral("127")),
+                 qPrintable(err));
+    }
+
+    void validateChecksEveryField()
+    {
+        SocketOptions ok;
+        ok.keepIdle = 1;
+        ok.keepIntvl = 32767;
+        ok.keepCnt = 127;
+        ok.userTimeoutMs = 0;
+        ok.lingerSec = 0;
+        QVERIFY2(ok.validate().isEmpty(), qPrintable(ok.validate()));
+
+        SocketOptions bad = ok;
+        bad.keepCnt = 128;
+        QVERIFY(bad.validate().contains(QStringLiteral("TCP_KEEPCNT")));
+        bad = ok;
+        bad.keepIdle = 0;
+        QVERIFY(bad.validate().contains(QStringLiteral("TCP_KEEPIDLE")));
+        bad = ok;
+        bad.rcvBuf = -5;
+        QVERIFY(bad.validate().contains(QStringLiteral("SO_RCVBUF")));
+        bad = ok;
+        bad.recvTimeout = Timeout{Timeout::Mode::Deadline, -3};
+        QVERIFY(bad.validate().contains(QStringLiteral("recv timeout")));
+    }
+
+    void mechanismNames()
+    {
+        QCOMPARE(mechanismFromName(QStringLiteral("poll")), TimeoutMechanism::Poll);
+        QCOMPARE(mechanismFromName(QStringLiteral("sockopt")), TimeoutMechanism::SockOpt);
+        QVERIFY(!mechanismFromName(QStringLiteral("select")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestOptions)
+#include "tst_options.moc"

@@ -1,0 +1,140 @@
+// Per-call timeouts of connect, recv, send and accept, with both mechanisms, measured.
+#include "TestSupport.h"
+
+#include <cerrno>
+
+using namespace socklab;
+using namespace socklab::test;
+
+Q_DECLARE_METATYPE(socklab::TimeoutMechanism)
+
+class TestTimeouts : public QObject
+{
+    Q_OBJECT
+    void mechanisms()
+    {
+        QTest::addColumn<TimeoutMechanism>("mech");
+        QTest::newRow("poll") << TimeoutMechanism::Poll;
+        QTest::newRow("sockopt") << TimeoutMechanism::SockOpt;
+    }
+    // The poll deadline is ours (sub-ms overshoot); SO_*TIMEO runs on the kernel's tick.
+    static double slack(TimeoutMechanism m) { return m == TimeoutMechanism::Poll ? 0.05 : 0.1; }
+
+private slots:
+    void recvTimeout_data() { mechanisms(); }
+    void recvTimeout()
+    {
+        QFETCH(TimeoutMechanism, mech);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(timeouts(0.2, mech)), recv()});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.count(EventKind::Timeout), 1);
+        const Event t = rec.first(EventKind::Timeout);
+        QCOMPARE(t.op, QStringLiteral("recv"));
+        QCOMPARE(t.sock, QStringLiteral("c1"));
+        QCOMPARE(*t.timeout, 0.2);
+        QCOMPARE(t.mechanism, mechanismName(mech));
+        QCOMPARE(t.err, mech == TimeoutMechanism::SockOpt ? EAGAIN : 0);
+        QVERIFY2(*t.elapsed >= 0.2 && *t.elapsed < 0.2 + slack(mech),
+                 qPrintable(QString::number(*t.elapsed)));
+        QVERIFY(!rec.has(EventKind::Received, QStringLiteral("c1")));
+    }
+
+    void connectTimeout_data() { mechanisms(); }
+    void connectTimeout()
+    {
+        QFETCH(TimeoutMechanism, mech);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o = timeouts(0.3, mech);
+        engine.run({peer(PeerBehavior::NeverAccept), connectToPeer(o), hold(0.25)});
+        QVERIFY(rec.waitFinished());
+        const Event t = rec.first(EventKind::Timeout, QStringLiteral("c1"));
+        QCOMPARE(t.op, QStringLiteral("connect"));
+        QVERIFY2(*t.elapsed >= 0.3 && *t.elapsed < 0.3 + slack(mech),
+                 qPrintable(QString::number(*t.elapsed)));
+        // sockopt: Linux's connect() gives up on SO_SNDTIMEO with EINPROGRESS.
+        QCOMPARE(t.err, mech == TimeoutMechanism::SockOpt ? EINPROGRESS : 0);
+        QVERIFY(!rec.has(EventKind::Connected));
+        // The attempt is still in SYN-SENT in the kernel's table.
+        bool synSent = false;
+        for (const Event &e : rec.of(EventKind::State, QStringLiteral("c1")))
+            synSent = synSent || e.state == QStringLiteral("SYN_SENT");
+        QVERIFY2(synSent, qPrintable(rec.dump()));
+    }
+
+    void acceptTimeout_data() { mechanisms(); }
+    void acceptTimeout()
+    {
+        QFETCH(TimeoutMechanism, mech);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        Step accept = Step::make(Step::Kind::Accept);
+        accept.listener = QStringLiteral("L1");
+        engine.run({listen(QStringLiteral("L1"), 0, timeouts(0.2, mech)), accept});
+        QVERIFY(rec.waitFinished());
+        const Event t = rec.first(EventKind::Timeout, QStringLiteral("L1"));
+        QCOMPARE(t.op, QStringLiteral("accept"));
+        QCOMPARE(t.err, mech == TimeoutMechanism::SockOpt ? EAGAIN : 0);
+        QVERIFY2(*t.elapsed >= 0.2 && *t.elapsed < 0.2 + slack(mech),
+                 qPrintable(QString::number(*t.elapsed)));
+    }
+
+    void sendTimeout_data() { mechanisms(); }
+    void sendTimeout()
+    {
+        QFETCH(TimeoutMechanism, mech);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o = timeouts(0.2, mech);
+        o.sndBuf = 4096;
+        // The silent peer never reads: its receive buffer and our send buffer fill up.
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(o),
+                    send(QByteArray(16 << 20, 'x'))});
+        QVERIFY(rec.waitFinished(20000));
+        const Event t = rec.first(EventKind::Timeout, QStringLiteral("c1"));
+        QCOMPARE(t.op, QStringLiteral("send"));
+        QVERIFY2(*t.elapsed >= 0.2 && *t.elapsed < 0.2 + slack(mech),
+                 qPrintable(QString::number(*t.elapsed)));
+        QVERIFY(!rec.has(EventKind::Sent, QStringLiteral("c1")));
+        // Part of the data went into the buffers before the call that timed out.
+        QVERIFY(rec.first(EventKind::Info, QStringLiteral("c1")).bytes > 0);
+    }
+
+    void timeoutIsPerCallNotTotal()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        Step loop = Step::make(Step::Kind::RecvFor, QStringLiteral("c1"));
+        loop.seconds = 1.2;
+        loop.maxBytes = 1;
+        // 0.3 s per call, a byte every 0.1 s: no call times out though the whole runs 1.2 s.
+        engine.run({peer(PeerBehavior::Drip, 100), connectToPeer(timeouts(0.3, TimeoutMechanism::Poll)),
+                    loop});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.count(EventKind::Timeout), 0);
+        QVERIFY2(rec.count(EventKind::Received, QStringLiteral("c1")) >= 8, qPrintable(rec.dump()));
+        const Event summary = rec.first(EventKind::Info, QStringLiteral("c1"));
+        QVERIFY(*summary.elapsed >= 1.2);
+        for (const Event &e : rec.of(EventKind::Received, QStringLiteral("c1")))
+            QVERIFY(*e.elapsed < 0.3);
+    }
+
+    void zeroTimeoutIsNonBlocking()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o;
+        o.recvTimeout = Timeout::fromMs(0);
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(o), recv()});
+        QVERIFY(rec.waitFinished());
+        const Event e = rec.first(EventKind::Error, QStringLiteral("c1"));
+        QCOMPARE(e.err, EAGAIN);
+        QCOMPARE(e.op, QStringLiteral("recv"));
+        QVERIFY(*e.elapsed < 0.01);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTimeouts)
+#include "tst_timeouts.moc"
