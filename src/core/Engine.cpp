@@ -8,6 +8,7 @@
 
 #include <QHash>
 #include <QMutex>
+#include <QSet>
 
 #include <cerrno>
 #include <sys/socket.h>
@@ -601,6 +602,7 @@ private:
                     const SocketOptions &o)
     {
         const QString label = nextLabel(wanted, "L");
+        m_failed.insert(label); // until it listens
         if (const QString bad = o.validate(); !bad.isEmpty()) {
             Event e = make(EventKind::Error, label, QStringLiteral("setsockopt"));
             e.err = EINVAL;
@@ -655,6 +657,7 @@ private:
         }
         s.port = ops::localPort(s.fd);
         addSock(label, s);
+        m_failed.remove(label);
         m_lastListener = label;
         m_monitor->addPort(s.port);
         Event l = make(EventKind::Listening, label, QStringLiteral("listen"));
@@ -672,6 +675,8 @@ private:
     {
         const QString ll = listenerLabel.isEmpty() ? m_lastListener : listenerLabel;
         Sock *l = find(ll);
+        if (!l && m_failed.contains(ll))
+            return {}; // its listen failed, and said so
         if (!l || l->role != Sock::Role::Listener) {
             Event e = make(EventKind::Error, ll, QStringLiteral("accept"));
             e.err = EINVAL;
@@ -914,6 +919,7 @@ private:
     QHash<QString, Sock> m_socks;
     QHash<QByteArray, int> m_counters;
     QString m_lastListener;
+    QSet<QString> m_failed; // listeners whose set-up failed: later steps on them are moot
     QMutex m_peerMutex;
     std::unique_ptr<PeerServer> m_peer;
 };
