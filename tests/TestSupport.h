@@ -15,7 +15,7 @@ namespace socklab::test {
 
 class EventRecorder : public QObject
 {
-public:
+  public:
     explicit EventRecorder(EventBus *bus)
     {
         connect(bus, &EventBus::eventsReady, this,

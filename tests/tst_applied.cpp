@@ -15,7 +15,7 @@ class TestApplied : public QObject
         return out;
     }
 
-private slots:
+  private slots:
     void effectiveValuesAreReadBack()
     {
         Engine engine;

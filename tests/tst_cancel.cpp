@@ -1,6 +1,6 @@
 // With no timeout a call blocks until Stop, and Stop ends it within 50 ms.
-#include "TestSupport.h"
 #include "Platform.h"
+#include "TestSupport.h"
 
 using namespace socklab;
 using namespace socklab::test;
@@ -48,7 +48,7 @@ class TestCancel : public QObject
         return o;
     }
 
-private slots:
+  private slots:
     void blockingCalls_data()
     {
         QTest::addColumn<TimeoutMechanism>("mech");
@@ -59,8 +59,8 @@ private slots:
     {
         QFETCH(TimeoutMechanism, mech);
         const QString c1 = QStringLiteral("c1");
-        run({peer(PeerBehavior::Silent), connectToPeer(none(mech)), recv()},
-            EventKind::Receiving, c1);
+        run({peer(PeerBehavior::Silent), connectToPeer(none(mech)), recv()}, EventKind::Receiving,
+            c1);
         run({peer(PeerBehavior::NeverAccept), connectToPeer(none(mech))}, EventKind::Connecting,
             c1);
         Step accept = Step::make(Step::Kind::Accept);

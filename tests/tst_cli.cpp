@@ -20,8 +20,8 @@ class TestCli : public QObject
         QProcess p;
         p.start(QStringLiteral(SOCKLAB_CLI_PATH), args);
         p.waitForFinished(timeoutMs);
-        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-                p.readAllStandardError()};
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                p.readAllStandardOutput(), p.readAllStandardError()};
     }
     static QList<QJsonObject> ndjson(const QByteArray &out)
     {
@@ -38,7 +38,7 @@ class TestCli : public QObject
         return events;
     }
 
-private slots:
+  private slots:
     void invalidArgumentsExit2_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -51,12 +51,12 @@ private slots:
         };
         QTest::newRow("keepidle 0") << c({"connect", "--peer", "echo", "--keepidle", "0"})
                                     << c({"--keepidle", "0", "1", "32767"});
-        QTest::newRow("keepcnt 128") << c({"connect", "--peer", "echo", "--keepcnt", "128"})
-                                     << c({"128", "127"});
-        QTest::newRow("keepintvl text") << c({"connect", "--peer", "echo", "--keepintvl", "ten"})
-                                        << c({"ten", "32767"});
-        QTest::newRow("port above 65535") << c({"connect", "127.0.0.1", "70000"})
-                                          << c({"70000", "65535"});
+        QTest::newRow("keepcnt 128")
+            << c({"connect", "--peer", "echo", "--keepcnt", "128"}) << c({"128", "127"});
+        QTest::newRow("keepintvl text")
+            << c({"connect", "--peer", "echo", "--keepintvl", "ten"}) << c({"ten", "32767"});
+        QTest::newRow("port above 65535")
+            << c({"connect", "127.0.0.1", "70000"}) << c({"70000", "65535"});
         QTest::newRow("port 0") << c({"connect", "127.0.0.1", "0"}) << c({"PORT", "1", "65535"});
         QTest::newRow("negative timeout") << c({"connect", "--peer", "echo", "--timeout", "-1"})
                                           << c({"--timeout", "-1", "none"});
@@ -71,8 +71,7 @@ private slots:
         QTest::newRow("empty host") << c({"connect", "", "80"}) << c({"HOST"});
         QTest::newRow("host with space") << c({"connect", "exa mple.com", "80"}) << c({"HOST"});
         QTest::newRow("unknown command") << c({"frobnicate"}) << c({"frobnicate", "connect"});
-        QTest::newRow("unknown option") << c({"connect", "--peer", "echo", "--wat"})
-                                        << c({"wat"});
+        QTest::newRow("unknown option") << c({"connect", "--peer", "echo", "--wat"}) << c({"wat"});
         QTest::newRow("listen port -1") << c({"listen", "--port", "-1"}) << c({"-1", "65535"});
         QTest::newRow("rcvbuf 0") << c({"connect", "--peer", "echo", "--rcvbuf", "0"})
                                   << c({"SO_RCVBUF", "1073741823"});
@@ -90,10 +89,10 @@ private slots:
 
     void jsonTimeoutExperimentExits0()
     {
-        const Run r = run({QStringLiteral("connect"), QStringLiteral("--peer"),
-                           QStringLiteral("silent"), QStringLiteral("--recv-timeout"),
-                           QStringLiteral("0.2"), QStringLiteral("--recv"), QStringLiteral("10"),
-                           QStringLiteral("--json")});
+        const Run r =
+            run({QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("silent"),
+                 QStringLiteral("--recv-timeout"), QStringLiteral("0.2"), QStringLiteral("--recv"),
+                 QStringLiteral("10"), QStringLiteral("--json")});
         QCOMPARE(r.code, 0);
         const auto events = ndjson(r.out);
         QVERIFY(events.size() > 5);
@@ -115,9 +114,9 @@ private slots:
 
     void textOutputIsReadable()
     {
-        const Run r = run({QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("echo"),
-                           QStringLiteral("--send"), QStringLiteral("hi"), QStringLiteral("--recv"),
-                           QStringLiteral("10")});
+        const Run r = run({QStringLiteral("connect"), QStringLiteral("--peer"),
+                           QStringLiteral("echo"), QStringLiteral("--send"), QStringLiteral("hi"),
+                           QStringLiteral("--recv"), QStringLiteral("10")});
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.contains("received"));
         QVERIFY(r.out.contains("data=\"hi\""));

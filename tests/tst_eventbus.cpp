@@ -11,7 +11,7 @@ using namespace socklab;
 class TestEventBus : public QObject
 {
     Q_OBJECT
-private slots:
+  private slots:
     void floodArrivesBatchedAndComplete()
     {
         EventBus bus;

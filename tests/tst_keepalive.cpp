@@ -1,6 +1,6 @@
 // Keepalive probes as the kernel sends them, seen through TCP_INFO.
-#include "TestSupport.h"
 #include "Platform.h"
+#include "TestSupport.h"
 
 #include <cerrno>
 
@@ -20,7 +20,7 @@ class TestKeepalive : public QObject
         return o;
     }
 
-private slots:
+  private slots:
     void healthyIdleConnectionProbesAreAcked()
     {
         Engine engine;

@@ -8,7 +8,7 @@ using namespace socklab;
 class TestOptions : public QObject
 {
     Q_OBJECT
-private slots:
+  private slots:
     void timeoutParse_data()
     {
         QTest::addColumn<QString>("text");
@@ -61,9 +61,9 @@ private slots:
         QTest::addColumn<int>("which");
         QTest::addColumn<qint64>("value");
         QTest::addColumn<bool>("valid");
-        const IntRange *rs[] = {&ranges::KeepIdle, &ranges::KeepIntvl, &ranges::KeepCnt,
-                                &ranges::UserTimeout, &ranges::Linger, &ranges::RcvBuf,
-                                &ranges::SndBuf, &ranges::Port};
+        const IntRange *rs[] = {&ranges::KeepIdle,    &ranges::KeepIntvl, &ranges::KeepCnt,
+                                &ranges::UserTimeout, &ranges::Linger,    &ranges::RcvBuf,
+                                &ranges::SndBuf,      &ranges::Port};
         for (int i = 0; i < int(std::size(rs)); ++i) {
             const IntRange &r = *rs[i];
             const QByteArray n = r.option;
@@ -78,9 +78,9 @@ private slots:
         QFETCH(int, which);
         QFETCH(qint64, value);
         QFETCH(bool, valid);
-        const IntRange *rs[] = {&ranges::KeepIdle, &ranges::KeepIntvl, &ranges::KeepCnt,
-                                &ranges::UserTimeout, &ranges::Linger, &ranges::RcvBuf,
-                                &ranges::SndBuf, &ranges::Port};
+        const IntRange *rs[] = {&ranges::KeepIdle,    &ranges::KeepIntvl, &ranges::KeepCnt,
+                                &ranges::UserTimeout, &ranges::Linger,    &ranges::RcvBuf,
+                                &ranges::SndBuf,      &ranges::Port};
         const IntRange &r = *rs[which];
         QString err;
         const auto v = parseInteger(QString::number(value), QStringLiteral("--x"), r, &err);
@@ -97,8 +97,8 @@ private slots:
     void integerRejectsText()
     {
         QString err;
-        QVERIFY(!parseInteger(QStringLiteral("12abc"), QStringLiteral("--keepcnt"),
-                              ranges::KeepCnt, &err));
+        QVERIFY(!parseInteger(QStringLiteral("12abc"), QStringLiteral("--keepcnt"), ranges::KeepCnt,
+                              &err));
         QVERIFY2(err.contains(QStringLiteral("--keepcnt")) && err.contains(QStringLiteral("127")),
                  qPrintable(err));
     }

@@ -17,7 +17,7 @@ class TestPeers : public QObject
         return o;
     }
 
-private slots:
+  private slots:
     void echoSendsBackWhatItGets()
     {
         Engine engine;
@@ -35,8 +35,8 @@ private slots:
     {
         Engine engine;
         EventRecorder rec(engine.bus());
-        engine.run({peer(PeerBehavior::Silent), connectToPeer(recvTimeout(0.15)), send("hello"),
-                    recv()});
+        engine.run(
+            {peer(PeerBehavior::Silent), connectToPeer(recvTimeout(0.15)), send("hello"), recv()});
         QVERIFY(rec.waitFinished());
         QVERIFY(rec.has(EventKind::Sent, QStringLiteral("c1")));
         QCOMPARE(rec.first(EventKind::Timeout, QStringLiteral("c1")).op, QStringLiteral("recv"));
@@ -60,8 +60,8 @@ private slots:
         Engine engine;
         EventRecorder rec(engine.bus());
         // The data leaves our socket but is never ACKed: the retransmit timer runs.
-        engine.run({peer(PeerBehavior::Blackhole), connectToPeer(recvTimeout(0.4)),
-                    send("anyone?"), recv()});
+        engine.run({peer(PeerBehavior::Blackhole), connectToPeer(recvTimeout(0.4)), send("anyone?"),
+                    recv()});
         QVERIFY(QTest::qWaitFor(
             [&] {
                 for (const auto &row : engine.socketTable()) {
@@ -118,7 +118,8 @@ private slots:
         Engine engine;
         EventRecorder rec(engine.bus());
         // Find a port nobody listens on: listen, note the port, close.
-        engine.run({listen(QStringLiteral("L1"), 0), Step::make(Step::Kind::Close, QStringLiteral("L1"))});
+        engine.run(
+            {listen(QStringLiteral("L1"), 0), Step::make(Step::Kind::Close, QStringLiteral("L1"))});
         QVERIFY(rec.waitFinished());
         const quint16 port = rec.listeningPort(QStringLiteral("L1"));
         rec.clear();

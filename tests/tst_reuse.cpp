@@ -19,7 +19,7 @@ class TestReuse : public QObject
         return o;
     }
 
-private slots:
+  private slots:
     void restartAfterTimeWait_data()
     {
         QTest::addColumn<bool>("oldReuse");

@@ -20,7 +20,7 @@ class TestTimeouts : public QObject
     // The poll deadline is ours (sub-ms overshoot); SO_*TIMEO runs on the kernel's tick.
     static double slack(TimeoutMechanism m) { return m == TimeoutMechanism::Poll ? 0.05 : 0.1; }
 
-private slots:
+  private slots:
     void recvTimeout_data() { mechanisms(); }
     void recvTimeout()
     {
@@ -90,8 +90,7 @@ private slots:
         SocketOptions o = timeouts(0.2, mech);
         o.sndBuf = 4096;
         // The silent peer never reads: its receive buffer and our send buffer fill up.
-        engine.run({peer(PeerBehavior::Silent), connectToPeer(o),
-                    send(QByteArray(16 << 20, 'x'))});
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(o), send(QByteArray(16 << 20, 'x'))});
         QVERIFY(rec.waitFinished(20000));
         const Event t = rec.first(EventKind::Timeout, QStringLiteral("c1"));
         QCOMPARE(t.op, QStringLiteral("send"));
@@ -110,8 +109,8 @@ private slots:
         loop.seconds = 1.2;
         loop.maxBytes = 1;
         // 0.3 s per call, a byte every 0.1 s: no call times out though the whole runs 1.2 s.
-        engine.run({peer(PeerBehavior::Drip, 100), connectToPeer(timeouts(0.3, TimeoutMechanism::Poll)),
-                    loop});
+        engine.run({peer(PeerBehavior::Drip, 100),
+                    connectToPeer(timeouts(0.3, TimeoutMechanism::Poll)), loop});
         QVERIFY(rec.waitFinished());
         QCOMPARE(rec.count(EventKind::Timeout), 0);
         QVERIFY2(rec.count(EventKind::Received, QStringLiteral("c1")) >= 8, qPrintable(rec.dump()));

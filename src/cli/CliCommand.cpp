@@ -20,8 +20,7 @@ const QString kUsage = QStringLiteral(
 
 QCommandLineOption opt(const QString &name, const QString &help, const QString &value = {})
 {
-    return value.isEmpty() ? QCommandLineOption(name, help)
-                           : QCommandLineOption(name, help, value);
+    return value.isEmpty() ? QCommandLineOption(name, help) : QCommandLineOption(name, help, value);
 }
 
 void addTimeoutOptions(QCommandLineParser &p, bool client)
@@ -69,16 +68,18 @@ void addSocketOptions(QCommandLineParser &p)
     p.addOption(opt(QStringLiteral("linger"),
                     QStringLiteral("SO_LINGER on with S seconds (0 = close sends RST)."),
                     QStringLiteral("S")));
-    p.addOption(opt(QStringLiteral("rcvbuf"), QStringLiteral("SO_RCVBUF in bytes."),
-                    QStringLiteral("N")));
-    p.addOption(opt(QStringLiteral("sndbuf"), QStringLiteral("SO_SNDBUF in bytes."),
-                    QStringLiteral("N")));
+    p.addOption(
+        opt(QStringLiteral("rcvbuf"), QStringLiteral("SO_RCVBUF in bytes."), QStringLiteral("N")));
+    p.addOption(
+        opt(QStringLiteral("sndbuf"), QStringLiteral("SO_SNDBUF in bytes."), QStringLiteral("N")));
 }
 
 void addReuseOptions(QCommandLineParser &p)
 {
-    p.addOption(opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
-    p.addOption(opt(QStringLiteral("reuseport"), QStringLiteral("Set SO_REUSEPORT before bind().")));
+    p.addOption(
+        opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
+    p.addOption(
+        opt(QStringLiteral("reuseport"), QStringLiteral("Set SO_REUSEPORT before bind().")));
 }
 
 // Reads the options common to every command into o; returns an error sentence or empty.
@@ -344,7 +345,8 @@ Command parseListen(const QStringList &args)
     if (!err.isEmpty())
         return fail(c, err);
     if (!p.isSet(QStringLiteral("port")))
-        return fail(c, QStringLiteral("listen: --port is required (0-65535; 0 picks a free port)."));
+        return fail(c,
+                    QStringLiteral("listen: --port is required (0-65535; 0 picks a free port)."));
     auto port = parseInteger(p.value(QStringLiteral("port")), QStringLiteral("--port"),
                              ranges::ListenPort, &err);
     if (!port)
@@ -388,12 +390,13 @@ Command parseServe(const QStringList &args)
     p.addHelpOption();
     p.addOption(opt(QStringLiteral("port"), QStringLiteral("Port, 0-65535 (0: any free port)."),
                     QStringLiteral("P")));
-    p.addOption(opt(QStringLiteral("behavior"), QStringLiteral("What the peer does: %1.")
-                                                    .arg(behaviorNames()),
+    p.addOption(opt(QStringLiteral("behavior"),
+                    QStringLiteral("What the peer does: %1.").arg(behaviorNames()),
                     QStringLiteral("B")));
-    p.addOption(opt(QStringLiteral("bind"),
-                    QStringLiteral("Address to bind (default 127.0.0.1)."), QStringLiteral("ADDR")));
-    p.addOption(opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
+    p.addOption(opt(QStringLiteral("bind"), QStringLiteral("Address to bind (default 127.0.0.1)."),
+                    QStringLiteral("ADDR")));
+    p.addOption(
+        opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
     p.addOption(opt(QStringLiteral("interval"),
                     QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
                                    "acting (default 0)."),
@@ -418,8 +421,8 @@ Command parseServe(const QStringList &args)
     if (!port)
         return fail(c, err);
     if (!p.isSet(QStringLiteral("behavior")))
-        return fail(c, QStringLiteral("serve: --behavior is required: one of %1.")
-                           .arg(behaviorNames()));
+        return fail(
+            c, QStringLiteral("serve: --behavior is required: one of %1.").arg(behaviorNames()));
     auto cfg = readPeer(p, QStringLiteral("behavior"), QStringLiteral("interval"), &err);
     if (!cfg)
         return fail(c, err);

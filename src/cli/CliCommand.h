@@ -9,7 +9,14 @@ namespace socklab::cli {
 // A command line turned into an experiment, or the reason it cannot be one.
 struct Command
 {
-    enum class Kind { Connect, Listen, Serve, Help, Version };
+    enum class Kind
+    {
+        Connect,
+        Listen,
+        Serve,
+        Help,
+        Version
+    };
     Kind kind = Kind::Help;
     QList<Step> steps;
     bool json = false;

@@ -7,8 +7,8 @@
 #include <QSocketNotifier>
 
 #include <csignal>
-#include <fcntl.h>
 #include <cstdio>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace {
@@ -24,7 +24,9 @@ void installSignalHandlers()
 {
     if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return;
-    struct sigaction sa{};
+    struct sigaction sa
+    {
+    };
     sa.sa_handler = onSignal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
@@ -77,32 +79,31 @@ int main(int argc, char *argv[])
     });
 
     const bool serving = cmd.kind == Command::Kind::Serve;
-    QObject::connect(engine.bus(), &socklab::EventBus::eventsReady,
-                     [&](const QList<socklab::Event> &batch) {
-                         bool finished = false;
-                         for (const socklab::Event &e : batch) {
-                             if (e.kind == socklab::EventKind::Finished) {
-                                 finished = true;
-                                 continue;
-                             }
-                             if (serving && e.sock == QLatin1String("peer") &&
-                                 e.kind == socklab::EventKind::Error)
-                                 peerFailed = true;
-                             printLine(cmd.json
-                                           ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)
-                                           : e.toText().toUtf8());
-                         }
-                         std::fflush(stdout);
-                         if (!finished)
-                             return;
-                         if (interrupted)
-                             exitCode = serving ? 0 : 130;
-                         else if (serving && !peerFailed)
-                             return; // serve runs until interrupted
-                         else if (serving)
-                             exitCode = 1;
-                         QCoreApplication::exit(exitCode);
-                     });
+    QObject::connect(
+        engine.bus(), &socklab::EventBus::eventsReady, [&](const QList<socklab::Event> &batch) {
+            bool finished = false;
+            for (const socklab::Event &e : batch) {
+                if (e.kind == socklab::EventKind::Finished) {
+                    finished = true;
+                    continue;
+                }
+                if (serving && e.sock == QLatin1String("peer") &&
+                    e.kind == socklab::EventKind::Error)
+                    peerFailed = true;
+                printLine(cmd.json ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)
+                                   : e.toText().toUtf8());
+            }
+            std::fflush(stdout);
+            if (!finished)
+                return;
+            if (interrupted)
+                exitCode = serving ? 0 : 130;
+            else if (serving && !peerFailed)
+                return; // serve runs until interrupted
+            else if (serving)
+                exitCode = 1;
+            QCoreApplication::exit(exitCode);
+        });
 
     engine.run(cmd.steps);
     return app.exec();

@@ -11,15 +11,15 @@ namespace socklab {
 // registered with enterBlocking() and woken by shutdown() of its descriptor.
 class CancelToken
 {
-public:
+  public:
     CancelToken();
     ~CancelToken();
     CancelToken(const CancelToken &) = delete;
     CancelToken &operator=(const CancelToken &) = delete;
 
-    void cancel();                 // any thread
+    void cancel(); // any thread
     bool isCancelled() const { return m_cancelled.load(std::memory_order_acquire); }
-    void reset();                  // engine thread, when it starts the next generation
+    void reset(); // engine thread, when it starts the next generation
     int wakeFd() const { return m_wakeFd; }
 
     // A blocking call on fd is about to start (false: already cancelled, don't start it).
@@ -29,7 +29,7 @@ public:
     // cancelled check and the system call. Called periodically by the monitor thread.
     void kick();
 
-private:
+  private:
     std::atomic<bool> m_cancelled{false};
     int m_wakeFd = -1;
     QMutex m_mutex;

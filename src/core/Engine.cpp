@@ -22,7 +22,12 @@ namespace {
 struct Sock
 {
     int fd = -1;
-    enum class Role { Client, Listener, Accepted } role = Role::Client;
+    enum class Role
+    {
+        Client,
+        Listener,
+        Accepted
+    } role = Role::Client;
     SocketOptions options;
     bool connected = false;
     QString bindHost;
@@ -41,7 +46,7 @@ QString secondsText(double s)
 // Lives on the engine thread; owns every descriptor of the experiment.
 class EngineWorker : public QObject
 {
-public:
+  public:
     EngineWorker(EventBus *bus, CancelToken *cancel, Monitor *monitor,
                  std::atomic<quint64> *generation, std::atomic<int> *pending)
         : m_bus(bus), m_cancel(cancel), m_monitor(monitor), m_generation(generation),
@@ -102,7 +107,7 @@ public:
         }
     }
 
-private:
+  private:
     static Event make(EventKind kind, const QString &sock, const QString &op = {})
     {
         Event e;
@@ -266,11 +271,16 @@ private:
             return v ? std::optional<qint64>(*v) : std::nullopt;
         };
         // Order matters: reuse before bind, buffers before connect (window scaling).
-        return {{OptionId::ReuseAddr, b(o.reuseAddr)}, {OptionId::ReusePort, b(o.reusePort)},
-                {OptionId::RcvBuf, i(o.rcvBuf)},       {OptionId::SndBuf, i(o.sndBuf)},
-                {OptionId::KeepAlive, b(o.keepAlive)}, {OptionId::KeepIdle, i(o.keepIdle)},
-                {OptionId::KeepIntvl, i(o.keepIntvl)}, {OptionId::KeepCnt, i(o.keepCnt)},
-                {OptionId::UserTimeout, i(o.userTimeoutMs)}, {OptionId::NoDelay, b(o.noDelay)},
+        return {{OptionId::ReuseAddr, b(o.reuseAddr)},
+                {OptionId::ReusePort, b(o.reusePort)},
+                {OptionId::RcvBuf, i(o.rcvBuf)},
+                {OptionId::SndBuf, i(o.sndBuf)},
+                {OptionId::KeepAlive, b(o.keepAlive)},
+                {OptionId::KeepIdle, i(o.keepIdle)},
+                {OptionId::KeepIntvl, i(o.keepIntvl)},
+                {OptionId::KeepCnt, i(o.keepCnt)},
+                {OptionId::UserTimeout, i(o.userTimeoutMs)},
+                {OptionId::NoDelay, b(o.noDelay)},
                 {OptionId::Linger, i(o.lingerSec)}};
     }
 
@@ -364,10 +374,9 @@ private:
                           TimeoutMechanism m)
     {
         const double over = (o.elapsed() - t.ms / 1000.0) * 1000.0;
-        const QString overshoot =
-            QStringLiteral(" Waited %1, %2 ms past the deadline.")
-                .arg(secondsText(o.elapsed()))
-                .arg(over, 0, 'f', 3);
+        const QString overshoot = QStringLiteral(" Waited %1, %2 ms past the deadline.")
+                                      .arg(secondsText(o.elapsed()))
+                                      .arg(over, 0, 'f', 3);
         if (m == TimeoutMechanism::Poll)
             return QStringLiteral("%1() did not complete within its %2 deadline (ppoll on the "
                                   "monotonic clock, as Python's settimeout does).%3")
@@ -405,7 +414,8 @@ private:
             break;
         case CallOutcome::Status::Cancelled:
             e.kind = EventKind::Cancelled;
-            e.detail = QStringLiteral("Stop ended %1() after %2.").arg(op, secondsText(o.elapsed()));
+            e.detail =
+                QStringLiteral("Stop ended %1() after %2.").arg(op, secondsText(o.elapsed()));
             break;
         case CallOutcome::Status::PeerClosed:
             e.kind = EventKind::PeerClosed;
@@ -524,8 +534,7 @@ private:
                                 o.connectTimeout, o.mechanism);
             c.remote = a.text;
             post(c);
-            const CallOutcome out =
-                ops::connect(s.fd, a, o.connectTimeout, o.mechanism, *m_cancel);
+            const CallOutcome out = ops::connect(s.fd, a, o.connectTimeout, o.mechanism, *m_cancel);
             if (reportOutcome(label, QStringLiteral("connect"), out, o.connectTimeout,
                               o.mechanism)) {
                 {
@@ -817,12 +826,12 @@ private:
         Sock *s = find(label);
         Event e = make(EventKind::Info, label, QStringLiteral("recv"));
         e.elapsed = (platform::monotonicNs() - start) / 1e9;
-        e.detail = QStringLiteral("%1 recv() calls over %2, none timed out: the timeout (%3) "
-                                  "bounds each call, not the whole exchange.")
-                       .arg(calls)
-                       .arg(secondsText(*e.elapsed))
-                       .arg(s ? s->options.recvTimeout.toString() + QStringLiteral(" s")
-                              : QString());
+        e.detail =
+            QStringLiteral("%1 recv() calls over %2, none timed out: the timeout (%3) "
+                           "bounds each call, not the whole exchange.")
+                .arg(calls)
+                .arg(secondsText(*e.elapsed))
+                .arg(s ? s->options.recvTimeout.toString() + QStringLiteral(" s") : QString());
         post(e);
     }
 
@@ -964,7 +973,8 @@ void Engine::stop()
     m_cancel->cancel();
     m_pending.fetch_add(1);
     EngineWorker *w = m_worker;
-    QMetaObject::invokeMethod(w, [w, gen] { w->stopAll(gen); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        w, [w, gen] { w->stopAll(gen); }, Qt::QueuedConnection);
 }
 
 void Engine::pullPlug()

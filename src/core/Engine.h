@@ -22,7 +22,7 @@ class Monitor;
 class Engine : public QObject
 {
     Q_OBJECT
-public:
+  public:
     explicit Engine(QObject *parent = nullptr);
     ~Engine() override;
 
@@ -40,10 +40,10 @@ public:
     QList<platform::DiagRow> socketTable() const;
     QString labelFor(const platform::DiagRow &row) const;
 
-signals:
+  signals:
     void socketTableChanged(const QList<socklab::platform::DiagRow> &rows);
 
-private:
+  private:
     EventBus *m_bus;
     std::unique_ptr<CancelToken> m_cancel;
     std::unique_ptr<Monitor> m_monitor;

@@ -10,7 +10,8 @@
 namespace socklab {
 
 // What happened. The names (kindName) are the CLI's and the exports' contract.
-enum class EventKind {
+enum class EventKind
+{
     OptionSet,       // setsockopt applied; requested and effective (read back) values
     OptionInherited, // an option read back on an accepted socket, passed on by its listener
     SystemDefault,   // a kernel default in force because the experiment did not set it
@@ -48,12 +49,12 @@ std::optional<EventKind> kindFromName(const QString &name);
 struct Event
 {
     EventKind kind = EventKind::Info;
-    qint64 monoNs = 0;   // CLOCK_MONOTONIC when it happened (0: stamped when posted)
-    qint64 tNs = 0;      // since the experiment's epoch, filled in by the EventBus
-    double wall = 0;     // Unix time, seconds
-    QString sock;        // short label: c1, L1, a1, peer, peer1
-    QString op;          // connect, recv, send, accept, bind, listen, setsockopt, ...
-    int err = 0;         // errno value, 0 when none
+    qint64 monoNs = 0;             // CLOCK_MONOTONIC when it happened (0: stamped when posted)
+    qint64 tNs = 0;                // since the experiment's epoch, filled in by the EventBus
+    double wall = 0;               // Unix time, seconds
+    QString sock;                  // short label: c1, L1, a1, peer, peer1
+    QString op;                    // connect, recv, send, accept, bind, listen, setsockopt, ...
+    int err = 0;                   // errno value, 0 when none
     std::optional<double> elapsed; // seconds the call took, measured around the system call
     std::optional<double> timeout; // the configured per-call timeout in seconds
     bool timeoutNone = false;      // the call was configured to block forever

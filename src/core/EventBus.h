@@ -15,7 +15,7 @@ namespace socklab {
 class EventBus : public QObject
 {
     Q_OBJECT
-public:
+  public:
     explicit EventBus(QObject *parent = nullptr);
 
     // Thread-safe. Stamps the event (monotonic time if unset, t since the epoch, wall time).
@@ -28,10 +28,10 @@ public:
     // Delivers what is pending now, on the calling thread (which must be this object's).
     void drain();
 
-signals:
+  signals:
     void eventsReady(const QList<socklab::Event> &batch);
 
-private:
+  private:
     QMutex m_mutex;
     QList<Event> m_pending;
     bool m_doorbellRung = false;

@@ -16,7 +16,6 @@ namespace socklab {
 using platform::DiagRow;
 using platform::monotonicNs;
 
-
 namespace {
 QString hostOf(const sockaddr_storage &ss, quint16 *port)
 {
@@ -99,7 +98,9 @@ void Monitor::addPort(quint16 port)
 
 void Monitor::nameSocket(int fd, const QString &label)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (fstat(fd, &st) != 0)
         return;
     const QString key = connectionKey(fd);
@@ -173,8 +174,8 @@ void Monitor::run()
             nextTable = now + qint64(m_options.tableIntervalMs) * 1000000LL;
         }
         // Sleep until the next sample; a wake-up fd ends the sleep for stop or new work.
-        const int sleepMs = probing ? m_options.probeIntervalMs
-                                    : (tabling ? m_options.tableIntervalMs : 50);
+        const int sleepMs =
+            probing ? m_options.probeIntervalMs : (tabling ? m_options.tableIntervalMs : 50);
         pollfd p{m_wakeFd, POLLIN, 0};
         timespec ts{sleepMs / 1000, (sleepMs % 1000) * 1000000L};
         if (::ppoll(&p, 1, &ts, nullptr) > 0)
@@ -228,8 +229,8 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
     const qint64 gapMs = (sampleNs - w.sampleNs) / 1000000;
     const qint64 idleMs = qint64(std::min(prev.lastDataRecvMs, prev.lastAckRecvMs)) + gapMs;
     // The segment that leaves as the state turns CLOSE is the RST of a connection given up.
-    const bool quiet = dDataOut == 0 && dDataIn == 0 && cur.unacked == 0 &&
-                       !platform::isTcpClosed(cur.state);
+    const bool quiet =
+        dDataOut == 0 && dDataIn == 0 && cur.unacked == 0 && !platform::isTcpClosed(cur.state);
     if (quiet && dOut > 0 && idleMs + 20 >= w.keepIdleMs) {
         for (quint64 i = 0; i < dOut; ++i) {
             if (w.series > 0)
@@ -308,9 +309,8 @@ void Monitor::sampleTable()
             e.local = QStringLiteral("%1:%2").arg(r.localAddr).arg(r.localPort);
             if (r.remotePort)
                 e.remote = QStringLiteral("%1:%2").arg(r.remoteAddr).arg(r.remotePort);
-            const QString from = it == m_states.constEnd()
-                                     ? QStringLiteral("new")
-                                     : platform::tcpStateName(it.value());
+            const QString from = it == m_states.constEnd() ? QStringLiteral("new")
+                                                           : platform::tcpStateName(it.value());
             e.detail = QStringLiteral("%1 -> %2").arg(from, e.state);
             if (r.timer == DiagRow::Timer::TimeWait)
                 e.detail += QStringLiteral(": no descriptor owns it; the kernel holds port %1 for "

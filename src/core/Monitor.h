@@ -23,7 +23,7 @@ class EventBus;
 // a few times a second), turning changes into events. Runs on its own thread.
 class Monitor
 {
-public:
+  public:
     struct Options
     {
         int probeIntervalMs = 5;
@@ -58,7 +58,7 @@ public:
     // Called on the monitor thread after each refresh of the table.
     void setTableListener(std::function<void(const QList<platform::DiagRow> &)> listener);
 
-private:
+  private:
     struct Watch
     {
         int fd = -1;
@@ -92,7 +92,7 @@ private:
     QSet<quint16> m_ports;
     QHash<quint64, QString> m_inodeNames; // socket inode -> label
     QHash<QString, QString> m_names;      // DiagRow::key() -> label, learnt from inode rows
-    QHash<QString, int> m_states;    // DiagRow::key() -> last state seen
+    QHash<QString, int> m_states;         // DiagRow::key() -> last state seen
     QList<platform::DiagRow> m_table;
     std::function<void(const QList<platform::DiagRow> &)> m_tableListener;
 

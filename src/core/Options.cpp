@@ -25,10 +25,11 @@ std::optional<Timeout> Timeout::parse(const QString &text, const QString &what, 
         return Timeout::blockForever();
     bool ok = false;
     const double s = t.toDouble(&ok);
-    const QString allowed = QStringLiteral(
-        "use seconds from 0 to %1 in whole milliseconds (0 = non-blocking), or 'none' to block "
-        "forever")
-                                .arg(ranges::TimeoutMaxMs / 1000);
+    const QString allowed =
+        QStringLiteral(
+            "use seconds from 0 to %1 in whole milliseconds (0 = non-blocking), or 'none' to block "
+            "forever")
+            .arg(ranges::TimeoutMaxMs / 1000);
     if (!ok || !std::isfinite(s)) {
         *error = QStringLiteral("%1: '%2' is not a number; %3.").arg(what, text, allowed);
         return std::nullopt;
@@ -118,12 +119,12 @@ QString checkTimeout(const Timeout &t, const char *what)
 QString SocketOptions::validate() const
 {
     for (const QString &e :
-         {checkTimeout(connectTimeout, "connect timeout"), checkTimeout(recvTimeout, "recv timeout"),
-          checkTimeout(sendTimeout, "send timeout"), checkTimeout(acceptTimeout, "accept timeout"),
-          checkRange(keepIdle, ranges::KeepIdle), checkRange(keepIntvl, ranges::KeepIntvl),
-          checkRange(keepCnt, ranges::KeepCnt), checkRange(userTimeoutMs, ranges::UserTimeout),
-          checkRange(lingerSec, ranges::Linger), checkRange(rcvBuf, ranges::RcvBuf),
-          checkRange(sndBuf, ranges::SndBuf)}) {
+         {checkTimeout(connectTimeout, "connect timeout"),
+          checkTimeout(recvTimeout, "recv timeout"), checkTimeout(sendTimeout, "send timeout"),
+          checkTimeout(acceptTimeout, "accept timeout"), checkRange(keepIdle, ranges::KeepIdle),
+          checkRange(keepIntvl, ranges::KeepIntvl), checkRange(keepCnt, ranges::KeepCnt),
+          checkRange(userTimeoutMs, ranges::UserTimeout), checkRange(lingerSec, ranges::Linger),
+          checkRange(rcvBuf, ranges::RcvBuf), checkRange(sndBuf, ranges::SndBuf)}) {
         if (!e.isEmpty())
             return e;
     }

@@ -32,7 +32,12 @@ inline constexpr qint64 TimeoutMaxMs = 86400000; // one day
 // A per-call timeout: block forever (none), don't block at all (0), or a deadline in ms.
 struct Timeout
 {
-    enum class Mode { Forever, NonBlocking, Deadline };
+    enum class Mode
+    {
+        Forever,
+        NonBlocking,
+        Deadline
+    };
     Mode mode = Mode::Forever;
     qint64 ms = 0;
 
@@ -51,7 +56,8 @@ struct Timeout
     static std::optional<Timeout> parse(const QString &text, const QString &what, QString *error);
 };
 
-enum class TimeoutMechanism {
+enum class TimeoutMechanism
+{
     Poll,   // non-blocking descriptor and ppoll() against a monotonic deadline (Python's way)
     SockOpt // SO_RCVTIMEO / SO_SNDTIMEO, enforced by the kernel
 };

@@ -302,9 +302,8 @@ void PeerServer::serve()
                 }
             }
             if ((rev & POLLOUT) && !c.pending.isEmpty()) {
-                const ssize_t n =
-                    ::send(c.fd, c.pending.constData(), size_t(c.pending.size()),
-                           MSG_DONTWAIT | MSG_NOSIGNAL);
+                const ssize_t n = ::send(c.fd, c.pending.constData(), size_t(c.pending.size()),
+                                         MSG_DONTWAIT | MSG_NOSIGNAL);
                 if (n > 0) {
                     Event e = peerEvent(EventKind::Sent, c.label, QStringLiteral("send"));
                     e.bytes = n;
@@ -319,8 +318,7 @@ void PeerServer::serve()
                     const ssize_t n = ::send(c.fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
                     if (n < 0 && errno != EAGAIN) {
                         const int err = errno;
-                        closeConn(c,
-                                  QStringLiteral("Drip stopped: %1.").arg(errnoSymbol(err)),
+                        closeConn(c, QStringLiteral("Drip stopped: %1.").arg(errnoSymbol(err)),
                                   false);
                         continue;
                     }
@@ -357,10 +355,10 @@ void PeerServer::serve()
                 continue;
             }
             if (int(conns.size()) >= kMaxConnections) {
-                closeConn(conns.front(),
-                          QStringLiteral("Closed to stay within %1 connections.")
-                              .arg(kMaxConnections),
-                          true);
+                closeConn(
+                    conns.front(),
+                    QStringLiteral("Closed to stay within %1 connections.").arg(kMaxConnections),
+                    true);
                 conns.erase(conns.begin());
             }
             Conn c;

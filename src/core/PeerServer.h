@@ -12,7 +12,8 @@ class EventBus;
 class Monitor;
 
 // How a built-in peer treats the connections it accepts.
-enum class PeerBehavior {
+enum class PeerBehavior
+{
     Echo,        // sends back what it receives
     Silent,      // accepts, never reads, never sends
     Drip,        // sends one byte every interval
@@ -40,7 +41,7 @@ struct PeerConfig
 // A built-in peer: the other end of an experiment, serving on its own thread.
 class PeerServer
 {
-public:
+  public:
     explicit PeerServer(EventBus *bus, Monitor *monitor = nullptr);
     ~PeerServer(); // stops and closes everything
     PeerServer(const PeerServer &) = delete;
@@ -63,7 +64,7 @@ public:
     // Waits until acceptedCount() reaches count, timeoutMs passes or cancelFd is readable.
     bool waitForAccepted(int count, int timeoutMs, int cancelFd) const;
 
-private:
+  private:
     void serve();
 
     EventBus *m_bus;

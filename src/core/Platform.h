@@ -23,7 +23,8 @@ int wakeFdCreate();
 void wakeFdSignal(int fd);
 void wakeFdDrain(int fd);
 
-enum class OptionId {
+enum class OptionId
+{
     ReuseAddr,
     ReusePort,
     KeepAlive,
@@ -39,8 +40,8 @@ enum class OptionId {
     SndTimeo,
 };
 
-QString optionName(OptionId id); // SO_REUSEADDR, TCP_KEEPIDLE, ...
-int setOption(int fd, OptionId id, qint64 value); // returns 0 or errno
+QString optionName(OptionId id);                   // SO_REUSEADDR, TCP_KEEPIDLE, ...
+int setOption(int fd, OptionId id, qint64 value);  // returns 0 or errno
 int getOption(int fd, OptionId id, qint64 *value); // returns 0 or errno
 
 // The counters of TCP_INFO that the probe observer reads.
@@ -90,7 +91,14 @@ struct DiagRow
     quint16 localPort = 0;
     QString remoteAddr;
     quint16 remotePort = 0;
-    enum class Timer { None, Retransmit, Keepalive, TimeWait, ZeroWindowProbe } timer = Timer::None;
+    enum class Timer
+    {
+        None,
+        Retransmit,
+        Keepalive,
+        TimeWait,
+        ZeroWindowProbe
+    } timer = Timer::None;
     qint64 expiresMs = 0;
     int retrans = 0; // retransmit count, or probes sent for the keepalive timer
     unsigned probes = 0;

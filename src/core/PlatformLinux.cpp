@@ -169,10 +169,9 @@ bool readTcpInfo(int fd, TcpInfo *out)
 
 QString tcpStateName(int state)
 {
-    static const char *const names[] = {"UNKNOWN",   "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
-                                        "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
-                                        "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
-                                        "NEW_SYN_RECV"};
+    static const char *const names[] = {
+        "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
+        "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV"};
     if (state >= 0 && state < int(sizeof names / sizeof names[0]))
         return QString::fromLatin1(names[state]);
     return QStringLiteral("STATE_%1").arg(state);
@@ -228,7 +227,11 @@ QString keepaliveDefaultSource(OptionId id)
 
 QString DiagRow::key() const
 {
-    return QStringLiteral("%1:%2|%3:%4").arg(localAddr).arg(localPort).arg(remoteAddr).arg(remotePort);
+    return QStringLiteral("%1:%2|%3:%4")
+        .arg(localAddr)
+        .arg(localPort)
+        .arg(remoteAddr)
+        .arg(remotePort);
 }
 
 QString timerName(DiagRow::Timer timer)
@@ -297,7 +300,8 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
         if (n == 0)
             break;
         int len = int(n);
-        for (auto *h = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        for (auto *h = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(h, len);
+             h = NLMSG_NEXT(h, len)) {
             if (h->nlmsg_type == NLMSG_DONE) {
                 done = true;
                 break;
@@ -348,8 +352,7 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
                  RTA_OK(a, attrLen); a = RTA_NEXT(a, attrLen)) {
                 if (a->rta_type == INET_DIAG_INFO) {
                     tcp_info ti{};
-                    std::memcpy(&ti, RTA_DATA(a),
-                                std::min<size_t>(RTA_PAYLOAD(a), sizeof ti));
+                    std::memcpy(&ti, RTA_DATA(a), std::min<size_t>(RTA_PAYLOAD(a), sizeof ti));
                     row.probes = ti.tcpi_probes;
                 }
             }

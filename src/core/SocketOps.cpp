@@ -178,11 +178,16 @@ int setNonBlocking(int fd, bool on)
 }
 
 namespace {
-enum class Wait { Ready, Deadline, Cancelled, Error };
+enum class Wait
+{
+    Ready,
+    Deadline,
+    Cancelled,
+    Error
+};
 
 // Waits for `events` on fd until deadlineNs (-1: no deadline) or cancellation.
-Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short *revents,
-             int *err)
+Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short *revents, int *err)
 {
     pollfd fds[2] = {{fd, events, 0}, {cancel.wakeFd(), POLLIN, 0}};
     const int nfds = fd >= 0 ? 2 : 1;
@@ -243,7 +248,7 @@ CallOutcome fromWait(CallOutcome o, Wait w, int err)
 }
 
 // A call that blocks inside the kernel (sockopt mechanism, or none): Stop shuts the fd down.
-template<typename Fn>
+template <typename Fn>
 CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno)
 {
     CallOutcome o;
@@ -316,7 +321,8 @@ CallOutcome recv(int fd, char *buf, size_t len, const Timeout &t, TimeoutMechani
     CallOutcome o;
     setNonBlocking(fd, !kernelTimed(t, m));
     if (kernelTimed(t, m)) {
-        o = blockingCall(fd, cancel, [&] { return ::recv(fd, buf, len, 0); }, EAGAIN);
+        o = blockingCall(
+            fd, cancel, [&] { return ::recv(fd, buf, len, 0); }, EAGAIN);
     } else {
         o.startNs = monotonicNs();
         if (t.mode != Timeout::Mode::NonBlocking) {

@@ -14,7 +14,8 @@ class CancelToken;
 // The result of one timed socket call, measured on the monotonic clock around the call.
 struct CallOutcome
 {
-    enum class Status {
+    enum class Status
+    {
         Ok,
         Timeout,   // the per-call deadline passed (poll) or the kernel's SO_*TIMEO expired
         Error,     // the call failed with err
@@ -22,11 +23,11 @@ struct CallOutcome
         PeerClosed // recv returned 0: the peer sent FIN
     };
     Status status = Status::Ok;
-    int err = 0;       // errno; for a sockopt timeout the errno the kernel gave (EAGAIN, EINPROGRESS)
+    int err = 0; // errno; for a sockopt timeout the errno the kernel gave (EAGAIN, EINPROGRESS)
     qint64 startNs = 0;
     qint64 endNs = 0;
-    qint64 bytes = 0;  // bytes moved by send/recv
-    int fd = -1;       // accepted descriptor
+    qint64 bytes = 0;        // bytes moved by send/recv
+    int fd = -1;             // accepted descriptor
     sockaddr_storage addr{}; // accepted peer's address
 
     double elapsed() const { return (endNs - startNs) / 1e9; }

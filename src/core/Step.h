@@ -12,8 +12,9 @@ namespace socklab {
 // the CLI builds them from its arguments, the window from its buttons, lessons from data.
 struct Step
 {
-    enum class Kind {
-        StartPeer,  // peer
+    enum class Kind
+    {
+        StartPeer, // peer
         StopPeer,
         Connect,    // sock (new label, or auto), host/port or toPeer, options
         Listen,     // sock, host (bind address), port, backlog, options
@@ -25,8 +26,8 @@ struct Step
         Hold,       // sock, seconds (negative: until Stop): idle, keepalive watching
         Close,      // sock
         CloseAll,
-        PullPlug,   // the built-in peer's connections, or sock's if there is no peer
-        Restart     // sock: close that listener and listen again on its port
+        PullPlug, // the built-in peer's connections, or sock's if there is no peer
+        Restart   // sock: close that listener and listen again on its port
     };
     Kind kind = Kind::Connect;
     QString sock;
