@@ -97,12 +97,16 @@ class TestCli : public QObject
         const auto events = ndjson(r.out);
         QVERIFY(events.size() > 5);
         QJsonObject timeout;
-        double lastT = -1;
+        double lastCall = -1;
         for (const QJsonObject &e : events) {
             for (const char *key : {"t", "wall", "sock", "kind"})
                 QVERIFY2(e.contains(QLatin1String(key)), qPrintable(QJsonDocument(e).toJson()));
-            QVERIFY(e.value(QStringLiteral("t")).toDouble() >= lastT);
-            lastT = e.value(QStringLiteral("t")).toDouble();
+            // The engine thread's own events for c1 come in the order they happened.
+            if (e.value(QStringLiteral("sock")).toString() == QStringLiteral("c1") &&
+                e.value(QStringLiteral("kind")).toString() != QStringLiteral("state")) {
+                QVERIFY(e.value(QStringLiteral("t")).toDouble() >= lastCall);
+                lastCall = e.value(QStringLiteral("t")).toDouble();
+            }
             if (e.value(QStringLiteral("kind")).toString() == QStringLiteral("timeout"))
                 timeout = e;
         }
