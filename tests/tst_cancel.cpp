@@ -74,6 +74,61 @@ class TestCancel : public QObject
         run({peer(PeerBehavior::Blackhole), connectToPeer(none(mech)), hold(-1)},
             EventKind::Holding, c1);
     }
+
+    // SO_LINGER with unacknowledged data makes close() block; Stop must not.
+    void stopDoesNotLinger()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o;
+        o.lingerSec = 30;
+        o.sndBuf = 4096;
+        o.sendTimeout = Timeout::fromMs(200);
+        engine.run(
+            {peer(PeerBehavior::Blackhole), connectToPeer(o), send(QByteArray(1 << 20, 'x'))});
+        QVERIFY(rec.waitFinished());
+        QVERIFY(rec.has(EventKind::Timeout, QStringLiteral("c1")));
+        rec.clear();
+        const qint64 stopNs = platform::monotonicNs();
+        engine.stop();
+        QVERIFY(rec.waitFinished(5000));
+        const double ms =
+            (rec.first(EventKind::Closed, QStringLiteral("c1")).monoNs - stopNs) / 1e6;
+        QVERIFY2(ms < 50, qPrintable(QString::number(ms)));
+    }
+
+    // An accepted socket inherits SO_RCVTIMEO from its listener at the handshake (here the
+    // accept timeout, armed by a first accept that timed out): a recv with no timeout of its
+    // own must still block, not time out after 0.3 s.
+    void acceptedSocketDoesNotKeepTheAcceptTimeout()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions lo;
+        lo.mechanism = TimeoutMechanism::SockOpt;
+        lo.acceptTimeout = Timeout::fromMs(300);
+        lo.recvTimeout = Timeout::blockForever();
+        Step first = Step::make(Step::Kind::Accept);
+        first.listener = QStringLiteral("L1");
+        engine.run({listen(QStringLiteral("L1"), 0, lo), first});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.first(EventKind::Timeout, QStringLiteral("L1")).op, QStringLiteral("accept"));
+        const quint16 port = rec.listeningPort(QStringLiteral("L1"));
+        Step c = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
+        c.host = QStringLiteral("127.0.0.1");
+        c.port = port;
+        Step a = Step::make(Step::Kind::Accept, QStringLiteral("a1"));
+        a.listener = QStringLiteral("L1");
+        rec.clear();
+        engine.run({c, a, recv(QStringLiteral("a1"))});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Receiving, QStringLiteral("a1")); },
+                                5000));
+        QVERIFY2(!QTest::qWaitFor([&] { return rec.has(EventKind::Timeout); }, 1000),
+                 qPrintable(rec.dump()));
+        engine.stop();
+        QVERIFY(rec.waitFinished());
+        QVERIFY2(rec.has(EventKind::Cancelled, QStringLiteral("a1")), qPrintable(rec.dump()));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCancel)

@@ -148,6 +148,18 @@ class TestPeers : public QObject
         QVERIFY2(e.detail.contains(QStringLiteral("no-such-host.invalid")), qPrintable(e.detail));
         QVERIFY(!rec.has(EventKind::Connecting));
     }
+
+    void reusingALabelClosesTheOldSocket()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Echo), connectToPeer({}), connectToPeer({})});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.count(EventKind::Connected, QStringLiteral("c1")), 2);
+        const Event closed = rec.first(EventKind::Closed, QStringLiteral("c1"));
+        QVERIFY2(closed.detail.contains(QStringLiteral("takes over")), qPrintable(rec.dump()));
+        QVERIFY(closed.tNs < rec.of(EventKind::Connected, QStringLiteral("c1")).last().tNs);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPeers)

@@ -62,7 +62,15 @@ int main(int argc, char *argv[])
     }
 
     installSignalHandlers();
+    // The engine's threads inherit a mask without SIGINT/SIGTERM, so a signal never
+    // interrupts (and restarts) one of their system calls; the main thread takes them.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     socklab::Engine engine;
+    pthread_sigmask(SIG_UNBLOCK, &sigs, nullptr);
     bool interrupted = false;
     bool peerFailed = false;
     int exitCode = 0;

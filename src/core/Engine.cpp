@@ -130,8 +130,12 @@ class EngineWorker : public QObject
 
     QString nextLabel(const QString &wanted, const char *prefix)
     {
-        if (!wanted.isEmpty())
+        if (!wanted.isEmpty()) {
+            if (m_socks.contains(wanted))
+                closeSock(wanted,
+                          QStringLiteral("A new socket takes over the label %1.").arg(wanted));
             return wanted;
+        }
         QString label;
         do {
             label = QString::fromLatin1(prefix) + QString::number(++m_counters[prefix]);
@@ -625,7 +629,8 @@ class EngineWorker : public QObject
             QList<ResolvedAddress> addrs;
             QString why;
             if (ops::resolve(host, port, *m_cancel, &addrs, &why) != 0) {
-                Event e = make(EventKind::Error, label, QStringLiteral("bind"));
+                Event e = make(m_cancel->isCancelled() ? EventKind::Cancelled : EventKind::Error,
+                               label, QStringLiteral("resolve"));
                 e.detail = why;
                 post(e);
                 return false;
@@ -707,6 +712,9 @@ class EngineWorker : public QObject
         a.role = Sock::Role::Accepted;
         a.options = o;
         a.connected = true;
+        // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to the accepted socket: track what it has.
+        platform::getOption(out.fd, OptionId::RcvTimeo, &a.rcvTimeoMs);
+        platform::getOption(out.fd, OptionId::SndTimeo, &a.sndTimeoMs);
         addSock(label, a);
         Event e = make(EventKind::Accepted, label, QStringLiteral("accept"));
         e.monoNs = out.endNs;
@@ -890,7 +898,7 @@ class EngineWorker : public QObject
         listenStep(label, old.bindHost, old.port, old.backlog, old.options);
     }
 
-    void closeSock(const QString &label, const QString &why)
+    void closeSock(const QString &label, const QString &why, bool mustNotBlock = false)
     {
         Sock s;
         {
@@ -902,6 +910,9 @@ class EngineWorker : public QObject
             m_socks.erase(it);
         }
         m_monitor->unwatch(s.fd);
+        // With SO_LINGER > 0 and unacknowledged data, close() blocks up to the linger time.
+        if (mustNotBlock && s.options.lingerSec.value_or(0) > 0)
+            platform::setOption(s.fd, OptionId::Linger, -1);
         ::close(s.fd);
         Event e = make(EventKind::Closed, label, QStringLiteral("close"));
         e.detail = why;
@@ -914,7 +925,7 @@ class EngineWorker : public QObject
     {
         const QStringList labels = m_socks.keys();
         for (const QString &l : labels)
-            closeSock(l, stopping ? QStringLiteral("Closed by Stop.") : QString());
+            closeSock(l, stopping ? QStringLiteral("Closed by Stop.") : QString(), stopping);
         if (stopping)
             stopPeer();
     }
@@ -971,6 +982,7 @@ void Engine::stop()
 {
     const quint64 gen = m_generation.fetch_add(1) + 1;
     m_cancel->cancel();
+    m_monitor->wake();
     m_pending.fetch_add(1);
     EngineWorker *w = m_worker;
     QMetaObject::invokeMethod(

@@ -68,6 +68,11 @@ void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
     w.fd = fd;
     w.label = label;
     w.keepIdleMs = keepIdleS * 1000;
+    qint64 v = 0;
+    if (platform::getOption(fd, platform::OptionId::KeepCnt, &v) == 0)
+        w.keepCnt = int(v);
+    if (platform::getOption(fd, platform::OptionId::UserTimeout, &v) == 0)
+        w.userTimeoutMs = int(v);
     m_watches.insert(fd, w);
     lock.unlock();
     platform::wakeFdSignal(m_wakeFd);
@@ -86,6 +91,11 @@ void Monitor::unwatch(int fd)
     }
     for (Event &e : out)
         post(std::move(e));
+}
+
+void Monitor::wake()
+{
+    platform::wakeFdSignal(m_wakeFd);
 }
 
 void Monitor::addPort(quint16 port)
@@ -174,8 +184,10 @@ void Monitor::run()
             nextTable = now + qint64(m_options.tableIntervalMs) * 1000000LL;
         }
         // Sleep until the next sample; a wake-up fd ends the sleep for stop or new work.
-        const int sleepMs =
+        int sleepMs =
             probing ? m_options.probeIntervalMs : (tabling ? m_options.tableIntervalMs : 50);
+        if (m_cancel && m_cancel->isCancelled())
+            sleepMs = std::min(sleepMs, 5); // until the engine resets it, keep kicking
         pollfd p{m_wakeFd, POLLIN, 0};
         timespec ts{sleepMs / 1000, (sleepMs % 1000) * 1000000L};
         if (::ppoll(&p, 1, &ts, nullptr) > 0)
@@ -228,10 +240,13 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
     // peer; a bare segment out of a busy connection is an ACK or a window update.
     const qint64 gapMs = (sampleNs - w.sampleNs) / 1000000;
     const qint64 idleMs = qint64(std::min(prev.lastDataRecvMs, prev.lastAckRecvMs)) + gapMs;
-    // The segment that leaves as the state turns CLOSE is the RST of a connection given up.
-    const bool quiet =
-        dDataOut == 0 && dDataIn == 0 && cur.unacked == 0 && !platform::isTcpClosed(cur.state);
-    if (quiet && dOut > 0 && idleMs + 20 >= w.keepIdleMs) {
+    // Not a keepalive probe: the RST that leaves as the state turns CLOSE; a zero-window
+    // probe (data waits to be sent); our ACK to the peer's own keepalive probe (a segment came
+    // in, yet no valid ACK arrived since the last sample: the peer's probe is out of window).
+    const bool quiet = dDataOut == 0 && dDataIn == 0 && cur.unacked == 0 && cur.notsentBytes == 0 &&
+                       !platform::isTcpClosed(cur.state);
+    const bool answeredPeerProbe = dIn > dDataIn && qint64(cur.lastAckRecvMs) > gapMs + 50;
+    if (quiet && !answeredPeerProbe && dOut > 0 && idleMs + 20 >= w.keepIdleMs) {
         for (quint64 i = 0; i < dOut; ++i) {
             if (w.series > 0)
                 *out << mk(EventKind::ProbeUnanswered, w.series,
@@ -255,7 +270,23 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         w.series = 0;
     }
     if (platform::isTcpClosed(cur.state) && !platform::isTcpClosed(prev.state)) {
-        if (w.series > 0) {
+        if (w.series > 0 && dIn > 0) {
+            *out << mk(EventKind::Info, w.series,
+                       QStringLiteral("The connection ended while probe %1 was outstanding: "
+                                      "something came back (a reset), so the peer is not "
+                                      "silent.")
+                           .arg(w.series));
+        } else if (w.series > 0 && w.series < w.keepCnt && w.userTimeoutMs > 0) {
+            *out << mk(EventKind::ProbeUnanswered, w.series,
+                       QStringLiteral("No ACK for probe %1.").arg(w.series));
+            *out << mk(EventKind::PeerDead, 0,
+                       QStringLiteral("TCP_USER_TIMEOUT (%1 ms) expired after %2 unanswered "
+                                      "probe(s), before TCP_KEEPCNT (%3): the kernel declared "
+                                      "the peer dead (ETIMEDOUT).")
+                           .arg(w.userTimeoutMs)
+                           .arg(w.series)
+                           .arg(w.keepCnt));
+        } else if (w.series > 0) {
             *out << mk(EventKind::ProbeUnanswered, w.series,
                        QStringLiteral("No ACK for probe %1 either.").arg(w.series));
             *out << mk(EventKind::PeerDead, 0,
@@ -293,6 +324,11 @@ void Monitor::sampleTable()
     {
         QMutexLocker lock(&m_mutex);
         QHash<QString, int> seen;
+        // The port filter is coarse: keep the experiment's own sockets (by inode, or by
+        // address for rows no descriptor owns), not every socket of the host on that port.
+        rows.removeIf([this](const DiagRow &r) {
+            return !(r.inode && m_inodeNames.contains(r.inode)) && !m_names.contains(r.key());
+        });
         for (const DiagRow &r : rows) {
             const QString key = r.key();
             seen.insert(key, r.state);

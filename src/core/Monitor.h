@@ -47,6 +47,7 @@ class Monitor
     // addresses then name its TIME_WAIT row, which no descriptor owns).
     void nameSocket(int fd, const QString &label);
     void clearTable(); // forgets ports, names and rows
+    void wake();       // ends the current sleep (Stop: kick the blocked call again at once)
     // Reads the table now, on the calling thread (state events for what changed).
     void refreshTable();
     // Samples every watched socket now, on the calling thread, so that what the kernel did
@@ -64,6 +65,8 @@ class Monitor
         int fd = -1;
         QString label;
         int keepIdleMs = 0;
+        int keepCnt = 0;
+        int userTimeoutMs = 0;
         bool primed = false;
         bool finished = false;
         qint64 sampleNs = 0;

@@ -279,6 +279,17 @@ void PeerServer::serve()
                           false);
                 continue;
             }
+            if ((rev & (POLLERR | POLLHUP)) && !(rev & POLLIN)) {
+                int soErr = 0;
+                socklen_t len = sizeof soErr;
+                getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &soErr, &len);
+                closeConn(c,
+                          soErr
+                              ? QStringLiteral("The connection failed: %1.").arg(errnoSymbol(soErr))
+                              : QStringLiteral("The connection hung up."),
+                          false);
+                continue;
+            }
             if (rev & POLLIN) {
                 char buf[65536];
                 const ssize_t n = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -310,6 +321,10 @@ void PeerServer::serve()
                     e.data = escapeBytes(c.pending.left(int(n)));
                     m_bus->post(e);
                     c.pending.remove(0, int(n));
+                } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    const int err = errno;
+                    closeConn(c, QStringLiteral("Echo stopped: %1.").arg(errnoSymbol(err)), false);
+                    continue;
                 }
             }
             if (c.nextNs > 0 && now >= c.nextNs) {
@@ -322,10 +337,12 @@ void PeerServer::serve()
                                   false);
                         continue;
                     }
-                    Event e = peerEvent(EventKind::Sent, c.label, QStringLiteral("send"));
-                    e.bytes = n > 0 ? 1 : 0;
-                    e.data = QStringLiteral(".");
-                    m_bus->post(e);
+                    if (n == 1) { // EAGAIN: the client's buffers are full, nothing was sent
+                        Event e = peerEvent(EventKind::Sent, c.label, QStringLiteral("send"));
+                        e.bytes = 1;
+                        e.data = QStringLiteral(".");
+                        m_bus->post(e);
+                    }
                     c.nextNs += intervalNs > 0 ? intervalNs : 1000000LL;
                 } else if (b == PeerBehavior::Reset) {
                     closeConn(c,

@@ -63,6 +63,7 @@ struct TcpInfo
     quint64 dataSegsIn = 0;
     quint64 bytesReceived = 0;
     quint64 bytesAcked = 0;
+    quint32 notsentBytes = 0;
 };
 bool readTcpInfo(int fd, TcpInfo *info);
 

@@ -164,6 +164,7 @@ bool readTcpInfo(int fd, TcpInfo *out)
     out->dataSegsIn = ti.tcpi_data_segs_in;
     out->bytesReceived = ti.tcpi_bytes_received;
     out->bytesAcked = ti.tcpi_bytes_acked;
+    out->notsentBytes = ti.tcpi_notsent_bytes;
     return true;
 }
 
@@ -312,6 +313,8 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
                 done = true;
                 break;
             }
+            if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+                continue;
             const auto *m = static_cast<const inet_diag_msg *>(NLMSG_DATA(h));
             const quint16 sport = ntohs(m->id.idiag_sport);
             const quint16 dport = ntohs(m->id.idiag_dport);

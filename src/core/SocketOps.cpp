@@ -252,6 +252,7 @@ template <typename Fn>
 CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno)
 {
     CallOutcome o;
+    o.bytes = -1; // the call's return value, even when cancelled (accept: a descriptor)
     o.startNs = monotonicNs();
     if (!cancel.enterBlocking(fd))
         return finish(o, CallOutcome::Status::Cancelled);
@@ -263,8 +264,11 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno)
     } while (rc < 0 && e == EINTR && !cancel.isCancelled());
     o.endNs = monotonicNs();
     cancel.leaveBlocking();
-    if (cancel.isCancelled())
-        return finish(o, CallOutcome::Status::Cancelled);
+    o.bytes = rc;
+    if (cancel.isCancelled()) {
+        o.status = CallOutcome::Status::Cancelled;
+        return o;
+    }
     if (rc < 0) {
         o.status = e == timeoutErrno || (timeoutErrno == EAGAIN && e == EWOULDBLOCK)
                        ? CallOutcome::Status::Timeout
@@ -406,9 +410,11 @@ CallOutcome accept(int listenFd, const Timeout &t, TimeoutMechanism m, CancelTok
             EAGAIN);
         if (o.status == CallOutcome::Status::Ok) {
             o.fd = int(o.bytes);
-            o.bytes = 0;
             o.addr = peer;
+        } else if (o.status == CallOutcome::Status::Cancelled && o.bytes >= 0) {
+            ::close(int(o.bytes)); // accepted just as Stop came: nobody will use it
         }
+        o.bytes = 0;
         return o;
     }
     o.startNs = monotonicNs();
