@@ -110,6 +110,21 @@ inline Step listen(const QString &sock, quint16 port, const SocketOptions &o = {
     return s;
 }
 
+inline Step connectTo(quint16 port, const QString &sock = QStringLiteral("c1"))
+{
+    Step s = Step::make(Step::Kind::Connect, sock);
+    s.host = QStringLiteral("127.0.0.1");
+    s.port = port;
+    return s;
+}
+
+inline Step accept(const QString &listener, const QString &sock = {})
+{
+    Step s = Step::make(Step::Kind::Accept, sock);
+    s.listener = listener;
+    return s;
+}
+
 inline SocketOptions timeouts(double seconds, TimeoutMechanism m)
 {
     SocketOptions o;

@@ -64,11 +64,8 @@ class TestApplied : public QObject
         QVERIFY(rec.waitFinished());
         const quint16 port = rec.listeningPort(QStringLiteral("L1"));
         rec.clear();
-        Step c = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
-        c.host = QStringLiteral("127.0.0.1");
-        c.port = port;
-        Step a = Step::make(Step::Kind::Accept, QStringLiteral("a1"));
-        a.listener = QStringLiteral("L1");
+        const Step c = connectTo(port);
+        const Step a = accept(QStringLiteral("L1"), QStringLiteral("a1"));
         engine.run({c, a});
         QVERIFY(rec.waitFinished());
         const auto inh = byOption(rec.of(EventKind::OptionInherited, QStringLiteral("a1")));

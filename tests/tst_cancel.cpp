@@ -63,9 +63,8 @@ class TestCancel : public QObject
             c1);
         run({peer(PeerBehavior::NeverAccept), connectToPeer(none(mech))}, EventKind::Connecting,
             c1);
-        Step accept = Step::make(Step::Kind::Accept);
-        accept.listener = QStringLiteral("L1");
-        run({listen(QStringLiteral("L1"), 0, none(mech)), accept}, EventKind::Accepting,
+        const Step acc = accept(QStringLiteral("L1"));
+        run({listen(QStringLiteral("L1"), 0, none(mech)), acc}, EventKind::Accepting,
             QStringLiteral("L1"));
         SocketOptions small = none(mech);
         small.sndBuf = 4096;
@@ -108,17 +107,13 @@ class TestCancel : public QObject
         lo.mechanism = TimeoutMechanism::SockOpt;
         lo.acceptTimeout = Timeout::fromMs(300);
         lo.recvTimeout = Timeout::blockForever();
-        Step first = Step::make(Step::Kind::Accept);
-        first.listener = QStringLiteral("L1");
+        const Step first = accept(QStringLiteral("L1"));
         engine.run({listen(QStringLiteral("L1"), 0, lo), first});
         QVERIFY(rec.waitFinished());
         QCOMPARE(rec.first(EventKind::Timeout, QStringLiteral("L1")).op, QStringLiteral("accept"));
         const quint16 port = rec.listeningPort(QStringLiteral("L1"));
-        Step c = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
-        c.host = QStringLiteral("127.0.0.1");
-        c.port = port;
-        Step a = Step::make(Step::Kind::Accept, QStringLiteral("a1"));
-        a.listener = QStringLiteral("L1");
+        const Step c = connectTo(port);
+        const Step a = accept(QStringLiteral("L1"), QStringLiteral("a1"));
         rec.clear();
         engine.run({c, a, recv(QStringLiteral("a1"))});
         QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Receiving, QStringLiteral("a1")); },

@@ -23,6 +23,21 @@ class TestCli : public QObject
         return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
                 p.readAllStandardOutput(), p.readAllStandardError()};
     }
+    // Starts the CLI and waits until its output contains marker.
+    static bool startUntil(QProcess &p, const QStringList &args, const QByteArray &marker,
+                           QByteArray *out)
+    {
+        p.start(QStringLiteral(SOCKLAB_CLI_PATH), args);
+        if (!p.waitForStarted())
+            return false;
+        return QTest::qWaitFor(
+            [&] {
+                p.waitForReadyRead(50);
+                *out += p.readAllStandardOutput();
+                return out->contains(marker);
+            },
+            5000);
+    }
     static QList<QJsonObject> ndjson(const QByteArray &out)
     {
         QList<QJsonObject> events;
@@ -142,18 +157,12 @@ class TestCli : public QObject
     void sigintCancelsTheRunningCall()
     {
         QProcess p;
-        p.start(QStringLiteral(SOCKLAB_CLI_PATH),
-                {QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("silent"),
-                 QStringLiteral("--recv"), QStringLiteral("10"), QStringLiteral("--json")});
-        QVERIFY(p.waitForStarted());
         QByteArray out;
-        QVERIFY(QTest::qWaitFor(
-            [&] {
-                p.waitForReadyRead(50);
-                out += p.readAllStandardOutput();
-                return out.contains("\"receiving\"");
-            },
-            5000));
+        QVERIFY(startUntil(p,
+                           {QStringLiteral("connect"), QStringLiteral("--peer"),
+                            QStringLiteral("silent"), QStringLiteral("--recv"),
+                            QStringLiteral("10"), QStringLiteral("--json")},
+                           "\"receiving\"", &out));
         ::kill(pid_t(p.processId()), SIGINT);
         QVERIFY(p.waitForFinished(3000));
         out += p.readAllStandardOutput();
@@ -164,18 +173,12 @@ class TestCli : public QObject
     void serveRunsUntilTerminated()
     {
         QProcess p;
-        p.start(QStringLiteral(SOCKLAB_CLI_PATH),
-                {QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
-                 QStringLiteral("--behavior"), QStringLiteral("echo"), QStringLiteral("--json")});
-        QVERIFY(p.waitForStarted());
         QByteArray out;
-        QVERIFY(QTest::qWaitFor(
-            [&] {
-                p.waitForReadyRead(50);
-                out += p.readAllStandardOutput();
-                return out.contains("\"listening\"");
-            },
-            5000));
+        QVERIFY(startUntil(p,
+                           {QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                            QStringLiteral("--behavior"), QStringLiteral("echo"),
+                            QStringLiteral("--json")},
+                           "\"listening\"", &out));
         QVERIFY(!p.waitForFinished(200)); // still serving
         ::kill(pid_t(p.processId()), SIGTERM);
         QVERIFY(p.waitForFinished(3000));

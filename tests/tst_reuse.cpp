@@ -43,11 +43,8 @@ class TestReuse : public QObject
         QVERIFY(port > 0);
         rec.clear();
 
-        Step c = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
-        c.host = QStringLiteral("127.0.0.1");
-        c.port = port;
-        Step a = Step::make(Step::Kind::Accept, QStringLiteral("a1"));
-        a.listener = QStringLiteral("L1");
+        const Step c = connectTo(port);
+        const Step a = accept(QStringLiteral("L1"), QStringLiteral("a1"));
         // The server closes first, so the server's side of the connection enters TIME_WAIT.
         engine.run({c, a, Step::make(Step::Kind::Close, QStringLiteral("a1")),
                     Step::make(Step::Kind::Close, QStringLiteral("c1")),

@@ -70,9 +70,8 @@ class TestTimeouts : public QObject
         QFETCH(TimeoutMechanism, mech);
         Engine engine;
         EventRecorder rec(engine.bus());
-        Step accept = Step::make(Step::Kind::Accept);
-        accept.listener = QStringLiteral("L1");
-        engine.run({listen(QStringLiteral("L1"), 0, timeouts(0.2, mech)), accept});
+        const Step acc = accept(QStringLiteral("L1"));
+        engine.run({listen(QStringLiteral("L1"), 0, timeouts(0.2, mech)), acc});
         QVERIFY(rec.waitFinished());
         const Event t = rec.first(EventKind::Timeout, QStringLiteral("L1"));
         QCOMPARE(t.op, QStringLiteral("accept"));

@@ -184,6 +184,30 @@ Command fail(Command c, const QString &error)
     return c;
 }
 
+// Adds --json, parses, and handles --help and stray arguments. Returns false when c is final
+// (help text or an error); otherwise c.json is set and the caller reads its options.
+bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name, bool positional,
+               Command &c)
+{
+    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
+    if (!p.parse(args)) {
+        c.error = p.errorText();
+        return false;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        c.kind = Command::Kind::Help;
+        c.help = p.helpText();
+        return false;
+    }
+    if (!positional && !p.positionalArguments().isEmpty()) {
+        c.error = QStringLiteral("%1: unexpected argument '%2'.")
+                      .arg(QLatin1String(name), p.positionalArguments().first());
+        return false;
+    }
+    c.json = p.isSet(QStringLiteral("json"));
+    return true;
+}
+
 Command parseConnect(const QStringList &args)
 {
     Command c;
@@ -220,15 +244,8 @@ Command parseConnect(const QStringList &args)
                     QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
                                    "acting (default 0)."),
                     QStringLiteral("MS")));
-    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
-    if (!p.parse(args))
-        return fail(c, p.errorText());
-    if (p.isSet(QStringLiteral("help"))) {
-        c.kind = Command::Kind::Help;
-        c.help = p.helpText();
+    if (!parseInto(p, args, "connect", true, c))
         return c;
-    }
-    c.json = p.isSet(QStringLiteral("json"));
 
     Step connect = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
     QString err = readSocketOptions(p, true, &connect.options);
@@ -328,18 +345,8 @@ Command parseListen(const QStringList &args)
     addReuseOptions(p);
     addTimeoutOptions(p, false);
     addSocketOptions(p);
-    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
-    if (!p.parse(args))
-        return fail(c, p.errorText());
-    if (p.isSet(QStringLiteral("help"))) {
-        c.kind = Command::Kind::Help;
-        c.help = p.helpText();
+    if (!parseInto(p, args, "listen", false, c))
         return c;
-    }
-    if (!p.positionalArguments().isEmpty())
-        return fail(c, QStringLiteral("listen: unexpected argument '%1'.")
-                           .arg(p.positionalArguments().first()));
-    c.json = p.isSet(QStringLiteral("json"));
     Step l = Step::make(Step::Kind::Listen, QStringLiteral("L1"));
     QString err = readSocketOptions(p, false, &l.options);
     if (!err.isEmpty())
@@ -401,18 +408,8 @@ Command parseServe(const QStringList &args)
                     QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
                                    "acting (default 0)."),
                     QStringLiteral("MS")));
-    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
-    if (!p.parse(args))
-        return fail(c, p.errorText());
-    if (p.isSet(QStringLiteral("help"))) {
-        c.kind = Command::Kind::Help;
-        c.help = p.helpText();
+    if (!parseInto(p, args, "serve", false, c))
         return c;
-    }
-    if (!p.positionalArguments().isEmpty())
-        return fail(c, QStringLiteral("serve: unexpected argument '%1'.")
-                           .arg(p.positionalArguments().first()));
-    c.json = p.isSet(QStringLiteral("json"));
     QString err;
     if (!p.isSet(QStringLiteral("port")))
         return fail(c, QStringLiteral("serve: --port is required (0-65535; 0 picks a free port)."));
