@@ -246,7 +246,10 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
     const bool quiet = dDataOut == 0 && dDataIn == 0 && cur.unacked == 0 && cur.notsentBytes == 0 &&
                        !platform::isTcpClosed(cur.state);
     const bool answeredPeerProbe = dIn > dDataIn && qint64(cur.lastAckRecvMs) > gapMs + 50;
-    if (quiet && !answeredPeerProbe && dOut > 0 && idleMs + 20 >= w.keepIdleMs) {
+    // Without TCP_USER_TIMEOUT the kernel sends at most TCP_KEEPCNT probes: a bare segment
+    // after that is the reset, even if the sample caught it before the state turned CLOSE.
+    const bool resetNotProbe = w.userTimeoutMs == 0 && w.keepCnt > 0 && w.series >= w.keepCnt;
+    if (quiet && !answeredPeerProbe && !resetNotProbe && dOut > 0 && idleMs + 20 >= w.keepIdleMs) {
         for (quint64 i = 0; i < dOut; ++i) {
             if (w.series > 0)
                 *out << mk(EventKind::ProbeUnanswered, w.series,
