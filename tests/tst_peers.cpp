@@ -160,6 +160,27 @@ class TestPeers : public QObject
         QVERIFY2(closed.detail.contains(QStringLiteral("takes over")), qPrintable(rec.dump()));
         QVERIFY(closed.tNs < rec.of(EventKind::Connected, QStringLiteral("c1")).last().tNs);
     }
+
+    void ipv6LiteralWithBrackets()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        Step p = peer(PeerBehavior::Echo);
+        p.peer.bind = QStringLiteral("::1");
+        engine.run({p});
+        QVERIFY(rec.waitFinished());
+        if (rec.has(EventKind::Error, QStringLiteral("peer")))
+            QSKIP("This machine has no IPv6 loopback (::1).");
+        const quint16 port = rec.listeningPort(QStringLiteral("peer"));
+        rec.clear();
+        Step c = connectTo(port);
+        c.host = QStringLiteral("[::1]");
+        engine.run({c, send("v6"), recv()});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.first(EventKind::Connected, QStringLiteral("c1")).remote,
+                 QStringLiteral("[::1]:%1").arg(port));
+        QCOMPARE(rec.first(EventKind::Received, QStringLiteral("c1")).data, QStringLiteral("v6"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPeers)
