@@ -1,0 +1,2 @@
+#include "ExperimentController.h"
+ExperimentController::ExperimentController(QObject *parent) : QObject(parent) {}

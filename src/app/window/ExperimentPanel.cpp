@@ -1,0 +1,2 @@
+#include "ExperimentPanel.h"
+ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent) {}

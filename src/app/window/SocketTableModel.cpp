@@ -1,0 +1,2 @@
+#include "SocketTableModel.h"
+SocketTableModel::SocketTableModel(QObject *parent) : QAbstractTableModel(parent) {}
