@@ -1,0 +1,360 @@
+#include "Profile.h"
+
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QSet>
+
+#include <cmath>
+
+namespace socklab {
+
+namespace {
+constexpr int kVersion = 1;
+
+QJsonValue timeoutJson(const Timeout &t)
+{
+    if (t.isForever())
+        return QStringLiteral("none");
+    return t.ms / 1000.0;
+}
+
+// Reads JSON with a path for messages ("options.keepidle") and stops at the first error.
+class Reader
+{
+  public:
+    QString error;
+
+    bool ok() const { return error.isEmpty(); }
+
+    void checkKeys(const QJsonObject &o, const QString &path, const QStringList &known)
+    {
+        for (auto it = o.begin(); it != o.end() && ok(); ++it) {
+            if (!known.contains(it.key()))
+                error = QStringLiteral("%1: unknown key '%2'; known keys: %3.")
+                            .arg(where(path), it.key(), known.join(QStringLiteral(", ")));
+        }
+    }
+
+    std::optional<QJsonObject> object(const QJsonObject &o, const QString &key, const QString &path)
+    {
+        if (!ok() || !o.contains(key))
+            return std::nullopt;
+        const QJsonValue v = o.value(key);
+        if (!v.isObject()) {
+            error = QStringLiteral("%1: expected an object.").arg(join(path, key));
+            return std::nullopt;
+        }
+        return v.toObject();
+    }
+
+    std::optional<bool> boolean(const QJsonObject &o, const QString &key, const QString &path)
+    {
+        if (!ok() || !o.contains(key))
+            return std::nullopt;
+        const QJsonValue v = o.value(key);
+        if (!v.isBool()) {
+            error = QStringLiteral("%1: expected true or false.").arg(join(path, key));
+            return std::nullopt;
+        }
+        return v.toBool();
+    }
+
+    std::optional<QString> string(const QJsonObject &o, const QString &key, const QString &path)
+    {
+        if (!ok() || !o.contains(key))
+            return std::nullopt;
+        const QJsonValue v = o.value(key);
+        if (!v.isString()) {
+            error = QStringLiteral("%1: expected a string.").arg(join(path, key));
+            return std::nullopt;
+        }
+        return v.toString();
+    }
+
+    std::optional<qint64> integer(const QJsonObject &o, const QString &key, const QString &path,
+                                  const IntRange &r)
+    {
+        if (!ok() || !o.contains(key))
+            return std::nullopt;
+        const QJsonValue v = o.value(key);
+        const double d = v.toDouble();
+        if (!v.isDouble() || std::floor(d) != d) {
+            error = QStringLiteral("%1: expected a whole number %2.")
+                        .arg(join(path, key), rangeText(r));
+            return std::nullopt;
+        }
+        if (d < double(r.min) || d > double(r.max)) {
+            error = QStringLiteral("%1: %2 is out of range; %3 takes a value %4.")
+                        .arg(join(path, key))
+                        .arg(d, 0, 'g', 17)
+                        .arg(QLatin1String(r.option), rangeText(r));
+            return std::nullopt;
+        }
+        return qint64(d);
+    }
+
+    std::optional<Timeout> timeout(const QJsonObject &o, const QString &key, const QString &path)
+    {
+        if (!ok() || !o.contains(key))
+            return std::nullopt;
+        const QJsonValue v = o.value(key);
+        QString text;
+        if (v.isString())
+            text = v.toString();
+        else if (v.isDouble())
+            text = QString::number(v.toDouble(), 'g', 17);
+        else {
+            error =
+                QStringLiteral("%1: expected seconds (a number) or \"none\".").arg(join(path, key));
+            return std::nullopt;
+        }
+        return Timeout::parse(text, join(path, key), &error);
+    }
+
+    static QString join(const QString &path, const QString &key)
+    {
+        return path.isEmpty() ? key : path + QLatin1Char('.') + key;
+    }
+    static QString where(const QString &path)
+    {
+        return path.isEmpty() ? QStringLiteral("profile") : path;
+    }
+};
+} // namespace
+
+QString roleName(Profile::Role r)
+{
+    switch (r) {
+    case Profile::Role::Client:
+        return QStringLiteral("client");
+    case Profile::Role::Server:
+        return QStringLiteral("server");
+    case Profile::Role::ClientWithPeer:
+        return QStringLiteral("client+peer");
+    }
+    return {};
+}
+
+std::optional<Profile::Role> roleFromName(const QString &name)
+{
+    for (auto r : {Profile::Role::Client, Profile::Role::Server, Profile::Role::ClientWithPeer}) {
+        if (roleName(r) == name)
+            return r;
+    }
+    return std::nullopt;
+}
+
+QString validateHost(const QString &host)
+{
+    const QString h = host.trimmed();
+    if (h.isEmpty())
+        return QStringLiteral("Enter a host name or an address, e.g. 127.0.0.1 or example.com.");
+    if (h != host || h.contains(QLatin1Char(' ')))
+        return QStringLiteral("A host name cannot contain spaces.");
+    QString bare = h;
+    if (bare.startsWith(QLatin1Char('[')) || bare.endsWith(QLatin1Char(']'))) {
+        if (!(bare.startsWith(QLatin1Char('[')) && bare.endsWith(QLatin1Char(']'))))
+            return QStringLiteral("'%1': unbalanced brackets around an IPv6 address.").arg(h);
+        bare = bare.mid(1, bare.size() - 2);
+        QHostAddress a;
+        if (!a.setAddress(bare) || a.protocol() != QAbstractSocket::IPv6Protocol)
+            return QStringLiteral("'%1' is not an IPv6 address.").arg(h);
+        return {};
+    }
+    QHostAddress a;
+    if (a.setAddress(bare))
+        return {};
+    if (bare.contains(QLatin1Char(':')))
+        return QStringLiteral("'%1' is not a valid IPv6 address.").arg(h);
+    if (bare.size() > 253)
+        return QStringLiteral("A host name has at most 253 characters.");
+    static const QRegularExpression label(
+        QStringLiteral("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"));
+    QString name = bare;
+    if (name.endsWith(QLatin1Char('.')))
+        name.chop(1);
+    const QStringList labels = name.split(QLatin1Char('.'));
+    for (const QString &l : labels) {
+        if (!label.match(l).hasMatch())
+            return QStringLiteral("'%1' is not a valid host name: each part between dots has "
+                                  "1 to 63 letters, digits or hyphens, not starting or ending "
+                                  "with a hyphen.")
+                .arg(h);
+    }
+    static const QRegularExpression numeric(QStringLiteral("^[0-9.]+$"));
+    if (numeric.match(bare).hasMatch())
+        return QStringLiteral("'%1' is not a valid IPv4 address.").arg(h);
+    return {};
+}
+
+QJsonObject Profile::toJson() const
+{
+    QJsonObject timeouts{{QStringLiteral("connect"), timeoutJson(options.connectTimeout)},
+                         {QStringLiteral("recv"), timeoutJson(options.recvTimeout)},
+                         {QStringLiteral("send"), timeoutJson(options.sendTimeout)},
+                         {QStringLiteral("accept"), timeoutJson(options.acceptTimeout)}};
+    QJsonObject o;
+    o.insert(QStringLiteral("timeouts"), timeouts);
+    o.insert(QStringLiteral("mechanism"), mechanismName(options.mechanism));
+    const auto putBool = [&](const char *k, const std::optional<bool> &v) {
+        if (v)
+            o.insert(QLatin1String(k), *v);
+    };
+    const auto putInt = [&](const char *k, const std::optional<int> &v) {
+        if (v)
+            o.insert(QLatin1String(k), *v);
+    };
+    putBool("reuseaddr", options.reuseAddr);
+    putBool("reuseport", options.reusePort);
+    putBool("keepalive", options.keepAlive);
+    putInt("keepidle", options.keepIdle);
+    putInt("keepintvl", options.keepIntvl);
+    putInt("keepcnt", options.keepCnt);
+    putInt("user_timeout_ms", options.userTimeoutMs);
+    putBool("nodelay", options.noDelay);
+    putInt("linger", options.lingerSec);
+    putInt("rcvbuf", options.rcvBuf);
+    putInt("sndbuf", options.sndBuf);
+
+    QJsonObject peerJson{{QStringLiteral("behavior"), behaviorName(peer.behavior)}};
+    if (peer.intervalMs >= 0)
+        peerJson.insert(QStringLiteral("interval_ms"), peer.intervalMs);
+    return QJsonObject{{QStringLiteral("socklab_profile"), kVersion},
+                       {QStringLiteral("role"), roleName(role)},
+                       {QStringLiteral("host"), host},
+                       {QStringLiteral("port"), int(port)},
+                       {QStringLiteral("peer"), peerJson},
+                       {QStringLiteral("options"), o},
+                       {QStringLiteral("send"), send},
+                       {QStringLiteral("recv_bytes"), recvBytes}};
+}
+
+QByteArray Profile::toJsonBytes() const
+{
+    return QJsonDocument(toJson()).toJson(QJsonDocument::Indented);
+}
+
+std::optional<Profile> Profile::fromJson(const QByteArray &json, QString *error)
+{
+    if (json.size() > kProfileMaxBytes) {
+        *error = QStringLiteral("The profile is %1 bytes; a profile has at most %2 bytes.")
+                     .arg(json.size())
+                     .arg(kProfileMaxBytes);
+        return std::nullopt;
+    }
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
+    if (pe.error != QJsonParseError::NoError) {
+        *error =
+            QStringLiteral("Not valid JSON at byte %1: %2.").arg(pe.offset).arg(pe.errorString());
+        return std::nullopt;
+    }
+    if (!doc.isObject()) {
+        *error = QStringLiteral("A profile is a JSON object.");
+        return std::nullopt;
+    }
+    const QJsonObject root = doc.object();
+    Reader r;
+    Profile p;
+    r.checkKeys(root, {},
+                {QStringLiteral("socklab_profile"), QStringLiteral("role"), QStringLiteral("host"),
+                 QStringLiteral("port"), QStringLiteral("peer"), QStringLiteral("options"),
+                 QStringLiteral("send"), QStringLiteral("recv_bytes")});
+    r.integer(root, QStringLiteral("socklab_profile"), {}, {"version", 1, 1, ""});
+    if (auto role = r.string(root, QStringLiteral("role"), {})) {
+        if (auto rr = roleFromName(*role))
+            p.role = *rr;
+        else
+            r.error = QStringLiteral("role: '%1' is not a role; use client, server or "
+                                     "client+peer.")
+                          .arg(*role);
+    }
+    if (auto host = r.string(root, QStringLiteral("host"), {})) {
+        if (const QString bad = validateHost(*host); !bad.isEmpty())
+            r.error = QStringLiteral("host: ") + bad;
+        p.host = *host;
+    }
+    if (auto port = r.integer(root, QStringLiteral("port"), {}, ranges::ListenPort))
+        p.port = quint16(*port);
+    if (auto send = r.string(root, QStringLiteral("send"), {}))
+        p.send = *send;
+    if (auto n = r.integer(root, QStringLiteral("recv_bytes"), {}, {"recv", 1, 1048576, "bytes"}))
+        p.recvBytes = *n;
+    if (auto peer = r.object(root, QStringLiteral("peer"), {})) {
+        const QString path = QStringLiteral("peer");
+        r.checkKeys(*peer, path, {QStringLiteral("behavior"), QStringLiteral("interval_ms")});
+        if (auto b = r.string(*peer, QStringLiteral("behavior"), path)) {
+            if (auto bb = behaviorFromName(*b))
+                p.peer.behavior = *bb;
+            else
+                r.error = QStringLiteral("peer.behavior: '%1' is not a behaviour; use one of %2.")
+                              .arg(*b, behaviorNames());
+        }
+        if (auto i = r.integer(*peer, QStringLiteral("interval_ms"), path,
+                               {"interval", 0, 3600000, "ms"}))
+            p.peer.intervalMs = int(*i);
+    }
+    if (auto o = r.object(root, QStringLiteral("options"), {})) {
+        const QString path = QStringLiteral("options");
+        r.checkKeys(*o, path,
+                    {QStringLiteral("timeouts"), QStringLiteral("mechanism"),
+                     QStringLiteral("reuseaddr"), QStringLiteral("reuseport"),
+                     QStringLiteral("keepalive"), QStringLiteral("keepidle"),
+                     QStringLiteral("keepintvl"), QStringLiteral("keepcnt"),
+                     QStringLiteral("user_timeout_ms"), QStringLiteral("nodelay"),
+                     QStringLiteral("linger"), QStringLiteral("rcvbuf"), QStringLiteral("sndbuf")});
+        SocketOptions &so = p.options;
+        if (auto t = r.object(*o, QStringLiteral("timeouts"), path)) {
+            const QString tp = path + QStringLiteral(".timeouts");
+            r.checkKeys(*t, tp,
+                        {QStringLiteral("connect"), QStringLiteral("recv"), QStringLiteral("send"),
+                         QStringLiteral("accept")});
+            if (auto v = r.timeout(*t, QStringLiteral("connect"), tp))
+                so.connectTimeout = *v;
+            if (auto v = r.timeout(*t, QStringLiteral("recv"), tp))
+                so.recvTimeout = *v;
+            if (auto v = r.timeout(*t, QStringLiteral("send"), tp))
+                so.sendTimeout = *v;
+            if (auto v = r.timeout(*t, QStringLiteral("accept"), tp))
+                so.acceptTimeout = *v;
+        }
+        if (auto m = r.string(*o, QStringLiteral("mechanism"), path)) {
+            if (auto mm = mechanismFromName(*m))
+                so.mechanism = *mm;
+            else
+                r.error = QStringLiteral("options.mechanism: '%1' is not a mechanism; use poll "
+                                         "or sockopt.")
+                              .arg(*m);
+        }
+        so.reuseAddr = r.boolean(*o, QStringLiteral("reuseaddr"), path);
+        so.reusePort = r.boolean(*o, QStringLiteral("reuseport"), path);
+        so.keepAlive = r.boolean(*o, QStringLiteral("keepalive"), path);
+        so.noDelay = r.boolean(*o, QStringLiteral("nodelay"), path);
+        const auto intOpt = [&](const char *key, const IntRange &range) -> std::optional<int> {
+            if (auto v = r.integer(*o, QLatin1String(key), path, range))
+                return int(*v);
+            return std::nullopt;
+        };
+        so.keepIdle = intOpt("keepidle", ranges::KeepIdle);
+        so.keepIntvl = intOpt("keepintvl", ranges::KeepIntvl);
+        so.keepCnt = intOpt("keepcnt", ranges::KeepCnt);
+        so.userTimeoutMs = intOpt("user_timeout_ms", ranges::UserTimeout);
+        so.lingerSec = intOpt("linger", ranges::Linger);
+        so.rcvBuf = intOpt("rcvbuf", ranges::RcvBuf);
+        so.sndBuf = intOpt("sndbuf", ranges::SndBuf);
+    }
+    if (!r.ok()) {
+        *error = r.error;
+        return std::nullopt;
+    }
+    return p;
+}
+
+bool Profile::operator==(const Profile &o) const
+{
+    return toJson() == o.toJson();
+}
+
+} // namespace socklab

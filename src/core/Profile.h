@@ -1,0 +1,48 @@
+#pragma once
+
+#include "Options.h"
+#include "PeerServer.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace socklab {
+
+// An experiment's whole configuration (all options plus the target), as saved to JSON.
+struct Profile
+{
+    enum class Role
+    {
+        Client,        // connect to host:port
+        Server,        // listen on host:port and accept
+        ClientWithPeer // start a built-in peer and connect to it
+    };
+    Role role = Role::ClientWithPeer;
+    QString host = QStringLiteral("127.0.0.1");
+    quint16 port = 0;
+    PeerConfig peer;
+    SocketOptions options;
+    QString send = QStringLiteral("hello");
+    qint64 recvBytes = 4096;
+
+    QJsonObject toJson() const;
+    QByteArray toJsonBytes() const;
+    // Strict: unknown keys, wrong types and out-of-range values are errors naming the key,
+    // the value and what is allowed. Missing keys keep their defaults.
+    static std::optional<Profile> fromJson(const QByteArray &json, QString *error);
+    bool operator==(const Profile &) const;
+};
+
+QString roleName(Profile::Role r); // client, server, client+peer
+std::optional<Profile::Role> roleFromName(const QString &name);
+
+// Empty if host is a plausible name, IPv4 or IPv6 address (brackets allowed); otherwise a
+// sentence saying what is wrong with it.
+QString validateHost(const QString &host);
+
+inline constexpr qint64 kProfileMaxBytes = 1 << 20;
+
+} // namespace socklab
