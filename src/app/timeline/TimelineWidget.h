@@ -1,19 +1,43 @@
 #pragma once
 
 #include "Event.h"
+#include "TimelineModel.h"
 
 #include <QWidget>
 
 #include <functional>
+#include <optional>
+
+class QScrollBar;
+class QTimer;
 
 // A picture of the experiment over time: one lane per socket; calls as bars from start to
 // return, a running deadline as a bar filling toward its timeout, keepalive probes as marks
 // (acked and unanswered distinct), the moment a peer is declared dead. Follows live time and
-// zooms (Ctrl+wheel, zoomIn/zoomOut).
+// zooms (Ctrl+wheel, zoomIn/zoomOut, +/-); a plain wheel, the arrow keys and the scroll bar move
+// through time, and scrolling back stops following until the view is back at the end (End).
 class TimelineWidget : public QWidget
 {
     Q_OBJECT
-public:
+  public:
+    using Outcome = TimelineModel::Outcome;
+
+    // One call as the tests and tooltips see it; a running call ends at "now".
+    struct SpanInfo
+    {
+        QString op;
+        Outcome outcome = Outcome::Running;
+        qint64 startNs = 0;
+        qint64 endNs = 0;
+        bool running = false;
+        std::optional<double> timeout;
+        bool timeoutNone = false;
+    };
+
+    static constexpr double kMinPixelsPerSecond = 5;
+    static constexpr double kMaxPixelsPerSecond = 20000;
+    static constexpr double kZoomFactor = 1.5;
+
     explicit TimelineWidget(QWidget *parent = nullptr);
     ~TimelineWidget() override;
 
@@ -22,10 +46,100 @@ public:
     void setClock(std::function<qint64()> nowNs);
     double pixelsPerSecond() const;
 
-public slots:
+    bool followLive() const { return m_follow; }
+    // True while the view repaints on its own (something is running and shown).
+    bool isAnimating() const;
+
+    // What the model holds, for tests and for whoever embeds the widget.
+    int laneCount() const;
+    QStringList lanes() const;
+    int spanCount(const QString &lane) const;
+    SpanInfo span(const QString &lane, int index) const; // default SpanInfo if out of range
+    int markCount(const QString &lane, socklab::EventKind kind) const;
+    // Where a span is drawn, in widget coordinates (empty if its lane is scrolled away).
+    QRectF spanRect(const QString &lane, int index) const;
+    // The tooltip text for a point of the widget; empty where there is nothing.
+    QString toolTipAt(const QPoint &pos) const;
+    // The time shown at the left edge of the plot, seconds since the epoch.
+    double viewStartSeconds() const { return m_viewStart; }
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+  public slots:
     void clear();
     void zoomIn();
     void zoomOut();
     void setPixelsPerSecond(double pps);
     void setFollowLive(bool follow);
+
+  signals:
+    void followLiveChanged(bool follow);
+    void pixelsPerSecondChanged(double pps);
+
+  protected:
+    bool event(QEvent *e) override;
+    void paintEvent(QPaintEvent *e) override;
+    void resizeEvent(QResizeEvent *e) override;
+    void keyPressEvent(QKeyEvent *e) override;
+    void wheelEvent(QWheelEvent *e) override;
+    void showEvent(QShowEvent *e) override;
+    void hideEvent(QHideEvent *e) override;
+    void changeEvent(QEvent *e) override;
+
+  private:
+    // Sizes derived from the widget's font, so a projector zoom scales everything.
+    struct Metrics
+    {
+        int line = 0;    // font line height
+        int small = 0;   // small font line height
+        int axis = 0;    // height of the time axis
+        int lane = 0;    // height of one lane
+        int barTop = 0;  // bar offset within a lane
+        int bar = 0;     // bar height
+        int track = 0;   // deadline track height
+        int caption = 0; // caption row offset within a lane
+        int gutter = 0;  // width of the label column
+        int scroll = 0;  // scroll bar thickness
+    };
+    Metrics metrics() const;
+    QRect plotRect() const;
+    QFont smallFont() const;
+
+    qint64 nowNs() const;
+    double xForNs(qint64 tNs, const QRect &plot) const;
+    qint64 nsForX(double x, const QRect &plot) const;
+    int laneTop(int lane, const Metrics &m) const;
+    int laneAt(int y, const Metrics &m) const;
+    qint64 spanEndNs(const TimelineModel::Span &s) const;
+
+    void zoomTo(double pps, double anchorX);
+    void scrollToSeconds(double start);
+    double maxViewStart() const;
+    void syncScrollBars();
+    void layoutScrollBars();
+    void onHorizontalScroll(int value);
+    void onTick();
+    void updateAnimation();
+    void setFollowInternal(bool follow);
+
+    void paintAxis(QPainter &p, const QRect &plot, const Metrics &m) const;
+    void paintLane(QPainter &p, int lane, const QRect &plot, const Metrics &m, qint64 now) const;
+    void paintSpans(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m,
+                    qint64 now) const;
+    void paintMarks(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m) const;
+
+    QString spanToolTip(const TimelineModel::Lane &lane, const TimelineModel::Span &s) const;
+    QString markToolTip(const TimelineModel::Lane &lane, const TimelineModel::Mark &mk) const;
+    QString bandToolTip(const TimelineModel::Lane &lane, const TimelineModel::Band &b) const;
+
+    TimelineModel m_model;
+    std::function<qint64()> m_clock;
+    double m_pps = 100;     // zoom: pixels per second
+    double m_viewStart = 0; // seconds at the plot's left edge
+    bool m_follow = true;   // keep "now" in view
+    bool m_syncing = false; // the scroll bars are being set from the view, not the user
+    QScrollBar *m_hbar = nullptr;
+    QScrollBar *m_vbar = nullptr;
+    QTimer *m_timer = nullptr;
 };

@@ -1,0 +1,119 @@
+#pragma once
+
+#include "Event.h"
+
+#include <QHash>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <limits>
+#include <utility>
+#include <vector>
+
+// What the timeline draws, without any widget: per socket label a lane of calls (spans from
+// the event that starts a call to the one that ends it), point marks (keepalive probes, the
+// peer declared dead, state changes, errors outside a call) and TIME_WAIT bands. Kept apart
+// from the painting so it can be tested directly and so a paint only reads.
+class TimelineModel
+{
+  public:
+    enum class Outcome
+    {
+        Running,
+        Ok,
+        Timeout,
+        Error,
+        Cancelled,
+        PeerClosed,
+        Abandoned // no ending event came (the run finished or was stopped around it)
+    };
+    enum class ProbeResult
+    {
+        Pending,
+        Acked,
+        Unanswered
+    };
+
+    // The end of anything still open: running calls, a TIME_WAIT not yet gone.
+    static constexpr qint64 kOpen = std::numeric_limits<qint64>::max();
+
+    struct Span
+    {
+        qint64 startNs = 0;
+        qint64 endNs = kOpen;
+        QString op;
+        Outcome outcome = Outcome::Running;
+        double timeout = -1; // configured seconds (for hold: its duration); < 0: none given
+        bool timeoutNone = false;
+        QString mechanism;
+        int err = 0;
+        double elapsed = -1; // measured around the system call, when the end reported it
+        QString note;        // what it produced, e.g. the accepted socket's label
+        QString detail;      // the ending event's sentence
+        bool running() const { return endNs == kOpen; }
+    };
+
+    struct Mark
+    {
+        qint64 tNs = 0;
+        socklab::EventKind kind = socklab::EventKind::Info;
+        int probe = 0;
+        ProbeResult result = ProbeResult::Pending; // probe_sent: what became of it
+        qint64 resultNs = 0;                       // when that was seen
+        QString text;                              // state name, op, errno symbol
+        QString detail;
+    };
+
+    struct Band
+    {
+        qint64 startNs = 0;
+        qint64 endNs = kOpen;
+        QString state;
+        QString detail;
+    };
+
+    struct Lane
+    {
+        QString name;
+        std::vector<Span> spans;   // sorted by startNs
+        std::vector<qint64> reach; // reach[i]: the latest end among spans[0..i], for searching
+        std::vector<Mark> marks;   // sorted by tNs
+        std::vector<Band> bands;   // sorted by startNs
+        std::vector<int> running;  // indices of spans still running
+    };
+
+    void append(const QList<socklab::Event> &batch);
+    void clear();
+
+    int laneCount() const { return int(m_lanes.size()); }
+    const Lane &lane(int index) const { return m_lanes[size_t(index)]; }
+    int laneIndex(const QString &name) const { return m_laneIndex.value(name, -1); }
+    QStringList laneNames() const;
+
+    // The latest event time seen, ns since the epoch.
+    qint64 lastEventNs() const { return m_lastNs; }
+    int runningCount() const { return m_running; }
+
+    // Index range [first, last) of the spans that may intersect [fromNs, toNs]; a span in it
+    // can still end before fromNs when calls overlap, so the caller checks.
+    std::pair<int, int> spansIn(int lane, qint64 fromNs, qint64 toNs) const;
+    // Index range [first, last) of the marks within [fromNs, toNs].
+    std::pair<int, int> marksIn(int lane, qint64 fromNs, qint64 toNs) const;
+
+  private:
+    Lane &laneFor(const QString &name);
+    void add(const socklab::Event &e);
+    void startSpan(Lane &lane, const socklab::Event &e);
+    // Ends the running span of this op on the lane (any op if empty); false if there is none.
+    bool endSpan(Lane &lane, const QString &op, const socklab::Event &e, Outcome outcome);
+    void closeSpan(Lane &lane, int runningSlot, qint64 endNs, Outcome outcome);
+    void addMark(Lane &lane, Mark mark);
+    void resolveProbe(Lane &lane, const socklab::Event &e, ProbeResult result);
+    void updateReach(Lane &lane, size_t from);
+
+    std::vector<Lane> m_lanes;
+    QHash<QString, int> m_laneIndex;
+    qint64 m_lastNs = 0;
+    int m_running = 0;
+};

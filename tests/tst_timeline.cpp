@@ -1,0 +1,498 @@
+// The timeline turns the event stream into lanes of calls and marks, follows live time, zooms
+// and paints without trouble at any zoom and with many events.
+#include "timeline/TimelineWidget.h"
+
+#include <QImage>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QTest>
+#include <QWheelEvent>
+
+#include <cerrno>
+
+using socklab::Event;
+using socklab::EventKind;
+using Outcome = TimelineWidget::Outcome;
+
+namespace {
+
+qint64 ns(double seconds)
+{
+    return qint64(seconds * 1e9);
+}
+
+Event ev(EventKind kind, const QString &sock, double t, const QString &op = {})
+{
+    Event e;
+    e.kind = kind;
+    e.sock = sock;
+    e.tNs = ns(t);
+    e.op = op;
+    return e;
+}
+
+// The start of a call, with its configured timeout (negative: none, it blocks forever).
+Event call(EventKind kind, const QString &sock, double t, const QString &op, double timeout)
+{
+    Event e = ev(kind, sock, t, op);
+    if (timeout < 0) {
+        e.timeoutNone = true;
+    } else {
+        e.timeout = timeout;
+        e.mechanism = QStringLiteral("poll");
+    }
+    return e;
+}
+
+Event ended(EventKind kind, const QString &sock, double t, const QString &op, double elapsed)
+{
+    Event e = ev(kind, sock, t, op);
+    e.elapsed = elapsed;
+    return e;
+}
+
+Event probe(EventKind kind, const QString &sock, double t, int n)
+{
+    Event e = ev(kind, sock, t, QStringLiteral("keepalive"));
+    e.probe = n;
+    return e;
+}
+
+Event state(const QString &sock, double t, const QString &name)
+{
+    Event e = ev(EventKind::State, sock, t);
+    e.state = name;
+    return e;
+}
+
+QImage render(TimelineWidget &w)
+{
+    QImage img(w.size(), QImage::Format_ARGB32);
+    img.fill(Qt::transparent);
+    w.render(&img);
+    return img;
+}
+
+// The hue of the pixel just inside a bar's top-left corner, clear of its border and label.
+int hueInside(const QImage &img, const QRectF &bar)
+{
+    const QPoint p(int(bar.left()) + 2, int(bar.top()) + 3);
+    return QColor(img.pixel(p)).hsvHue();
+}
+
+// Every distinct tooltip along a horizontal line through the widget.
+QStringList toolTipsAlong(const TimelineWidget &w, int y)
+{
+    QStringList tips;
+    for (int x = 0; x < w.width(); ++x) {
+        const QString t = w.toolTipAt(QPoint(x, y));
+        if (!t.isEmpty() && !tips.contains(t))
+            tips << t;
+    }
+    return tips;
+}
+
+} // namespace
+
+class TestTimeline : public QObject
+{
+    Q_OBJECT
+  private slots:
+    void lanesInOrderOfFirstAppearance()
+    {
+        TimelineWidget w;
+        w.append({ev(EventKind::OptionSet, QStringLiteral("c1"), 0.0, QStringLiteral("setsockopt")),
+                  ev(EventKind::Listening, QStringLiteral("L1"), 0.1, QStringLiteral("listen")),
+                  ev(EventKind::Finished, QString(), 0.2)});
+        w.append({ev(EventKind::Accepted, QStringLiteral("a1"), 0.3, QStringLiteral("accept")),
+                  state(QStringLiteral("-"), 0.35, QStringLiteral("TIME_WAIT")),
+                  ev(EventKind::Listening, QStringLiteral("peer"), 0.4, QStringLiteral("listen")),
+                  ev(EventKind::Accepted, QStringLiteral("peer1"), 0.5, QStringLiteral("accept")),
+                  ev(EventKind::Sent, QStringLiteral("c1"), 0.6, QStringLiteral("send"))});
+        QCOMPARE(w.laneCount(), 5);
+        QCOMPARE(w.lanes(),
+                 (QStringList{QStringLiteral("c1"), QStringLiteral("L1"), QStringLiteral("a1"),
+                              QStringLiteral("peer"), QStringLiteral("peer1")}));
+        QCOMPARE(w.spanCount(QStringLiteral("c1")), 0); // sent without sending: no call
+    }
+
+    void receiveThenTimeoutIsOneTimedOutSpan()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        w.setFollowLive(false);
+        w.append(
+            {call(EventKind::Receiving, QStringLiteral("c1"), 1.0, QStringLiteral("recv"), 0.2)});
+        Event t =
+            ended(EventKind::Timeout, QStringLiteral("c1"), 1.2003, QStringLiteral("recv"), 0.2003);
+        t.timeout = 0.2;
+        t.mechanism = QStringLiteral("poll");
+        w.append({t});
+
+        QCOMPARE(w.spanCount(QStringLiteral("c1")), 1);
+        const TimelineWidget::SpanInfo s = w.span(QStringLiteral("c1"), 0);
+        QCOMPARE(s.op, QStringLiteral("recv"));
+        QCOMPARE(s.outcome, Outcome::Timeout);
+        QVERIFY(!s.running);
+        QCOMPARE(s.startNs, ns(1.0));
+        QCOMPARE(s.endNs, ns(1.2003));
+        QCOMPARE(s.timeout, std::optional<double>(0.2));
+        const QString tip = w.toolTipAt(w.spanRect(QStringLiteral("c1"), 0).center().toPoint());
+        QVERIFY2(tip.startsWith(
+                     QStringLiteral("recv on c1: timed out after 0.200 s (timeout 0.200 s, poll)")),
+                 qPrintable(tip));
+    }
+
+    void runningSpanFollowsTheClock()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        qint64 now = ns(1.5);
+        w.setClock([&now] { return now; });
+        w.show();
+        w.append(
+            {call(EventKind::Receiving, QStringLiteral("c1"), 1.0, QStringLiteral("recv"), 2.0)});
+        TimelineWidget::SpanInfo s = w.span(QStringLiteral("c1"), 0);
+        QVERIFY(s.running);
+        QCOMPARE(s.outcome, Outcome::Running);
+        QCOMPARE(s.endNs, ns(1.5));
+        now = ns(2.25);
+        QCOMPARE(w.span(QStringLiteral("c1"), 0).endNs, ns(2.25));
+        // It repaints on its own while the call runs, and following keeps "now" in view.
+        QTRY_VERIFY(w.isAnimating());
+        QVERIFY(w.followLive());
+        now = ns(60);
+        QTRY_VERIFY(w.viewStartSeconds() > 40);
+        const QRectF bar = w.spanRect(QStringLiteral("c1"), 0);
+        QVERIFY(bar.right() > w.width() / 2);
+        QVERIFY(bar.right() < w.width());
+        const QString tip = w.toolTipAt(bar.bottomRight().toPoint() - QPoint(4, 4));
+        QVERIFY2(tip.startsWith(QStringLiteral("recv on c1: running for 59.000 s (timeout "
+                                               "2.000 s, poll; 57.000 s past the deadline)")),
+                 qPrintable(tip));
+
+        w.append(
+            {ended(EventKind::Received, QStringLiteral("c1"), 60.0, QStringLiteral("recv"), 59.0)});
+        s = w.span(QStringLiteral("c1"), 0);
+        QVERIFY(!s.running);
+        QCOMPARE(s.outcome, Outcome::Ok);
+        QCOMPARE(s.endNs, ns(60));
+        now = ns(70); // a finished call no longer moves
+        QCOMPARE(w.span(QStringLiteral("c1"), 0).endNs, ns(60));
+        QVERIFY(!w.isAnimating()); // idle: the timer stops
+    }
+
+    void callWithoutTimeoutIsOpenEnded()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        qint64 now = ns(3);
+        w.setClock([&now] { return now; });
+        w.append(
+            {call(EventKind::Receiving, QStringLiteral("c1"), 1.0, QStringLiteral("recv"), -1)});
+        const TimelineWidget::SpanInfo s = w.span(QStringLiteral("c1"), 0);
+        QVERIFY(s.running);
+        QVERIFY(s.timeoutNone);
+        QVERIFY(!s.timeout);
+        QCOMPARE(s.endNs, ns(3));
+        const QRectF bar = w.spanRect(QStringLiteral("c1"), 0);
+        const QString tip = w.toolTipAt(bar.center().toPoint());
+        QVERIFY2(tip.startsWith(QStringLiteral("recv on c1: running for 2.000 s (no timeout)")),
+                 qPrintable(tip));
+    }
+
+    void endsMatchTheirCalls()
+    {
+        TimelineWidget w;
+        Event accepted =
+            ended(EventKind::Accepted, QStringLiteral("a1"), 2.0, QStringLiteral("accept"), 1.0);
+        accepted.detail = QStringLiteral("Accepted on L1.");
+        Event refused =
+            ended(EventKind::Error, QStringLiteral("c2"), 0.5, QStringLiteral("connect"), 0.001);
+        refused.err = ECONNREFUSED;
+        Event optErr =
+            ev(EventKind::Error, QStringLiteral("c2"), 0.1, QStringLiteral("setsockopt"));
+        optErr.err = EINVAL;
+        w.append(
+            {call(EventKind::Accepting, QStringLiteral("L1"), 1.0, QStringLiteral("accept"), 5.0),
+             optErr,
+             call(EventKind::Connecting, QStringLiteral("c2"), 0.499, QStringLiteral("connect"),
+                  1.0),
+             refused, accepted,
+             call(EventKind::Holding, QStringLiteral("a1"), 2.0, QStringLiteral("hold"), 1.0),
+             ended(EventKind::Info, QStringLiteral("a1"), 3.0, QStringLiteral("hold"), 1.0),
+             call(EventKind::Sending, QStringLiteral("a1"), 3.1, QStringLiteral("send"), 1.0),
+             ended(EventKind::Cancelled, QStringLiteral("a1"), 3.4, QStringLiteral("send"), 0.3)});
+
+        // Accepted arrives on the new socket; the call it ends ran on the listener.
+        QCOMPARE(w.spanCount(QStringLiteral("L1")), 1);
+        QCOMPARE(w.span(QStringLiteral("L1"), 0).outcome, Outcome::Ok);
+        QCOMPARE(w.span(QStringLiteral("L1"), 0).endNs, ns(2.0));
+        QCOMPARE(w.spanCount(QStringLiteral("c2")), 1);
+        QCOMPARE(w.span(QStringLiteral("c2"), 0).outcome, Outcome::Error);
+        QCOMPARE(w.span(QStringLiteral("c2"), 0).endNs, ns(0.5));
+        // An error outside any call is a mark, not a span.
+        QCOMPARE(w.markCount(QStringLiteral("c2"), EventKind::Error), 1);
+        QCOMPARE(w.spanCount(QStringLiteral("a1")), 2);
+        QCOMPARE(w.span(QStringLiteral("a1"), 0).op, QStringLiteral("hold"));
+        QCOMPARE(w.span(QStringLiteral("a1"), 0).outcome, Outcome::Ok);
+        QCOMPARE(w.span(QStringLiteral("a1"), 0).endNs, ns(3.0));
+        QCOMPARE(w.span(QStringLiteral("a1"), 1).outcome, Outcome::Cancelled);
+
+        // A call the engine never ended is closed when the run finishes, so nothing runs on.
+        w.append(
+            {call(EventKind::Receiving, QStringLiteral("a1"), 4.0, QStringLiteral("recv"), 1.0),
+             ev(EventKind::Finished, QString(), 4.5)});
+        QCOMPARE(w.span(QStringLiteral("a1"), 2).outcome, Outcome::Abandoned);
+        QCOMPARE(w.span(QStringLiteral("a1"), 2).endNs, ns(4.5));
+    }
+
+    void probesAndStatesAreMarks()
+    {
+        TimelineWidget w;
+        w.resize(900, 240);
+        w.setPixelsPerSecond(40);
+        const QString c1 = QStringLiteral("c1");
+        w.append(
+            {call(EventKind::Holding, c1, 0.0, QStringLiteral("hold"), 15.0),
+             probe(EventKind::ProbeSent, c1, 5.0, 1), probe(EventKind::ProbeAcked, c1, 5.001, 1),
+             probe(EventKind::ProbeSent, c1, 8.0, 1), probe(EventKind::ProbeUnanswered, c1, 9.0, 1),
+             probe(EventKind::ProbeSent, c1, 9.0, 2),
+             probe(EventKind::ProbeUnanswered, c1, 10.0, 2),
+             probe(EventKind::ProbeSent, c1, 10.0, 3),
+             probe(EventKind::ProbeUnanswered, c1, 11.0, 3),
+             probe(EventKind::PeerDead, c1, 11.0, 0),
+             ended(EventKind::Error, c1, 11.0, QStringLiteral("hold"), 11.0),
+             state(c1, 11.1, QStringLiteral("CLOSE")),
+             state(QStringLiteral("a1"), 12.0, QStringLiteral("TIME_WAIT")),
+             state(QStringLiteral("a1"), 14.0, QStringLiteral("GONE"))});
+        QCOMPARE(w.markCount(c1, EventKind::ProbeSent), 4);
+        QCOMPARE(w.markCount(c1, EventKind::ProbeAcked), 1);
+        QCOMPARE(w.markCount(c1, EventKind::ProbeUnanswered), 3);
+        QCOMPARE(w.markCount(c1, EventKind::PeerDead), 1);
+        QCOMPARE(w.markCount(c1, EventKind::State), 1);
+        QCOMPARE(w.markCount(QStringLiteral("a1"), EventKind::State), 2);
+        QCOMPARE(w.markCount(c1, EventKind::Error), 0); // it ended the hold
+        QCOMPARE(w.span(c1, 0).outcome, Outcome::Error);
+
+        // Each probe tells what became of it.
+        const QRectF hold = w.spanRect(c1, 0);
+        const QStringList tips = toolTipsAlong(w, int(hold.center().y()));
+        const auto has = [&tips](const QString &prefix) {
+            return std::any_of(tips.begin(), tips.end(),
+                               [&](const QString &t) { return t.startsWith(prefix); });
+        };
+        QVERIFY2(has(QStringLiteral("keepalive probe 1 on c1 at 5.000 s: ACKed")),
+                 qPrintable(tips.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("keepalive probe 1 on c1 at 8.000 s: unanswered")),
+                 qPrintable(tips.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("keepalive probe 3 on c1 at 10.000 s: unanswered")),
+                 qPrintable(tips.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("peer dead on c1 at 11.000 s")),
+                 qPrintable(tips.join(QLatin1Char('|'))));
+        QVERIFY2(has(QStringLiteral("hold on c1: failed with")),
+                 qPrintable(tips.join(QLatin1Char('|'))));
+    }
+
+    void zoomStepsAndClamps()
+    {
+        TimelineWidget w;
+        QSignalSpy spy(&w, &TimelineWidget::pixelsPerSecondChanged);
+        const double start = w.pixelsPerSecond();
+        w.zoomIn();
+        QCOMPARE(w.pixelsPerSecond(), start * 1.5);
+        w.zoomOut();
+        QCOMPARE(w.pixelsPerSecond(), start);
+        w.zoomOut();
+        QCOMPARE(w.pixelsPerSecond(), start / 1.5);
+        QCOMPARE(spy.count(), 3);
+        w.setPixelsPerSecond(1e9);
+        QCOMPARE(w.pixelsPerSecond(), 20000.0);
+        w.zoomIn();
+        QCOMPARE(w.pixelsPerSecond(), 20000.0);
+        w.setPixelsPerSecond(0.01);
+        QCOMPARE(w.pixelsPerSecond(), 5.0);
+        w.zoomOut();
+        QCOMPARE(w.pixelsPerSecond(), 5.0);
+        QCOMPARE(spy.count(), 5); // the clamped no-ops say nothing
+    }
+
+    void ctrlWheelZoomsAroundTheMouse()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        w.append(
+            {call(EventKind::Receiving, QStringLiteral("c1"), 5.0, QStringLiteral("recv"), 1.0),
+             ended(EventKind::Received, QStringLiteral("c1"), 5.5, QStringLiteral("recv"), 0.5),
+             ev(EventKind::Closed, QStringLiteral("c1"), 100.0, QStringLiteral("close"))});
+        w.setFollowLive(false);
+        w.findChild<QScrollBar *>()->setValue(400); // 4 s at 100 px/s
+        QVERIFY(!w.followLive());
+        const QRectF before = w.spanRect(QStringLiteral("c1"), 0);
+        const QPointF at(before.left(), before.center().y());
+        QWheelEvent in(at, w.mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton,
+                       Qt::ControlModifier, Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(&w, &in);
+        QCOMPARE(w.pixelsPerSecond(), 150.0);
+        const QRectF after = w.spanRect(QStringLiteral("c1"), 0);
+        QVERIFY2(std::abs(after.left() - before.left()) < 1.0,
+                 qPrintable(QStringLiteral("%1 -> %2").arg(before.left()).arg(after.left())));
+        QCOMPARE(after.width(), before.width() * 1.5);
+
+        // A plain wheel scrolls time instead.
+        const double view = w.viewStartSeconds();
+        QWheelEvent back(at, w.mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton,
+                         Qt::NoModifier, Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(&w, &back);
+        QCOMPARE(w.pixelsPerSecond(), 150.0);
+        QVERIFY(w.viewStartSeconds() < view);
+    }
+
+    void scrollingBackStopsFollowing()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        QSignalSpy spy(&w, &TimelineWidget::followLiveChanged);
+        w.append({ev(EventKind::Closed, QStringLiteral("c1"), 0.0, QStringLiteral("close")),
+                  ev(EventKind::Closed, QStringLiteral("c1"), 100.0, QStringLiteral("close"))});
+        auto *bar = w.findChild<QScrollBar *>();
+        QVERIFY(bar);
+        QVERIFY(w.followLive());
+        QVERIFY(bar->maximum() > 0);
+        QCOMPARE(bar->value(), bar->maximum());
+        QVERIFY(w.viewStartSeconds() > 90);
+
+        bar->setValue(bar->maximum() / 2);
+        QVERIFY(!w.followLive());
+        // More events do not drag a view the user took back.
+        const double view = w.viewStartSeconds();
+        w.append({ev(EventKind::Closed, QStringLiteral("c1"), 200.0, QStringLiteral("close"))});
+        QCOMPARE(w.viewStartSeconds(), view);
+
+        bar->setValue(bar->maximum());
+        QVERIFY(w.followLive());
+        QCOMPARE(spy.count(), 2);
+        w.append({ev(EventKind::Closed, QStringLiteral("c1"), 300.0, QStringLiteral("close"))});
+        QVERIFY(w.viewStartSeconds() > 290);
+    }
+
+    void clearEmptiesEverything()
+    {
+        TimelineWidget w;
+        w.append(
+            {call(EventKind::Receiving, QStringLiteral("c1"), 1.0, QStringLiteral("recv"), 1.0),
+             probe(EventKind::ProbeSent, QStringLiteral("c2"), 1.5, 1)});
+        w.setFollowLive(false);
+        QCOMPARE(w.laneCount(), 2);
+        w.clear();
+        QCOMPARE(w.laneCount(), 0);
+        QVERIFY(w.lanes().isEmpty());
+        QCOMPARE(w.spanCount(QStringLiteral("c1")), 0);
+        QCOMPARE(w.markCount(QStringLiteral("c2"), EventKind::ProbeSent), 0);
+        QVERIFY(w.followLive());
+        QCOMPARE(w.viewStartSeconds(), 0.0);
+        QVERIFY(!w.isAnimating());
+    }
+
+    void paintsOutcomeTints_data()
+    {
+        QTest::addColumn<bool>("dark");
+        QTest::newRow("light") << false;
+        QTest::newRow("dark") << true;
+    }
+
+    void paintsOutcomeTints()
+    {
+        QFETCH(bool, dark);
+        TimelineWidget w;
+        w.resize(800, 240);
+        if (dark) {
+            QPalette pal = w.palette();
+            pal.setColor(QPalette::Base, QColor(30, 30, 30));
+            pal.setColor(QPalette::Window, QColor(45, 45, 45));
+            pal.setColor(QPalette::Text, Qt::white);
+            pal.setColor(QPalette::WindowText, Qt::white);
+            w.setPalette(pal);
+        }
+        Event err =
+            ended(EventKind::Error, QStringLiteral("c3"), 2.0, QStringLiteral("connect"), 1.0);
+        err.err = ETIMEDOUT;
+        w.append(
+            {call(EventKind::Receiving, QStringLiteral("c1"), 0.5, QStringLiteral("recv"), 1.0),
+             ended(EventKind::Timeout, QStringLiteral("c1"), 1.5, QStringLiteral("recv"), 1.0),
+             call(EventKind::Receiving, QStringLiteral("c2"), 0.5, QStringLiteral("recv"), 1.0),
+             ended(EventKind::Received, QStringLiteral("c2"), 1.5, QStringLiteral("recv"), 1.0),
+             call(EventKind::Connecting, QStringLiteral("c3"), 1.0, QStringLiteral("connect"), 1.0),
+             err});
+        const QImage img = render(w);
+        const int amber = hueInside(img, w.spanRect(QStringLiteral("c1"), 0));
+        QVERIFY2(amber >= 25 && amber <= 55, qPrintable(QString::number(amber)));
+        const int green = hueInside(img, w.spanRect(QStringLiteral("c2"), 0));
+        QVERIFY2(green >= 90 && green <= 150, qPrintable(QString::number(green)));
+        const int red = hueInside(img, w.spanRect(QStringLiteral("c3"), 0));
+        QVERIFY2(red <= 15 || red >= 345, qPrintable(QString::number(red)));
+        const QString tip = w.toolTipAt(w.spanRect(QStringLiteral("c3"), 0).center().toPoint());
+        QVERIFY2(tip.startsWith(QStringLiteral("connect on c3: failed with ETIMEDOUT after "
+                                               "1.000 s (timeout 1.000 s, poll)")),
+                 qPrintable(tip));
+    }
+
+    void rendersManyEventsAtAnyZoom()
+    {
+        TimelineWidget w;
+        w.resize(900, 300);
+        qint64 now = 0;
+        w.setClock([&now] { return now; });
+        // 20,000 events: short receives, timeouts, probes and state changes on several lanes.
+        QList<Event> batch;
+        double t = 0;
+        for (int i = 0; i < 4000; ++i) {
+            const QString sock = QStringLiteral("c%1").arg(i % 3 + 1);
+            batch << call(EventKind::Receiving, sock, t, QStringLiteral("recv"), 0.002);
+            batch << ended(i % 5 ? EventKind::Received : EventKind::Timeout, sock, t + 0.002,
+                           QStringLiteral("recv"), 0.002);
+            batch << probe(EventKind::ProbeSent, QStringLiteral("a1"), t + 0.001, i % 9 + 1);
+            batch << probe(i % 2 ? EventKind::ProbeAcked : EventKind::ProbeUnanswered,
+                           QStringLiteral("a1"), t + 0.0015, i % 9 + 1);
+            batch << state(QStringLiteral("L1"), t + 0.0012,
+                           i % 2 ? QStringLiteral("TIME_WAIT") : QStringLiteral("GONE"));
+            t += 0.003;
+            if (batch.size() >= 1000) { // in batches, as the bus delivers them
+                w.append(batch);
+                batch.clear();
+            }
+        }
+        w.append(batch);
+        w.append({call(EventKind::Holding, QStringLiteral("c1"), t, QStringLiteral("hold"), 5.0)});
+        now = ns(t + 1);
+        QCOMPARE(w.spanCount(QStringLiteral("c1")), 1334 + 1);
+        QCOMPARE(w.markCount(QStringLiteral("a1"), EventKind::ProbeSent), 4000);
+
+        for (const double pps : {5.0, 100.0, 2000.0, 20000.0}) {
+            w.setPixelsPerSecond(pps);
+            for (const int where : {0, 1, 2}) {
+                auto *bar = w.findChild<QScrollBar *>();
+                bar->setValue(bar->maximum() * where / 2);
+                const QImage img = render(w);
+                QCOMPARE(img.size(), w.size());
+                // Calls were drawn in c1's lane: tinted pixels, not just background and grid.
+                const QRectF hold = w.spanRect(QStringLiteral("c1"), 1334);
+                int painted = 0;
+                const double plotLeft =
+                    w.spanRect(QStringLiteral("c1"), 0).left() + w.viewStartSeconds() * pps;
+                for (int x = int(plotLeft) + 1; x < img.width(); ++x) {
+                    if (QColor(img.pixel(x, int(hold.center().y()))).hsvSaturation() > 30)
+                        ++painted;
+                }
+                QVERIFY2(painted > 10,
+                         qPrintable(QStringLiteral("%1 px/s at %2").arg(pps).arg(where)));
+            }
+        }
+        w.clear();
+        QCOMPARE(w.laneCount(), 0);
+        QCOMPARE(render(w).size(), w.size());
+    }
+};
+
+QTEST_MAIN(TestTimeline)
+#include "tst_timeline.moc"
