@@ -2,10 +2,17 @@
 
 #include "Event.h"
 
+#include <QSet>
+#include <QTimer>
 #include <QWidget>
+
+#include <memory>
+#include <vector>
 
 class LogModel;
 class LogFilterProxy;
+class QAction;
+class QMenu;
 namespace Ui {
 class LogView;
 }
@@ -15,7 +22,7 @@ class LogView;
 class LogView : public QWidget
 {
     Q_OBJECT
-public:
+  public:
     explicit LogView(QWidget *parent = nullptr);
     ~LogView() override;
 
@@ -26,7 +33,45 @@ public:
     bool exportCsv(const QString &path, QString *error) const;
     bool exportNdjson(const QString &path, QString *error) const;
 
-public slots:
+    // True while new events scroll the table to the bottom; false once the user scrolled up.
+    bool isFollowing() const { return m_following; }
+
+  public slots:
     void clear();
     void copySelection() const;
+    // Jumps to the newest event and resumes auto-scroll.
+    void followNewest();
+
+  signals:
+    void followingChanged(bool following);
+
+  protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+  private:
+    std::unique_ptr<Ui::LogView> m_ui;
+    LogModel *m_model = nullptr;
+    LogFilterProxy *m_proxy = nullptr;
+    QMenu *m_kindsMenu = nullptr;
+    std::vector<QAction *> m_kindActions; // indexed by int(EventKind)
+    QAction *m_copyAction = nullptr;
+    QTimer m_scrollTimer; // throttles auto-scroll so a flood does not scroll per batch
+    QTimer m_searchTimer; // waits for a pause in typing before re-filtering a large log
+    QSet<QString> m_sockets;
+    QString m_lastExportDir;
+    bool m_following = true;
+    bool m_scrollingToBottom = false;
+    bool m_columnsSized = false;
+
+    void setupKindsMenu();
+    void setupExportMenu();
+    void setupTable();
+    void syncKindActions();
+    void addSocketLabel(const QString &label);
+    void setFollowing(bool following);
+    void scheduleScroll();
+    void scrollToNewest();
+    void onScrollValueChanged(int value);
+    void sizeColumnsOnce();
+    void exportWithDialog(bool csv);
 };
