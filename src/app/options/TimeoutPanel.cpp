@@ -1,10 +1,154 @@
 #include "TimeoutPanel.h"
 
+#include "TimeoutEditor.h"
 #include "ui_TimeoutPanel.h"
 
-// STUB: to be implemented.
-TimeoutPanel::TimeoutPanel(QWidget *parent) : QWidget(parent) {}
+#include <QLocale>
+
+using socklab::Timeout;
+using socklab::TimeoutMechanism;
+
+TimeoutPanel::TimeoutPanel(QWidget *parent)
+    : QWidget(parent), m_ui(std::make_unique<Ui::TimeoutPanel>())
+{
+    m_ui->setupUi(this);
+
+    // The item data, not the position, says which mechanism an item stands for.
+    m_ui->mechanismCombo->addItem(tr("poll deadline (like Python's settimeout)"),
+                                  int(TimeoutMechanism::Poll));
+    m_ui->mechanismCombo->addItem(tr("SO_RCVTIMEO / SO_SNDTIMEO (kernel)"),
+                                  int(TimeoutMechanism::SockOpt));
+
+    m_ui->perCallBox->setVisible(false);
+    m_ui->kernelLabel->setVisible(false);
+
+    for (TimeoutEditor *e : {m_ui->allEditor, m_ui->connectEditor, m_ui->recvEditor,
+                             m_ui->sendEditor, m_ui->acceptEditor})
+        connect(e, &TimeoutEditor::changed, this, &TimeoutPanel::changed);
+    connect(m_ui->perCallCheck, &QCheckBox::toggled, this, &TimeoutPanel::onPerCallToggled);
+    connect(m_ui->mechanismCombo, &QComboBox::currentIndexChanged, this, &TimeoutPanel::changed);
+}
+
 TimeoutPanel::~TimeoutPanel() = default;
-void TimeoutPanel::writeTo(socklab::SocketOptions *) const {}
-void TimeoutPanel::readFrom(const socklab::SocketOptions &) {}
-void TimeoutPanel::showEffective(const socklab::Event &) {}
+
+TimeoutEditor *TimeoutPanel::allEditor() const
+{
+    return m_ui->allEditor;
+}
+TimeoutEditor *TimeoutPanel::connectEditor() const
+{
+    return m_ui->connectEditor;
+}
+TimeoutEditor *TimeoutPanel::recvEditor() const
+{
+    return m_ui->recvEditor;
+}
+TimeoutEditor *TimeoutPanel::sendEditor() const
+{
+    return m_ui->sendEditor;
+}
+TimeoutEditor *TimeoutPanel::acceptEditor() const
+{
+    return m_ui->acceptEditor;
+}
+bool TimeoutPanel::perCall() const
+{
+    return m_ui->perCallCheck->isChecked();
+}
+QString TimeoutPanel::kernelText() const
+{
+    return m_ui->kernelLabel->text();
+}
+
+void TimeoutPanel::setPerCall(bool on)
+{
+    m_ui->perCallCheck->setChecked(on);
+}
+
+void TimeoutPanel::onPerCallToggled(bool on)
+{
+    // Switching to per-call starts every call from the shared value, so nothing jumps.
+    if (on) {
+        const Timeout all = m_ui->allEditor->timeout();
+        for (TimeoutEditor *e :
+             {m_ui->connectEditor, m_ui->recvEditor, m_ui->sendEditor, m_ui->acceptEditor})
+            e->setTimeout(all);
+    }
+    m_ui->perCallBox->setVisible(on);
+    m_ui->allEditor->setEnabled(!on);
+    emit changed();
+}
+
+void TimeoutPanel::writeTo(socklab::SocketOptions *o) const
+{
+    if (perCall()) {
+        o->connectTimeout = m_ui->connectEditor->timeout();
+        o->recvTimeout = m_ui->recvEditor->timeout();
+        o->sendTimeout = m_ui->sendEditor->timeout();
+        o->acceptTimeout = m_ui->acceptEditor->timeout();
+    } else {
+        o->setAllTimeouts(m_ui->allEditor->timeout());
+    }
+    o->mechanism = TimeoutMechanism(m_ui->mechanismCombo->currentData().toInt());
+}
+
+void TimeoutPanel::readFrom(const socklab::SocketOptions &o)
+{
+    const bool same = o.connectTimeout == o.recvTimeout && o.connectTimeout == o.sendTimeout &&
+                      o.connectTimeout == o.acceptTimeout;
+    {
+        const QSignalBlocker block(m_ui->perCallCheck);
+        m_ui->perCallCheck->setChecked(!same);
+    }
+    m_ui->perCallBox->setVisible(!same);
+    m_ui->allEditor->setEnabled(same);
+    m_ui->allEditor->setTimeout(o.connectTimeout);
+    m_ui->connectEditor->setTimeout(o.connectTimeout);
+    m_ui->recvEditor->setTimeout(o.recvTimeout);
+    m_ui->sendEditor->setTimeout(o.sendTimeout);
+    m_ui->acceptEditor->setTimeout(o.acceptTimeout);
+
+    const QSignalBlocker block(m_ui->mechanismCombo);
+    m_ui->mechanismCombo->setCurrentIndex(m_ui->mechanismCombo->findData(int(o.mechanism)));
+}
+
+void TimeoutPanel::showEffective(const socklab::Event &e)
+{
+    const bool rcv = e.option == QLatin1String("SO_RCVTIMEO");
+    if (!rcv && e.option != QLatin1String("SO_SNDTIMEO"))
+        return;
+    // The engine reports seconds as a number, or "none" when the kernel holds no timeout.
+    QString text;
+    if (e.effective.typeId() == QMetaType::QString)
+        text = e.effective.toString();
+    else
+        text = tr("%1 s").arg(QLocale().toString(e.effective.toDouble(), 'g', 10));
+    (rcv ? m_rcvTimeo : m_sndTimeo) = text;
+    (rcv ? m_rcvSock : m_sndSock) = e.sock;
+    updateKernelLabel();
+}
+
+void TimeoutPanel::clearEffective()
+{
+    m_rcvTimeo.clear();
+    m_sndTimeo.clear();
+    m_rcvSock.clear();
+    m_sndSock.clear();
+    updateKernelLabel();
+}
+
+void TimeoutPanel::updateKernelLabel()
+{
+    QStringList parts;
+    const auto line = [this](const QString &value, const QString &sock, const char *option) {
+        const QString name = QLatin1String(option);
+        return sock.isEmpty() ? tr("kernel: %1 (%2)").arg(value, name)
+                              : tr("kernel: %1 (%2 on %3)").arg(value, name, sock);
+    };
+    if (!m_rcvTimeo.isEmpty())
+        parts << line(m_rcvTimeo, m_rcvSock, "SO_RCVTIMEO");
+    if (!m_sndTimeo.isEmpty())
+        parts << line(m_sndTimeo, m_sndSock, "SO_SNDTIMEO");
+    m_ui->kernelLabel->setText(parts.join(QLatin1Char('\n')));
+    m_ui->kernelLabel->setVisible(!parts.isEmpty());
+}

@@ -5,14 +5,17 @@
 
 #include <QWidget>
 
+#include <memory>
+
 namespace Ui {
 class TimeoutPanel;
 }
+class TimeoutEditor;
 
 class TimeoutPanel : public QWidget
 {
     Q_OBJECT
-public:
+  public:
     explicit TimeoutPanel(QWidget *parent = nullptr);
     ~TimeoutPanel() override;
 
@@ -22,6 +25,29 @@ public:
     // Shows the value the kernel read back (option_set / option_inherited / system_default).
     void showEffective(const socklab::Event &e);
 
-signals:
+    TimeoutEditor *allEditor() const;
+    TimeoutEditor *connectEditor() const;
+    TimeoutEditor *recvEditor() const;
+    TimeoutEditor *sendEditor() const;
+    TimeoutEditor *acceptEditor() const;
+    bool perCall() const;
+    QString kernelText() const;
+
+  public slots:
+    void setPerCall(bool on);
+    // Forgets the read-back values, e.g. when a new experiment starts.
+    void clearEffective();
+
+  signals:
     void changed();
+
+  private:
+    void onPerCallToggled(bool on);
+    void updateKernelLabel();
+
+    std::unique_ptr<Ui::TimeoutPanel> m_ui;
+    QString m_rcvTimeo; // last read-back SO_RCVTIMEO, empty until the kernel reported one
+    QString m_sndTimeo;
+    QString m_rcvSock; // the socket that reported it
+    QString m_sndSock;
 };
