@@ -1,2 +1,134 @@
 #include "ExperimentPanel.h"
-ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent) {}
+
+#include "ui_ExperimentPanel.h"
+
+#include <QComboBox>
+
+using socklab::Profile;
+
+namespace {
+// Combo index order in the .ui file.
+constexpr Profile::Role kRoles[] = {Profile::Role::ClientWithPeer, Profile::Role::Client,
+                                    Profile::Role::Server};
+constexpr socklab::PeerBehavior kBehaviors[] = {
+    socklab::PeerBehavior::Echo,        socklab::PeerBehavior::Silent,
+    socklab::PeerBehavior::Drip,        socklab::PeerBehavior::Blackhole,
+    socklab::PeerBehavior::NeverAccept, socklab::PeerBehavior::Reset,
+    socklab::PeerBehavior::Close};
+
+QString unescape(const QString &s)
+{
+    QString out = s;
+    out.replace(QStringLiteral("\\r"), QStringLiteral("\r"));
+    out.replace(QStringLiteral("\\n"), QStringLiteral("\n"));
+    return out;
+}
+
+QString escape(const QString &s)
+{
+    QString out = s;
+    out.replace(QStringLiteral("\r"), QStringLiteral("\\r"));
+    out.replace(QStringLiteral("\n"), QStringLiteral("\\n"));
+    return out;
+}
+} // namespace
+
+ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(new Ui::ExperimentPanel)
+{
+    m_ui->setupUi(this);
+    for (auto b : kBehaviors) {
+        m_ui->peerCombo->addItem(socklab::behaviorName(b));
+        m_ui->peerCombo->setItemData(m_ui->peerCombo->count() - 1, socklab::behaviorDescription(b),
+                                     Qt::ToolTipRole);
+    }
+    m_ui->peerCombo->setCurrentIndex(1); // silent: the seed's first lesson
+    QPalette pal = m_ui->targetError->palette();
+    pal.setColor(QPalette::WindowText, QColor(0xd0, 0x30, 0x30));
+    m_ui->targetError->setPalette(pal);
+
+    const auto edited = [this] {
+        revalidate();
+        emit changed();
+    };
+    connect(m_ui->roleCombo, &QComboBox::currentIndexChanged, this, edited);
+    connect(m_ui->hostEdit, &QLineEdit::textChanged, this, edited);
+    connect(m_ui->portEdit, &QLineEdit::textChanged, this, edited);
+    connect(m_ui->peerCombo, &QComboBox::currentIndexChanged, this, &ExperimentPanel::changed);
+    connect(m_ui->intervalSpin, &QSpinBox::valueChanged, this, &ExperimentPanel::changed);
+    connect(m_ui->sendEdit, &QLineEdit::textChanged, this, &ExperimentPanel::changed);
+    connect(m_ui->recvSpin, &QSpinBox::valueChanged, this, &ExperimentPanel::changed);
+    revalidate();
+}
+
+ExperimentPanel::~ExperimentPanel()
+{
+    delete m_ui;
+}
+
+Profile::Role ExperimentPanel::role() const
+{
+    return kRoles[std::clamp(m_ui->roleCombo->currentIndex(), 0, 2)];
+}
+
+QString ExperimentPanel::validationError() const
+{
+    if (role() == Profile::Role::ClientWithPeer)
+        return {}; // the peer's own address and port
+    if (const QString bad = socklab::validateHost(m_ui->hostEdit->text()); !bad.isEmpty())
+        return tr("Host '%1': %2").arg(m_ui->hostEdit->text(), bad);
+    const socklab::IntRange range =
+        role() == Profile::Role::Server ? socklab::ranges::ListenPort : socklab::ranges::Port;
+    QString err;
+    if (!socklab::parseInteger(m_ui->portEdit->text(), tr("Port"), range, &err))
+        return err;
+    return {};
+}
+
+void ExperimentPanel::revalidate()
+{
+    const bool peer = role() == Profile::Role::ClientWithPeer;
+    m_ui->hostEdit->setEnabled(!peer);
+    m_ui->portEdit->setEnabled(!peer);
+    m_ui->peerCombo->setEnabled(peer);
+    m_ui->intervalSpin->setEnabled(peer);
+    const QString err = validationError();
+    m_ui->targetError->setText(err);
+    m_ui->targetError->setVisible(!err.isEmpty());
+    // A red frame on the field at fault, so the eye finds it.
+    const bool hostBad = err.startsWith(tr("Host"));
+    m_ui->hostEdit->setStyleSheet(hostBad ? QStringLiteral("border: 2px solid #d03030;")
+                                          : QString());
+    m_ui->portEdit->setStyleSheet(
+        !err.isEmpty() && !hostBad ? QStringLiteral("border: 2px solid #d03030;") : QString());
+}
+
+void ExperimentPanel::writeTo(Profile *p) const
+{
+    p->role = role();
+    p->host = m_ui->hostEdit->text();
+    // Out-of-range text becomes 0 rather than wrapping; validationError() says why.
+    const uint port = m_ui->portEdit->text().trimmed().toUInt();
+    p->port = port <= 65535 ? quint16(port) : 0;
+    p->peer.behavior = kBehaviors[std::clamp(m_ui->peerCombo->currentIndex(), 0, 6)];
+    p->peer.intervalMs = m_ui->intervalSpin->value();
+    p->send = unescape(m_ui->sendEdit->text());
+    p->recvBytes = m_ui->recvSpin->value();
+}
+
+void ExperimentPanel::readFrom(const Profile &p)
+{
+    for (int i = 0; i < 3; ++i) {
+        if (kRoles[i] == p.role)
+            m_ui->roleCombo->setCurrentIndex(i);
+    }
+    m_ui->hostEdit->setText(p.host);
+    m_ui->portEdit->setText(QString::number(p.port));
+    for (int i = 0; i < 7; ++i) {
+        if (kBehaviors[i] == p.peer.behavior)
+            m_ui->peerCombo->setCurrentIndex(i);
+    }
+    m_ui->intervalSpin->setValue(p.peer.intervalMs);
+    m_ui->sendEdit->setText(escape(p.send));
+    m_ui->recvSpin->setValue(int(p.recvBytes));
+    revalidate();
+}
