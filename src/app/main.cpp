@@ -1,11 +1,41 @@
 #include "window/MainWindow.h"
 
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QTextStream>
 
 int main(int argc, char *argv[])
 {
     QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("SockLab"));
+    QApplication::setOrganizationName(QStringLiteral("SockLab"));
+    QApplication::setApplicationVersion(QStringLiteral(SOCKLAB_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("socklab"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/socklab.svg")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("SockLab: see what socket options really do, on real sockets."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("profile"),
+                                 QStringLiteral("A JSON profile to load (optional)."),
+                                 QStringLiteral("[profile]"));
+    parser.process(app);
+
     MainWindow w;
+    const QStringList args = parser.positionalArguments();
+    if (args.size() > 1) {
+        QTextStream(stderr) << "socklab: give at most one profile, not " << args.size() << "\n";
+        return 2;
+    }
+    if (!args.isEmpty()) {
+        QString error;
+        if (!w.loadProfile(args.first(), &error)) {
+            QTextStream(stderr) << "socklab: " << error << "\n";
+            return 2;
+        }
+    }
     w.show();
     return app.exec();
 }

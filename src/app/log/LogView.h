@@ -41,6 +41,8 @@ class LogView : public QWidget
     void copySelection() const;
     // Jumps to the newest event and resumes auto-scroll.
     void followNewest();
+    // Asks for a file name, then exports; a failure is shown in a message box.
+    void exportWithDialog(bool csv);
 
   signals:
     void followingChanged(bool following);
@@ -73,5 +75,4 @@ class LogView : public QWidget
     void scrollToNewest();
     void onScrollValueChanged(int value);
     void sizeColumnsOnce();
-    void exportWithDialog(bool csv);
 };

@@ -1,8 +1,77 @@
 #pragma once
+
+#include "Event.h"
+#include "Profile.h"
+
 #include <QMainWindow>
+
+#include <memory>
+
+class QLabel;
+class ExperimentController;
+class SocketTableModel;
+namespace socklab {
+class Engine;
+}
+namespace Ui {
+class MainWindow;
+}
+
+// The window: lays out the panels from MainWindow.ui, feeds them the engine's event batches
+// and connects the actions to the experiment controller. The panels, the log, the timeline
+// and the controller each do their own job; this class only wires them together, keeps the
+// window's settings and loads and saves profiles.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
-public:
+  public:
     explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    socklab::Engine *engine() const { return m_engine; }
+    ExperimentController *controller() const { return m_controller; }
+
+    // Everything the panels hold, as a profile; and the reverse.
+    socklab::Profile currentProfile() const;
+    void applyProfile(const socklab::Profile &p);
+
+    bool loadProfile(const QString &path, QString *error);
+    bool saveProfile(const QString &path, QString *error) const;
+
+    // UI zoom for a projector: steps of 15 % around the system font size.
+    int zoomStep() const { return m_zoomStep; }
+    void setZoomStep(int step);
+    static constexpr int kMinZoom = -3;
+    static constexpr int kMaxZoom = 10;
+
+    QString backendStatus() const;
+    QString socketsStatus() const;
+
+  public slots:
+    void clearLog();
+
+  protected:
+    void closeEvent(QCloseEvent *e) override;
+
+  private:
+    void setupActions();
+    void setupStatusBar();
+    void setupSocketTable();
+    void onEvents(const QList<socklab::Event> &batch);
+    void onRefused(const QString &why);
+    void updateSocketsStatus();
+    void openProfileDialog();
+    void saveProfileDialog();
+    void showAbout();
+    void restoreSettings();
+    void saveSettings() const;
+
+    std::unique_ptr<Ui::MainWindow> m_ui;
+    socklab::Engine *m_engine;
+    ExperimentController *m_controller;
+    SocketTableModel *m_sockets;
+    QLabel *m_stateLabel;
+    QLabel *m_socketsLabel;
+    int m_zoomStep = 0;
+    QString m_lastProfileDir;
 };

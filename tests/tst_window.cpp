@@ -1,0 +1,425 @@
+// The whole window on the offscreen platform, driving the real engine against real built-in
+// peers on loopback: the panels set what the backend applies, events reach the log model and
+// the timeline, bad input is refused visibly, profiles and settings round-trip.
+
+#include "Engine.h"
+#include "log/LogModel.h"
+#include "log/LogView.h"
+#include "options/TimeoutEditor.h"
+#include "timeline/TimelineWidget.h"
+#include "window/ExperimentController.h"
+#include "window/MainWindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using namespace socklab;
+
+namespace {
+
+// Index of the built-in peer behaviours in the Peer combo, as ExperimentPanel fills it.
+int behaviorIndex(PeerBehavior b)
+{
+    constexpr PeerBehavior order[] = {PeerBehavior::Echo,        PeerBehavior::Silent,
+                                      PeerBehavior::Drip,        PeerBehavior::Blackhole,
+                                      PeerBehavior::NeverAccept, PeerBehavior::Reset,
+                                      PeerBehavior::Close};
+    for (int i = 0; i < 7; ++i) {
+        if (order[i] == b)
+            return i;
+    }
+    return -1;
+}
+
+} // namespace
+
+class TestWindow : public QObject
+{
+    Q_OBJECT
+
+  private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void titleAndActions();
+    void sliderChangesAppliedOption();
+    void silentPeerRecvTimeoutInLog();
+    void blackholeKeepaliveDetectsDeadPeer();
+    void invalidHostRefused();
+    void invalidPortRefused();
+    void stopEndsBlockingCallAtOnce();
+    void socketsCountedInStatusBar();
+    void clearLogResetsViews();
+    void profileRoundTripsThroughJson();
+    void badProfileChangesNothing();
+    void settingsRestoreLastOptions();
+    void zoomScalesFontWithinLimits();
+
+  private:
+    template <typename T> T *child(const char *name) const
+    {
+        T *w = m_window->findChild<T *>(QLatin1String(name));
+        if (!w)
+            qFatal("no child %s", name);
+        return w;
+    }
+    QAction *action(const char *name) const { return child<QAction>(name); }
+    LogModel *log() const { return child<LogView>("logView")->model(); }
+    // Rows of the log model of this kind (optionally on this socket / with this op).
+    QList<Event> rows(EventKind kind, const QString &op = {}) const;
+    void usePeer(PeerBehavior b);
+    void setAllTimeouts(qint64 ms);
+    void setKeepalive(int idle, int intvl, int cnt);
+
+    QTemporaryDir m_settingsDir;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void TestWindow::initTestCase()
+{
+    QVERIFY(m_settingsDir.isValid());
+    // Never touch the user's own settings.
+    QCoreApplication::setOrganizationName(QStringLiteral("SockLabTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("tst_window"));
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
+}
+
+void TestWindow::init()
+{
+    QSettings().clear();
+    m_window = std::make_unique<MainWindow>();
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+}
+
+void TestWindow::cleanup()
+{
+    if (m_window) {
+        m_window->engine()->stop();
+        m_window.reset();
+    }
+}
+
+QList<Event> TestWindow::rows(EventKind kind, const QString &op) const
+{
+    QList<Event> out;
+    for (int r = 0; r < log()->rowCount(); ++r) {
+        const Event &e = log()->eventAt(r);
+        if (e.kind == kind && (op.isEmpty() || e.op == op))
+            out << e;
+    }
+    return out;
+}
+
+void TestWindow::usePeer(PeerBehavior b)
+{
+    child<QComboBox>("roleCombo")->setCurrentIndex(0); // client + built-in peer
+    child<QComboBox>("peerCombo")->setCurrentIndex(behaviorIndex(b));
+}
+
+void TestWindow::setAllTimeouts(qint64 ms)
+{
+    auto *editor = child<TimeoutEditor>("allEditor");
+    editor->findChild<QCheckBox *>(QStringLiteral("noneCheck"))->setChecked(ms < 0);
+    if (ms >= 0)
+        editor->findChild<QDoubleSpinBox *>(QStringLiteral("spin"))->setValue(ms / 1000.0);
+}
+
+void TestWindow::setKeepalive(int idle, int intvl, int cnt)
+{
+    child<QCheckBox>("keepAliveCheck")->setChecked(true);
+    child<QSpinBox>("keepIdleSpin")->setValue(idle);
+    child<QSpinBox>("keepIntvlSpin")->setValue(intvl);
+    child<QSpinBox>("keepCntSpin")->setValue(cnt);
+}
+
+void TestWindow::titleAndActions()
+{
+    QVERIFY(m_window->windowTitle().contains(QLatin1String("SockLab")));
+    QCOMPARE(action("actionConnect")->shortcut(), QKeySequence(QStringLiteral("Ctrl+Return")));
+    QCOMPARE(action("actionStop")->shortcut(), QKeySequence(Qt::Key_Escape));
+    QCOMPARE(action("actionClearLog")->shortcut(), QKeySequence(QStringLiteral("Ctrl+L")));
+    QVERIFY(action("actionZoomIn")->shortcuts().contains(QKeySequence::ZoomIn));
+    // Every action explains itself.
+    for (QAction *a : m_window->findChildren<QAction *>()) {
+        if (a->objectName().startsWith(QLatin1String("action")))
+            QVERIFY2(a->toolTip() != a->text().remove(QLatin1Char('&')),
+                     qPrintable(a->objectName()));
+    }
+    QCOMPARE(m_window->backendStatus(), QStringLiteral("Idle"));
+}
+
+void TestWindow::sliderChangesAppliedOption()
+{
+    usePeer(PeerBehavior::Silent);
+    auto *mech = child<QComboBox>("mechanismCombo");
+    mech->setCurrentIndex(mech->findData(int(TimeoutMechanism::SockOpt)));
+    // Drag the slider the way a mouse does: position by position, to about 250 ms.
+    auto *slider =
+        child<TimeoutEditor>("allEditor")->findChild<QSlider *>(QStringLiteral("slider"));
+    const int target = TimeoutEditor::positionForMs(250);
+    QVERIFY(slider->value() > target); // the default, 10 s, is further right
+    slider->setSliderDown(true);
+    while (slider->value() > target)
+        slider->triggerAction(QAbstractSlider::SliderSingleStepSub);
+    slider->setSliderDown(false);
+    const qint64 ms = TimeoutEditor::msForPosition(slider->value());
+    QVERIFY2(ms > 200 && ms < 300, qPrintable(QString::number(ms)));
+    QCOMPARE(m_window->currentProfile().options.recvTimeout.ms, ms);
+
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    action("actionReceive")->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Timeout, QStringLiteral("recv")).isEmpty(), 5000);
+
+    Event set;
+    for (const Event &e : rows(EventKind::OptionSet)) {
+        if (e.option == QLatin1String("SO_RCVTIMEO") && e.sock == QLatin1String("c1"))
+            set = e;
+    }
+    QCOMPARE(set.option, QStringLiteral("SO_RCVTIMEO"));
+    QCOMPARE(set.requested.toDouble(), ms / 1000.0);
+    // The kernel keeps the timeout in jiffies: the read-back may round, by under a tick.
+    QVERIFY2(std::abs(set.effective.toDouble() - ms / 1000.0) < 0.011,
+             qPrintable(set.effective.toString()));
+    const Event timeout = rows(EventKind::Timeout, QStringLiteral("recv")).first();
+    QCOMPARE(timeout.mechanism, QStringLiteral("sockopt"));
+    QCOMPARE(*timeout.timeout, ms / 1000.0);
+    QVERIFY(*timeout.elapsed >= ms / 1000.0);
+}
+
+void TestWindow::silentPeerRecvTimeoutInLog()
+{
+    usePeer(PeerBehavior::Silent);
+    setAllTimeouts(200);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+    const Event e = rows(EventKind::Timeout).first();
+    QCOMPARE(e.op, QStringLiteral("recv"));
+    QCOMPARE(e.sock, QStringLiteral("c1"));
+    QCOMPARE(*e.timeout, 0.2);
+    QCOMPARE(e.mechanism, QStringLiteral("poll"));
+    QVERIFY2(*e.elapsed >= 0.2 && *e.elapsed < 0.5, qPrintable(QString::number(*e.elapsed)));
+    // The row says so, in the columns a reader looks at.
+    int row = -1;
+    for (int r = 0; r < log()->rowCount(); ++r) {
+        if (log()->eventAt(r).kind == EventKind::Timeout)
+            row = r;
+    }
+    QCOMPARE(log()->displayText(row, LogModel::Kind), QStringLiteral("timeout"));
+    QCOMPARE(log()->displayText(row, LogModel::Op), QStringLiteral("recv"));
+    // The timeline drew the recv as a bar that ended in a timeout.
+    auto *timeline = child<TimelineWidget>("timeline");
+    QTRY_VERIFY(timeline->lanes().contains(QStringLiteral("c1")));
+}
+
+void TestWindow::blackholeKeepaliveDetectsDeadPeer()
+{
+    usePeer(PeerBehavior::Blackhole);
+    setAllTimeouts(-1); // block forever: only keepalive can end the recv
+    setKeepalive(1, 1, 2);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::PeerDead).size(), 1, 10000);
+    const QList<Event> unanswered = rows(EventKind::ProbeUnanswered);
+    QCOMPARE(unanswered.size(), 2);
+    QCOMPARE(unanswered[0].probe, 1);
+    QCOMPARE(unanswered[1].probe, 2);
+    QVERIFY(rows(EventKind::ProbeAcked).isEmpty());
+    // Dead after about idle + intvl x cnt = 3 s, measured by the kernel.
+    const Event dead = rows(EventKind::PeerDead).first();
+    QVERIFY2(dead.tNs >= unanswered[1].tNs, "the peer is declared dead with the last probe");
+    QTRY_VERIFY(!rows(EventKind::Error, QStringLiteral("recv")).isEmpty());
+    QCOMPARE(rows(EventKind::Error, QStringLiteral("recv")).first().errnoName(),
+             QStringLiteral("ETIMEDOUT"));
+    // The keepalive panel shows what the kernel read back.
+    QVERIFY(child<QLabel>("keepIdleKernel")->text().contains(QLatin1String("1 s")));
+    auto *timeline = child<TimelineWidget>("timeline");
+    QCOMPARE(timeline->markCount(QStringLiteral("c1"), EventKind::PeerDead), 1);
+}
+
+void TestWindow::invalidHostRefused()
+{
+    child<QComboBox>("roleCombo")->setCurrentIndex(1); // client
+    auto *host = child<QLineEdit>("hostEdit");
+    auto *error = child<QLabel>("targetError");
+    child<QLineEdit>("portEdit")->setText(QStringLiteral("80"));
+    QVERIFY(error->isHidden());
+    host->setText(QStringLiteral("exa mple.com"));
+    QVERIFY(error->isVisible());
+    QVERIFY2(error->text().contains(QLatin1String("exa mple.com")), qPrintable(error->text()));
+
+    QSignalSpy refused(m_window->controller(), &ExperimentController::refused);
+    action("actionConnect")->trigger();
+    QCOMPARE(refused.size(), 1);
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("Host")));
+    QVERIFY(!m_window->engine()->isBusy());
+    QCOMPARE(log()->rowCount(), 0);
+
+    host->setText(QStringLiteral("127.0.0.1"));
+    QVERIFY(error->isHidden());
+}
+
+void TestWindow::invalidPortRefused()
+{
+    child<QComboBox>("roleCombo")->setCurrentIndex(1); // client
+    auto *port = child<QLineEdit>("portEdit");
+    auto *error = child<QLabel>("targetError");
+    port->setText(QStringLiteral("70000"));
+    QVERIFY(error->isVisible());
+    QVERIFY2(error->text().contains(QLatin1String("70000")), qPrintable(error->text()));
+    QVERIFY2(error->text().contains(QLatin1String("65535")), qPrintable(error->text()));
+    QSignalSpy refused(m_window->controller(), &ExperimentController::refused);
+    action("actionConnect")->trigger();
+    QCOMPARE(refused.size(), 1);
+    QCOMPARE(log()->rowCount(), 0);
+    port->setText(QStringLiteral("80"));
+    QVERIFY(error->isHidden());
+}
+
+void TestWindow::stopEndsBlockingCallAtOnce()
+{
+    usePeer(PeerBehavior::Silent);
+    setAllTimeouts(-1);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Receiving).isEmpty(), 5000);
+    QTRY_VERIFY(m_window->backendStatus().contains(QLatin1String("recv")));
+    QElapsedTimer t;
+    t.start();
+    action("actionStop")->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Cancelled).isEmpty(), 2000);
+    const qint64 ms = t.elapsed();
+    QVERIFY2(ms < 500, qPrintable(QString::number(ms)));
+    QCOMPARE(rows(EventKind::Cancelled).first().op, QStringLiteral("recv"));
+    QTRY_VERIFY(m_window->backendStatus().startsWith(QLatin1String("Cancelled")));
+}
+
+void TestWindow::socketsCountedInStatusBar()
+{
+    usePeer(PeerBehavior::Silent);
+    QVERIFY(m_window->socketsStatus().contains(QLatin1String("Open sockets: 0")));
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    // Our c1, the peer's listener and the connection it accepted, in the kernel's table.
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->socketsStatus().contains(QLatin1String("Open sockets: 3")),
+                             3000);
+    action("actionStop")->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->socketsStatus().contains(QLatin1String("Open sockets: 0")),
+                             3000);
+}
+
+void TestWindow::clearLogResetsViews()
+{
+    usePeer(PeerBehavior::Echo);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    auto *timeline = child<TimelineWidget>("timeline");
+    QVERIFY(log()->rowCount() > 0);
+    QVERIFY(timeline->laneCount() > 0);
+    action("actionClearLog")->trigger();
+    QCOMPARE(log()->rowCount(), 0);
+    QCOMPARE(timeline->laneCount(), 0);
+    // Time starts again at zero: the next event is stamped near 0.
+    action("actionSend")->trigger();
+    QTRY_VERIFY(!rows(EventKind::Sent).isEmpty());
+    QVERIFY(rows(EventKind::Sent).first().tNs < 2'000'000'000);
+}
+
+void TestWindow::profileRoundTripsThroughJson()
+{
+    child<QComboBox>("roleCombo")->setCurrentIndex(1);
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("example.com"));
+    child<QLineEdit>("portEdit")->setText(QStringLiteral("80"));
+    setAllTimeouts(1500);
+    setKeepalive(7, 3, 4);
+    child<QCheckBox>("reuseAddrCheck")->setChecked(true);
+    const Profile before = m_window->currentProfile();
+    QCOMPARE(before.port, quint16(80));
+    QCOMPARE(*before.options.keepIdle, 7);
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("p.json"));
+    QString error;
+    QVERIFY2(m_window->saveProfile(path, &error), qPrintable(error));
+
+    // Change everything back, then load.
+    m_window->applyProfile(Profile{});
+    QVERIFY(!(m_window->currentProfile() == before));
+    QVERIFY2(m_window->loadProfile(path, &error), qPrintable(error));
+    QVERIFY(m_window->currentProfile() == before);
+    QCOMPARE(child<QLineEdit>("hostEdit")->text(), QStringLiteral("example.com"));
+    QCOMPARE(child<QSpinBox>("keepCntSpin")->value(), 4);
+}
+
+void TestWindow::badProfileChangesNothing()
+{
+    setAllTimeouts(700);
+    const Profile before = m_window->currentProfile();
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("bad.json"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"options": {"keepcnt": 500}})");
+    f.close();
+    QString error;
+    QVERIFY(!m_window->loadProfile(path, &error));
+    QVERIFY2(error.contains(QLatin1String("bad.json")), qPrintable(error));
+    QVERIFY2(error.contains(QLatin1String("500")), qPrintable(error));
+    QVERIFY2(error.contains(QLatin1String("127")), qPrintable(error));
+    QVERIFY(m_window->currentProfile() == before);
+
+    QVERIFY(!m_window->loadProfile(dir.filePath(QStringLiteral("missing.json")), &error));
+    QVERIFY2(error.contains(QLatin1String("missing.json")), qPrintable(error));
+}
+
+void TestWindow::settingsRestoreLastOptions()
+{
+    setAllTimeouts(1234);
+    child<QCheckBox>("reusePortCheck")->setChecked(true);
+    const Profile before = m_window->currentProfile();
+    m_window->setZoomStep(2);
+    m_window->close(); // saves
+    m_window = std::make_unique<MainWindow>();
+    QVERIFY(m_window->currentProfile() == before);
+    QCOMPARE(m_window->currentProfile().options.recvTimeout.ms, 1234);
+    QCOMPARE(m_window->zoomStep(), 2);
+    m_window->setZoomStep(0);
+}
+
+void TestWindow::zoomScalesFontWithinLimits()
+{
+    const double base = QApplication::font().pointSizeF();
+    action("actionZoomIn")->trigger();
+    action("actionZoomIn")->trigger();
+    QCOMPARE(m_window->zoomStep(), 2);
+    QVERIFY(QApplication::font().pointSizeF() > base * 1.3);
+    for (int i = 0; i < 30; ++i)
+        action("actionZoomOut")->trigger();
+    QCOMPARE(m_window->zoomStep(), MainWindow::kMinZoom);
+    QVERIFY(!action("actionZoomOut")->isEnabled());
+    QVERIFY(QApplication::font().pointSizeF() < base);
+    action("actionZoomReset")->trigger();
+    QCOMPARE(QApplication::font().pointSizeF(), base);
+}
+
+QTEST_MAIN(TestWindow)
+#include "tst_window.moc"
