@@ -182,6 +182,22 @@ class TestTimeline : public QObject
         QVERIFY(!w.isAnimating()); // idle: the timer stops
     }
 
+    void timeWaitBandAnimatesUntilGone()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        qint64 now = ns(1.5);
+        w.setClock([&now] { return now; });
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        // No call runs, but a TIME_WAIT band grows toward "now" until the kernel drops it.
+        w.append({state(QStringLiteral("a1"), 1.0, QStringLiteral("TIME_WAIT"))});
+        QTRY_VERIFY(w.isAnimating());
+        now = ns(4);
+        w.append({state(QStringLiteral("a1"), 3.0, QStringLiteral("GONE"))});
+        QVERIFY(!w.isAnimating());
+    }
+
     void callWithoutTimeoutIsOpenEnded()
     {
         TimelineWidget w;

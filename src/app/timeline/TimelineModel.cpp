@@ -278,3 +278,13 @@ std::pair<int, int> TimelineModel::marksIn(int lane, qint64 fromNs, qint64 toNs)
                                        [](qint64 t, const Mark &m) { return t < m.tNs; });
     return {int(first - l.marks.begin()), int(last - l.marks.begin())};
 }
+
+int TimelineModel::openBandCount() const
+{
+    int open = 0;
+    for (const Lane &lane : m_lanes) {
+        if (!lane.bands.empty() && lane.bands.back().endNs == kOpen)
+            ++open;
+    }
+    return open;
+}

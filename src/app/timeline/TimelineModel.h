@@ -94,6 +94,8 @@ class TimelineModel
     // The latest event time seen, ns since the epoch.
     qint64 lastEventNs() const { return m_lastNs; }
     int runningCount() const { return m_running; }
+    // Bands (TIME_WAIT) still open: they too grow toward "now".
+    int openBandCount() const;
 
     // Index range [first, last) of the spans that may intersect [fromNs, toNs]; a span in it
     // can still end before fromNs when calls overlap, so the caller checks.

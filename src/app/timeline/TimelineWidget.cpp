@@ -447,8 +447,10 @@ void TimelineWidget::setFollowInternal(bool follow)
 
 void TimelineWidget::updateAnimation()
 {
-    // Repaint on a timer only while a call runs toward "now"; idle, the view is static.
-    const bool run = m_clock && m_model.runningCount() > 0 && isVisible();
+    // Repaint on a timer only while a call or a TIME_WAIT band runs toward "now"; otherwise
+    // the view is static.
+    const bool run =
+        m_clock && (m_model.runningCount() > 0 || m_model.openBandCount() > 0) && isVisible();
     if (run && !m_timer->isActive())
         m_timer->start();
     else if (!run && m_timer->isActive())
@@ -952,8 +954,16 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
             p.setPen(QPen(c.darker(120), thin));
             p.setBrush(withAlpha(c, 200));
             p.drawPolygon(tri, 3);
-            if (!mk.text.isEmpty())
+            if (mk.kind == EventKind::Error && !mk.text.isEmpty()) {
+                // A failed call (EADDRINUSE from a restart, say) is the point of the picture:
+                // its errno goes beside the mark, in bold, clear of the captions below.
+                p.setFont(bold);
+                p.setPen(c.darker(110));
+                p.drawText(QPointF(x + r + 3, barMid + sm.ascent() / 2.0 - 1), mk.text);
+                p.setFont(small);
+            } else if (!mk.text.isEmpty()) {
                 caption(x + 3, mk.text, c);
+            }
             break;
         }
         }
