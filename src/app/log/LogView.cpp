@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <tuple>
 
 using socklab::Event;
 using socklab::EventKind;
@@ -294,20 +295,24 @@ void LogView::sizeColumnsOnce()
         return;
     m_columnsSized = true;
     QTableView *t = m_ui->table;
-    const QFontMetrics fm = t->fontMetrics();
+    // Timeouts and dead peers are drawn bold: measure with the bold font.
+    QFont bold = t->font();
+    bold.setBold(true);
+    const QFontMetrics fm(bold);
     const int pad = fm.horizontalAdvance(QLatin1Char('M')) * 2;
+    const int icon = t->iconSize().width() > 0 ? t->iconSize().width() + 8 : 24;
     // Content-sized from the first rows, but never narrower than typical later values.
-    const std::pair<int, QString> widest[] = {
-        {LogModel::Time, QStringLiteral("0000.000000")},
-        {LogModel::Socket, QStringLiteral("peer1")},
-        {LogModel::Kind, QStringLiteral("option_inherited") + QStringLiteral("MM")},
-        {LogModel::Op, QStringLiteral("setsockopt")},
-        {LogModel::Errno, QStringLiteral("ECONNREFUSED")},
+    const std::tuple<int, QString, int> widest[] = {
+        {LogModel::Time, QStringLiteral("0000.000000"), 0},
+        {LogModel::Socket, QStringLiteral("peer1"), 0},
+        {LogModel::Kind, QStringLiteral("probe_unanswered"), icon},
+        {LogModel::Op, QStringLiteral("setsockopt"), 0},
+        {LogModel::Errno, QStringLiteral("ECONNREFUSED"), 0},
     };
-    for (const auto &[column, sample] : widest) {
+    for (const auto &[column, sample, extra] : widest) {
         t->resizeColumnToContents(column);
-        t->setColumnWidth(column,
-                          std::max(t->columnWidth(column), fm.horizontalAdvance(sample) + pad));
+        t->setColumnWidth(
+            column, std::max(t->columnWidth(column), fm.horizontalAdvance(sample) + pad + extra));
     }
 }
 
