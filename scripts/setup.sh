@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what SockLab needs on Debian 12 (if missing) and builds it into build/.
+# libqt6svg6 brings the SVG icon plugin that draws the app icon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make g++ qt6-base-dev qt6-base-dev-tools libgl-dev)
+packages=(cmake make g++ qt6-base-dev qt6-base-dev-tools libgl-dev libqt6svg6)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

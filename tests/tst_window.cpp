@@ -153,6 +153,8 @@ void TestWindow::setKeepalive(int idle, int intvl, int cnt)
 void TestWindow::titleAndActions()
 {
     QVERIFY(m_window->windowTitle().contains(QLatin1String("SockLab")));
+    // The SVG app icon renders (needs Qt's SVG icon plugin, libqt6svg6).
+    QVERIFY(!m_window->windowIcon().pixmap(32).isNull());
     QCOMPARE(action("actionConnect")->shortcut(), QKeySequence(QStringLiteral("Ctrl+Return")));
     QCOMPARE(action("actionStop")->shortcut(), QKeySequence(Qt::Key_Escape));
     QCOMPARE(action("actionClearLog")->shortcut(), QKeySequence(QStringLiteral("Ctrl+L")));

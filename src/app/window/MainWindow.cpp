@@ -56,6 +56,9 @@ MainWindow::MainWindow(QWidget *parent)
       m_sockets(new SocketTableModel(m_engine, this)), m_stateLabel(new QLabel(this)),
       m_socketsLabel(new QLabel(this))
 {
+    // The resources live in the static socklab_gui library: register them explicitly, or the
+    // linker may drop them from the executable.
+    Q_INIT_RESOURCE(socklab);
     m_ui->setupUi(this);
     setWindowIcon(QIcon(QStringLiteral(":/icons/socklab.svg")));
 
@@ -316,8 +319,17 @@ void MainWindow::restoreSettings()
     QSettings s;
     restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    // Growing the window gives the room to the pictures, not to the option panels.
+    m_ui->mainSplitter->setStretchFactor(0, 0);
+    m_ui->mainSplitter->setStretchFactor(1, 1);
+    m_ui->viewSplitter->setStretchFactor(0, 3);
+    m_ui->viewSplitter->setStretchFactor(1, 3);
+    m_ui->viewSplitter->setStretchFactor(2, 1);
     m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
-    m_ui->viewSplitter->restoreState(s.value(QStringLiteral("window/viewSplitter")).toByteArray());
+    if (!m_ui->viewSplitter->restoreState(
+            s.value(QStringLiteral("window/viewSplitter")).toByteArray()))
+        m_ui->viewSplitter->setSizes({320, 300, 150}); // timeline first: it is the picture
+    m_ui->optionTabs->setCurrentIndex(s.value(QStringLiteral("window/optionsTab"), 0).toInt());
     m_lastProfileDir = s.value(QStringLiteral("profile/dir")).toString();
     setZoomStep(s.value(QStringLiteral("window/zoom"), 0).toInt());
     const QByteArray last = s.value(QStringLiteral("profile/last")).toByteArray();
@@ -339,6 +351,7 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("window/mainSplitter"), m_ui->mainSplitter->saveState());
     s.setValue(QStringLiteral("window/viewSplitter"), m_ui->viewSplitter->saveState());
     s.setValue(QStringLiteral("window/zoom"), m_zoomStep);
+    s.setValue(QStringLiteral("window/optionsTab"), m_ui->optionTabs->currentIndex());
     s.setValue(QStringLiteral("profile/dir"), m_lastProfileDir);
     s.setValue(QStringLiteral("profile/last"), currentProfile().toJsonBytes());
 }
