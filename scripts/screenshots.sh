@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Regenerates the screenshots in docs/screenshots/ from real experiments: it starts the real
+# window under Xvfb (a fresh HOME, so no saved settings interfere), presses the same keyboard
+# shortcuts a user would, and captures the screen with ImageMagick's import.
+#
+#   bash scripts/screenshots.sh
+#
+# Needs xvfb, xdotool and imagemagick (installed with apt-get when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+if [[ "${1:-}" != --inner ]]; then
+    bash scripts/setup.sh
+    missing=()
+    command -v xvfb-run >/dev/null || missing+=(xvfb)
+    command -v xdotool >/dev/null || missing+=(xdotool)
+    command -v import >/dev/null || missing+=(imagemagick)
+    if ((${#missing[@]})); then
+        sudo=""
+        [[ $(id -u) -eq 0 ]] || sudo=sudo
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+    fi
+    exec xvfb-run -a -s "-screen 0 1280x800x24" bash "$0" --inner
+fi
+
+gui=$root/build/src/app/socklab
+cli=$root/build/src/cli/socklab-cli
+out=$root/docs/screenshots
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+export HOME=$work XDG_CONFIG_HOME=$work/config XDG_RUNTIME_DIR=$work/run
+mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/SockLab"
+chmod 700 "$XDG_RUNTIME_DIR"
+
+# Starts the window on a profile with one option tab in front (0 timeouts, 1 reuse,
+# 2 keepalive, 3 more) and waits until it is mapped.
+start() {
+    printf '[window]\noptionsTab=%s\n' "$2" >"$XDG_CONFIG_HOME/SockLab/SockLab.conf"
+    "$gui" "$1" >"$work/gui.log" 2>&1 &
+    gui_pid=$!
+    win=$(xdotool search --sync --onlyvisible --name SockLab | head -n1)
+    xdotool windowfocus --sync "$win"
+    sleep 1 # let the first layout and paint settle
+}
+keys() { xdotool key --clearmodifiers --window "$win" "$@"; }
+shoot() {
+    import -window root "$out/$1.png"
+    echo "wrote docs/screenshots/$1.png"
+    kill "$gui_pid"
+    wait "$gui_pid" 2>/dev/null || true
+}
+
+# 1. TCP keepalive finds a dead peer: the built-in peer turns into a blackhole (every segment
+#    dropped, nothing ACKed); idle 2 s, a probe every 1 s, 3 probes; recv() has no timeout and
+#    only keepalive ends it, with ETIMEDOUT.
+cat >"$work/deadpeer.json" <<'EOF'
+{"socklab_profile": 1, "role": "client+peer", "peer": {"behavior": "blackhole"},
+ "options": {"timeouts": {"connect": "none", "recv": "none", "send": "none", "accept": "none"},
+             "keepalive": true, "keepidle": 2, "keepintvl": 1, "keepcnt": 3}}
+EOF
+start "$work/deadpeer.json" 2
+keys ctrl+Return
+sleep 0.5
+keys ctrl+r
+sleep 6.5
+shoot keepalive-dead-peer
+
+# 2. A server restarted while its old connection sits in TIME_WAIT, without SO_REUSEADDR:
+#    bind() fails with EADDRINUSE and the socket table shows the TIME_WAIT countdown.
+port=$((40000 + RANDOM % 20000))
+cat >"$work/restart.json" <<EOF
+{"socklab_profile": 1, "role": "server", "host": "127.0.0.1", "port": $port,
+ "options": {"timeouts": {"connect": 10, "recv": 10, "send": 10, "accept": 10}}}
+EOF
+start "$work/restart.json" 1
+keys ctrl+shift+Return # Listen, then accept
+sleep 0.5
+"$cli" connect 127.0.0.1 "$port" --recv 100 --recv-timeout 5 >/dev/null &
+sleep 1
+keys ctrl+w # the server closes first: its side of the connection goes to TIME_WAIT
+sleep 1
+keys ctrl+shift+r # Restart server
+sleep 1.5
+shoot timewait-restart-refused
+
+# 3. A per-call timeout: recv() on a silent peer with a 0.5 s timeout enforced by the kernel
+#    (SO_RCVTIMEO), called three times.
+cat >"$work/timeout.json" <<'EOF'
+{"socklab_profile": 1, "role": "client+peer", "peer": {"behavior": "silent"},
+ "options": {"timeouts": {"connect": 0.5, "recv": 0.5, "send": 0.5, "accept": 0.5},
+             "mechanism": "sockopt"}}
+EOF
+start "$work/timeout.json" 0
+keys ctrl+Return
+sleep 0.5
+for _ in 1 2 3; do
+    keys ctrl+r
+    sleep 0.8
+done
+shoot recv-timeout
