@@ -36,10 +36,10 @@ mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/SockLab"
 chmod 700 "$XDG_RUNTIME_DIR"
 
 # Starts the window on a profile with one option tab in front (0 timeouts, 1 reuse,
-# 2 keepalive, 3 more) and waits until it is mapped.
+# 2 keepalive, 3 more), plus any further socklab arguments, and waits until it is mapped.
 start() {
     printf '[window]\noptionsTab=%s\n' "$2" >"$XDG_CONFIG_HOME/SockLab/SockLab.conf"
-    "$gui" "$1" >"$work/gui.log" 2>&1 &
+    "$gui" "$1" "${@:3}" >"$work/gui.log" 2>&1 &
     gui_pid=$!
     win=$(xdotool search --sync --onlyvisible --name SockLab | head -n1)
     xdotool windowfocus --sync "$win"
@@ -61,12 +61,14 @@ cat >"$work/deadpeer.json" <<'EOF'
  "options": {"timeouts": {"connect": "none", "recv": "none", "send": "none", "accept": "none"},
              "keepalive": true, "keepidle": 2, "keepintvl": 1, "keepcnt": 3}}
 EOF
-start "$work/deadpeer.json" 2
-keys ctrl+Return
-sleep 0.5
-keys ctrl+r
-sleep 6.5
-shoot keepalive-dead-peer
+for theme in light dark; do
+    start "$work/deadpeer.json" 2 --theme "$theme"
+    keys ctrl+Return
+    sleep 0.5
+    keys ctrl+r
+    sleep 6.5
+    if [[ $theme == light ]]; then shoot keepalive-dead-peer; else shoot keepalive-dead-peer-dark; fi
+done
 
 # 2. A server restarted while its old connection sits in TIME_WAIT, without SO_REUSEADDR:
 #    bind() fails with EADDRINUSE and the socket table shows the TIME_WAIT countdown.

@@ -155,6 +155,10 @@ void TestWindow::titleAndActions()
     QVERIFY(m_window->windowTitle().contains(QLatin1String("SockLab")));
     // The SVG app icon renders (needs Qt's SVG icon plugin, libqt6svg6).
     QVERIFY(!m_window->windowIcon().pixmap(32).isNull());
+    for (const char *name : {"actionConnect", "actionListen", "actionSend", "actionReceive",
+                             "actionClose", "actionRestart", "actionPullPlug", "actionStop",
+                             "actionClearLog", "actionOpenProfile", "actionSaveProfile"})
+        QVERIFY2(!action(name)->icon().pixmap(24).isNull(), name);
     QCOMPARE(action("actionConnect")->shortcut(), QKeySequence(QStringLiteral("Ctrl+Return")));
     QCOMPARE(action("actionStop")->shortcut(), QKeySequence(Qt::Key_Escape));
     QCOMPARE(action("actionClearLog")->shortcut(), QKeySequence(QStringLiteral("Ctrl+L")));

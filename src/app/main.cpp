@@ -1,4 +1,5 @@
 #include "window/MainWindow.h"
+#include "window/Theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -18,10 +19,22 @@ int main(int argc, char *argv[])
         QStringLiteral("SockLab: see what socket options really do, on real sockets."));
     parser.addHelpOption();
     parser.addVersionOption();
+    QCommandLineOption themeOption(
+        QStringLiteral("theme"),
+        QStringLiteral("system (default), light or dark: the palette. By default SockLab "
+                       "follows the desktop's light or dark palette."),
+        QStringLiteral("name"), QStringLiteral("system"));
+    parser.addOption(themeOption);
     parser.addPositionalArgument(QStringLiteral("profile"),
                                  QStringLiteral("A JSON profile to load (optional)."),
                                  QStringLiteral("[profile]"));
     parser.process(app);
+    theme::Choice choice = theme::Choice::System;
+    if (QString error; !theme::parse(parser.value(themeOption), &choice, &error)) {
+        QTextStream(stderr) << "socklab: " << error << "\n";
+        return 2;
+    }
+    theme::apply(choice);
 
     MainWindow w;
     const QStringList args = parser.positionalArguments();

@@ -25,7 +25,6 @@
 #include <QSaveFile>
 #include <QSettings>
 #include <QStatusBar>
-#include <QStyle>
 
 #include <cmath>
 
@@ -44,10 +43,6 @@ const QFont &systemFont()
     return font;
 }
 
-QIcon themed(const char *name, QStyle::StandardPixmap fallback, const QWidget *w)
-{
-    return QIcon::fromTheme(QLatin1String(name), w->style()->standardIcon(fallback));
-}
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent)
@@ -82,18 +77,22 @@ MainWindow::~MainWindow() = default;
 void MainWindow::setupActions()
 {
     Ui::MainWindow &ui = *m_ui;
-    ui.actionConnect->setIcon(themed("network-connect", QStyle::SP_MediaPlay, this));
-    ui.actionListen->setIcon(themed("network-server", QStyle::SP_DriveNetIcon, this));
-    ui.actionSend->setIcon(themed("go-up", QStyle::SP_ArrowUp, this));
-    ui.actionReceive->setIcon(themed("go-down", QStyle::SP_ArrowDown, this));
-    ui.actionClose->setIcon(themed("network-disconnect", QStyle::SP_DialogCloseButton, this));
-    ui.actionRestart->setIcon(themed("view-refresh", QStyle::SP_BrowserReload, this));
-    ui.actionPullPlug->setIcon(themed("network-offline", QStyle::SP_MessageBoxWarning, this));
-    ui.actionStop->setIcon(themed("process-stop", QStyle::SP_BrowserStop, this));
-    ui.actionClearLog->setIcon(themed("edit-clear", QStyle::SP_DialogResetButton, this));
-    ui.actionOpenProfile->setIcon(themed("document-open", QStyle::SP_DialogOpenButton, this));
-    ui.actionSaveProfile->setIcon(themed("document-save", QStyle::SP_DialogSaveButton, this));
-    ui.actionQuit->setIcon(themed("application-exit", QStyle::SP_DialogCloseButton, this));
+    // SockLab's own icons (resources/icons/actions): mid-tone colours that read on light and
+    // dark palettes alike, and the same on every desktop.
+    const auto icon = [](const char *name) {
+        return QIcon(QStringLiteral(":/icons/actions/%1.svg").arg(QLatin1String(name)));
+    };
+    ui.actionConnect->setIcon(icon("connect"));
+    ui.actionListen->setIcon(icon("listen"));
+    ui.actionSend->setIcon(icon("send"));
+    ui.actionReceive->setIcon(icon("receive"));
+    ui.actionClose->setIcon(icon("close"));
+    ui.actionRestart->setIcon(icon("restart"));
+    ui.actionPullPlug->setIcon(icon("pullplug"));
+    ui.actionStop->setIcon(icon("stop"));
+    ui.actionClearLog->setIcon(icon("clear"));
+    ui.actionOpenProfile->setIcon(icon("open"));
+    ui.actionSaveProfile->setIcon(icon("save"));
     // Ctrl+= as well as Ctrl++: on most keyboards "+" needs Shift.
     ui.actionZoomIn->setShortcuts({QKeySequence::ZoomIn, QKeySequence(QStringLiteral("Ctrl+="))});
     ui.actionZoomOut->setShortcuts(QKeySequence::ZoomOut);
