@@ -118,6 +118,40 @@ class TestReuse : public QObject
         QCOMPARE(l.size(), 2);
         QCOMPARE(l[0].local, l[1].local);
     }
+
+    // Steps can name "the port of L1" before it is known (lessons are written that way).
+    void portOfConnectsToAndRebindsAListener()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        Step c = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
+        c.portOf = QStringLiteral("L1");
+        Step again = Step::make(Step::Kind::Listen, QStringLiteral("L2"));
+        again.portOf = QStringLiteral("L1");
+        Step unknown = Step::make(Step::Kind::Connect, QStringLiteral("c2"));
+        unknown.portOf = QStringLiteral("L9");
+        engine.run({listen(QStringLiteral("L1"), 0), c,
+                    accept(QStringLiteral("L1"), QStringLiteral("a1")),
+                    Step::make(Step::Kind::Close, QStringLiteral("a1")),
+                    Step::make(Step::Kind::Close, QStringLiteral("c1")),
+                    Step::make(Step::Kind::Close, QStringLiteral("L1")), again, unknown});
+        QVERIFY(rec.waitFinished());
+        const QString l1 = rec.of(EventKind::Listening, QStringLiteral("L1")).first().local;
+        const auto connected = rec.of(EventKind::Connected, QStringLiteral("c1"));
+        QCOMPARE(connected.size(), 1);
+        QCOMPARE(connected.first().remote, l1);
+        // a1 closed first, so TIME_WAIT holds the port: the same-port listen fails.
+        const auto bindErr = rec.of(EventKind::Error, QStringLiteral("L2"));
+        QCOMPARE(bindErr.size(), 1);
+        QCOMPARE(bindErr.first().op, QStringLiteral("bind"));
+        QCOMPARE(bindErr.first().err, EADDRINUSE);
+        QVERIFY2(bindErr.first().detail.contains(l1.section(QLatin1Char(':'), -1)),
+                 qPrintable(bindErr.first().detail));
+        const auto none = rec.of(EventKind::Error, QStringLiteral("c2"));
+        QCOMPARE(none.size(), 1);
+        QVERIFY2(none.first().detail.contains(QStringLiteral("L9")),
+                 qPrintable(none.first().detail));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestReuse)

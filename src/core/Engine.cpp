@@ -167,9 +167,20 @@ class EngineWorker : public QObject
         case Step::Kind::Connect:
             connectStep(s);
             break;
-        case Step::Kind::Listen:
-            listenStep(s.sock, s.host, s.port, s.backlog, s.options);
+        case Step::Kind::Listen: {
+            quint16 port = s.port;
+            QString host = s.host;
+            if (!s.portOf.isEmpty()) {
+                const auto where = listenedAt(s.portOf, nextLabel(s.sock, "L"), "bind");
+                if (!where)
+                    break;
+                port = where->second;
+                if (host.isEmpty())
+                    host = where->first;
+            }
+            listenStep(s.sock, host, port, s.backlog, s.options);
             break;
+        }
         case Step::Kind::Accept:
             acceptStep(s.listener, s.sock);
             break;
@@ -480,7 +491,17 @@ class EngineWorker : public QObject
         QString host = step.host;
         quint16 port = step.port;
         int peerAccepted = -1;
-        if (step.toPeer) {
+        if (!step.portOf.isEmpty()) {
+            const auto where = listenedAt(step.portOf, label, "connect");
+            if (!where)
+                return;
+            host = where->first;
+            if (host == QLatin1String("0.0.0.0"))
+                host = QStringLiteral("127.0.0.1");
+            else if (host == QLatin1String("::"))
+                host = QStringLiteral("::1");
+            port = where->second;
+        } else if (step.toPeer) {
             QMutexLocker lock(&m_peerMutex);
             if (!m_peer) {
                 Event e = make(EventKind::Error, label, QStringLiteral("connect"));
@@ -611,6 +632,21 @@ class EngineWorker : public QObject
             .arg(parts.join(QStringLiteral(" and ")));
     }
 
+    // Where our listener `listener` listened last (it may have closed since); an error event
+    // on `label` if it never did.
+    std::optional<std::pair<QString, quint16>> listenedAt(const QString &listener,
+                                                          const QString &label, const char *op)
+    {
+        const auto it = m_listenedAt.constFind(listener);
+        if (it != m_listenedAt.cend())
+            return *it;
+        Event e = make(EventKind::Error, label, QLatin1String(op));
+        e.err = EINVAL;
+        e.detail = QStringLiteral("%1 never listened, so it has no port to use.").arg(listener);
+        post(e);
+        return std::nullopt;
+    }
+
     bool listenStep(const QString &wanted, const QString &bindHost, quint16 port, int backlog,
                     const SocketOptions &o)
     {
@@ -670,6 +706,7 @@ class EngineWorker : public QObject
             return false;
         }
         s.port = ops::localPort(s.fd);
+        m_listenedAt.insert(label, {host, s.port});
         addSock(label, s);
         m_failed.remove(label);
         m_lastListener = label;
@@ -939,6 +976,7 @@ class EngineWorker : public QObject
     QHash<QString, Sock> m_socks;
     QHash<QByteArray, int> m_counters;
     QString m_lastListener;
+    QHash<QString, std::pair<QString, quint16>> m_listenedAt; // every listener's last address
     QSet<QString> m_failed; // listeners whose set-up failed: later steps on them are moot
     QMutex m_peerMutex;
     std::unique_ptr<PeerServer> m_peer;

@@ -16,8 +16,8 @@ struct Step
     {
         StartPeer, // peer
         StopPeer,
-        Connect,    // sock (new label, or auto), host/port or toPeer, options
-        Listen,     // sock, host (bind address), port, backlog, options
+        Connect,    // sock (new label, or auto), host/port, toPeer or portOf, options
+        Listen,     // sock, host (bind address), port or portOf, backlog, options
         Accept,     // listener, sock (new label)
         AcceptLoop, // listener; accept, hold `seconds`, close; `count` times (0: until it fails)
         Send,       // sock, data
@@ -35,6 +35,9 @@ struct Step
     QString host;
     quint16 port = 0;
     bool toPeer = false;
+    // The label of one of our listeners (it may have closed since): Connect connects to its
+    // address, Listen binds its port. Lets an experiment say "the same port" before knowing it.
+    QString portOf;
     SocketOptions options;
     int backlog = 16;
     QByteArray data;
