@@ -41,6 +41,21 @@ class TestProfile : public QObject
         QVERIFY(!back->options.noDelay.has_value());
     }
 
+    // "timeout" sets every call at once; "timeouts" then refines single calls.
+    void timeoutShorthand()
+    {
+        QString error;
+        const auto p = Profile::fromJson(
+            R"({"options": {"timeout": 2.5, "timeouts": {"accept": "none"}}})", &error);
+        QVERIFY2(p, qPrintable(error));
+        QCOMPARE(p->options.connectTimeout, Timeout::fromMs(2500));
+        QCOMPARE(p->options.recvTimeout, Timeout::fromMs(2500));
+        QCOMPARE(p->options.sendTimeout, Timeout::fromMs(2500));
+        QCOMPARE(p->options.acceptTimeout, Timeout::blockForever());
+        QVERIFY(!Profile::fromJson(R"({"options": {"timeout": -1}})", &error));
+        QVERIFY2(error.contains(QLatin1String("options.timeout")), qPrintable(error));
+    }
+
     void badFilesAreRefused_data()
     {
         QTest::addColumn<QByteArray>("json");

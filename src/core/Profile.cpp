@@ -1,5 +1,7 @@
 #include "Profile.h"
 
+#include "JsonReader.h"
+
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -20,108 +22,6 @@ QJsonValue timeoutJson(const Timeout &t)
     return t.ms / 1000.0;
 }
 
-// Reads JSON with a path for messages ("options.keepidle") and stops at the first error.
-class Reader
-{
-  public:
-    QString error;
-
-    bool ok() const { return error.isEmpty(); }
-
-    void checkKeys(const QJsonObject &o, const QString &path, const QStringList &known)
-    {
-        for (auto it = o.begin(); it != o.end() && ok(); ++it) {
-            if (!known.contains(it.key()))
-                error = QStringLiteral("%1: unknown key '%2'; known keys: %3.")
-                            .arg(where(path), it.key(), known.join(QStringLiteral(", ")));
-        }
-    }
-
-    std::optional<QJsonObject> object(const QJsonObject &o, const QString &key, const QString &path)
-    {
-        if (!ok() || !o.contains(key))
-            return std::nullopt;
-        const QJsonValue v = o.value(key);
-        if (!v.isObject()) {
-            error = QStringLiteral("%1: expected an object.").arg(join(path, key));
-            return std::nullopt;
-        }
-        return v.toObject();
-    }
-
-    std::optional<bool> boolean(const QJsonObject &o, const QString &key, const QString &path)
-    {
-        if (!ok() || !o.contains(key))
-            return std::nullopt;
-        const QJsonValue v = o.value(key);
-        if (!v.isBool()) {
-            error = QStringLiteral("%1: expected true or false.").arg(join(path, key));
-            return std::nullopt;
-        }
-        return v.toBool();
-    }
-
-    std::optional<QString> string(const QJsonObject &o, const QString &key, const QString &path)
-    {
-        if (!ok() || !o.contains(key))
-            return std::nullopt;
-        const QJsonValue v = o.value(key);
-        if (!v.isString()) {
-            error = QStringLiteral("%1: expected a string.").arg(join(path, key));
-            return std::nullopt;
-        }
-        return v.toString();
-    }
-
-    std::optional<qint64> integer(const QJsonObject &o, const QString &key, const QString &path,
-                                  const IntRange &r)
-    {
-        if (!ok() || !o.contains(key))
-            return std::nullopt;
-        const QJsonValue v = o.value(key);
-        const double d = v.toDouble();
-        if (!v.isDouble() || std::floor(d) != d) {
-            error = QStringLiteral("%1: expected a whole number %2.")
-                        .arg(join(path, key), rangeText(r));
-            return std::nullopt;
-        }
-        if (d < double(r.min) || d > double(r.max)) {
-            error = QStringLiteral("%1: %2 is out of range; %3 takes a value %4.")
-                        .arg(join(path, key))
-                        .arg(d, 0, 'g', 17)
-                        .arg(QLatin1String(r.option), rangeText(r));
-            return std::nullopt;
-        }
-        return qint64(d);
-    }
-
-    std::optional<Timeout> timeout(const QJsonObject &o, const QString &key, const QString &path)
-    {
-        if (!ok() || !o.contains(key))
-            return std::nullopt;
-        const QJsonValue v = o.value(key);
-        QString text;
-        if (v.isString())
-            text = v.toString();
-        else if (v.isDouble())
-            text = QString::number(v.toDouble(), 'g', 17);
-        else {
-            error =
-                QStringLiteral("%1: expected seconds (a number) or \"none\".").arg(join(path, key));
-            return std::nullopt;
-        }
-        return Timeout::parse(text, join(path, key), &error);
-    }
-
-    static QString join(const QString &path, const QString &key)
-    {
-        return path.isEmpty() ? key : path + QLatin1Char('.') + key;
-    }
-    static QString where(const QString &path)
-    {
-        return path.isEmpty() ? QStringLiteral("profile") : path;
-    }
-};
 } // namespace
 
 QString roleName(Profile::Role r)
@@ -256,7 +156,7 @@ std::optional<Profile> Profile::fromJson(const QByteArray &json, QString *error)
         return std::nullopt;
     }
     const QJsonObject root = doc.object();
-    Reader r;
+    json::Reader r;
     Profile p;
     r.checkKeys(root, {},
                 {QStringLiteral("socklab_profile"), QStringLiteral("role"), QStringLiteral("host"),
@@ -282,69 +182,10 @@ std::optional<Profile> Profile::fromJson(const QByteArray &json, QString *error)
         p.send = *send;
     if (auto n = r.integer(root, QStringLiteral("recv_bytes"), {}, {"recv", 1, 1048576, "bytes"}))
         p.recvBytes = *n;
-    if (auto peer = r.object(root, QStringLiteral("peer"), {})) {
-        const QString path = QStringLiteral("peer");
-        r.checkKeys(*peer, path, {QStringLiteral("behavior"), QStringLiteral("interval_ms")});
-        if (auto b = r.string(*peer, QStringLiteral("behavior"), path)) {
-            if (auto bb = behaviorFromName(*b))
-                p.peer.behavior = *bb;
-            else
-                r.error = QStringLiteral("peer.behavior: '%1' is not a behaviour; use one of %2.")
-                              .arg(*b, behaviorNames());
-        }
-        if (auto i = r.integer(*peer, QStringLiteral("interval_ms"), path,
-                               {"interval", 0, 3600000, "ms"}))
-            p.peer.intervalMs = int(*i);
-    }
-    if (auto o = r.object(root, QStringLiteral("options"), {})) {
-        const QString path = QStringLiteral("options");
-        r.checkKeys(*o, path,
-                    {QStringLiteral("timeouts"), QStringLiteral("mechanism"),
-                     QStringLiteral("reuseaddr"), QStringLiteral("reuseport"),
-                     QStringLiteral("keepalive"), QStringLiteral("keepidle"),
-                     QStringLiteral("keepintvl"), QStringLiteral("keepcnt"),
-                     QStringLiteral("user_timeout_ms"), QStringLiteral("nodelay"),
-                     QStringLiteral("linger"), QStringLiteral("rcvbuf"), QStringLiteral("sndbuf")});
-        SocketOptions &so = p.options;
-        if (auto t = r.object(*o, QStringLiteral("timeouts"), path)) {
-            const QString tp = path + QStringLiteral(".timeouts");
-            r.checkKeys(*t, tp,
-                        {QStringLiteral("connect"), QStringLiteral("recv"), QStringLiteral("send"),
-                         QStringLiteral("accept")});
-            if (auto v = r.timeout(*t, QStringLiteral("connect"), tp))
-                so.connectTimeout = *v;
-            if (auto v = r.timeout(*t, QStringLiteral("recv"), tp))
-                so.recvTimeout = *v;
-            if (auto v = r.timeout(*t, QStringLiteral("send"), tp))
-                so.sendTimeout = *v;
-            if (auto v = r.timeout(*t, QStringLiteral("accept"), tp))
-                so.acceptTimeout = *v;
-        }
-        if (auto m = r.string(*o, QStringLiteral("mechanism"), path)) {
-            if (auto mm = mechanismFromName(*m))
-                so.mechanism = *mm;
-            else
-                r.error = QStringLiteral("options.mechanism: '%1' is not a mechanism; use poll "
-                                         "or sockopt.")
-                              .arg(*m);
-        }
-        so.reuseAddr = r.boolean(*o, QStringLiteral("reuseaddr"), path);
-        so.reusePort = r.boolean(*o, QStringLiteral("reuseport"), path);
-        so.keepAlive = r.boolean(*o, QStringLiteral("keepalive"), path);
-        so.noDelay = r.boolean(*o, QStringLiteral("nodelay"), path);
-        const auto intOpt = [&](const char *key, const IntRange &range) -> std::optional<int> {
-            if (auto v = r.integer(*o, QLatin1String(key), path, range))
-                return int(*v);
-            return std::nullopt;
-        };
-        so.keepIdle = intOpt("keepidle", ranges::KeepIdle);
-        so.keepIntvl = intOpt("keepintvl", ranges::KeepIntvl);
-        so.keepCnt = intOpt("keepcnt", ranges::KeepCnt);
-        so.userTimeoutMs = intOpt("user_timeout_ms", ranges::UserTimeout);
-        so.lingerSec = intOpt("linger", ranges::Linger);
-        so.rcvBuf = intOpt("rcvbuf", ranges::RcvBuf);
-        so.sndBuf = intOpt("sndbuf", ranges::SndBuf);
-    }
+    if (auto peer = r.object(root, QStringLiteral("peer"), {}))
+        readPeerConfig(r, *peer, QStringLiteral("peer"), &p.peer);
+    if (auto o = r.object(root, QStringLiteral("options"), {}))
+        readSocketOptions(r, *o, QStringLiteral("options"), &p.options);
     if (!r.ok()) {
         *error = r.error;
         return std::nullopt;
@@ -356,5 +197,80 @@ bool Profile::operator==(const Profile &o) const
 {
     return toJson() == o.toJson();
 }
+
+namespace json {
+
+void readPeerConfig(Reader &r, const QJsonObject &peer, const QString &path, PeerConfig *out)
+{
+    r.checkKeys(peer, path, {QStringLiteral("behavior"), QStringLiteral("interval_ms")});
+    if (auto b = r.string(peer, QStringLiteral("behavior"), path)) {
+        if (auto bb = behaviorFromName(*b))
+            out->behavior = *bb;
+        else
+            r.error = QStringLiteral("%1: '%2' is not a behaviour; use one of %3.")
+                          .arg(Reader::join(path, QStringLiteral("behavior")), *b,
+                               behaviorNames());
+    }
+    if (auto i = r.integer(peer, QStringLiteral("interval_ms"), path,
+                           {"interval", 0, 3600000, "ms"}))
+        out->intervalMs = int(*i);
+}
+
+void readSocketOptions(Reader &r, const QJsonObject &o, const QString &path, SocketOptions *out)
+{
+    r.checkKeys(o, path,
+                {QStringLiteral("timeout"), QStringLiteral("timeouts"), QStringLiteral("mechanism"),
+                 QStringLiteral("reuseaddr"), QStringLiteral("reuseport"),
+                 QStringLiteral("keepalive"), QStringLiteral("keepidle"),
+                 QStringLiteral("keepintvl"), QStringLiteral("keepcnt"),
+                 QStringLiteral("user_timeout_ms"), QStringLiteral("nodelay"),
+                 QStringLiteral("linger"), QStringLiteral("rcvbuf"), QStringLiteral("sndbuf")});
+    SocketOptions &so = *out;
+    // "timeout" sets every call's timeout at once; "timeouts" then sets single calls.
+    if (auto v = r.timeout(o, QStringLiteral("timeout"), path))
+        so.connectTimeout = so.recvTimeout = so.sendTimeout = so.acceptTimeout = *v;
+    if (auto t = r.object(o, QStringLiteral("timeouts"), path)) {
+        const QString tp = Reader::join(path, QStringLiteral("timeouts"));
+        r.checkKeys(*t, tp,
+                    {QStringLiteral("connect"), QStringLiteral("recv"), QStringLiteral("send"),
+                     QStringLiteral("accept")});
+        if (auto v = r.timeout(*t, QStringLiteral("connect"), tp))
+            so.connectTimeout = *v;
+        if (auto v = r.timeout(*t, QStringLiteral("recv"), tp))
+            so.recvTimeout = *v;
+        if (auto v = r.timeout(*t, QStringLiteral("send"), tp))
+            so.sendTimeout = *v;
+        if (auto v = r.timeout(*t, QStringLiteral("accept"), tp))
+            so.acceptTimeout = *v;
+    }
+    if (auto m = r.string(o, QStringLiteral("mechanism"), path)) {
+        if (auto mm = mechanismFromName(*m))
+            so.mechanism = *mm;
+        else
+            r.error = QStringLiteral("%1: '%2' is not a mechanism; use poll or sockopt.")
+                          .arg(Reader::join(path, QStringLiteral("mechanism")), *m);
+    }
+    const auto boolOpt = [&](const char *key, std::optional<bool> *field) {
+        if (auto v = r.boolean(o, QLatin1String(key), path))
+            *field = *v;
+    };
+    boolOpt("reuseaddr", &so.reuseAddr);
+    boolOpt("reuseport", &so.reusePort);
+    boolOpt("keepalive", &so.keepAlive);
+    boolOpt("nodelay", &so.noDelay);
+    const auto intOpt = [&](const char *key, const IntRange &range, std::optional<int> *field) {
+        if (auto v = r.integer(o, QLatin1String(key), path, range))
+            *field = int(*v);
+    };
+    intOpt("keepidle", ranges::KeepIdle, &so.keepIdle);
+    intOpt("keepintvl", ranges::KeepIntvl, &so.keepIntvl);
+    intOpt("keepcnt", ranges::KeepCnt, &so.keepCnt);
+    intOpt("user_timeout_ms", ranges::UserTimeout, &so.userTimeoutMs);
+    intOpt("linger", ranges::Linger, &so.lingerSec);
+    intOpt("rcvbuf", ranges::RcvBuf, &so.rcvBuf);
+    intOpt("sndbuf", ranges::SndBuf, &so.sndBuf);
+}
+
+} // namespace json
 
 } // namespace socklab
