@@ -11,7 +11,7 @@
 namespace socklab {
 
 namespace {
-constexpr std::array<std::pair<EventKind, const char *>, 29> kKindNames{{
+constexpr std::array<std::pair<EventKind, const char *>, int(EventKind::Finished) + 1> kKindNames{{
     {EventKind::OptionSet, "option_set"},
     {EventKind::OptionInherited, "option_inherited"},
     {EventKind::SystemDefault, "system_default"},
@@ -39,6 +39,7 @@ constexpr std::array<std::pair<EventKind, const char *>, 29> kKindNames{{
     {EventKind::Closed, "closed"},
     {EventKind::Cancelled, "cancelled"},
     {EventKind::Info, "info"},
+    {EventKind::LessonResult, "lesson_result"},
     {EventKind::Finished, "finished"},
 }};
 
@@ -115,6 +116,8 @@ QJsonObject Event::toJson() const
         o.insert(QStringLiteral("state"), state);
     if (!detail.isEmpty())
         o.insert(QStringLiteral("detail"), detail);
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        o.insert(it.key(), it.value());
     return o;
 }
 

@@ -39,6 +39,7 @@ enum class EventKind
     Closed,
     Cancelled,
     Info,
+    LessonResult, // a lesson's verdict; passed, predicted and observed are in `extra`
     Finished // the engine ran everything it was given; not printed by the CLI
 };
 
@@ -69,6 +70,7 @@ struct Event
     QString remote; // remote address:port
     QString state;  // TCP state name, for state events
     QString detail; // one plain sentence
+    QJsonObject extra; // further JSON fields for rare kinds (lesson_result), merged into toJson
 
     QString errnoName() const;
     QJsonObject toJson() const;

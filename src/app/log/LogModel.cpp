@@ -79,6 +79,7 @@ Category categoryOf(EventKind k)
     case EventKind::Cancelled:
         return Category::Cancelled;
     case EventKind::Info:
+    case EventKind::LessonResult:
     case EventKind::Finished:
         break;
     }
