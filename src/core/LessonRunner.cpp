@@ -1,0 +1,124 @@
+#include "LessonRunner.h"
+
+#include "Engine.h"
+
+namespace socklab {
+
+LessonRunner::LessonRunner(Engine *engine, QObject *parent) : QObject(parent), m_engine(engine)
+{
+    m_stopTimer.setSingleShot(true);
+    m_settleTimer.setSingleShot(true);
+    // The lesson's "Stop" is the same Stop a user presses; what it cancels is still real.
+    connect(&m_stopTimer, &QTimer::timeout, m_engine, &Engine::stop);
+    connect(&m_settleTimer, &QTimer::timeout, this, &LessonRunner::judge);
+    connect(engine->bus(), &EventBus::eventsReady, this, &LessonRunner::onEvents);
+}
+
+void LessonRunner::load(const Lesson &lesson)
+{
+    reset();
+    m_lesson = lesson;
+    emit stateChanged();
+}
+
+void LessonRunner::reset()
+{
+    m_stopTimer.stop();
+    m_settleTimer.stop();
+    m_events.clear();
+    m_issued = 0;
+    m_pendingFinishes = 0;
+    m_running = false;
+    m_peerStarted = false;
+    emit stateChanged();
+}
+
+bool LessonRunner::canStep() const
+{
+    return isLoaded() && m_issued < m_lesson.steps.size() && m_pendingFinishes == 0 &&
+           !m_settleTimer.isActive();
+}
+
+void LessonRunner::issue(const QList<Step> &steps)
+{
+    if (m_issued == 0 && m_events.isEmpty()) {
+        // A lesson's clock starts with it.
+        m_engine->bus()->resetEpoch();
+    }
+    m_running = true;
+    ++m_pendingFinishes;
+    m_engine->run(steps);
+    if (m_issued == m_lesson.steps.size() && m_lesson.stopAfter > 0)
+        m_stopTimer.start(int(m_lesson.stopAfter * 1000));
+    emit stateChanged();
+}
+
+void LessonRunner::runAll()
+{
+    if (!canStep())
+        return;
+    QList<Step> steps;
+    if (m_lesson.peer && !m_peerStarted) {
+        Step s = Step::make(Step::Kind::StartPeer);
+        s.peer = *m_lesson.peer;
+        steps << s;
+        m_peerStarted = true;
+    }
+    const int first = m_issued;
+    for (int i = first; i < m_lesson.steps.size(); ++i)
+        steps << m_lesson.steps[i].step;
+    m_issued = int(m_lesson.steps.size());
+    for (int i = first; i < m_issued; ++i)
+        emit stepStarted(i, m_lesson.steps[i].say);
+    issue(steps);
+}
+
+void LessonRunner::nextStep()
+{
+    if (!canStep())
+        return;
+    QList<Step> steps;
+    if (m_lesson.peer && !m_peerStarted) {
+        Step s = Step::make(Step::Kind::StartPeer);
+        s.peer = *m_lesson.peer;
+        steps << s;
+        m_peerStarted = true;
+    }
+    const int i = m_issued++;
+    steps << m_lesson.steps[i].step;
+    emit stepStarted(i, m_lesson.steps[i].say);
+    issue(steps);
+}
+
+void LessonRunner::onEvents(const QList<Event> &batch)
+{
+    if (!m_running)
+        return;
+    for (const Event &e : batch) {
+        if (e.kind == EventKind::Finished) {
+            if (m_pendingFinishes > 0)
+                --m_pendingFinishes;
+            continue;
+        }
+        if (e.kind != EventKind::LessonResult)
+            m_events << e;
+    }
+    if (m_pendingFinishes == 0 && m_issued == m_lesson.steps.size() && !m_settleTimer.isActive()) {
+        m_stopTimer.stop();
+        // State changes (TIME_WAIT, SYN-SENT) come from the socket table, refreshed every
+        // 100 ms: wait for it before judging.
+        m_settleTimer.start(m_lesson.settleMs);
+    }
+    emit stateChanged();
+}
+
+void LessonRunner::judge()
+{
+    const LessonResult result = evaluate(m_lesson, m_events);
+    m_running = false;
+    m_engine->bus()->post(result.toEvent());
+    emit stateChanged();
+    emit finished(result);
+}
+
+} // namespace socklab

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "Lesson.h"
+
+#include <QObject>
+#include <QTimer>
+
+namespace socklab {
+
+class Engine;
+
+// Runs a lesson on an engine, all at once or a step at a time, records the events it
+// produces, and judges its predictions once the steps are done and the kernel's socket table
+// has settled. The verdict is posted on the engine's bus as a lesson_result event too, so
+// whoever prints or logs events shows it in order.
+class LessonRunner : public QObject
+{
+    Q_OBJECT
+  public:
+    explicit LessonRunner(Engine *engine, QObject *parent = nullptr);
+
+    // Loads the lesson; nothing runs yet.
+    void load(const Lesson &lesson);
+    const Lesson &lesson() const { return m_lesson; }
+    bool isLoaded() const { return !m_lesson.name.isEmpty(); }
+    bool isRunning() const { return m_running; }
+    // Steps issued so far, and whether another can be issued now.
+    int stepsIssued() const { return m_issued; }
+    bool canStep() const;
+
+  public slots:
+    // Issues every remaining step.
+    void runAll();
+    // Issues the next step (the built-in peer starts with the first one).
+    void nextStep();
+    // Forgets the run (the engine is stopped by whoever owns it).
+    void reset();
+
+  signals:
+    void stepStarted(int index, const QString &say);
+    void stateChanged();
+    void finished(const socklab::LessonResult &result);
+
+  private:
+    void onEvents(const QList<Event> &batch);
+    void issue(const QList<Step> &steps);
+    void judge();
+
+    Engine *m_engine;
+    Lesson m_lesson;
+    QList<Event> m_events;
+    int m_issued = 0;
+    int m_pendingFinishes = 0; // engine runs not yet finished
+    bool m_running = false;
+    bool m_peerStarted = false;
+    QTimer m_stopTimer;
+    QTimer m_settleTimer;
+};
+
+} // namespace socklab

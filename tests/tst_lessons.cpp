@@ -1,0 +1,172 @@
+// The lesson catalogue: every lesson file loads, every lesson's prediction holds on this
+// machine's kernel (one ctest entry per lesson: tst_lessons run:NAME), step-by-step runs
+// reach the same verdict, and bad lesson files are refused with the key path and the value.
+#include "TestSupport.h"
+
+#include "Lesson.h"
+#include "LessonRunner.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSignalSpy>
+
+using namespace socklab;
+using namespace socklab::test;
+
+namespace {
+QByteArray minimalLesson(const QString &stepsJson, const QString &expectJson,
+                         const QString &extra = {})
+{
+    return QStringLiteral(R"({"socklab_lesson": 1, "name": "x", "title": "T", "summary": "S",
+        "explanation": "E", %3 "steps": %1, "expect": %2})")
+        .arg(stepsJson, expectJson, extra)
+        .toUtf8();
+}
+
+const char *kOneStep = R"([{"do": "listen", "sock": "L1", "port": 0}])";
+const char *kOneExpect = R"([{"kind": "listening", "says": "It listens."}])";
+} // namespace
+
+class TestLessons : public QObject
+{
+    Q_OBJECT
+
+  private slots:
+    void catalogueLoads()
+    {
+        QString error;
+        const QList<Lesson> all = lessonCatalogue(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QVERIFY2(all.size() >= 12, qPrintable(QString::number(all.size())));
+        QSet<QString> names;
+        for (const Lesson &l : all) {
+            QVERIFY2(!names.contains(l.name), qPrintable(l.name));
+            names.insert(l.name);
+            QVERIFY(!l.steps.isEmpty());
+            QVERIFY(!l.expect.isEmpty());
+            QVERIFY2(l.explanation.size() > 100, qPrintable(l.name));
+        }
+        // The seed's three topics are all covered.
+        for (const char *n : {"recv-timeout", "per-call-timeout", "no-timeout",
+                              "restart-without-reuseaddr", "restart-with-reuseaddr",
+                              "two-listeners", "keepalive-dead-peer", "timeout-vs-keepalive"})
+            QVERIFY2(names.contains(QLatin1String(n)), n);
+        QVERIFY(findLesson(QStringLiteral("recv-timeout")).has_value());
+        QVERIFY(!findLesson(QStringLiteral("no-such-lesson")).has_value());
+    }
+
+    void run_data()
+    {
+        QTest::addColumn<QString>("name");
+        for (const Lesson &l : lessonCatalogue())
+            QTest::newRow(qPrintable(l.name)) << l.name;
+    }
+
+    // Runs the lesson against the real kernel and asserts its prediction held.
+    void run()
+    {
+        QFETCH(QString, name);
+        const auto lesson = findLesson(name);
+        QVERIFY(lesson);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        LessonRunner runner(&engine);
+        QSignalSpy done(&runner, &LessonRunner::finished);
+        runner.load(*lesson);
+        runner.runAll();
+        QVERIFY(done.wait(60000));
+        const auto result = done.first().first().value<LessonResult>();
+        QVERIFY2(result.passed, qPrintable(result.observedText()));
+        QCOMPARE(result.checks.size(), lesson->expect.size());
+        // The verdict is an event too, with the CLI's fields.
+        QTRY_COMPARE(rec.of(EventKind::LessonResult).size(), 1);
+        const QJsonObject j = rec.of(EventKind::LessonResult).first().toJson();
+        QCOMPARE(j.value(QStringLiteral("kind")).toString(), QStringLiteral("lesson_result"));
+        QCOMPARE(j.value(QStringLiteral("passed")).toBool(), true);
+        QCOMPARE(j.value(QStringLiteral("lesson")).toString(), name);
+        QVERIFY(!j.value(QStringLiteral("predicted")).toString().isEmpty());
+        QVERIFY(!j.value(QStringLiteral("observed")).toString().isEmpty());
+    }
+
+    // Next step, one at a time, reaches the same verdict; a wrong prediction fails.
+    void stepwiseAndFailingPrediction()
+    {
+        auto lesson = findLesson(QStringLiteral("recv-timeout"));
+        QVERIFY(lesson);
+        Engine engine;
+        LessonRunner runner(&engine);
+        QSignalSpy done(&runner, &LessonRunner::finished);
+        QSignalSpy steps(&runner, &LessonRunner::stepStarted);
+        runner.load(*lesson);
+        for (int i = 0; i < lesson->steps.size(); ++i) {
+            QTRY_VERIFY_WITH_TIMEOUT(runner.canStep(), 5000);
+            runner.nextStep();
+            QCOMPARE(runner.stepsIssued(), i + 1);
+        }
+        QVERIFY(!runner.canStep());
+        QVERIFY(done.wait(10000));
+        QCOMPARE(steps.size(), lesson->steps.size());
+        QVERIFY(!steps.first().at(1).toString().isEmpty()); // what the teacher says
+        QVERIFY(done.first().first().value<LessonResult>().passed);
+
+        // The same run judged against a prediction that is false on any kernel.
+        lesson->expect.first().count = 2; // "connected twice"
+        runner.load(*lesson);
+        done.clear();
+        runner.runAll();
+        QVERIFY(done.wait(10000));
+        const auto r = done.first().first().value<LessonResult>();
+        QVERIFY(!r.passed);
+        QVERIFY(!r.checks.first().held);
+        QVERIFY2(r.checks.first().observed.contains(QStringLiteral("1 × connected on c1")),
+                 qPrintable(r.checks.first().observed));
+        QVERIFY(r.checks.at(1).held);
+    }
+
+    void badLessonsRefused_data()
+    {
+        QTest::addColumn<QByteArray>("json");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("not json") << QByteArray("{") << QStringLiteral("Not valid JSON");
+        QTest::newRow("unknown key")
+            << minimalLesson(kOneStep, kOneExpect, QStringLiteral(R"("colour": 1,)"))
+            << QStringLiteral("unknown key 'colour'");
+        QTest::newRow("bad step") << minimalLesson(R"([{"do": "dance"}])", kOneExpect)
+                                  << QStringLiteral("steps[0].do: 'dance' is not a step");
+        QTest::newRow("unknown socket")
+            << minimalLesson(R"([{"do": "recv", "sock": "c9"}])", kOneExpect)
+            << QStringLiteral("no earlier step creates the socket 'c9'");
+        QTest::newRow("keepcnt out of range")
+            << minimalLesson(R"([{"do": "listen", "sock": "L1", "options": {"keepcnt": 500}}])",
+                             kOneExpect)
+            << QStringLiteral("steps[0].options.keepcnt: 500 is out of range");
+        QTest::newRow("bad kind") << minimalLesson(kOneStep, R"([{"kind": "boom", "says": "x"}])")
+                                  << QStringLiteral("expect[0].kind: 'boom'");
+        QTest::newRow("no says") << minimalLesson(kOneStep, R"([{"kind": "listening"}])")
+                                 << QStringLiteral("expect[0].says: missing");
+        QTest::newRow("bad range")
+            << minimalLesson(kOneStep, R"([{"kind": "timeout", "elapsed": [2, 1], "says": "x"}])")
+            << QStringLiteral("expect[0].elapsed: expected [low, high]");
+        QTest::newRow("peer without peer")
+            << minimalLesson(R"([{"do": "connect", "to": "peer"}])", kOneExpect)
+            << QStringLiteral("steps[0].to: 'peer', but the lesson has no built-in peer");
+        QTest::newRow("empty steps") << minimalLesson(QStringLiteral("[]"), kOneExpect)
+                                     << QStringLiteral("steps: expected a non-empty array");
+        QTest::newRow("huge") << QByteArray(kLessonMaxBytes + 1, ' ')
+                              << QStringLiteral("at most 262144 bytes");
+    }
+    void badLessonsRefused()
+    {
+        QFETCH(QByteArray, json);
+        QFETCH(QString, expected);
+        QString error;
+        QVERIFY(!Lesson::fromJson(json, &error));
+        QVERIFY2(error.contains(expected), qPrintable(error));
+        // The minimal lesson itself is fine, so each row fails for its own reason.
+        QVERIFY2(Lesson::fromJson(minimalLesson(kOneStep, kOneExpect), &error), qPrintable(error));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLessons)
+#include "tst_lessons.moc"
