@@ -1,0 +1,1805 @@
+#include "CodeExport.h"
+
+#include <QStringList>
+
+#include <algorithm>
+#include <utility>
+
+namespace socklab::code {
+
+namespace {
+
+constexpr qint64 kMaxRecvBytes = 1048576;    // what profiles and the CLI accept
+constexpr qint64 kMaxPayloadBytes = 1048576; // a profile is at most 1 MiB anyway
+constexpr int kBacklog = 16;                 // the engine's listen() backlog
+constexpr int kHeaderWidth = 92;             // header comment lines, before the prefix
+constexpr int kPreviewChars = 60;            // a payload or host shown in the header
+
+// --- Literals -------------------------------------------------------------------------------
+// User text reaches a program only through these. Everything but printable ASCII is escaped, so
+// no byte can end a literal, a line or a comment, or turn into a trigraph or an escape.
+
+QString hex2(uint c)
+{
+    return QStringLiteral("%1").arg(c, 2, 16, QLatin1Char('0'));
+}
+
+// b'...' as Python writes bytes.
+QString pyBytes(const QByteArray &bytes)
+{
+    QString s = QStringLiteral("b'");
+    for (const char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\\' || c == '\'')
+            s += QStringLiteral("\\") + QLatin1Char(char(c));
+        else if (c == '\n')
+            s += QLatin1String("\\n");
+        else if (c == '\r')
+            s += QLatin1String("\\r");
+        else if (c == '\t')
+            s += QLatin1String("\\t");
+        else if (c >= 0x20 && c < 0x7f)
+            s += QLatin1Char(char(c));
+        else
+            s += QLatin1String("\\x") + hex2(c);
+    }
+    return s + QLatin1Char('\'');
+}
+
+// '...' as a Python str, by code point (a host name may be an IDN).
+QString pyStr(const QString &text)
+{
+    QString s = QStringLiteral("'");
+    for (const char32_t c : text.toUcs4()) {
+        if (c == '\\' || c == '\'')
+            s += QStringLiteral("\\") + QLatin1Char(char(c));
+        else if (c >= 0x20 && c < 0x7f)
+            s += QLatin1Char(char(c));
+        else if (c < 0x100)
+            s += QLatin1String("\\x") + hex2(c);
+        else if (c < 0x10000)
+            s += QStringLiteral("\\u%1").arg(uint(c), 4, 16, QLatin1Char('0'));
+        else
+            s += QStringLiteral("\\U%1").arg(uint(c), 8, 16, QLatin1Char('0'));
+    }
+    return s + QLatin1Char('\'');
+}
+
+// "..." as a C string. Octal escapes are always three digits, so a following digit cannot
+// extend them (a hex escape would swallow it); '?' is escaped so no trigraph can form.
+QString cStr(const QByteArray &bytes)
+{
+    QString s = QStringLiteral("\"");
+    for (const char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\\' || c == '"' || c == '?')
+            s += QStringLiteral("\\") + QLatin1Char(char(c));
+        else if (c == '\n')
+            s += QLatin1String("\\n");
+        else if (c == '\r')
+            s += QLatin1String("\\r");
+        else if (c == '\t')
+            s += QLatin1String("\\t");
+        else if (c >= 0x20 && c < 0x7f)
+            s += QLatin1Char(char(c));
+        else
+            s += QStringLiteral("\\%1").arg(uint(c), 3, 8, QLatin1Char('0'));
+    }
+    return s + QLatin1Char('"');
+}
+
+// A literal of the first bytes only, for the header: at most about kPreviewChars characters.
+QString preview(const QByteArray &bytes, Language lang)
+{
+    const auto literal = [&](const QByteArray &b) {
+        return lang == Language::Python ? pyBytes(b) : cStr(b);
+    };
+    QString whole = literal(bytes);
+    if (whole.size() <= kPreviewChars)
+        return whole;
+    int n = 0;
+    while (n < bytes.size() && literal(bytes.left(n + 1)).size() <= kPreviewChars - 3)
+        ++n;
+    return literal(bytes.left(n)) + QStringLiteral("...");
+}
+
+// The host as a literal of the program's language, shortened for the header if need be.
+QString hostPreview(const QString &host, Language lang)
+{
+    if (lang == Language::C)
+        return preview(host.toUtf8(), lang);
+    if (pyStr(host).size() <= kPreviewChars)
+        return pyStr(host);
+    QString cut = host;
+    while (!cut.isEmpty() && pyStr(cut).size() > kPreviewChars - 3)
+        cut.chop(1);
+    return pyStr(cut) + QStringLiteral("...");
+}
+
+// Splits bytes into literals of at most `chunk` bytes each, for a long payload.
+QStringList literalLines(const QByteArray &bytes, Language lang, int chunk = 24)
+{
+    QStringList out;
+    for (qsizetype i = 0; i < bytes.size(); i += chunk) {
+        const QByteArray part = bytes.mid(i, chunk);
+        out << (lang == Language::Python ? pyBytes(part) : cStr(part));
+    }
+    return out;
+}
+
+// Within /* */, text must not open or close a comment (gcc -Wcomment would also fail -Werror
+// on a nested "/*"). The header's text is already escaped ASCII; this breaks up what is left.
+QString cCommentSafe(const QString &text)
+{
+    QString out;
+    for (const QChar c : text) {
+        if (!out.isEmpty() && ((c == QLatin1Char('/') && out.back() == QLatin1Char('*')) ||
+                               (c == QLatin1Char('*') && out.back() == QLatin1Char('/'))))
+            out += QLatin1Char('\\');
+        out += c;
+    }
+    return out;
+}
+
+// --- Values ---------------------------------------------------------------------------------
+
+QString decimalSeconds(qint64 ms)
+{
+    QString s = QString::number(ms / 1000.0, 'f', 3);
+    while (s.endsWith(QLatin1Char('0')) && !s.endsWith(QLatin1String(".0")))
+        s.chop(1);
+    return s;
+}
+
+QString timeoutWords(const Timeout &t)
+{
+    switch (t.mode) {
+    case Timeout::Mode::Forever:
+        return QStringLiteral("none (blocks)");
+    case Timeout::Mode::NonBlocking:
+        return QStringLiteral("0 (non-blocking)");
+    case Timeout::Mode::Deadline:
+        break;
+    }
+    return decimalSeconds(t.ms) + QStringLiteral(" s");
+}
+
+QString pyTimeout(const Timeout &t)
+{
+    if (t.isForever())
+        return QStringLiteral("None");
+    return t.mode == Timeout::Mode::NonBlocking ? QStringLiteral("0.0") : decimalSeconds(t.ms);
+}
+
+QString cTimeout(const Timeout &t)
+{
+    if (t.isForever())
+        return QStringLiteral("(-1)");
+    return QString::number(t.ms);
+}
+
+// One option the program sets, in the engine's order.
+struct Opt
+{
+    const char *name;    // SO_RCVBUF
+    bool tcp;            // IPPROTO_TCP, else SOL_SOCKET
+    qint64 value;        // for SO_LINGER: seconds, on
+    const char *unit;    // shown in the header
+    const char *why;     // the comment above the call
+    bool isBool = false; // shown as on/off in the header
+};
+
+QList<Opt> optionsOf(const SocketOptions &o)
+{
+    QList<Opt> out;
+    const auto flag = [&](const std::optional<bool> &v, const char *name, bool tcp,
+                          const char *why) {
+        if (v)
+            out.append(Opt{name, tcp, *v ? 1 : 0, "", why, true});
+    };
+    const auto number = [&](const std::optional<int> &v, const char *name, bool tcp,
+                            const char *unit, const char *why) {
+        if (v)
+            out.append(Opt{name, tcp, *v, unit, why});
+    };
+    // The engine's order: reuse before bind(), buffers before connect() (they decide the
+    // window scale offered in the SYN), then the rest.
+    flag(o.reuseAddr, "SO_REUSEADDR", false,
+         "Before bind(): a restarted server may bind a port that TIME_WAIT still holds.");
+    flag(o.reusePort, "SO_REUSEPORT", false,
+         "Before bind(): several live sockets may bind the same port.");
+    number(o.rcvBuf, "SO_RCVBUF", false, " bytes",
+           "The kernel doubles it to leave room for its own bookkeeping (socket(7)).");
+    number(o.sndBuf, "SO_SNDBUF", false, " bytes", "The kernel doubles this one too.");
+    flag(o.keepAlive, "SO_KEEPALIVE", false,
+         "Keepalive: after a silence the kernel probes the peer to see if it is still there.");
+    number(o.keepIdle, "TCP_KEEPIDLE", true, " s", "Seconds of silence before the first probe.");
+    number(o.keepIntvl, "TCP_KEEPINTVL", true, " s", "Seconds between unanswered probes.");
+    number(o.keepCnt, "TCP_KEEPCNT", true, "",
+           "Unanswered probes before the kernel declares the peer dead.");
+    number(o.userTimeoutMs, "TCP_USER_TIMEOUT", true, " ms",
+           "How long sent data may stay unacknowledged before the kernel drops the connection.");
+    flag(o.noDelay, "TCP_NODELAY", true,
+         "Send small segments at once instead of holding them back to coalesce (Nagle).");
+    number(o.lingerSec, "SO_LINGER", false, " s",
+           "close() waits up to this long for unsent data; 0 makes close() send RST.");
+    return out;
+}
+
+// Keepalive parameters left to the system when keepalive is on: (option, its sysctl).
+QList<std::pair<const char *, const char *>> keepaliveDefaults(const SocketOptions &o)
+{
+    QList<std::pair<const char *, const char *>> out;
+    if (!o.keepAlive.value_or(false))
+        return out;
+    if (!o.keepIdle)
+        out.append(std::make_pair("TCP_KEEPIDLE", "tcp_keepalive_time"));
+    if (!o.keepIntvl)
+        out.append(std::make_pair("TCP_KEEPINTVL", "tcp_keepalive_intvl"));
+    if (!o.keepCnt)
+        out.append(std::make_pair("TCP_KEEPCNT", "tcp_keepalive_probes"));
+    return out;
+}
+
+bool isLinger(const Opt &o)
+{
+    return qstrcmp(o.name, "SO_LINGER") == 0;
+}
+
+// Everything the generators need, worked out once.
+struct Ctx
+{
+    Language lang;
+    const Profile &p;
+    bool server;
+    bool sockopt;
+    QByteArray payload = {}; // empty: no send
+    qint64 recvBytes = 0;    // 0: no recv
+    QString host = {};
+    QList<Opt> opts = {};
+    QList<std::pair<const char *, const char *>> defaults = {};
+    bool linger = false;
+    bool intOpts = false; // any option set through set_int_option
+
+    bool anyOptions() const { return !opts.isEmpty() || !defaults.isEmpty(); }
+    bool showInherited() const { return server && !opts.isEmpty(); }
+};
+
+// --- The header -----------------------------------------------------------------------------
+
+// "  key        value", wrapped at spaces, continuation lines under the value.
+QStringList entry(const QString &key, const QString &value)
+{
+    const QString indent(13, QLatin1Char(' '));
+    QStringList lines;
+    QString line = QStringLiteral("  ") + key.leftJustified(11);
+    bool first = true;
+    for (const QString &word : value.split(QLatin1Char(' '))) {
+        if (!first && line.size() + 1 + word.size() > kHeaderWidth && line.trimmed().size()) {
+            lines << line;
+            line = indent + word;
+        } else {
+            line += (first ? QString() : QStringLiteral(" ")) + word;
+        }
+        first = false;
+    }
+    lines << line;
+    return lines;
+}
+
+QStringList headerLines(const Ctx &c)
+{
+    const bool py = c.lang == Language::Python;
+    const QString hostShown = hostPreview(c.host, c.lang);
+    QStringList l;
+    l << (c.server ? QStringLiteral("Generated by SockLab: a TCP server that listens, accepts one "
+                                    "connection under a timeout and reads from it once, with this "
+                                    "experiment's options, printing what each call did.")
+                   : QStringLiteral("Generated by SockLab: a TCP client with this experiment's "
+                                    "options and per-call timeouts. It makes the same calls as "
+                                    "SockLab's engine and prints what each one did."));
+    l << QString();
+    const QString port = QString::number(c.p.port);
+    if (c.server) {
+        l << entry(QStringLiteral("role"),
+                   QStringLiteral("server: bind %1 port %2%3 (the arguments HOST PORT override "
+                                  "them), listen, accept one connection, close")
+                       .arg(hostShown, port,
+                            c.p.port == 0 ? QStringLiteral(" (0: any free port)") : QString()));
+    } else if (c.p.role == Profile::Role::ClientWithPeer) {
+        const QString behavior = behaviorName(c.p.peer.behavior);
+        l << entry(QStringLiteral("role"),
+                   QStringLiteral("client of SockLab's built-in %1 peer at %2 port %3 (the "
+                                  "arguments HOST PORT override them). Start one with: "
+                                  "socklab-cli serve --port 5000 --behavior %1")
+                       .arg(behavior, hostShown,
+                            c.p.port == 0 ? QStringLiteral("PORT (required: it is chosen when "
+                                                           "the peer starts)")
+                                          : port));
+    } else {
+        l << entry(QStringLiteral("role"),
+                   QStringLiteral("client: connect to %1 port %2%3 (the arguments HOST PORT "
+                                  "override them)")
+                       .arg(hostShown, c.p.port == 0 ? QStringLiteral("PORT") : port,
+                            c.p.port == 0 ? QStringLiteral(" (required)") : QString()));
+    }
+    QString mech;
+    if (c.sockopt)
+        mech = QStringLiteral("sockopt: SO_RCVTIMEO/SO_SNDTIMEO (a struct timeval) set before "
+                              "each call; the socket stays blocking and the kernel ends a call "
+                              "that runs out of time");
+    else if (py)
+        mech = QStringLiteral("poll: sock.settimeout() before each call (Python makes the "
+                              "socket non-blocking and waits in poll() against a deadline on "
+                              "the monotonic clock)");
+    else
+        mech = QStringLiteral("poll: a non-blocking socket and poll() against a deadline on "
+                              "the monotonic clock before each call (what Python's "
+                              "settimeout() does)");
+    l << entry(QStringLiteral("mechanism"), mech);
+    const SocketOptions &o = c.p.options;
+    QStringList t;
+    if (c.server) {
+        t << QStringLiteral("accept ") + timeoutWords(o.acceptTimeout);
+    } else {
+        t << QStringLiteral("connect ") + timeoutWords(o.connectTimeout);
+        if (!c.payload.isEmpty())
+            t << QStringLiteral("send ") + timeoutWords(o.sendTimeout);
+    }
+    if (c.recvBytes > 0)
+        t << QStringLiteral("recv ") + timeoutWords(o.recvTimeout);
+    l << entry(QStringLiteral("timeouts"), t.join(QStringLiteral(", ")));
+    QStringList opts;
+    for (const Opt &op : c.opts) {
+        if (isLinger(op))
+            opts << QStringLiteral("SO_LINGER on %1 s").arg(op.value);
+        else if (op.isBool)
+            opts << QLatin1String(op.name) +
+                        (op.value ? QStringLiteral(" on") : QStringLiteral(" off"));
+        else
+            opts << QStringLiteral("%1 %2%3")
+                        .arg(QLatin1String(op.name))
+                        .arg(op.value)
+                        .arg(QLatin1String(op.unit));
+    }
+    l << entry(QStringLiteral("options"), opts.isEmpty()
+                                              ? QStringLiteral("none set: the kernel's defaults")
+                                              : opts.join(QStringLiteral(", ")));
+    if (!c.server)
+        l << entry(QStringLiteral("send"), c.payload.isEmpty()
+                                               ? QStringLiteral("nothing")
+                                               : QStringLiteral("%1 (%2 bytes)")
+                                                     .arg(preview(c.payload, c.lang))
+                                                     .arg(c.payload.size()));
+    l << entry(QStringLiteral("recv"),
+               c.recvBytes > 0 ? QStringLiteral("one recv() of up to %1 bytes").arg(c.recvBytes)
+                               : QStringLiteral("nothing"));
+    l << QString();
+    const QString base =
+        c.server ? QStringLiteral("socklab_server") : QStringLiteral("socklab_client");
+    if (py) {
+        l << QStringLiteral("Run: python3 %1.py [HOST [PORT]]  (Python 3, standard library only)")
+                 .arg(base);
+    } else {
+        l << QStringLiteral("Build and run:");
+        l << QStringLiteral("  cc -Wall -Wextra -o %1 %1.c").arg(base);
+        l << QStringLiteral("  ./%1 [HOST [PORT]]").arg(base);
+    }
+    l << QStringLiteral("Exit status: 0 when it ran, whatever it saw (a timeout is a result); 2 "
+                        "for bad arguments.");
+    // The description sentences are long: wrap them like the entries.
+    QStringList wrapped;
+    for (const QString &line : l) {
+        if (line.startsWith(QLatin1String("  ")) || line.size() <= kHeaderWidth) {
+            wrapped << line;
+            continue;
+        }
+        QString cur;
+        for (const QString &word : line.split(QLatin1Char(' '))) {
+            if (!cur.isEmpty() && cur.size() + 1 + word.size() > kHeaderWidth) {
+                wrapped << cur;
+                cur.clear();
+            }
+            cur += (cur.isEmpty() ? QString() : QStringLiteral(" ")) + word;
+        }
+        wrapped << cur;
+    }
+    return wrapped;
+}
+
+QString pyHeader(const Ctx &c)
+{
+    QString s = QStringLiteral("#!/usr/bin/env python3\n");
+    for (const QString &line : headerLines(c))
+        s += (line.isEmpty() ? QStringLiteral("#") : QStringLiteral("# ") + line) +
+             QLatin1Char('\n');
+    return s;
+}
+
+QString cHeader(const Ctx &c)
+{
+    QString s = QStringLiteral("/*\n");
+    for (const QString &line : headerLines(c))
+        s += (line.isEmpty() ? QStringLiteral(" *") : QStringLiteral(" * ") + cCommentSafe(line)) +
+             QLatin1Char('\n');
+    return s + QStringLiteral(" */\n");
+}
+
+// --- Python -----------------------------------------------------------------------------------
+
+const char *const kPyCommon = R"PY(
+
+def seconds(timeout):
+    """A timeout as text: None blocks forever, 0 does not block at all."""
+    if timeout is None:
+        return 'none'
+    return '0 (non-blocking)' if timeout == 0 else f'{timeout:.3f} s'
+
+
+def error_text(e):
+    """The errno's symbol and the C library's text, e.g. 'ECONNREFUSED (Connection refused)'."""
+    if e.errno is None:
+        return str(e)
+    return f'{errno.errorcode.get(e.errno, e.errno)} ({os.strerror(e.errno)})'
+
+
+def address_text(address):
+    """'127.0.0.1:4000', or '[::1]:4000' for IPv6."""
+    host, port = address[0], address[1]
+    return f'[{host}]:{port}' if ':' in host else f'{host}:{port}'
+)PY";
+
+const char *const kPyPollTimeout = R"PY(
+
+def timed_out(op, start, timeout):
+    """settimeout()'s deadline passed: Python raised socket.timeout."""
+    print(f'{op} timed out after {time.monotonic() - start:.3f} s (timeout {seconds(timeout)})')
+)PY";
+
+const char *const kPySockoptTimeout = R"PY(
+
+def set_kernel_timeout(sock, option, name, timeout):
+    """Gets sock ready for one call whose timeout the kernel enforces.
+
+    SO_RCVTIMEO and SO_SNDTIMEO take a struct timeval in which 0 means no timeout at all, so
+    a timeout of 0.0 makes just this call non-blocking instead. Otherwise the socket stays
+    blocking and the kernel ends the call with EAGAIN (EINPROGRESS for connect()).
+    """
+    if timeout == 0:
+        sock.setblocking(False)
+        return
+    sock.setblocking(True)
+    usec = 0 if timeout is None else round(timeout * 1_000_000)
+    timeval = struct.pack('ll', usec // 1_000_000, usec % 1_000_000)
+    sock.setsockopt(socket.SOL_SOCKET, option, timeval)
+    sec, usec = struct.unpack('ll', sock.getsockopt(socket.SOL_SOCKET, option, len(timeval)))
+    effective = sec + usec / 1_000_000
+    print(f'{name}: requested {seconds(timeout)}, effective {seconds(effective or None)}')
+
+
+def timed_out(op, start, option, timeout, e):
+    """The kernel ended the call when option ran out."""
+    print(f'{op} timed out after {time.monotonic() - start:.3f} s '
+          f'({option} {seconds(timeout)}: {errno.errorcode[e.errno]})')
+)PY";
+
+const char *const kPySetOption = R"PY(
+
+def set_option(sock, level, option, name, value):
+    """Sets an option and prints what the kernel reads back, which can differ."""
+    try:
+        sock.setsockopt(level, option, value)
+    except OSError as e:
+        print(f'error: setsockopt {name} {value}: {error_text(e)}')
+        raise
+    print(f'{name}: requested {value}, effective {sock.getsockopt(level, option)}')
+)PY";
+
+const char *const kPyLinger = R"PY(
+
+def linger_text(sock):
+    """SO_LINGER reads back as a struct linger {int l_onoff; int l_linger;}."""
+    onoff, secs = struct.unpack('ii', sock.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8))
+    return f'on {secs} s' if onoff else 'off'
+
+
+def set_linger(sock, secs):
+    """SO_LINGER on, with a time in seconds."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, secs))
+    except OSError as e:
+        print(f'error: setsockopt SO_LINGER {secs}: {error_text(e)}')
+        raise
+    print(f'SO_LINGER: requested on {secs} s, effective {linger_text(sock)}')
+)PY";
+
+const char *const kPyShowOption = R"PY(
+
+def show_option(sock, level, option, name, why):
+    """Prints an option as the kernel reads it back."""
+    print(f'{name}: {sock.getsockopt(level, option)} ({why})')
+)PY";
+
+QString pyLevel(const Opt &o)
+{
+    return o.tcp ? QStringLiteral("socket.IPPROTO_TCP") : QStringLiteral("socket.SOL_SOCKET");
+}
+
+QString pyApplyOptions(const Ctx &c)
+{
+    QString s = QStringLiteral(
+        "\n\ndef apply_options(sock):\n"
+        "    \"\"\"The experiment's options, in SockLab's order: reuse before bind(), buffer "
+        "sizes\n"
+        "    before connect() (they decide the window scale offered in the SYN). Raises OSError\n"
+        "    if the kernel refuses one.\"\"\"\n");
+    for (const Opt &o : c.opts) {
+        s += QStringLiteral("    # %1\n").arg(QLatin1String(o.why));
+        if (isLinger(o))
+            s += QStringLiteral("    set_linger(sock, %1)\n").arg(o.value);
+        else
+            s += QStringLiteral("    set_option(sock, %1, socket.%2, '%2', %3)\n")
+                     .arg(pyLevel(o), QLatin1String(o.name))
+                     .arg(o.value);
+    }
+    if (!c.defaults.isEmpty())
+        s +=
+            QStringLiteral("    # Keepalive parameters not set here: the system defaults apply.\n");
+    for (const auto &[name, sysctl] : c.defaults)
+        s += QStringLiteral("    show_option(sock, socket.IPPROTO_TCP, socket.%1, '%1',\n"
+                            "                'system default, /proc/sys/net/ipv4/%2')\n")
+                 .arg(QLatin1String(name), QLatin1String(sysctl));
+    return s;
+}
+
+QString pyShowInherited(const Ctx &c)
+{
+    QString s = QStringLiteral("\n\ndef show_inherited(conn):\n"
+                               "    \"\"\"Linux passes these options from the listener on to each "
+                               "socket it accepts.\"\"\"\n");
+    for (const Opt &o : c.opts) {
+        if (isLinger(o))
+            s += QStringLiteral("    print(f'SO_LINGER: {linger_text(conn)} (inherited)')\n");
+        else
+            s += QStringLiteral("    show_option(conn, %1, socket.%2, '%2', 'inherited')\n")
+                     .arg(pyLevel(o), QLatin1String(o.name));
+    }
+    return s;
+}
+
+QString pyArguments(const Ctx &c)
+{
+    const QString minPort = c.server ? QStringLiteral("0") : QStringLiteral("1");
+    const QString range = c.server ? QStringLiteral("PORT from 0 to 65535; 0 picks a free one")
+                                   : QStringLiteral("PORT from 1 to 65535");
+    return QStringLiteral(R"PY(
+
+def arguments():
+    """HOST and PORT: the experiment's, unless given on the command line."""
+    host = sys.argv[1] if len(sys.argv) > 1 else HOST
+    try:
+        port = int(sys.argv[2]) if len(sys.argv) > 2 else PORT
+    except ValueError:
+        port = None
+    if len(sys.argv) > 3 or port is None or not %1 <= port <= 65535:
+        print(f'usage: {sys.argv[0]} [HOST [PORT]]  (%2)',
+              file=sys.stderr)
+        sys.exit(2)
+    if host.startswith('[') and host.endswith(']'):
+        host = host[1:-1]  # an IPv6 address in brackets: getaddrinfo() wants it bare
+    return host, port
+)PY")
+        .arg(minPort, range);
+}
+
+QString pyConnect(const Ctx &c)
+{
+    QString s = QStringLiteral(R"PY(
+
+def connect(host, port):
+    """Tries each address host resolves to, as SockLab does (the next one after an error, none
+    after a timeout). Returns the connected socket, or None after printing why not."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        print(f'error: resolve {host}: {e}')
+        return None
+    for family, type_, proto, _, address in addresses:
+        sock = socket.socket(family, type_, proto)
+)PY");
+    if (c.anyOptions())
+        s += QStringLiteral("        try:\n"
+                            "            apply_options(sock)\n"
+                            "        except OSError:\n"
+                            "            sock.close()\n"
+                            "            return None\n");
+    s += QStringLiteral("        print(f'connecting to {address_text(address)} "
+                        "(timeout {seconds(CONNECT_TIMEOUT)})')\n");
+    if (c.sockopt)
+        s += QStringLiteral(R"PY(        # SO_SNDTIMEO bounds connect() too.
+        set_kernel_timeout(sock, socket.SO_SNDTIMEO, 'SO_SNDTIMEO', CONNECT_TIMEOUT)
+        start = time.monotonic()
+        try:
+            sock.connect(address)
+        except OSError as e:
+            if e.errno == errno.EINPROGRESS and CONNECT_TIMEOUT != 0:
+                # SO_SNDTIMEO ran out. Linux returns EINPROGRESS, and the kernel goes on
+                # trying in SYN-SENT in the background until the socket is closed.
+                timed_out('connect', start, 'SO_SNDTIMEO', CONNECT_TIMEOUT, e)
+                sock.close()
+                return None
+            print(f'error: connect: {error_text(e)}')
+            sock.close()
+            continue  # the next address, if there is one
+)PY");
+    else
+        s += QStringLiteral(R"PY(        sock.settimeout(CONNECT_TIMEOUT)
+        start = time.monotonic()
+        try:
+            sock.connect(address)
+        except socket.timeout:
+            # The SYN went unanswered; the socket stays in SYN-SENT until it is closed.
+            timed_out('connect', start, CONNECT_TIMEOUT)
+            sock.close()
+            return None
+        except OSError as e:
+            # With a timeout of 0.0 this is EINPROGRESS: the handshake goes on without us.
+            print(f'error: connect: {error_text(e)}')
+            sock.close()
+            continue  # the next address, if there is one
+)PY");
+    s += QStringLiteral(R"PY(        print(f'connected to {address_text(sock.getpeername())} from '
+              f'{address_text(sock.getsockname())} in {time.monotonic() - start:.3f} s')
+        return sock
+    return None
+)PY");
+    return s;
+}
+
+QString pyListen(const Ctx &c)
+{
+    QString s = QStringLiteral(R"PY(
+
+def listen(host, port):
+    """Returns a listening socket, or None after printing why not."""
+    try:
+        family, type_, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as e:
+        print(f'error: resolve {host}: {e}')
+        return None
+    sock = socket.socket(family, type_, proto)
+)PY");
+    if (c.anyOptions())
+        s += QStringLiteral("    try:\n"
+                            "        apply_options(sock)  # before bind(), or SO_REUSEADDR is "
+                            "too late\n"
+                            "    except OSError:\n"
+                            "        sock.close()\n"
+                            "        return None\n");
+    s += QStringLiteral(R"PY(    try:
+        sock.bind(address)
+    except OSError as e:
+        print(f'error: bind: {error_text(e)}')
+        sock.close()
+        return None
+    try:
+        sock.listen(BACKLOG)
+    except OSError as e:
+        print(f'error: listen: {error_text(e)}')
+        sock.close()
+        return None
+    print(f'listening on {address_text(sock.getsockname())}')
+    if host in ('0.0.0.0', '::'):
+        print('WARNING: listening on ALL interfaces: any machine that can reach this one can '
+              'connect')
+    return sock
+
+
+def accept(listener):
+    """Accepts one connection under ACCEPT_TIMEOUT; returns it, or None."""
+    print(f'accepting (timeout {seconds(ACCEPT_TIMEOUT)})')
+)PY");
+    if (c.sockopt)
+        s += QStringLiteral(R"PY(    # SO_RCVTIMEO bounds accept() too.
+    set_kernel_timeout(listener, socket.SO_RCVTIMEO, 'SO_RCVTIMEO', ACCEPT_TIMEOUT)
+    start = time.monotonic()
+    try:
+        conn, address = listener.accept()
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK) and ACCEPT_TIMEOUT != 0:
+            timed_out('accept', start, 'SO_RCVTIMEO', ACCEPT_TIMEOUT, e)
+        else:
+            print(f'error: accept: {error_text(e)}')
+        return None
+)PY");
+    else
+        s += QStringLiteral(R"PY(    listener.settimeout(ACCEPT_TIMEOUT)
+    start = time.monotonic()
+    try:
+        conn, address = listener.accept()
+    except socket.timeout:
+        timed_out('accept', start, ACCEPT_TIMEOUT)
+        return None
+    except OSError as e:
+        print(f'error: accept: {error_text(e)}')
+        return None
+)PY");
+    s += QStringLiteral("    print(f'accepted a connection from {address_text(address)} in '\n"
+                        "          f'{time.monotonic() - start:.3f} s')\n"
+                        "    return conn\n");
+    return s;
+}
+
+QString pySend(const Ctx &c)
+{
+    QString s = QStringLiteral(R"PY(
+
+def send(sock):
+    """Sends PAYLOAD: sendall() repeats send() until every byte is in the kernel's buffer.
+)PY");
+    if (c.sockopt)
+        s += QStringLiteral(R"PY(    SO_SNDTIMEO bounds each send() inside it."""
+    set_kernel_timeout(sock, socket.SO_SNDTIMEO, 'SO_SNDTIMEO', SEND_TIMEOUT)
+    start = time.monotonic()
+    try:
+        sock.sendall(PAYLOAD)
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK) and SEND_TIMEOUT != 0:
+            timed_out('send', start, 'SO_SNDTIMEO', SEND_TIMEOUT, e)
+        else:
+            print(f'error: send: {error_text(e)}')
+        return
+)PY");
+    else
+        s += QStringLiteral(
+            R"PY(    Since Python 3.5 the timeout bounds the whole sendall(), where SockLab's engine gives
+    each send() its own; the same thing for a payload that fits in the send buffer."""
+    sock.settimeout(SEND_TIMEOUT)
+    start = time.monotonic()
+    try:
+        sock.sendall(PAYLOAD)
+    except socket.timeout:
+        timed_out('send', start, SEND_TIMEOUT)
+        return
+    except OSError as e:
+        print(f'error: send: {error_text(e)}')
+        return
+)PY");
+    s += QStringLiteral(
+        "    print(f'sent {len(PAYLOAD)} bytes in {time.monotonic() - start:.3f} s')\n");
+    return s;
+}
+
+QString pyReceive(const Ctx &c)
+{
+    QString s = QStringLiteral(R"PY(
+
+def receive(sock):
+    """One recv() of up to RECV_BYTES: it returns what has arrived, possibly less."""
+)PY");
+    if (c.sockopt)
+        s += QStringLiteral(
+            R"PY(    set_kernel_timeout(sock, socket.SO_RCVTIMEO, 'SO_RCVTIMEO', RECV_TIMEOUT)
+    start = time.monotonic()
+    try:
+        data = sock.recv(RECV_BYTES)
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK) and RECV_TIMEOUT != 0:
+            # SO_RCVTIMEO ran out: the kernel ended the call with EAGAIN.
+            timed_out('recv', start, 'SO_RCVTIMEO', RECV_TIMEOUT, e)
+        else:
+            print(f'error: recv: {error_text(e)}')
+        return
+)PY");
+    else
+        s += QStringLiteral(R"PY(    sock.settimeout(RECV_TIMEOUT)
+    start = time.monotonic()
+    try:
+        data = sock.recv(RECV_BYTES)
+    except socket.timeout:
+        timed_out('recv', start, RECV_TIMEOUT)
+        return
+    except OSError as e:
+        print(f'error: recv: {error_text(e)}')
+        return
+)PY");
+    s += QStringLiteral(R"PY(    elapsed = time.monotonic() - start
+    if data:
+        print(f'received {len(data)} bytes: {data!r} ({elapsed:.3f} s)')
+    else:
+        print(f'peer closed the connection (recv() returned no bytes: FIN) ({elapsed:.3f} s)')
+)PY");
+    return s;
+}
+
+QString pyMain(const Ctx &c)
+{
+    QString s = QStringLiteral(R"PY(
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)  # each line reaches a pipe as it happens
+    host, port = arguments()
+)PY");
+    if (c.server) {
+        s += QStringLiteral("    listener = listen(host, port)\n"
+                            "    if listener is None:\n"
+                            "        return\n"
+                            "    conn = accept(listener)\n"
+                            "    if conn is not None:\n");
+        if (c.showInherited())
+            s += QStringLiteral("        show_inherited(conn)\n");
+        if (c.recvBytes > 0)
+            s += QStringLiteral("        receive(conn)\n");
+        s += QStringLiteral("        conn.close()  # the server closes first: its side keeps "
+                            "TIME_WAIT\n"
+                            "        print('closed the connection')\n"
+                            "    listener.close()\n"
+                            "    print('closed the listener')\n");
+    } else {
+        s += QStringLiteral("    sock = connect(host, port)\n"
+                            "    if sock is None:\n"
+                            "        return\n");
+        if (!c.payload.isEmpty())
+            s += QStringLiteral("    send(sock)\n");
+        if (c.recvBytes > 0)
+            s += QStringLiteral("    receive(sock)\n");
+        s += QStringLiteral("    sock.close()\n"
+                            "    print('closed')\n");
+    }
+    s += QStringLiteral("\n\nif __name__ == '__main__':\n    main()\n");
+    return s;
+}
+
+QString python(const Ctx &c)
+{
+    const SocketOptions &o = c.p.options;
+    QString s = pyHeader(c);
+    s += QStringLiteral("\nimport errno\nimport os\nimport socket\n");
+    if (c.sockopt || c.linger)
+        s += QStringLiteral("import struct\n");
+    s += QStringLiteral("import sys\nimport time\n\n");
+    s += QStringLiteral("HOST = %1\n").arg(pyStr(c.host));
+    if (!c.server && c.p.port == 0)
+        s += QStringLiteral("PORT = None  # known only once the peer runs: give it as an "
+                            "argument\n");
+    else
+        s += QStringLiteral("PORT = %1\n").arg(c.p.port);
+    if (!c.payload.isEmpty()) {
+        const QStringList parts = literalLines(c.payload, Language::Python);
+        if (parts.size() == 1)
+            s += QStringLiteral("PAYLOAD = %1\n").arg(parts.first());
+        else
+            s += QStringLiteral("PAYLOAD = (\n    ") + parts.join(QStringLiteral("\n    ")) +
+                 QStringLiteral("\n)\n");
+    }
+    if (c.recvBytes > 0)
+        s += QStringLiteral("RECV_BYTES = %1\n").arg(c.recvBytes);
+    if (c.server)
+        s += QStringLiteral("BACKLOG = %1\n").arg(kBacklog);
+    s += QStringLiteral("\n# Per-call timeouts in seconds: None blocks forever, 0.0 makes the "
+                        "call non-blocking.\n# Each bounds one call, not the whole exchange.\n");
+    if (c.server) {
+        s += QStringLiteral("ACCEPT_TIMEOUT = %1\n").arg(pyTimeout(o.acceptTimeout));
+    } else {
+        s += QStringLiteral("CONNECT_TIMEOUT = %1\n").arg(pyTimeout(o.connectTimeout));
+        if (!c.payload.isEmpty())
+            s += QStringLiteral("SEND_TIMEOUT = %1\n").arg(pyTimeout(o.sendTimeout));
+    }
+    if (c.recvBytes > 0)
+        s += QStringLiteral("RECV_TIMEOUT = %1\n").arg(pyTimeout(o.recvTimeout));
+    s += QLatin1String(kPyCommon);
+    s += QLatin1String(c.sockopt ? kPySockoptTimeout : kPyPollTimeout);
+    if (c.intOpts)
+        s += QLatin1String(kPySetOption);
+    if (c.linger)
+        s += QLatin1String(kPyLinger);
+    if (!c.defaults.isEmpty() || c.showInherited())
+        s += QLatin1String(kPyShowOption);
+    if (c.anyOptions())
+        s += pyApplyOptions(c);
+    if (c.showInherited())
+        s += pyShowInherited(c);
+    s += pyArguments(c);
+    s += c.server ? pyListen(c) : pyConnect(c);
+    if (!c.payload.isEmpty())
+        s += pySend(c);
+    if (c.recvBytes > 0)
+        s += pyReceive(c);
+    s += pyMain(c);
+    return s;
+}
+
+// --- C ----------------------------------------------------------------------------------------
+
+const char *const kCIncludes = R"C(
+#define _GNU_SOURCE /* TCP_KEEPIDLE, TCP_USER_TIMEOUT, NI_MAXHOST also under -std=c99/c11 */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+)C";
+
+const char *const kCCommon = R"C(
+/* Seconds on the monotonic clock: unlike the wall clock, nothing makes it jump. */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The errno's symbol, as the man pages and SockLab name it. */
+static const char *errno_name(int e)
+{
+    static const struct
+    {
+        int code;
+        const char *name;
+    } names[] = {
+        {EPERM, "EPERM"},
+        {EINTR, "EINTR"},
+        {EBADF, "EBADF"},
+        {EACCES, "EACCES"},
+        {EFAULT, "EFAULT"},
+        {EINVAL, "EINVAL"},
+        {ENFILE, "ENFILE"},
+        {EMFILE, "EMFILE"},
+        {ENOMEM, "ENOMEM"},
+        {EPIPE, "EPIPE"},
+        {EAGAIN, "EAGAIN"},
+        {EINPROGRESS, "EINPROGRESS"},
+        {EALREADY, "EALREADY"},
+        {ENOTSOCK, "ENOTSOCK"},
+        {ENOPROTOOPT, "ENOPROTOOPT"},
+        {EOPNOTSUPP, "EOPNOTSUPP"},
+        {EAFNOSUPPORT, "EAFNOSUPPORT"},
+        {EADDRINUSE, "EADDRINUSE"},
+        {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+        {ENETDOWN, "ENETDOWN"},
+        {ENETUNREACH, "ENETUNREACH"},
+        {ENETRESET, "ENETRESET"},
+        {ECONNABORTED, "ECONNABORTED"},
+        {ECONNRESET, "ECONNRESET"},
+        {ENOBUFS, "ENOBUFS"},
+        {EISCONN, "EISCONN"},
+        {ENOTCONN, "ENOTCONN"},
+        {ETIMEDOUT, "ETIMEDOUT"},
+        {ECONNREFUSED, "ECONNREFUSED"},
+        {EHOSTDOWN, "EHOSTDOWN"},
+        {EHOSTUNREACH, "EHOSTUNREACH"},
+    };
+    static char other[32];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (names[i].code == e)
+            return names[i].name;
+    }
+    snprintf(other, sizeof other, "errno %d", e);
+    return other;
+}
+
+static void print_error(const char *op, int e)
+{
+    printf("error: %s: %s (%s)\n", op, errno_name(e), strerror(e));
+}
+
+/* A timeout in ms as text: -1 blocks forever, 0 does not block at all. */
+static const char *timeout_text(int ms)
+{
+    static char text[32];
+    if (ms < 0)
+        return "none";
+    if (ms == 0)
+        return "0 (non-blocking)";
+    snprintf(text, sizeof text, "%.3f s", ms / 1000.0);
+    return text;
+}
+
+/* "127.0.0.1:4000", or "[::1]:4000" for IPv6. */
+static void address_text(const struct sockaddr *sa, socklen_t len, char *out, size_t size)
+{
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (getnameinfo(sa, len, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        snprintf(out, size, "?");
+        return;
+    }
+    snprintf(out, size, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
+#define ADDRESS_TEXT_SIZE (NI_MAXHOST + NI_MAXSERV + 4)
+
+static void set_nonblocking(int fd, int on)
+{
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
+}
+
+/* A decimal port number from min to 65535. */
+static int valid_port(const char *text, long min)
+{
+    if (text == NULL || *text < '0' || *text > '9')
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    return errno == 0 && *end == '\0' && v >= min && v <= 65535;
+}
+)C";
+
+const char *const kCPoll = R"C(
+/* When a call that starts at start must end, or -1: no deadline. */
+static double deadline_of(double start, int timeout_ms)
+{
+    return timeout_ms < 0 ? -1.0 : start + timeout_ms / 1000.0;
+}
+
+/* Waits until fd is ready for events or the deadline passes: 1 ready, 0 timed out,
+ * -1 error (errno). */
+static int wait_ready(int fd, short events, double deadline)
+{
+    for (;;) {
+        int ms = -1;
+        if (deadline >= 0) {
+            double left = deadline - now();
+            if (left <= 0)
+                return 0;
+            /* poll() counts whole ms: round up, so it never returns before the deadline. */
+            ms = (int)(left * 1000.0) + 1;
+        }
+        struct pollfd p = {fd, events, 0};
+        int n = poll(&p, 1, ms);
+        if (n > 0)
+            return 1;
+        if (n < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static void print_timeout(const char *op, double start, int timeout_ms)
+{
+    double elapsed = now() - start;
+    printf("%s timed out after %.3f s (timeout %s)\n", op, elapsed, timeout_text(timeout_ms));
+}
+)C";
+
+const char *const kCSockopt = R"C(
+/* Gets fd ready for one call whose timeout the kernel enforces. SO_RCVTIMEO and SO_SNDTIMEO
+ * take a struct timeval in which {0, 0} means no timeout at all, so a timeout of 0 makes just
+ * this call non-blocking instead. Otherwise the socket stays blocking and the kernel ends the
+ * call with EAGAIN (EINPROGRESS for connect()). 0, or -1 if the kernel refused (printed). */
+static int set_kernel_timeout(int fd, int option, const char *name, int timeout_ms)
+{
+    set_nonblocking(fd, timeout_ms == 0);
+    if (timeout_ms == 0)
+        return 0;
+    struct timeval tv = {0, 0};
+    if (timeout_ms > 0) {
+        tv.tv_sec = timeout_ms / 1000;
+        tv.tv_usec = (timeout_ms % 1000) * 1000;
+    }
+    if (setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv) != 0) {
+        int e = errno;
+        printf("error: setsockopt %s: %s (%s)\n", name, errno_name(e), strerror(e));
+        return -1;
+    }
+    socklen_t len = sizeof tv;
+    getsockopt(fd, SOL_SOCKET, option, &tv, &len);
+    printf("%s: requested %s, ", name, timeout_text(timeout_ms));
+    int effective_ms = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    printf("effective %s\n", timeout_text(effective_ms > 0 ? effective_ms : -1));
+    return 0;
+}
+
+static void print_kernel_timeout(const char *op, double start, const char *option,
+                                 int timeout_ms, int e)
+{
+    double elapsed = now() - start;
+    printf("%s timed out after %.3f s (%s %s: %s)\n", op, elapsed, option,
+           timeout_text(timeout_ms), errno_name(e));
+}
+)C";
+
+const char *const kCSetIntOption = R"C(
+/* Sets an int option and prints what the kernel reads back, which can differ.
+ * 0, or -1 if the kernel refused (printed). */
+static int set_int_option(int fd, int level, int option, const char *name, int value)
+{
+    if (setsockopt(fd, level, option, &value, sizeof value) != 0) {
+        int e = errno;
+        printf("error: setsockopt %s %d: %s (%s)\n", name, value, errno_name(e), strerror(e));
+        return -1;
+    }
+    int effective = 0;
+    socklen_t len = sizeof effective;
+    getsockopt(fd, level, option, &effective, &len);
+    printf("%s: requested %d, effective %d\n", name, value, effective);
+    return 0;
+}
+)C";
+
+const char *const kCSetLinger = R"C(
+/* SO_LINGER on, with a time in seconds: a struct linger, not an int. */
+static int set_linger(int fd, int seconds)
+{
+    struct linger l = {1, seconds};
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) {
+        int e = errno;
+        printf("error: setsockopt SO_LINGER %d: %s (%s)\n", seconds, errno_name(e), strerror(e));
+        return -1;
+    }
+    socklen_t len = sizeof l;
+    getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len);
+    printf("SO_LINGER: requested on %d s, effective %s %d s\n", seconds,
+           l.l_onoff ? "on" : "off", l.l_linger);
+    return 0;
+}
+)C";
+
+const char *const kCShowIntOption = R"C(
+/* Prints an int option as the kernel reads it back. */
+static void show_int_option(int fd, int level, int option, const char *name, const char *why)
+{
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (getsockopt(fd, level, option, &value, &len) == 0)
+        printf("%s: %d (%s)\n", name, value, why);
+}
+)C";
+
+const char *const kCShowLinger = R"C(
+static void show_linger(int fd, const char *why)
+{
+    struct linger l = {0, 0};
+    socklen_t len = sizeof l;
+    getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len);
+    printf("SO_LINGER: %s %d s (%s)\n", l.l_onoff ? "on" : "off", l.l_linger, why);
+}
+)C";
+
+const char *const kCPrintBytes = R"C(
+/* Prints bytes as Python shows them, b'...': what the peer sent is shown, never interpreted. */
+static void print_bytes(const char *data, size_t len)
+{
+    fputs("b'", stdout);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)data[i];
+        if (c == '\\' || c == '\'')
+            printf("\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c == '\r')
+            fputs("\\r", stdout);
+        else if (c == '\t')
+            fputs("\\t", stdout);
+        else if (c >= 0x20 && c < 0x7f)
+            putchar(c);
+        else
+            printf("\\x%02x", c);
+    }
+    putchar('\'');
+}
+)C";
+
+QString cLevel(const Opt &o)
+{
+    return o.tcp ? QStringLiteral("IPPROTO_TCP") : QStringLiteral("SOL_SOCKET");
+}
+
+QString cApplyOptions(const Ctx &c)
+{
+    QString s = QStringLiteral(
+        "\n/* The experiment's options, in SockLab's order: reuse before bind(), buffer sizes "
+        "before\n * connect() (they decide the window scale offered in the SYN). 0, or -1 if "
+        "the kernel\n * refused one (printed). */\n"
+        "static int apply_options(int fd)\n{\n");
+    for (const Opt &o : c.opts) {
+        s += QStringLiteral("    /* %1 */\n").arg(QLatin1String(o.why));
+        if (isLinger(o))
+            s += QStringLiteral("    if (set_linger(fd, %1) != 0)\n        return -1;\n")
+                     .arg(o.value);
+        else
+            s += QStringLiteral("    if (set_int_option(fd, %1, %2, \"%2\", %3) != 0)\n"
+                                "        return -1;\n")
+                     .arg(cLevel(o), QLatin1String(o.name))
+                     .arg(o.value);
+    }
+    if (!c.defaults.isEmpty())
+        s += QStringLiteral("    /* Keepalive parameters not set here: the system defaults "
+                            "apply. */\n");
+    for (const auto &[name, sysctl] : c.defaults)
+        s += QStringLiteral("    show_int_option(fd, IPPROTO_TCP, %1, \"%1\",\n"
+                            "                    \"system default, "
+                            "/proc/sys/net/ipv4/%2\");\n")
+                 .arg(QLatin1String(name), QLatin1String(sysctl));
+    return s + QStringLiteral("    return 0;\n}\n");
+}
+
+QString cShowInherited(const Ctx &c)
+{
+    QString s = QStringLiteral("\n/* Linux passes these options from the listener on to each "
+                               "socket it accepts. */\n"
+                               "static void show_inherited(int fd)\n{\n");
+    for (const Opt &o : c.opts) {
+        if (isLinger(o))
+            s += QStringLiteral("    show_linger(fd, \"inherited\");\n");
+        else
+            s += QStringLiteral("    show_int_option(fd, %1, %2, \"%2\", \"inherited\");\n")
+                     .arg(cLevel(o), QLatin1String(o.name));
+    }
+    return s + QStringLiteral("}\n");
+}
+
+QString cConnect(const Ctx &c)
+{
+    QString s = QStringLiteral(R"C(
+/* Prints both ends of a connected socket. */
+static void print_connected(int fd, double elapsed)
+{
+    struct sockaddr_storage peer, local;
+    socklen_t peer_len = sizeof peer, local_len = sizeof local;
+    char peer_text[ADDRESS_TEXT_SIZE], local_text[ADDRESS_TEXT_SIZE];
+    getpeername(fd, (struct sockaddr *)&peer, &peer_len);
+    getsockname(fd, (struct sockaddr *)&local, &local_len);
+    address_text((struct sockaddr *)&peer, peer_len, peer_text, sizeof peer_text);
+    address_text((struct sockaddr *)&local, local_len, local_text, sizeof local_text);
+    printf("connected to %s from %s in %.3f s\n", peer_text, local_text, elapsed);
+}
+)C");
+    if (c.sockopt)
+        s += QStringLiteral(R"C(
+/* connect() under CONNECT_TIMEOUT_MS, enforced by the kernel: SO_SNDTIMEO bounds connect().
+ * When it runs out Linux returns EINPROGRESS, and the kernel goes on trying in SYN-SENT in
+ * the background until the socket is closed. 1: connected, 0: timed out, -1: failed. */
+static int connect_within(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    if (set_kernel_timeout(fd, SO_SNDTIMEO, "SO_SNDTIMEO", CONNECT_TIMEOUT_MS) != 0)
+        return -1;
+    double start = now();
+    if (connect(fd, addr, len) != 0) {
+        int e = errno;
+        if (e == EINPROGRESS && CONNECT_TIMEOUT_MS != 0) {
+            print_kernel_timeout("connect", start, "SO_SNDTIMEO", CONNECT_TIMEOUT_MS, e);
+            return 0;
+        }
+        print_error("connect", e);
+        return -1;
+    }
+    print_connected(fd, now() - start);
+    return 1;
+}
+)C");
+    else
+        s += QStringLiteral(R"C(
+/* connect() under CONNECT_TIMEOUT_MS: a non-blocking connect(), poll() until the socket is
+ * writable or the deadline passes, then SO_ERROR says how the handshake ended.
+ * 1: connected, 0: timed out, -1: failed (printed). */
+static int connect_within(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    double start = now();
+    set_nonblocking(fd, 1);
+    if (connect(fd, addr, len) != 0) {
+        if (errno != EINPROGRESS || CONNECT_TIMEOUT_MS == 0) {
+            /* With a timeout of 0 this is EINPROGRESS: the handshake goes on without us. */
+            print_error("connect", errno);
+            return -1;
+        }
+        int r = wait_ready(fd, POLLOUT, deadline_of(start, CONNECT_TIMEOUT_MS));
+        if (r == 0) {
+            /* The SYN went unanswered; the socket stays in SYN-SENT until it is closed. */
+            print_timeout("connect", start, CONNECT_TIMEOUT_MS);
+            return 0;
+        }
+        if (r < 0) {
+            print_error("poll", errno);
+            return -1;
+        }
+        int err = 0;
+        socklen_t err_len = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
+        if (err != 0) {
+            print_error("connect", err);
+            return -1;
+        }
+    }
+    print_connected(fd, now() - start);
+    return 1;
+}
+)C");
+    s += QStringLiteral(R"C(
+/* Resolves host and tries each address in turn, as SockLab does (the next one after an
+ * error, none after a timeout). Returns the connected socket, or -1 after printing why. */
+static int open_connection(const char *host, const char *port)
+{
+    struct addrinfo hints, *res;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, whatever the name resolves to */
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        printf("error: resolve %s: %s\n", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        char where[ADDRESS_TEXT_SIZE];
+        address_text(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            print_error("socket", errno);
+            break;
+        }
+)C");
+    if (c.anyOptions())
+        s += QStringLiteral("        if (apply_options(fd) != 0) {\n"
+                            "            close(fd);\n"
+                            "            fd = -1;\n"
+                            "            break;\n"
+                            "        }\n");
+    s += QStringLiteral(R"C(        printf("connecting to %s (timeout %s)\n", where,
+               timeout_text(CONNECT_TIMEOUT_MS));
+        int r = connect_within(fd, ai->ai_addr, ai->ai_addrlen);
+        if (r == 1)
+            break;
+        close(fd);
+        fd = -1;
+        if (r == 0)
+            break;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+)C");
+    return s;
+}
+
+QString cListen(const Ctx &c)
+{
+    QString s = QStringLiteral(R"C(
+/* Resolves the address to bind, sets the options, binds and listens. Returns the listening
+ * socket, or -1 after printing why. */
+static int open_listener(const char *host, const char *port)
+{
+    struct addrinfo hints, *res;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        printf("error: resolve %s: %s\n", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+    if (fd < 0) {
+        print_error("socket", errno);
+        freeaddrinfo(res);
+        return -1;
+    }
+)C");
+    if (c.anyOptions())
+        s += QStringLiteral("    /* Before bind(), or SO_REUSEADDR comes too late. */\n"
+                            "    if (apply_options(fd) != 0) {\n"
+                            "        close(fd);\n"
+                            "        freeaddrinfo(res);\n"
+                            "        return -1;\n"
+                            "    }\n");
+    s += QStringLiteral(R"C(    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        print_error("bind", errno);
+        close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    if (listen(fd, BACKLOG) != 0) {
+        print_error("listen", errno);
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    char where[ADDRESS_TEXT_SIZE];
+    getsockname(fd, (struct sockaddr *)&local, &len);
+    address_text((struct sockaddr *)&local, len, where, sizeof where);
+    printf("listening on %s\n", where);
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+        printf("WARNING: listening on ALL interfaces: any machine that can reach this one can "
+               "connect\n");
+    return fd;
+}
+
+static void print_accepted(const struct sockaddr_storage *peer, socklen_t len, double elapsed)
+{
+    char where[ADDRESS_TEXT_SIZE];
+    address_text((const struct sockaddr *)peer, len, where, sizeof where);
+    printf("accepted a connection from %s in %.3f s\n", where, elapsed);
+}
+)C");
+    if (c.sockopt)
+        s += QStringLiteral(R"C(
+/* accept() under ACCEPT_TIMEOUT_MS, enforced by the kernel: SO_RCVTIMEO bounds accept() too,
+ * which fails with EAGAIN when it runs out. Returns the connection, or -1 (printed). */
+static int accept_within(int listener)
+{
+    printf("accepting (timeout %s)\n", timeout_text(ACCEPT_TIMEOUT_MS));
+    if (set_kernel_timeout(listener, SO_RCVTIMEO, "SO_RCVTIMEO", ACCEPT_TIMEOUT_MS) != 0)
+        return -1;
+    double start = now();
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    int fd = accept(listener, (struct sockaddr *)&peer, &len);
+    if (fd < 0) {
+        int e = errno;
+        if ((e == EAGAIN || e == EWOULDBLOCK) && ACCEPT_TIMEOUT_MS != 0)
+            print_kernel_timeout("accept", start, "SO_RCVTIMEO", ACCEPT_TIMEOUT_MS, e);
+        else
+            print_error("accept", e);
+        return -1;
+    }
+    print_accepted(&peer, len, now() - start);
+    return fd;
+}
+)C");
+    else
+        s += QStringLiteral(R"C(
+/* accept() under ACCEPT_TIMEOUT_MS: poll() the non-blocking listener until a connection is
+ * waiting or the deadline passes. Returns the connection, or -1 (printed). */
+static int accept_within(int listener)
+{
+    printf("accepting (timeout %s)\n", timeout_text(ACCEPT_TIMEOUT_MS));
+    double start = now();
+    double deadline = deadline_of(start, ACCEPT_TIMEOUT_MS);
+    struct sockaddr_storage peer;
+    socklen_t len;
+    int fd;
+    set_nonblocking(listener, 1);
+    for (;;) {
+        if (ACCEPT_TIMEOUT_MS != 0) {
+            int r = wait_ready(listener, POLLIN, deadline);
+            if (r == 0) {
+                print_timeout("accept", start, ACCEPT_TIMEOUT_MS);
+                return -1;
+            }
+            if (r < 0) {
+                print_error("poll", errno);
+                return -1;
+            }
+        }
+        len = sizeof peer;
+        fd = accept(listener, (struct sockaddr *)&peer, &len);
+        if (fd >= 0)
+            break;
+        /* Someone else took the connection first: wait again, until the deadline. */
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && ACCEPT_TIMEOUT_MS != 0)
+            continue;
+        print_error("accept", errno);
+        return -1;
+    }
+    print_accepted(&peer, len, now() - start);
+    return fd;
+}
+)C");
+    return s;
+}
+
+QString cSend(const Ctx &c)
+{
+    QString s = QStringLiteral(R"C(
+/* Sends the whole payload. Each send() has its own SEND_TIMEOUT_MS, as in SockLab's engine.
+ * MSG_NOSIGNAL: a peer that is gone gives EPIPE instead of a SIGPIPE that ends the program. */
+static void send_payload(int fd)
+{
+    const size_t len = sizeof payload - 1;
+    size_t done = 0;
+)C");
+    if (c.sockopt)
+        s += QStringLiteral(
+            R"C(    if (set_kernel_timeout(fd, SO_SNDTIMEO, "SO_SNDTIMEO", SEND_TIMEOUT_MS) != 0)
+        return;
+    double start = now();
+    while (done < len) {
+        double call_start = now();
+        ssize_t n = send(fd, payload + done, len - done, MSG_NOSIGNAL);
+        if (n < 0) {
+            int e = errno;
+            if ((e == EAGAIN || e == EWOULDBLOCK) && SEND_TIMEOUT_MS != 0)
+                print_kernel_timeout("send", call_start, "SO_SNDTIMEO", SEND_TIMEOUT_MS, e);
+            else
+                print_error("send", e);
+            break;
+        }
+        done += (size_t)n;
+    }
+)C");
+    else
+        s += QStringLiteral(R"C(    double start = now();
+    set_nonblocking(fd, 1);
+    while (done < len) {
+        double call_start = now();
+        if (SEND_TIMEOUT_MS != 0) {
+            int r = wait_ready(fd, POLLOUT, deadline_of(call_start, SEND_TIMEOUT_MS));
+            if (r == 0) {
+                print_timeout("send", call_start, SEND_TIMEOUT_MS);
+                break;
+            }
+            if (r < 0) {
+                print_error("poll", errno);
+                break;
+            }
+        }
+        ssize_t n = send(fd, payload + done, len - done, MSG_NOSIGNAL);
+        if (n < 0) {
+            print_error("send", errno);
+            break;
+        }
+        done += (size_t)n;
+    }
+)C");
+    s += QStringLiteral(R"C(    if (done == len)
+        printf("sent %zu bytes in %.3f s\n", done, now() - start);
+    else if (done > 0)
+        printf("%zu of %zu bytes went into the send buffer before that\n", done, len);
+}
+)C");
+    return s;
+}
+
+QString cReceive(const Ctx &c)
+{
+    QString s = QStringLiteral(R"C(
+/* One recv() of up to RECV_BYTES: it returns what has arrived, possibly less. */
+static void receive(int fd)
+{
+    static char buf[RECV_BYTES];
+)C");
+    if (c.sockopt)
+        s += QStringLiteral(
+            R"C(    if (set_kernel_timeout(fd, SO_RCVTIMEO, "SO_RCVTIMEO", RECV_TIMEOUT_MS) != 0)
+        return;
+    double start = now();
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    int e = errno;
+    if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK) && RECV_TIMEOUT_MS != 0) {
+        /* SO_RCVTIMEO ran out: the kernel ended the call with EAGAIN. */
+        print_kernel_timeout("recv", start, "SO_RCVTIMEO", RECV_TIMEOUT_MS, e);
+        return;
+    }
+)C");
+    else
+        s += QStringLiteral(R"C(    double start = now();
+    set_nonblocking(fd, 1);
+    if (RECV_TIMEOUT_MS != 0) {
+        int r = wait_ready(fd, POLLIN, deadline_of(start, RECV_TIMEOUT_MS));
+        if (r == 0) {
+            print_timeout("recv", start, RECV_TIMEOUT_MS);
+            return;
+        }
+        if (r < 0) {
+            print_error("poll", errno);
+            return;
+        }
+    }
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    int e = errno;
+)C");
+    s += QStringLiteral(R"C(    double elapsed = now() - start;
+    if (n < 0) {
+        print_error("recv", e);
+    } else if (n == 0) {
+        printf("peer closed the connection (recv() returned 0: FIN) (%.3f s)\n", elapsed);
+    } else {
+        printf("received %zd bytes: ", n);
+        print_bytes(buf, (size_t)n);
+        printf(" (%.3f s)\n", elapsed);
+    }
+}
+)C");
+    return s;
+}
+
+QString cMain(const Ctx &c)
+{
+    const QString minPort = c.server ? QStringLiteral("0") : QStringLiteral("1");
+    const QString range = c.server ? QStringLiteral("PORT from 0 to 65535; 0 picks a free one")
+                                   : QStringLiteral("PORT from 1 to 65535");
+    QString s = QStringLiteral(R"C(
+int main(int argc, char **argv)
+{
+    /* Line-buffered: each line reaches a pipe as it happens. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *host = argc > 1 ? argv[1] : default_host;
+    const char *port = argc > 2 ? argv[2] : default_port;
+    if (argc > 3 || !valid_port(port, %1)) {
+        fprintf(stderr, "usage: %s [HOST [PORT]]  (%2)\n",
+                argv[0]);
+        return 2;
+    }
+    char bare[NI_MAXHOST];
+    size_t n = strlen(host);
+    if (n >= 2 && n - 2 < sizeof bare && host[0] == '[' && host[n - 1] == ']') {
+        /* An IPv6 address in brackets: getaddrinfo() wants it bare. */
+        memcpy(bare, host + 1, n - 2);
+        bare[n - 2] = '\0';
+        host = bare;
+    }
+)C")
+                    .arg(minPort, range);
+    if (c.server) {
+        s += QStringLiteral("    int listener = open_listener(host, port);\n"
+                            "    if (listener < 0)\n"
+                            "        return 0;\n"
+                            "    int conn = accept_within(listener);\n"
+                            "    if (conn >= 0) {\n");
+        if (c.showInherited())
+            s += QStringLiteral("        show_inherited(conn);\n");
+        if (c.recvBytes > 0)
+            s += QStringLiteral("        receive(conn);\n");
+        s += QStringLiteral("        close(conn); /* the server closes first: its side keeps "
+                            "TIME_WAIT */\n"
+                            "        printf(\"closed the connection\\n\");\n"
+                            "    }\n"
+                            "    close(listener);\n"
+                            "    printf(\"closed the listener\\n\");\n");
+    } else {
+        s += QStringLiteral("    int fd = open_connection(host, port);\n"
+                            "    if (fd < 0)\n"
+                            "        return 0;\n");
+        if (!c.payload.isEmpty())
+            s += QStringLiteral("    send_payload(fd);\n");
+        if (c.recvBytes > 0)
+            s += QStringLiteral("    receive(fd);\n");
+        s += QStringLiteral("    close(fd);\n"
+                            "    printf(\"closed\\n\");\n");
+    }
+    return s + QStringLiteral("    return 0;\n}\n");
+}
+
+QString cTimeoutDefine(const char *name, const Timeout &t)
+{
+    return QStringLiteral("#define %1 %2\n").arg(QLatin1String(name), cTimeout(t));
+}
+
+QString cProgram(const Ctx &c)
+{
+    const SocketOptions &o = c.p.options;
+    QString s = cHeader(c);
+    s += QLatin1String(kCIncludes);
+    s += QStringLiteral("\nstatic const char default_host[] = %1;\n").arg(cStr(c.host.toUtf8()));
+    if (!c.server && c.p.port == 0)
+        s += QStringLiteral("/* Known only once the peer runs: give it as an argument. */\n"
+                            "static const char *const default_port = NULL;\n");
+    else
+        s += QStringLiteral("static const char *const default_port = \"%1\";\n").arg(c.p.port);
+    if (!c.payload.isEmpty()) {
+        s += QStringLiteral("/* The bytes to send (octal escapes for all but printable ASCII). "
+                            "*/\nstatic const char payload[] =");
+        const QStringList parts = literalLines(c.payload, Language::C);
+        if (parts.size() == 1)
+            s += QLatin1Char(' ') + parts.first() + QStringLiteral(";\n");
+        else
+            s += QStringLiteral("\n    ") + parts.join(QStringLiteral("\n    ")) +
+                 QStringLiteral(";\n");
+    }
+    if (c.recvBytes > 0)
+        s += QStringLiteral("#define RECV_BYTES %1\n").arg(c.recvBytes);
+    if (c.server)
+        s += QStringLiteral("#define BACKLOG %1\n").arg(kBacklog);
+    s += QStringLiteral("\n/* Per-call timeouts in ms: -1 blocks forever, 0 makes the call "
+                        "non-blocking. Each bounds\n * one call, not the whole exchange. */\n");
+    if (c.server) {
+        s += cTimeoutDefine("ACCEPT_TIMEOUT_MS", o.acceptTimeout);
+    } else {
+        s += cTimeoutDefine("CONNECT_TIMEOUT_MS", o.connectTimeout);
+        if (!c.payload.isEmpty())
+            s += cTimeoutDefine("SEND_TIMEOUT_MS", o.sendTimeout);
+    }
+    if (c.recvBytes > 0)
+        s += cTimeoutDefine("RECV_TIMEOUT_MS", o.recvTimeout);
+    s += QLatin1String(kCCommon);
+    s += QLatin1String(c.sockopt ? kCSockopt : kCPoll);
+    if (c.intOpts)
+        s += QLatin1String(kCSetIntOption);
+    if (c.linger)
+        s += QLatin1String(kCSetLinger);
+    const bool showInt =
+        !c.defaults.isEmpty() ||
+        (c.showInherited() &&
+         std::any_of(c.opts.cbegin(), c.opts.cend(), [](const Opt &op) { return !isLinger(op); }));
+    if (showInt)
+        s += QLatin1String(kCShowIntOption);
+    if (c.showInherited() && c.linger)
+        s += QLatin1String(kCShowLinger);
+    if (c.recvBytes > 0)
+        s += QLatin1String(kCPrintBytes);
+    if (c.anyOptions())
+        s += cApplyOptions(c);
+    if (c.showInherited())
+        s += cShowInherited(c);
+    s += c.server ? cListen(c) : cConnect(c);
+    if (!c.payload.isEmpty())
+        s += cSend(c);
+    if (c.recvBytes > 0)
+        s += cReceive(c);
+    s += cMain(c);
+    return s;
+}
+
+// Empty, or why the profile cannot become a program.
+QString checkProfile(const Profile &p)
+{
+    if (const QString bad = p.options.validate(); !bad.isEmpty())
+        return QStringLiteral("Cannot export the options: ") + bad;
+    if (p.recvBytes < 0 || p.recvBytes > kMaxRecvBytes)
+        return QStringLiteral("Cannot export: receive %1 bytes is out of range; use 0 (no "
+                              "recv) to %2.")
+            .arg(p.recvBytes)
+            .arg(kMaxRecvBytes);
+    const QByteArray payload = p.send.toUtf8();
+    if (p.role != Profile::Role::Server && payload.size() > kMaxPayloadBytes)
+        return QStringLiteral("Cannot export: the payload is %1 bytes; a program embeds at most "
+                              "%2.")
+            .arg(payload.size())
+            .arg(kMaxPayloadBytes);
+    for (const QChar ch : p.host) {
+        if (ch.unicode() < 0x20 || ch.unicode() == 0x7f)
+            return QStringLiteral("Cannot export: the host contains the control character "
+                                  "U+%1, which no host name has (and a C string cannot hold "
+                                  "U+0000).")
+                .arg(uint(ch.unicode()), 4, 16, QLatin1Char('0'));
+    }
+    return {};
+}
+
+} // namespace
+
+QString languageName(Language l)
+{
+    return l == Language::Python ? QStringLiteral("python") : QStringLiteral("c");
+}
+
+std::optional<Language> languageFromName(const QString &name)
+{
+    if (name == QLatin1String("python"))
+        return Language::Python;
+    if (name == QLatin1String("c"))
+        return Language::C;
+    return std::nullopt;
+}
+
+QString generate(Language lang, const Profile &profile, QString *error)
+{
+    if (const QString bad = checkProfile(profile); !bad.isEmpty()) {
+        if (error)
+            *error = bad;
+        return {};
+    }
+    if (error)
+        error->clear();
+    Ctx c{lang, profile, profile.role == Profile::Role::Server,
+          profile.options.mechanism == TimeoutMechanism::SockOpt};
+    c.payload = c.server ? QByteArray() : profile.send.toUtf8();
+    c.recvBytes = profile.recvBytes;
+    // The engine binds 127.0.0.1 when a server is given no address.
+    c.host = c.server && profile.host.isEmpty() ? QStringLiteral("127.0.0.1") : profile.host;
+    c.opts = optionsOf(profile.options);
+    c.defaults = keepaliveDefaults(profile.options);
+    for (const Opt &o : c.opts) {
+        if (isLinger(o))
+            c.linger = true;
+        else
+            c.intOpts = true;
+    }
+    return lang == Language::Python ? python(c) : cProgram(c);
+}
+
+} // namespace socklab::code
