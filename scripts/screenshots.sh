@@ -103,3 +103,12 @@ for _ in 1 2 3; do
     sleep 0.8
 done
 shoot recv-timeout
+
+# 4. A lesson in presenter mode, as on a projector: timeout versus keepalive on the same dead
+#    peer, run with Run all (F8 would go step by step), judged against the kernel.
+start "$work/timeout.json" 0 --lesson timeout-vs-keepalive --presenter
+for wait in 0.5 0.5 1.7 3.0; do # each step runs to its end before the next (F8)
+    keys F8
+    sleep "$wait"
+done
+shoot lesson-presenter

@@ -3,6 +3,9 @@
 // the timeline, bad input is refused visibly, profiles and settings round-trip.
 
 #include "Engine.h"
+#include "LessonRunner.h"
+#include "lessons/LessonsPanel.h"
+#include "code/CodePanel.h"
 #include "log/LogModel.h"
 #include "log/LogView.h"
 #include "options/TimeoutEditor.h"
@@ -14,10 +17,12 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QLineEdit>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
@@ -70,6 +75,10 @@ class TestWindow : public QObject
     void badProfileChangesNothing();
     void settingsRestoreLastOptions();
     void zoomScalesFontWithinLimits();
+    void lessonRunsInTheWindow();
+    void presenterModeAndBack();
+    void handoutOfAnExperiment();
+    void codeTabFollowsThePanels();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -425,6 +434,79 @@ void TestWindow::zoomScalesFontWithinLimits()
     QVERIFY(QApplication::font().pointSizeF() < base);
     action("actionZoomReset")->trigger();
     QCOMPARE(QApplication::font().pointSizeF(), base);
+}
+
+void TestWindow::lessonRunsInTheWindow()
+{
+    auto *panel = child<LessonsPanel>("lessonsPanel");
+    QVERIFY(panel->lessonCount() >= 12);
+    QVERIFY(panel->selectLesson(QStringLiteral("recv-timeout")));
+    // The lesson's setup shows in the option panels.
+    QCOMPARE(m_window->currentProfile().options.recvTimeout, Timeout::fromMs(500));
+    QCOMPARE(m_window->currentProfile().peer.behavior, PeerBehavior::Silent);
+    QVERIFY(panel->explanationText().contains(QLatin1String("silent")));
+
+    QSignalSpy done(m_window->lessonRunner(), &LessonRunner::finished);
+    action("actionNextStep")->trigger(); // F8: the first step only
+    QTRY_VERIFY(panel->explanationText().contains(QStringLiteral("▶")));
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    QCOMPARE(m_window->lessonRunner()->stepsIssued(), 1);
+    QTRY_VERIFY(m_window->lessonRunner()->canStep());
+    panel->runAll(); // the rest
+    QVERIFY(done.wait(10000));
+    QVERIFY(panel->lastResult() && panel->lastResult()->passed);
+    QTRY_COMPARE(rows(EventKind::LessonResult).size(), 1);
+    QVERIFY(panel->explanationText().contains(QLatin1String("PASSED")));
+    QCOMPARE(rows(EventKind::Timeout, QStringLiteral("recv")).size(), 1);
+}
+
+void TestWindow::presenterModeAndBack()
+{
+    auto *options = child<QScrollArea>("optionsScroll");
+    auto *dock = child<QDockWidget>("lessonsDock");
+    dock->hide();
+    const int zoom = m_window->zoomStep();
+    action("actionPresenter")->trigger();
+    QVERIFY(m_window->isPresenterMode());
+    QCOMPARE(m_window->zoomStep(), zoom + 3);
+    QVERIFY(options->isHidden());
+    QVERIFY(dock->isVisible());
+    action("actionPresenter")->trigger();
+    QVERIFY(!m_window->isPresenterMode());
+    QCOMPARE(m_window->zoomStep(), zoom);
+    QVERIFY(options->isVisible());
+    QVERIFY(dock->isHidden());
+}
+
+void TestWindow::handoutOfAnExperiment()
+{
+    usePeer(PeerBehavior::Silent);
+    setAllTimeouts(200);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("h.html"));
+    QString error;
+    QVERIFY2(m_window->exportHandout(path, &error), qPrintable(error));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString html = QString::fromUtf8(f.readAll());
+    QVERIFY(html.contains(QLatin1String("SockLab experiment")));
+    QVERIFY(html.contains(QLatin1String("data:image/png;base64,")));
+    QVERIFY(html.contains(QLatin1String("timeout")));
+    QVERIFY(!m_window->exportHandout(dir.filePath(QStringLiteral("no/such/dir/h.html")), &error));
+    QVERIFY2(error.contains(QLatin1String("h.html")), qPrintable(error));
+}
+
+void TestWindow::codeTabFollowsThePanels()
+{
+    auto *code = child<CodePanel>("codePanel");
+    QTRY_VERIFY(code->hasProgram());
+    QVERIFY(!code->text().contains(QLatin1String("TCP_KEEPIDLE")));
+    setKeepalive(42, 5, 3);
+    QTRY_VERIFY2(code->text().contains(QLatin1String("42")), qPrintable(code->text().left(400)));
+    QVERIFY(code->text().contains(QLatin1String("TCP_KEEPIDLE")));
 }
 
 QTEST_MAIN(TestWindow)

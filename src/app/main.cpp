@@ -25,6 +25,15 @@ int main(int argc, char *argv[])
                        "follows the desktop's light or dark palette."),
         QStringLiteral("name"), QStringLiteral("system"));
     parser.addOption(themeOption);
+    QCommandLineOption lessonOption(QStringLiteral("lesson"),
+                                    QStringLiteral("Open with this lesson selected (socklab-cli "
+                                                   "lessons lists them)."),
+                                    QStringLiteral("name"));
+    parser.addOption(lessonOption);
+    QCommandLineOption presenterOption(QStringLiteral("presenter"),
+                                       QStringLiteral("Start in presenter mode (F5): large text, "
+                                                      "the lesson beside a large timeline."));
+    parser.addOption(presenterOption);
     parser.addPositionalArgument(QStringLiteral("profile"),
                                  QStringLiteral("A JSON profile to load (optional)."),
                                  QStringLiteral("[profile]"));
@@ -49,6 +58,13 @@ int main(int argc, char *argv[])
             return 2;
         }
     }
+    if (parser.isSet(lessonOption) && !w.selectLesson(parser.value(lessonOption))) {
+        QTextStream(stderr) << "socklab: --lesson: '" << parser.value(lessonOption)
+                            << "' is not a lesson; socklab-cli lessons lists them.\n";
+        return 2;
+    }
     w.show();
+    if (parser.isSet(presenterOption))
+        w.setPresenterMode(true);
     return app.exec();
 }

@@ -3,8 +3,13 @@
 #include "Engine.h"
 #include "ExperimentController.h"
 #include "ExperimentPanel.h"
+#include "Handout.h"
+#include "LessonRunner.h"
 #include "Platform.h"
 #include "SocketTableModel.h"
+#include "code/CodePanel.h"
+#include "lessons/LessonsPanel.h"
+#include "log/LogModel.h"
 #include "log/LogView.h"
 #include "options/KeepalivePanel.h"
 #include "options/MorePanel.h"
@@ -14,8 +19,11 @@
 #include "ui_MainWindow.h"
 
 #include <QApplication>
+#include <QBuffer>
 #include <QCloseEvent>
+#include <QDateTime>
 #include <QDir>
+#include <QDockWidget>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -25,6 +33,8 @@
 #include <QSaveFile>
 #include <QSettings>
 #include <QStatusBar>
+#include <QStyle>
+#include <QSysInfo>
 
 #include <cmath>
 
@@ -49,7 +59,7 @@ MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>()),
       m_engine(new socklab::Engine(this)), m_controller(new ExperimentController(m_engine, this)),
       m_sockets(new SocketTableModel(m_engine, this)), m_stateLabel(new QLabel(this)),
-      m_socketsLabel(new QLabel(this))
+      m_socketsLabel(new QLabel(this)), m_lessonRunner(new socklab::LessonRunner(m_engine, this))
 {
     // The resources live in the static socklab_gui library: register them explicitly, or the
     // linker may drop them from the executable.
@@ -69,6 +79,7 @@ MainWindow::MainWindow(QWidget *parent)
     setupActions();
     setupStatusBar();
     setupSocketTable();
+    setupLessons();
     restoreSettings();
 }
 
@@ -138,6 +149,160 @@ void MainWindow::setupStatusBar()
     connect(m_controller, &ExperimentController::statusChanged, m_stateLabel, &QLabel::setText);
     connect(m_engine, &socklab::Engine::socketTableChanged, this, &MainWindow::updateSocketsStatus);
     updateSocketsStatus();
+}
+
+void MainWindow::setupLessons()
+{
+    LessonsPanel *panel = m_ui->lessonsPanel;
+    QString error;
+    panel->setLessons(socklab::lessonCatalogue(&error));
+    if (!error.isEmpty())
+        statusBar()->showMessage(tr("Some lessons did not load: %1").arg(error), kMessageMs);
+    panel->setRunner(m_lessonRunner);
+    connect(panel, &LessonsPanel::lessonChosen, this, &MainWindow::onLessonChosen);
+    connect(panel, &LessonsPanel::runStarting, this, [this] {
+        m_controller->stop(); // a lesson starts from a clean slate
+        clearLog();
+    });
+    connect(panel, &LessonsPanel::stopRequested, m_controller, &ExperimentController::stop);
+    m_ui->menuView->addSeparator();
+    QAction *show = m_ui->lessonsDock->toggleViewAction();
+    show->setText(tr("&Lessons"));
+    show->setShortcut(QKeySequence(QStringLiteral("F2")));
+    show->setToolTip(tr("Show or hide the lessons."));
+    m_ui->menuView->addAction(show);
+    m_ui->menuExperiment->addAction(m_ui->actionNextStep);
+    addAction(m_ui->actionNextStep);
+    connect(m_ui->actionNextStep, &QAction::triggered, panel, &LessonsPanel::nextStep);
+    connect(m_ui->actionPresenter, &QAction::toggled, this, &MainWindow::setPresenterMode);
+    connect(m_ui->actionExportHandout, &QAction::triggered, this, &MainWindow::exportHandoutDialog);
+
+    // The Code tab follows every change of the panels.
+    const auto refreshCode = [this] { m_ui->codePanel->setProfile(currentProfile()); };
+    connect(m_ui->experimentPanel, &ExperimentPanel::changed, this, refreshCode);
+    connect(m_ui->timeoutPanel, &TimeoutPanel::changed, this, refreshCode);
+    connect(m_ui->reusePanel, &ReusePanel::changed, this, refreshCode);
+    connect(m_ui->keepalivePanel, &KeepalivePanel::changed, this, refreshCode);
+    connect(m_ui->morePanel, &MorePanel::changed, this, refreshCode);
+    refreshCode();
+}
+
+bool MainWindow::selectLesson(const QString &name)
+{
+    if (!m_ui->lessonsPanel->selectLesson(name))
+        return false;
+    m_ui->lessonsDock->show();
+    return true;
+}
+
+void MainWindow::onLessonChosen(const socklab::Lesson &lesson)
+{
+    // Show the lesson's setup in the panels (its steps may still set options per socket).
+    Profile p = currentProfile();
+    p.options = lesson.options;
+    if (lesson.peer) {
+        p.role = Profile::Role::ClientWithPeer;
+        p.peer = *lesson.peer;
+    }
+    applyProfile(p);
+    m_ui->codePanel->setProfile(currentProfile());
+}
+
+void MainWindow::setPresenterMode(bool on)
+{
+    if (on == m_presenter)
+        return;
+    m_presenter = on;
+    {
+        const QSignalBlocker block(m_ui->actionPresenter);
+        m_ui->actionPresenter->setChecked(on);
+    }
+    if (on) {
+        m_zoomBeforePresenter = m_zoomStep;
+        m_viewSplitterBeforePresenter = m_ui->viewSplitter->saveState();
+        m_lessonsVisibleBeforePresenter = m_ui->lessonsDock->isVisible();
+        setZoomStep(std::max(m_zoomStep, 0) + 3);
+        m_ui->optionsScroll->hide();
+        m_ui->lessonsDock->show();
+        // The picture first: most of the height to the timeline.
+        const int h = m_ui->viewSplitter->height();
+        m_ui->viewSplitter->setSizes({h * 6 / 10, h * 3 / 10, h / 10});
+        // The explanation is read from the back of the room: give it a third of the width.
+        resizeDocks({m_ui->lessonsDock}, {width() / 3}, Qt::Horizontal);
+    } else {
+        setZoomStep(m_zoomBeforePresenter);
+        m_ui->optionsScroll->show();
+        m_ui->lessonsDock->setVisible(m_lessonsVisibleBeforePresenter);
+        m_ui->viewSplitter->restoreState(m_viewSplitterBeforePresenter);
+    }
+}
+
+bool MainWindow::exportHandout(const QString &path, QString *error) const
+{
+    socklab::handout::Input in;
+    const socklab::LessonRunner *runner = m_lessonRunner;
+    const auto result = m_ui->lessonsPanel->lastResult();
+    if (result && runner->isLoaded() && runner->lesson().name == result->lesson) {
+        in.title = runner->lesson().title;
+        in.explanation = runner->lesson().explanation;
+        in.verdict = socklab::handout::Verdict{result->passed, result->predictedText(),
+                                               result->observedText()};
+    } else {
+        const Profile p = currentProfile();
+        in.title = tr("SockLab experiment");
+        in.explanation =
+            tr("An experiment run in SockLab (role %1%2). Every event below comes "
+               "from the kernel, on real sockets.")
+                .arg(socklab::roleName(p.role),
+                     p.role == Profile::Role::ClientWithPeer
+                         ? tr(", built-in peer: %1").arg(socklab::behaviorName(p.peer.behavior))
+                         : tr(", target %1:%2").arg(p.host).arg(p.port));
+    }
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    // A handout is printed: draw the picture on the light palette, whatever the screen's theme.
+    TimelineWidget *timeline = m_ui->timeline;
+    const bool own = timeline->testAttribute(Qt::WA_SetPalette);
+    const QPalette screen = timeline->palette();
+    timeline->setPalette(timeline->style()->standardPalette());
+    timeline->grab().save(&buffer, "PNG");
+    // Give back the palette it had; an inherited one stays inherited, so it follows the theme.
+    timeline->setPalette(own ? screen : QPalette());
+    in.timelinePng = png;
+    const LogModel *log = m_ui->logView->model();
+    in.events.reserve(log->rowCount());
+    for (int r = 0; r < log->rowCount(); ++r)
+        in.events << log->eventAt(r);
+    in.machine = QStringLiteral("%1, Linux %2 %3")
+                     .arg(QSysInfo::prettyProductName(), QSysInfo::kernelVersion(),
+                          QSysInfo::currentCpuArchitecture());
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(socklab::handout::html(in).toUtf8()) < 0 ||
+        !f.commit()) {
+        *error = tr("Cannot write %1: %2").arg(QDir::toNativeSeparators(path), f.errorString());
+        return false;
+    }
+    return true;
+}
+
+void MainWindow::exportHandoutDialog()
+{
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("Export handout"),
+        QDir(m_lastProfileDir.isEmpty() ? QDir::homePath() : m_lastProfileDir)
+            .filePath(QStringLiteral("socklab-handout.html")),
+        tr("HTML pages (*.html);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += QStringLiteral(".html");
+    QString error;
+    if (!exportHandout(path, &error)) {
+        QMessageBox::warning(this, tr("Handout not saved"), error);
+        return;
+    }
+    statusBar()->showMessage(tr("Saved %1").arg(QFileInfo(path).fileName()), kMessageMs);
 }
 
 void MainWindow::setupSocketTable()
@@ -346,6 +511,8 @@ void MainWindow::saveSettings() const
 {
     QSettings s;
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    if (m_presenter) // remember the everyday layout, not the projector's
+        const_cast<MainWindow *>(this)->setPresenterMode(false);
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/mainSplitter"), m_ui->mainSplitter->saveState());
     s.setValue(QStringLiteral("window/viewSplitter"), m_ui->viewSplitter->saveState());

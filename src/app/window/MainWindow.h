@@ -12,7 +12,9 @@ class ExperimentController;
 class SocketTableModel;
 namespace socklab {
 class Engine;
-}
+class LessonRunner;
+struct Lesson;
+} // namespace socklab
 namespace Ui {
 class MainWindow;
 }
@@ -35,6 +37,8 @@ class MainWindow : public QMainWindow
     socklab::Profile currentProfile() const;
     void applyProfile(const socklab::Profile &p);
 
+    socklab::LessonRunner *lessonRunner() const { return m_lessonRunner; }
+
     bool loadProfile(const QString &path, QString *error);
     bool saveProfile(const QString &path, QString *error) const;
 
@@ -43,6 +47,14 @@ class MainWindow : public QMainWindow
     void setZoomStep(int step);
     static constexpr int kMinZoom = -3;
     static constexpr int kMaxZoom = 10;
+
+    // The finished experiment or lesson as a self-contained HTML page.
+    bool exportHandout(const QString &path, QString *error) const;
+
+    bool selectLesson(const QString &name);
+
+    bool isPresenterMode() const { return m_presenter; }
+    void setPresenterMode(bool on);
 
     QString backendStatus() const;
     QString socketsStatus() const;
@@ -57,6 +69,9 @@ class MainWindow : public QMainWindow
     void setupActions();
     void setupStatusBar();
     void setupSocketTable();
+    void setupLessons();
+    void onLessonChosen(const socklab::Lesson &lesson);
+    void exportHandoutDialog();
     void onEvents(const QList<socklab::Event> &batch);
     void onRefused(const QString &why);
     void updateSocketsStatus();
@@ -74,4 +89,9 @@ class MainWindow : public QMainWindow
     QLabel *m_socketsLabel;
     int m_zoomStep = 0;
     QString m_lastProfileDir;
+    socklab::LessonRunner *m_lessonRunner;
+    bool m_presenter = false;
+    int m_zoomBeforePresenter = 0;
+    QByteArray m_viewSplitterBeforePresenter;
+    bool m_lessonsVisibleBeforePresenter = true;
 };
