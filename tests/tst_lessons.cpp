@@ -155,6 +155,34 @@ class TestLessons : public QObject
                                      << QStringLiteral("steps: expected a non-empty array");
         QTest::newRow("huge") << QByteArray(kLessonMaxBytes + 1, ' ')
                               << QStringLiteral("at most 262144 bytes");
+        // Found by fuzzing (tests/fuzz): the message quoted the value's control characters.
+        QTest::newRow("escape in a value")
+            << minimalLesson("[{\"do\": \"\\u001b[2J\"}]", kOneExpect)
+            << QStringLiteral("steps[0].do: '\\x1b[2J' is not a step");
+        // Found by fuzzing: a bad host loaded, and keys a step does not use were ignored
+        // (options on a recv did not change its timeout; a listen's host did not bind it).
+        QTest::newRow("bad host")
+            << minimalLesson(R"([{"do": "connect", "host": "353.0.0.1", "port": 80}])", kOneExpect)
+            << QStringLiteral("steps[0].host: '353.0.0.1' is not a valid IPv4 address");
+        QTest::newRow("options on recv")
+            << minimalLesson(R"([{"do": "listen", "sock": "L1"},
+                                 {"do": "recv", "sock": "L1", "options": {"timeout": 1}}])",
+                             kOneExpect)
+            << QStringLiteral("steps[1].options: recv does not take \"options\"; it takes "
+                              "sock, bytes.");
+        QTest::newRow("host on listen")
+            << minimalLesson(R"([{"do": "listen", "sock": "L1", "host": "0.0.0.0"}])", kOneExpect)
+            << QStringLiteral("steps[0].host: listen does not take \"host\"");
+        QTest::newRow("to and port") << minimalLesson(R"([{"do": "listen", "sock": "L1"},
+                                 {"do": "connect", "to": "L1", "port": 80}])",
+                                                      kOneExpect)
+                                     << QStringLiteral("steps[1]: a connect takes \"to\"");
+        QTest::newRow("same_port_as and port")
+            << minimalLesson(R"([{"do": "listen", "sock": "L1"},
+                                 {"do": "listen", "sock": "L2", "same_port_as": "L1",
+                                  "port": 80}])",
+                             kOneExpect)
+            << QStringLiteral("steps[1]: a listen takes \"port\" or \"same_port_as\"");
     }
     void badLessonsRefused()
     {

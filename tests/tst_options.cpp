@@ -133,6 +133,24 @@ class TestOptions : public QObject
         QCOMPARE(mechanismFromName(QStringLiteral("sockopt")), TimeoutMechanism::SockOpt);
         QVERIFY(!mechanismFromName(QStringLiteral("select")));
     }
+
+    // Found by fuzzing (tests/fuzz): messages quoted the value as typed, so a value holding
+    // an escape sequence reached the terminal (or a message box) as one.
+    void messagesEscapeControlCharacters()
+    {
+        QString err;
+        QVERIFY(!Timeout::parse(QStringLiteral("1\x1b[2J"), QStringLiteral("--timeout"), &err));
+        QVERIFY2(!err.contains(QChar(0x1b)) && err.contains(QStringLiteral("'1\\x1b[2J'")),
+                 qPrintable(err));
+        QVERIFY(!parseInteger(QStringLiteral("\a5"), QStringLiteral("--keepcnt"), ranges::KeepCnt,
+                              &err));
+        QVERIFY2(!err.contains(QLatin1Char('\a')) && err.contains(QStringLiteral("'\\x075'")),
+                 qPrintable(err));
+        QCOMPARE(visible(QStringLiteral("a\tb\n\x7f\u202e\u00e9\U0001F600")),
+                 QStringLiteral("a\\tb\\n\\x7f\\u202e\u00e9\U0001F600"));
+        QCOMPARE(visible(QString(QChar(0xd800))), QStringLiteral("\\ud800"));
+        QCOMPARE(visible(QStringLiteral("plain: [::1]:80")), QStringLiteral("plain: [::1]:80"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestOptions)

@@ -119,6 +119,15 @@ class TestProfile : public QObject
         QTest::newRow("unbalanced") << "[::1" << false;
         QTest::newRow("v4 in brackets") << "[127.0.0.1]" << false;
         QTest::newRow("label too long") << QString(64, QLatin1Char('a')) + ".com" << false;
+        // Found by fuzzing: QHostAddress stops at a NUL, so "10\0junk" passed as 0.0.0.10.
+        QTest::newRow("nul inside")
+            << QStringLiteral("10") + QChar(0) + QStringLiteral("junk") << false;
+        QTest::newRow("nul in brackets")
+            << QStringLiteral("[::1") + QChar(0) + QStringLiteral("x]") << false;
+        QTest::newRow("escape") << QStringLiteral("exa\x1bmple.com") << false;
+        QTest::newRow("tab") << QStringLiteral("exa\tmple.com") << false;
+        QTest::newRow("not ascii") << QStringLiteral("b\u00fccher.de") << false;
+        QTest::newRow("scope id") << QStringLiteral("fe80::1%eth0") << true;
     }
     void hostValidation()
     {
@@ -126,6 +135,24 @@ class TestProfile : public QObject
         QFETCH(bool, valid);
         const QString err = validateHost(host);
         QVERIFY2(err.isEmpty() == valid, qPrintable(err));
+        QVERIFY2(!err.contains(QChar(0)) && !err.contains(QChar(0x1b)), qPrintable(err));
+    }
+
+    // Found by fuzzing (tests/fuzz): a host with a NUL loaded (and would have connected to
+    // what precedes the NUL), and messages quoted keys and values with their control
+    // characters.
+    void controlCharactersRefusedAndEscaped()
+    {
+        QString err;
+        QVERIFY(!Profile::fromJson(R"({"host": "10\u0000junk"})", &err));
+        QVERIFY2(err.startsWith(QLatin1String("host: '10\\x00junk' contains '\\x00'")),
+                 qPrintable(err));
+        QVERIFY(!Profile::fromJson("{\"\\u001b[2J\": 1}", &err));
+        QVERIFY2(err.contains(QLatin1String("unknown key '\\x1b[2J'")) &&
+                     !err.contains(QChar(0x1b)),
+                 qPrintable(err));
+        QVERIFY(!Profile::fromJson(R"({"role": "x\u202e"})", &err));
+        QVERIFY2(err.contains(QLatin1String("'x\\u202e'")), qPrintable(err));
     }
 };
 

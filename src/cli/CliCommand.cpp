@@ -1,6 +1,9 @@
 #include "CliCommand.h"
 
+#include "SocketOps.h"
+
 #include <QCommandLineParser>
+#include <QRegularExpression>
 
 namespace socklab::cli {
 
@@ -13,6 +16,7 @@ const QString kUsage = QStringLiteral(
     "  connect --peer B    the same against a built-in peer started in this process\n"
     "  listen --port P     listen, accept connections, read back inherited options\n"
     "  serve --port P --behavior B   run a built-in peer until interrupted\n"
+    "  code --lang python|c HOST PORT   print a program that makes connect's calls\n"
     "\n"
     "Run 'socklab-cli <command> --help' for the options of a command.\n"
     "Exit status: 0 when the experiment ran (a timeout is a result), 2 for invalid arguments,\n"
@@ -80,6 +84,41 @@ void addReuseOptions(QCommandLineParser &p)
         opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
     p.addOption(
         opt(QStringLiteral("reuseport"), QStringLiteral("Set SO_REUSEPORT before bind().")));
+}
+
+// --send and --recv, shared by connect and code.
+void addSendRecvOptions(QCommandLineParser &p)
+{
+    p.addOption(opt(QStringLiteral("send"), QStringLiteral("Send TEXT after connecting."),
+                    QStringLiteral("TEXT")));
+    p.addOption(opt(QStringLiteral("recv"),
+                    QStringLiteral("Receive up to N bytes with one recv() call (1-1048576)."),
+                    QStringLiteral("N")));
+}
+
+const IntRange kRecvRange{"recv", 1, 1048576, "bytes"};
+
+// HOST PORT of connect and code; on error sets *err.
+std::optional<std::pair<QString, quint16>> readTarget(const QStringList &pos, const QString &cmd,
+                                                      const QString &alternative, QString *err)
+{
+    if (pos.size() != 2) {
+        *err = QStringLiteral("%1: expected HOST PORT%2; got %3 argument(s).")
+                   .arg(cmd, alternative)
+                   .arg(pos.size());
+        return std::nullopt;
+    }
+    if (const QString bad = validateHost(pos[0]); !bad.isEmpty()) {
+        // Most of validateHost's sentences quote the host already.
+        *err = bad.contains(QLatin1Char('\''))
+                   ? QStringLiteral("HOST: %1").arg(bad)
+                   : QStringLiteral("HOST '%1': %2").arg(visible(pos[0]), bad);
+        return std::nullopt;
+    }
+    auto port = parseInteger(pos[1], QStringLiteral("PORT"), ranges::Port, err);
+    if (!port)
+        return std::nullopt;
+    return std::pair{pos[0], quint16(*port)};
 }
 
 // Reads the options common to every command into o; returns an error sentence or empty.
@@ -178,20 +217,65 @@ std::optional<PeerConfig> readPeer(const QCommandLineParser &p, const QString &b
     return cfg;
 }
 
+// A payload in one argument: the kernel refuses an argument over 128 KiB (MAX_ARG_STRLEN), so
+// a stated limit below that gives a clear message instead of "Argument list too long".
+constexpr qsizetype kSendMaxBytes = 65536;
+
+// connect's --send TEXT (UTF-8) or --send-hex HEX (any bytes); on error sets *err.
+std::optional<QByteArray> readPayload(const QCommandLineParser &p, QString *err)
+{
+    const bool hex = p.isSet(QStringLiteral("send-hex"));
+    const QString name = hex ? QStringLiteral("--send-hex") : QStringLiteral("--send");
+    QByteArray data;
+    if (hex) {
+        const QString text = p.value(QStringLiteral("send-hex"));
+        static const QRegularExpression hexDigits(QStringLiteral("^([0-9A-Fa-f]{2})*$"));
+        if (!hexDigits.match(text).hasMatch()) {
+            *err = QStringLiteral("--send-hex: '%1' is not hex; give two hex digits per byte, "
+                                  "e.g. 48690d0a for \"Hi\\r\\n\".")
+                       .arg(visible(text.left(40)) +
+                            (text.size() > 40 ? QStringLiteral("...") : QString()));
+            return std::nullopt;
+        }
+        data = QByteArray::fromHex(text.toLatin1());
+    } else {
+        const QString text = p.value(QStringLiteral("send"));
+        // Arguments are decoded as UTF-8; bytes that are not UTF-8 arrive as U+FFFD and would
+        // be sent as EF BF BD, not as what was typed.
+        if (text.contains(QChar::ReplacementCharacter)) {
+            *err = QStringLiteral("--send: the text is not valid UTF-8 (byte %1 cannot be "
+                                  "decoded); send arbitrary bytes with --send-hex, e.g. "
+                                  "--send-hex ff00.")
+                       .arg(text.left(text.indexOf(QChar::ReplacementCharacter)).toUtf8().size());
+            return std::nullopt;
+        }
+        data = text.toUtf8();
+    }
+    if (data.size() > kSendMaxBytes) {
+        *err = QStringLiteral("%1: %2 bytes is too large; a payload has at most %3 bytes.")
+                   .arg(name)
+                   .arg(data.size())
+                   .arg(kSendMaxBytes);
+        return std::nullopt;
+    }
+    return data;
+}
+
 Command fail(Command c, const QString &error)
 {
-    c.error = error;
+    c.error = visible(error); // it may quote arguments: no raw control characters
     return c;
 }
 
 // Adds --json, parses, and handles --help and stray arguments. Returns false when c is final
 // (help text or an error); otherwise c.json is set and the caller reads its options.
 bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name, bool positional,
-               Command &c)
+               Command &c, bool jsonOption = true)
 {
-    p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
+    if (jsonOption)
+        p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
     if (!p.parse(args)) {
-        c.error = p.errorText();
+        c.error = visible(p.errorText());
         return false;
     }
     if (p.isSet(QStringLiteral("help"))) {
@@ -201,10 +285,10 @@ bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name,
     }
     if (!positional && !p.positionalArguments().isEmpty()) {
         c.error = QStringLiteral("%1: unexpected argument '%2'.")
-                      .arg(QLatin1String(name), p.positionalArguments().first());
+                      .arg(QLatin1String(name), visible(p.positionalArguments().first()));
         return false;
     }
-    c.json = p.isSet(QStringLiteral("json"));
+    c.json = jsonOption && p.isSet(QStringLiteral("json"));
     return true;
 }
 
@@ -222,11 +306,12 @@ Command parseConnect(const QStringList &args)
     p.addPositionalArgument(QStringLiteral("PORT"), QStringLiteral("Port, 1-65535."));
     addTimeoutOptions(p, true);
     addSocketOptions(p);
-    p.addOption(opt(QStringLiteral("send"), QStringLiteral("Send TEXT after connecting."),
-                    QStringLiteral("TEXT")));
-    p.addOption(opt(QStringLiteral("recv"),
-                    QStringLiteral("Receive up to N bytes with one recv() call (1-1048576)."),
-                    QStringLiteral("N")));
+    addSendRecvOptions(p);
+    p.addOption(opt(QStringLiteral("send-hex"),
+                    QStringLiteral("Send these bytes after connecting, two hex digits each (e.g. "
+                                   "00ff0d0a): for binary or non-UTF-8 payloads. At most 65536 "
+                                   "bytes, as for --send."),
+                    QStringLiteral("HEX")));
     p.addOption(opt(QStringLiteral("recv-for"),
                     QStringLiteral("Keep calling recv() for S seconds in all, each call with its "
                                    "own timeout (shows that a timeout is per call)."),
@@ -264,29 +349,28 @@ Command parseConnect(const QStringList &args)
         c.steps << peer;
         connect.toPeer = true;
     } else {
-        if (pos.size() != 2)
-            return fail(c, QStringLiteral("connect: expected HOST PORT (or --peer BEHAVIOR); got "
-                                          "%1 argument(s).")
-                               .arg(pos.size()));
-        if (pos[0].trimmed().isEmpty() || pos[0].contains(QLatin1Char(' ')))
-            return fail(c, QStringLiteral("HOST: '%1' is not a host name or address.").arg(pos[0]));
-        connect.host = pos[0];
-        auto port = parseInteger(pos[1], QStringLiteral("PORT"), ranges::Port, &err);
-        if (!port)
+        const auto target = readTarget(pos, QStringLiteral("connect"),
+                                       QStringLiteral(" (or --peer BEHAVIOR)"), &err);
+        if (!target)
             return fail(c, err);
-        connect.port = quint16(*port);
+        connect.host = target->first;
+        connect.port = target->second;
     }
     c.steps << connect;
-    if (p.isSet(QStringLiteral("send"))) {
+    if (p.isSet(QStringLiteral("send")) && p.isSet(QStringLiteral("send-hex")))
+        return fail(c, QStringLiteral("connect: --send and --send-hex exclude each other."));
+    if (p.isSet(QStringLiteral("send")) || p.isSet(QStringLiteral("send-hex"))) {
+        const auto data = readPayload(p, &err);
+        if (!data)
+            return fail(c, err);
         Step s = Step::make(Step::Kind::Send, QStringLiteral("c1"));
-        s.data = p.value(QStringLiteral("send")).toUtf8();
+        s.data = *data;
         c.steps << s;
     }
-    const IntRange recvRange{"recv", 1, 1048576, "bytes"};
     if (p.isSet(QStringLiteral("recv")) && p.isSet(QStringLiteral("recv-for")))
         return fail(c, QStringLiteral("connect: --recv and --recv-for exclude each other."));
     if (p.isSet(QStringLiteral("recv"))) {
-        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"), recvRange,
+        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"), kRecvRange,
                               &err);
         if (!n)
             return fail(c, err);
@@ -297,8 +381,11 @@ Command parseConnect(const QStringList &args)
     if (p.isSet(QStringLiteral("recv-for"))) {
         auto secs = readSeconds(p, QStringLiteral("recv-for"), &err);
         if (!secs || *secs < 0)
-            return fail(c, err.isEmpty() ? QStringLiteral("--recv-for: give a number of seconds.")
-                                         : err);
+            return fail(c, err.isEmpty()
+                               ? QStringLiteral("--recv-for: 'none' is not allowed; the loop "
+                                                "needs an end: give seconds from 0 to %1.")
+                                     .arg(ranges::TimeoutMaxMs / 1000)
+                               : err);
         Step s = Step::make(Step::Kind::RecvFor, QStringLiteral("c1"));
         s.seconds = *secs;
         c.steps << s;
@@ -314,6 +401,58 @@ Command parseConnect(const QStringList &args)
     c.steps << Step::make(Step::Kind::Close, QStringLiteral("c1"));
     if (toPeer)
         c.steps << Step::make(Step::Kind::StopPeer);
+    return c;
+}
+
+// `code`: connect's target and options, turned into a program instead of run. It sends and
+// receives only what connect would (--send, --recv), so the program does what connect does.
+Command parseCode(const QStringList &args)
+{
+    Command c;
+    c.kind = Command::Kind::Code;
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Print a complete, runnable Python or C program that connects to HOST PORT with the "
+        "same options and per-call timeouts as 'connect', optionally sends and receives once, "
+        "and prints what each call did. HOST and PORT are its defaults; the program also takes "
+        "them as arguments."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("HOST"), QStringLiteral("Name or address (IPv4/IPv6)."));
+    p.addPositionalArgument(QStringLiteral("PORT"), QStringLiteral("Port, 1-65535."));
+    p.addOption(opt(QStringLiteral("lang"), QStringLiteral("The program's language: python or c."),
+                    QStringLiteral("python|c")));
+    addTimeoutOptions(p, true);
+    addSocketOptions(p);
+    addSendRecvOptions(p);
+    if (!parseInto(p, args, "code", true, c, false))
+        return c;
+    const QString lang = p.value(QStringLiteral("lang"));
+    if (!p.isSet(QStringLiteral("lang")))
+        return fail(c, QStringLiteral("code: --lang is required: python or c."));
+    const auto language = code::languageFromName(lang);
+    if (!language)
+        return fail(c,
+                    QStringLiteral("--lang: '%1' is not a language; use python or c.").arg(lang));
+    c.language = *language;
+    QString err = readSocketOptions(p, true, &c.profile.options);
+    if (!err.isEmpty())
+        return fail(c, err);
+    const auto target =
+        readTarget(p.positionalArguments(), QStringLiteral("code"), QString(), &err);
+    if (!target)
+        return fail(c, err);
+    c.profile.role = Profile::Role::Client;
+    c.profile.host = target->first;
+    c.profile.port = target->second;
+    c.profile.send = p.value(QStringLiteral("send")); // empty: nothing sent, as with connect
+    c.profile.recvBytes = 0;
+    if (p.isSet(QStringLiteral("recv"))) {
+        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"), kRecvRange,
+                              &err);
+        if (!n)
+            return fail(c, err);
+        c.profile.recvBytes = *n;
+    }
     return c;
 }
 
@@ -360,6 +499,12 @@ Command parseListen(const QStringList &args)
         return fail(c, err);
     l.port = quint16(*port);
     l.host = p.value(QStringLiteral("bind"));
+    if (p.isSet(QStringLiteral("bind"))) {
+        if (const QString bad = validateHost(l.host); !bad.isEmpty())
+            return fail(c, bad.contains(QLatin1Char('\''))
+                               ? QStringLiteral("--bind: %1").arg(bad)
+                               : QStringLiteral("--bind '%1': %2").arg(visible(l.host), bad));
+    }
     if (p.isSet(QStringLiteral("backlog"))) {
         auto b = parseInteger(p.value(QStringLiteral("backlog")), QStringLiteral("--backlog"),
                               ranges::Backlog, &err);
@@ -424,8 +569,16 @@ Command parseServe(const QStringList &args)
     if (!cfg)
         return fail(c, err);
     cfg->port = quint16(*port);
-    if (p.isSet(QStringLiteral("bind")))
+    if (p.isSet(QStringLiteral("bind"))) {
         cfg->bind = p.value(QStringLiteral("bind"));
+        // The built-in peer binds an address as given; it never looks a name up.
+        ResolvedAddress numeric;
+        if (!ops::parseNumericAddress(cfg->bind, 0, &numeric))
+            return fail(c, QStringLiteral("--bind: '%1' is not an IPv4 or IPv6 address; e.g. "
+                                          "127.0.0.1 (the default), ::1, or 0.0.0.0 for all "
+                                          "interfaces.")
+                               .arg(visible(cfg->bind)));
+    }
     cfg->reuseAddr = p.isSet(QStringLiteral("reuseaddr"));
     Step s = Step::make(Step::Kind::StartPeer);
     s.peer = *cfg;
@@ -450,6 +603,8 @@ Command parse(const QStringList &arguments)
         return parseListen(rest);
     if (cmd == QLatin1String("serve"))
         return parseServe(rest);
+    if (cmd == QLatin1String("code"))
+        return parseCode(rest);
     if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") ||
         cmd == QLatin1String("help")) {
         c.help = kUsage;
@@ -459,7 +614,7 @@ Command parse(const QStringList &arguments)
         c.kind = Command::Kind::Version;
         return c;
     }
-    c.error = QStringLiteral("Unknown command '%1'.\n\n").arg(cmd) + kUsage;
+    c.error = QStringLiteral("Unknown command '%1'.\n\n").arg(visible(cmd)) + kUsage;
     return c;
 }
 

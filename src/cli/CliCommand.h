@@ -1,5 +1,7 @@
 #pragma once
 
+#include "CodeExport.h"
+#include "Profile.h"
 #include "Step.h"
 
 #include <QStringList>
@@ -14,14 +16,17 @@ struct Command
         Connect,
         Listen,
         Serve,
+        Code, // print a program (profile, language) instead of running anything
         Help,
         Version
     };
     Kind kind = Kind::Help;
     QList<Step> steps;
     bool json = false;
-    QString error; // non-empty: invalid arguments (exit 2)
-    QString help;  // text for --help
+    QString error;   // non-empty: invalid arguments (exit 2)
+    QString help;    // text for --help
+    Profile profile; // Code: the experiment to turn into a program
+    code::Language language = code::Language::Python;
 };
 
 // Parses argv (including argv[0]). Never touches the network.

@@ -1,11 +1,14 @@
 // socklab-cli: the engine without a window, for scripts, graders and tests.
 #include "CliCommand.h"
 #include "Engine.h"
+#include "LessonCommand.h"
+#include "LessonRunner.h"
 
 #include <QCoreApplication>
 #include <QJsonDocument>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -47,7 +50,26 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationVersion(QStringLiteral(SOCKLAB_VERSION));
 
     using socklab::cli::Command;
-    const Command cmd = socklab::cli::parse(QCoreApplication::arguments());
+    using socklab::cli::LessonArgs;
+    const LessonArgs lessonArgs = socklab::cli::parseLessonArgs(QCoreApplication::arguments());
+    if (!lessonArgs.error.isEmpty()) {
+        std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(lessonArgs.error));
+        return 2;
+    }
+    if (lessonArgs.kind == LessonArgs::Kind::Help) {
+        std::fputs(qPrintable(lessonArgs.help), stdout);
+        return 0;
+    }
+    if (lessonArgs.kind == LessonArgs::Kind::List) {
+        const QByteArray list = socklab::cli::lessonList(lessonArgs.json);
+        std::fwrite(list.constData(), 1, size_t(list.size()), stdout);
+        return 0;
+    }
+    const bool lessonMode = lessonArgs.kind == LessonArgs::Kind::Run;
+    Command lessonCmd;
+    lessonCmd.kind = Command::Kind::Connect;
+    lessonCmd.json = lessonArgs.json;
+    const Command cmd = lessonMode ? lessonCmd : socklab::cli::parse(QCoreApplication::arguments());
     if (!cmd.error.isEmpty()) {
         std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(cmd.error));
         return 2;
@@ -58,6 +80,18 @@ int main(int argc, char *argv[])
     }
     if (cmd.kind == Command::Kind::Version) {
         std::printf("socklab-cli %s\n", SOCKLAB_VERSION);
+        return 0;
+    }
+    if (cmd.kind == Command::Kind::Code) {
+        // Generating is pure: nothing runs, so no engine is started.
+        QString error;
+        const QString program = socklab::code::generate(cmd.language, cmd.profile, &error);
+        if (program.isEmpty()) {
+            std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(error));
+            return 2;
+        }
+        const QByteArray bytes = program.toUtf8();
+        std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
         return 0;
     }
 
@@ -73,6 +107,7 @@ int main(int argc, char *argv[])
     pthread_sigmask(SIG_UNBLOCK, &sigs, nullptr);
     bool interrupted = false;
     bool peerFailed = false;
+    QString unresolved; // why a name did not resolve: a bad argument found at run time (exit 2)
     int exitCode = 0;
 
     QSocketNotifier signalNotifier(g_signalPipe[0], QSocketNotifier::Read);
@@ -98,21 +133,45 @@ int main(int argc, char *argv[])
                 if (serving && e.sock == QLatin1String("peer") &&
                     e.kind == socklab::EventKind::Error)
                     peerFailed = true;
+                if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("resolve") &&
+                    unresolved.isEmpty())
+                    unresolved = e.detail;
                 printLine(cmd.json ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)
                                    : e.toText().toUtf8());
             }
             std::fflush(stdout);
+            if (lessonMode) {
+                // A lesson ends with its verdict (exit 0 whatever it says), or with Stop.
+                const bool judged = std::any_of(batch.cbegin(), batch.cend(), [](const auto &e) {
+                    return e.kind == socklab::EventKind::LessonResult;
+                });
+                if (judged)
+                    QCoreApplication::exit(0);
+                else if (finished && interrupted)
+                    QCoreApplication::exit(130);
+                return;
+            }
             if (!finished)
                 return;
-            if (interrupted)
+            if (interrupted) {
                 exitCode = serving ? 0 : 130;
-            else if (serving && !peerFailed)
+            } else if (!unresolved.isEmpty()) {
+                std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(unresolved));
+                exitCode = 2;
+            } else if (serving && !peerFailed) {
                 return; // serve runs until interrupted
-            else if (serving)
+            } else if (serving) {
                 exitCode = 1;
+            }
             QCoreApplication::exit(exitCode);
         });
 
-    engine.run(cmd.steps);
+    socklab::LessonRunner runner(&engine);
+    if (lessonMode) {
+        runner.load(*socklab::findLesson(lessonArgs.name));
+        runner.runAll();
+    } else {
+        engine.run(cmd.steps);
+    }
     return app.exec();
 }

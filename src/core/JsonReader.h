@@ -7,6 +7,7 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QLocale>
 #include <QStringList>
 
 #include <cmath>
@@ -83,7 +84,7 @@ class Reader
         if (d < double(r.min) || d > double(r.max)) {
             error = QStringLiteral("%1: %2 is out of range; %3 takes a value %4.")
                         .arg(join(path, key))
-                        .arg(d, 0, 'g', 17)
+                        .arg(numberText(d))
                         .arg(QLatin1String(r.option), rangeText(r));
             return std::nullopt;
         }
@@ -99,13 +100,22 @@ class Reader
         if (v.isString())
             text = v.toString();
         else if (v.isDouble())
-            text = QString::number(v.toDouble(), 'g', 17);
+            text = numberText(v.toDouble());
         else {
             error =
                 QStringLiteral("%1: expected seconds (a number) or \"none\".").arg(join(path, key));
             return std::nullopt;
         }
         return Timeout::parse(text, join(path, key), &error);
+    }
+
+    // The shortest text that reads back as the same number, in decimals unless tiny or huge:
+    // a message then quotes 86400.001 and 0.0005 as written, not 86400.001000000004 or 5e-04.
+    static QString numberText(double d)
+    {
+        const double a = std::fabs(d);
+        const bool plain = a == 0 || (a >= 1e-6 && a < 1e15);
+        return QString::number(d, plain ? 'f' : 'g', QLocale::FloatingPointShortest);
     }
 
     static QString join(const QString &path, const QString &key)

@@ -1,6 +1,7 @@
 #include "Lesson.h"
 
 #include "JsonReader.h"
+#include "Profile.h"
 
 #include <QDir>
 #include <QFile>
@@ -34,6 +35,41 @@ const QHash<QString, Step::Kind> &stepKinds()
         {QStringLiteral("stop_peer"), Step::Kind::StopPeer},
     };
     return kinds;
+}
+
+// The keys each kind of step takes besides "do" and "say" (what the engine reads of a Step).
+// Step options set up a socket, so only connect and listen take them.
+QStringList stepKeys(Step::Kind k)
+{
+    switch (k) {
+    case Step::Kind::Connect:
+        return {QStringLiteral("sock"), QStringLiteral("to"), QStringLiteral("host"),
+                QStringLiteral("port"), QStringLiteral("options")};
+    case Step::Kind::Listen:
+        return {QStringLiteral("sock"), QStringLiteral("port"), QStringLiteral("same_port_as"),
+                QStringLiteral("options")};
+    case Step::Kind::Accept:
+        return {QStringLiteral("listener"), QStringLiteral("sock")};
+    case Step::Kind::Send:
+        return {QStringLiteral("sock"), QStringLiteral("data")};
+    case Step::Kind::Recv:
+        return {QStringLiteral("sock"), QStringLiteral("bytes")};
+    case Step::Kind::RecvFor:
+        return {QStringLiteral("sock"), QStringLiteral("bytes"), QStringLiteral("seconds")};
+    case Step::Kind::Hold:
+        return {QStringLiteral("sock"), QStringLiteral("seconds")};
+    case Step::Kind::Close:
+    case Step::Kind::Restart:
+    case Step::Kind::PullPlug:
+        return {QStringLiteral("sock")};
+    case Step::Kind::StartPeer:
+        return {QStringLiteral("peer")};
+    case Step::Kind::StopPeer:
+    case Step::Kind::CloseAll:
+    case Step::Kind::AcceptLoop:
+        break;
+    }
+    return {};
 }
 
 QString sortedKeys(const QHash<QString, Step::Kind> &h)
@@ -143,6 +179,30 @@ class LessonReader
         LessonStep ls;
         Step &s = ls.step;
         s.kind = stepKinds().value(*what);
+        // A key another kind of step takes would be ignored here: an error, not a surprise.
+        const QStringList takes = stepKeys(s.kind);
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            if (it.key() != QLatin1String("do") && it.key() != QLatin1String("say") &&
+                !takes.contains(it.key())) {
+                r.error = QStringLiteral("%1.%2: %3 does not take \"%2\"; it takes %4.")
+                              .arg(path, it.key(), *what,
+                                   takes.isEmpty() ? QStringLiteral("only \"say\"")
+                                                   : takes.join(QStringLiteral(", ")));
+                return;
+            }
+        }
+        if (o.contains(QStringLiteral("to")) &&
+            (o.contains(QStringLiteral("host")) || o.contains(QStringLiteral("port")))) {
+            r.error = QStringLiteral("%1: a connect takes \"to\" (peer or a listener) or "
+                                     "\"host\" and \"port\", not both.")
+                          .arg(path);
+            return;
+        }
+        if (o.contains(QStringLiteral("same_port_as")) && o.contains(QStringLiteral("port"))) {
+            r.error = QStringLiteral("%1: a listen takes \"port\" or \"same_port_as\", not both.")
+                          .arg(path);
+            return;
+        }
         s.options = lesson.options;
         if (auto say = r.string(o, QStringLiteral("say"), path))
             ls.say = *say;
@@ -174,6 +234,9 @@ class LessonReader
                 s.portOf = to;
             } else {
                 s.host = r.string(o, QStringLiteral("host"), path).value_or(QString());
+                if (const QString bad = s.host.isEmpty() ? QString() : validateHost(s.host);
+                    r.ok() && !bad.isEmpty())
+                    r.error = QStringLiteral("%1.host: %2").arg(path, bad);
                 s.port =
                     quint16(r.integer(o, QStringLiteral("port"), path, ranges::Port).value_or(0));
                 if (r.ok() && (s.host.isEmpty() || s.port == 0)) {
@@ -476,7 +539,7 @@ std::optional<Lesson> Lesson::fromJson(const QByteArray &json, QString *error)
         lr.expectation(expect[i].toObject(), path);
     }
     if (!r.ok()) {
-        *error = r.error;
+        *error = visible(r.error); // it quotes keys and values of the file
         return std::nullopt;
     }
     return l;
@@ -549,10 +612,11 @@ Event LessonResult::toEvent() const
     e.sock = QStringLiteral("lesson");
     const int held = int(
         std::count_if(checks.cbegin(), checks.cend(), [](const LessonCheck &c) { return c.held; }));
-    e.detail = QStringLiteral("%1: %2 of %3 predictions held.")
+    e.detail = QStringLiteral("%1: %2 of %3 predictions held. %4")
                    .arg(passed ? QStringLiteral("PASSED") : QStringLiteral("FAILED"))
                    .arg(held)
-                   .arg(checks.size());
+                   .arg(checks.size())
+                   .arg(observedText());
     QJsonArray arr;
     for (const LessonCheck &c : checks)
         arr.append(QJsonObject{{QStringLiteral("says"), c.says},

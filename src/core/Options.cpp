@@ -31,17 +31,18 @@ std::optional<Timeout> Timeout::parse(const QString &text, const QString &what, 
             "forever")
             .arg(ranges::TimeoutMaxMs / 1000);
     if (!ok || !std::isfinite(s)) {
-        *error = QStringLiteral("%1: '%2' is not a number; %3.").arg(what, text, allowed);
+        *error = QStringLiteral("%1: '%2' is not a number; %3.").arg(what, visible(text), allowed);
         return std::nullopt;
     }
     if (s < 0 || s * 1000.0 > double(ranges::TimeoutMaxMs)) {
-        *error = QStringLiteral("%1: %2 is out of range; %3.").arg(what, text, allowed);
+        *error = QStringLiteral("%1: %2 is out of range; %3.").arg(what, visible(text), allowed);
         return std::nullopt;
     }
     const double ms = s * 1000.0;
     const double whole = std::round(ms);
     if (std::fabs(ms - whole) > 1e-6) {
-        *error = QStringLiteral("%1: %2 is finer than a millisecond; %3.").arg(what, text, allowed);
+        *error = QStringLiteral("%1: %2 is finer than a millisecond; %3.")
+                     .arg(what, visible(text), allowed);
         return std::nullopt;
     }
     return Timeout::fromMs(qint64(whole));
@@ -81,15 +82,51 @@ std::optional<qint64> parseInteger(const QString &text, const QString &what, con
     const qint64 v = text.trimmed().toLongLong(&ok);
     if (!ok) {
         *error = QStringLiteral("%1: '%2' is not a whole number; %3 takes a value %4.")
-                     .arg(what, text, QLatin1String(r.option), rangeText(r));
+                     .arg(what, visible(text), QLatin1String(r.option), rangeText(r));
         return std::nullopt;
     }
     if (v < r.min || v > r.max) {
         *error = QStringLiteral("%1: %2 is out of range; %3 takes a value %4.")
-                     .arg(what, text, QLatin1String(r.option), rangeText(r));
+                     .arg(what, visible(text), QLatin1String(r.option), rangeText(r));
         return std::nullopt;
     }
     return v;
+}
+
+QString visible(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text.at(i);
+        if (c.isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate()) {
+            out += c;
+            out += text.at(++i);
+            continue;
+        }
+        switch (c.category()) {
+        case QChar::Other_Control:
+        case QChar::Other_Format:
+        case QChar::Other_Surrogate:
+        case QChar::Separator_Line:
+        case QChar::Separator_Paragraph:
+            break;
+        default:
+            out += c;
+            continue;
+        }
+        if (c == QLatin1Char('\t'))
+            out += QLatin1String("\\t");
+        else if (c == QLatin1Char('\n'))
+            out += QLatin1String("\\n");
+        else if (c == QLatin1Char('\r'))
+            out += QLatin1String("\\r");
+        else if (c.unicode() < 0x100)
+            out += QStringLiteral("\\x%1").arg(uint(c.unicode()), 2, 16, QLatin1Char('0'));
+        else
+            out += QStringLiteral("\\u%1").arg(uint(c.unicode()), 4, 16, QLatin1Char('0'));
+    }
+    return out;
 }
 
 namespace {

@@ -96,4 +96,10 @@ std::optional<qint64> parseInteger(const QString &text, const QString &what, con
                                    QString *error);
 QString rangeText(const IntRange &r); // "from 1 to 32767 s"
 
+// `text` as a message may quote it: every character that a terminal or a text widget would act
+// on rather than show (C0 and C1 controls, DEL, format characters such as bidi overrides, line
+// and paragraph separators, half a surrogate pair) is written as an escape (\t, \n, \r, \x1b,
+// \u202e), so no message carries an escape sequence from its input.
+QString visible(const QString &text);
+
 } // namespace socklab

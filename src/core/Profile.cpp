@@ -53,21 +53,31 @@ QString validateHost(const QString &host)
         return QStringLiteral("Enter a host name or an address, e.g. 127.0.0.1 or example.com.");
     if (h != host || h.contains(QLatin1Char(' ')))
         return QStringLiteral("A host name cannot contain spaces.");
+    // QHostAddress stops reading at a NUL ("10\0junk" is the address 0.0.0.10), and getaddrinfo
+    // would too: a host is plain printable ASCII, checked before anything parses it.
+    for (const QChar c : h) {
+        if (c.unicode() <= 0x20 || c.unicode() >= 0x7f)
+            return QStringLiteral("'%1' contains '%2', which no host name or address contains; "
+                                  "use letters, digits, '.', '-' and ':' (an international name "
+                                  "in its xn-- form).")
+                .arg(visible(h), visible(c));
+    }
     QString bare = h;
     if (bare.startsWith(QLatin1Char('[')) || bare.endsWith(QLatin1Char(']'))) {
         if (!(bare.startsWith(QLatin1Char('[')) && bare.endsWith(QLatin1Char(']'))))
-            return QStringLiteral("'%1': unbalanced brackets around an IPv6 address.").arg(h);
+            return QStringLiteral("'%1': unbalanced brackets around an IPv6 address.")
+                .arg(visible(h));
         bare = bare.mid(1, bare.size() - 2);
         QHostAddress a;
         if (!a.setAddress(bare) || a.protocol() != QAbstractSocket::IPv6Protocol)
-            return QStringLiteral("'%1' is not an IPv6 address.").arg(h);
+            return QStringLiteral("'%1' is not an IPv6 address.").arg(visible(h));
         return {};
     }
     QHostAddress a;
     if (a.setAddress(bare))
         return {};
     if (bare.contains(QLatin1Char(':')))
-        return QStringLiteral("'%1' is not a valid IPv6 address.").arg(h);
+        return QStringLiteral("'%1' is not a valid IPv6 address.").arg(visible(h));
     if (bare.size() > 253)
         return QStringLiteral("A host name has at most 253 characters.");
     static const QRegularExpression label(
@@ -81,12 +91,17 @@ QString validateHost(const QString &host)
             return QStringLiteral("'%1' is not a valid host name: each part between dots has "
                                   "1 to 63 letters, digits or hyphens, not starting or ending "
                                   "with a hyphen.")
-                .arg(h);
+                .arg(visible(h));
     }
     static const QRegularExpression numeric(QStringLiteral("^[0-9.]+$"));
     if (numeric.match(bare).hasMatch())
-        return QStringLiteral("'%1' is not a valid IPv4 address.").arg(h);
+        return QStringLiteral("'%1' is not a valid IPv4 address.").arg(visible(h));
     return {};
+}
+
+qsizetype sendFieldLength(const QString &send)
+{
+    return send.size() + send.count(QLatin1Char('\r')) + send.count(QLatin1Char('\n'));
 }
 
 QJsonObject Profile::toJson() const
@@ -178,8 +193,14 @@ std::optional<Profile> Profile::fromJson(const QByteArray &json, QString *error)
     }
     if (auto port = r.integer(root, QStringLiteral("port"), {}, ranges::ListenPort))
         p.port = quint16(*port);
-    if (auto send = r.string(root, QStringLiteral("send"), {}))
+    if (auto send = r.string(root, QStringLiteral("send"), {})) {
+        if (const qsizetype n = sendFieldLength(*send); n > kSendFieldMaxChars)
+            r.error = QStringLiteral("send: %1 characters (CR and LF count as two) is too long; "
+                                     "the payload has at most %2.")
+                          .arg(n)
+                          .arg(kSendFieldMaxChars);
         p.send = *send;
+    }
     if (auto n = r.integer(root, QStringLiteral("recv_bytes"), {}, {"recv", 1, 1048576, "bytes"}))
         p.recvBytes = *n;
     if (auto peer = r.object(root, QStringLiteral("peer"), {}))
@@ -187,7 +208,7 @@ std::optional<Profile> Profile::fromJson(const QByteArray &json, QString *error)
     if (auto o = r.object(root, QStringLiteral("options"), {}))
         readSocketOptions(r, *o, QStringLiteral("options"), &p.options);
     if (!r.ok()) {
-        *error = r.error;
+        *error = visible(r.error); // it quotes keys and values of the file
         return std::nullopt;
     }
     return p;

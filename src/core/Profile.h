@@ -45,4 +45,9 @@ QString validateHost(const QString &host);
 
 inline constexpr qint64 kProfileMaxBytes = 1 << 20;
 
+// The window's Send field holds at most this many characters and shows CR and LF as \r and
+// \n; a profile's "send" must fit it, so that loading a profile never truncates it.
+inline constexpr qsizetype kSendFieldMaxChars = 32767;
+qsizetype sendFieldLength(const QString &send); // CR and LF count two
+
 } // namespace socklab
