@@ -40,18 +40,42 @@ void EventBus::post(Event event)
 
 void EventBus::drain()
 {
-    QList<Event> batch;
-    {
-        QMutexLocker lock(&m_mutex);
-        batch.swap(m_pending);
-        m_doorbellRung = false;
+    if (m_readyPos >= m_ready.size()) {
+        m_ready = QList<Event>(); // clear() would keep a flood's capacity allocated
+        m_readyPos = 0;
+        {
+            QMutexLocker lock(&m_mutex);
+            m_ready.swap(m_pending);
+        }
+        // Threads post in the order they get the lock; deliver in the order things happened.
+        // A flood from one thread is already in order: checking is cheaper than sorting.
+        const auto earlier = [](const Event &a, const Event &b) { return a.tNs < b.tNs; };
+        if (!std::is_sorted(m_ready.cbegin(), m_ready.cend(), earlier))
+            std::stable_sort(m_ready.begin(), m_ready.end(), earlier);
     }
-    if (batch.isEmpty())
-        return;
-    // Threads post in the order they get the lock; deliver in the order things happened.
-    std::stable_sort(batch.begin(), batch.end(),
-                     [](const Event &a, const Event &b) { return a.tNs < b.tNs; });
-    emit eventsReady(batch);
+    const qsizetype n = std::min(MaxBatch, m_ready.size() - m_readyPos);
+    QList<Event> batch;
+    if (m_readyPos == 0 && n == m_ready.size()) {
+        batch.swap(m_ready);
+    } else {
+        batch.reserve(n);
+        for (qsizetype i = m_readyPos; i < m_readyPos + n; ++i)
+            batch.append(std::move(m_ready[i]));
+        m_readyPos += n;
+    }
+    bool more = m_readyPos < m_ready.size();
+    if (!more) {
+        m_ready = QList<Event>();
+        m_readyPos = 0;
+        QMutexLocker lock(&m_mutex);
+        more = !m_pending.isEmpty();
+        m_doorbellRung = more; // nothing left: the next post() rings again
+    }
+    // The rest after the event loop's turn: timers, input and paints run in between.
+    if (more)
+        QMetaObject::invokeMethod(this, &EventBus::drain, Qt::QueuedConnection);
+    if (!batch.isEmpty())
+        emit eventsReady(batch);
 }
 
 } // namespace socklab

@@ -11,7 +11,9 @@
 namespace socklab {
 
 // Carries events from any thread to the thread this object lives in, in batches:
-// post() queues and rings a doorbell once; one queued drain() delivers all that is pending.
+// post() queues and rings a doorbell once; a queued drain() delivers what is pending, at most
+// MaxBatch events at a time, and comes back for the rest after the receiving thread's event
+// loop has had a turn, so a flood never holds that thread (a GUI) for long.
 class EventBus : public QObject
 {
     Q_OBJECT
@@ -25,8 +27,11 @@ class EventBus : public QObject
     void resetEpoch();
     qint64 epochNs() const { return m_epochNs.load(); }
 
-    // Delivers what is pending now, on the calling thread (which must be this object's).
+    // Delivers what is pending now (up to MaxBatch events), on the calling thread (which must
+    // be this object's); the rest follows in further queued calls.
     void drain();
+
+    static constexpr qsizetype MaxBatch = 4096;
 
   signals:
     void eventsReady(const QList<socklab::Event> &batch);
@@ -34,8 +39,13 @@ class EventBus : public QObject
   private:
     QMutex m_mutex;
     QList<Event> m_pending;
+    // True while a drain is queued or delivering and will look at m_pending before it stops,
+    // so producers need not queue another.
     bool m_doorbellRung = false;
     std::atomic<qint64> m_epochNs;
+    // Taken from m_pending, sorted, and being delivered (this object's thread only).
+    QList<Event> m_ready;
+    qsizetype m_readyPos = 0;
 };
 
 } // namespace socklab

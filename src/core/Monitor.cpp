@@ -5,8 +5,10 @@
 #include "EventBus.h"
 
 #include <arpa/inet.h>
+#include <limits>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +19,49 @@ using platform::DiagRow;
 using platform::monotonicNs;
 
 namespace {
+constexpr qint64 kMs = 1000000;
+constexpr qint64 kNever = std::numeric_limits<qint64>::max();
+// Far from an expected probe: often enough to keep the counters fresh and to notice a socket
+// that closed; while a probe is unanswered, often enough to see an answer or a reset soon.
+constexpr qint64 kIdleSampleNs = 1000 * kMs;
+constexpr qint64 kOutstandingSampleNs = 50 * kMs;
+// Slow samples and table refreshes fall on one grid, so they share wake-ups.
+constexpr qint64 kGridNs = 100 * kMs;
+// tcpi_last_* are whole jiffies turned into ms: a prediction can be a jiffy (4 ms at HZ=250,
+// 10 ms at HZ=100) early or late; the wheel never fires early, so the late side is covered
+// by the wheel's slack anyway.
+constexpr qint64 kEarlyNs = 8 * kMs;
+constexpr qint64 kLateNs = 12 * kMs;
+// The socket table's share of a core is at most 1/kTableBudget (see run()).
+constexpr qint64 kTableBudget = 50;
+// How long a name (an inode, a connection, a port) is kept without its socket in the table: a
+// socket named now shows up at the next refresh, 100 ms away, or has already gone. Without
+// forgetting, hours of experiments would grow the names without bound.
+constexpr qint64 kForgetNs = 2000 * kMs;
+
+qint64 roundUp(qint64 t, qint64 grid)
+{
+    return (t + grid - 1) / grid * grid;
+}
+
+// How late the kernel's timer wheel may fire a timer of this length: it rounds the expiry up
+// to the granule of the wheel level the timer lands in (8^level jiffies; level 0 holds up to
+// 63 jiffies, each level eight times more). HZ is not known here, so take the worst of the
+// usual values.
+qint64 wheelSlackNs(qint64 lengthNs)
+{
+    qint64 worst = 0;
+    for (const qint64 hz : {100, 250, 300, 1000}) {
+        const qint64 jiffyNs = 1000000000LL / hz;
+        const qint64 jiffies = lengthNs / jiffyNs;
+        qint64 granule = 1;
+        for (qint64 start = 63; jiffies >= start && granule < (qint64(1) << 30); start *= 8)
+            granule *= 8;
+        worst = std::max(worst, granule * jiffyNs);
+    }
+    return worst;
+}
+
 QString hostOf(const sockaddr_storage &ss, quint16 *port)
 {
     char buf[INET6_ADDRSTRLEN] = {};
@@ -69,8 +114,15 @@ void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
     w.label = label;
     w.keepIdleMs = keepIdleS * 1000;
     qint64 v = 0;
+    if (platform::getOption(fd, platform::OptionId::KeepIntvl, &v) == 0)
+        w.keepIntvlMs = int(v) * 1000;
     if (platform::getOption(fd, platform::OptionId::KeepCnt, &v) == 0)
         w.keepCnt = int(v);
+    struct stat st
+    {
+    };
+    if (fstat(fd, &st) == 0)
+        w.inode = quint64(st.st_ino);
     if (platform::getOption(fd, platform::OptionId::UserTimeout, &v) == 0)
         w.userTimeoutMs = int(v);
     m_watches.insert(fd, w);
@@ -102,6 +154,7 @@ void Monitor::addPort(quint16 port)
 {
     QMutexLocker lock(&m_mutex);
     m_ports.insert(port);
+    m_recentPorts.insert(port);
     lock.unlock();
     platform::wakeFdSignal(m_wakeFd);
 }
@@ -114,20 +167,63 @@ void Monitor::nameSocket(int fd, const QString &label)
     if (fstat(fd, &st) != 0)
         return;
     const QString key = connectionKey(fd);
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    const int family = getsockname(fd, reinterpret_cast<sockaddr *>(&local), &len) == 0
+                           ? int(local.ss_family)
+                           : 0;
     QMutexLocker lock(&m_mutex);
+    if (family == AF_INET || family == AF_INET6)
+        m_families.insert(family);
     m_inodeNames.insert(quint64(st.st_ino), label);
-    if (!key.isEmpty())
+    m_recentInodes.insert(quint64(st.st_ino));
+    if (!key.isEmpty()) {
         m_names.insert(key, label); // names its TIME_WAIT row, which has no inode
+        m_recentKeys.insert(key);
+    }
 }
 
 void Monitor::clearTable()
 {
     QMutexLocker lock(&m_mutex);
     m_ports.clear();
+    m_families.clear();
     m_inodeNames.clear();
     m_names.clear();
     m_states.clear();
     m_table.clear();
+    m_recentInodes.clear();
+    m_recentKeys.clear();
+    m_recentPorts.clear();
+}
+
+// Forgets the names and ports of sockets that are gone: neither in the table now nor named
+// since the last prune. A live socket, or one in TIME_WAIT, is in the table and keeps its name.
+void Monitor::pruneLocked(const QList<DiagRow> &rows, qint64 now)
+{
+    if (now - m_prunedNs < kForgetNs)
+        return;
+    m_prunedNs = now;
+    QSet<quint64> inodes;
+    QSet<QString> keys;
+    QSet<quint16> ports;
+    for (const DiagRow &r : rows) {
+        if (r.inode)
+            inodes.insert(r.inode);
+        keys.insert(r.key());
+        ports.insert(r.localPort);
+        ports.insert(r.remotePort);
+    }
+    m_inodeNames.removeIf([&](const QHash<quint64, QString>::iterator &it) {
+        return !inodes.contains(it.key()) && !m_recentInodes.contains(it.key());
+    });
+    m_names.removeIf([&](const QHash<QString, QString>::iterator &it) {
+        return !keys.contains(it.key()) && !m_recentKeys.contains(it.key());
+    });
+    m_ports.removeIf([&](quint16 p) { return !ports.contains(p) && !m_recentPorts.contains(p); });
+    m_recentInodes.clear();
+    m_recentKeys.clear();
+    m_recentPorts.clear();
 }
 
 QList<DiagRow> Monitor::table() const
@@ -164,47 +260,103 @@ void Monitor::post(Event &&e)
 
 void Monitor::run()
 {
+    // Named so that tools (top -H, the benchmark's CPU accounting) can tell it apart.
+    pthread_setname_np(pthread_self(), "socklab-monitor");
     platform::setPreciseTimerSlack();
+    const qint64 tableNs = qint64(m_options.tableIntervalMs) * kMs;
     qint64 nextTable = 0;
     while (!m_stop.load()) {
-        const qint64 now = monotonicNs();
+        qint64 now = monotonicNs();
         if (m_cancel)
             m_cancel->kick();
-        bool probing = false;
         bool tabling = false;
         {
             QMutexLocker lock(&m_mutex);
-            probing = !m_watches.isEmpty();
             tabling = !m_ports.isEmpty() || !m_table.isEmpty();
         }
-        if (probing)
-            sampleProbes();
+        qint64 wake = sampleProbes(now, false);
         if (tabling && now >= nextTable) {
-            sampleTable();
-            nextTable = now + qint64(m_options.tableIntervalMs) * 1000000LL;
+            sampleTable(); // may move a watch's next sample earlier
+            const qint64 took = monotonicNs() - now;
+            now = monotonicNs();
+            // Every tableIntervalMs, unless a refresh itself is slow (thousands of rows): then
+            // less often, so that the table never takes more than 1/kTableBudget of a core.
+            nextTable = roundUp(now + std::max(tableNs / 2, took * kTableBudget), tableNs);
+            wake = sampleProbes(now, false);
         }
-        // Sleep until the next sample; a wake-up fd ends the sleep for stop or new work.
-        int sleepMs =
-            probing ? m_options.probeIntervalMs : (tabling ? m_options.tableIntervalMs : 50);
+        // Sleep until the next sample is due; the wake-up fd ends the sleep for stop or new
+        // work (a watch, a port, Stop).
+        wake = std::min(wake, tabling ? nextTable : now + 50 * kMs);
         if (m_cancel && m_cancel->isCancelled())
-            sleepMs = std::min(sleepMs, 5); // until the engine resets it, keep kicking
+            wake = std::min(wake, now + 5 * kMs); // until the engine resets it, keep kicking
+        const qint64 left = std::clamp<qint64>(wake - monotonicNs(), 0, 50 * kMs);
         pollfd p{m_wakeFd, POLLIN, 0};
-        timespec ts{sleepMs / 1000, (sleepMs % 1000) * 1000000L};
+        timespec ts{time_t(left / 1000000000LL), long(left % 1000000000LL)};
         if (::ppoll(&p, 1, &ts, nullptr) > 0)
             platform::wakeFdDrain(m_wakeFd);
     }
 }
 
-void Monitor::sampleProbes()
+qint64 Monitor::sampleProbes(qint64 now, bool force)
 {
     QList<Event> out;
+    qint64 earliest = kNever;
     {
         QMutexLocker lock(&m_mutex);
-        for (Watch &w : m_watches)
-            sampleWatch(w, &out);
+        for (Watch &w : m_watches) {
+            // A millisecond early is as good as on time, and saves a wake-up.
+            if (force || w.nextSampleNs <= now + kMs)
+                sampleWatch(w, &out);
+            earliest = std::min(earliest, w.nextSampleNs);
+        }
     }
     for (Event &e : out)
         post(std::move(e));
+    return earliest;
+}
+
+// When to read this socket's TCP_INFO next, given its last sample.
+qint64 Monitor::nextSampleFor(const Watch &w, qint64 now) const
+{
+    if (w.finished)
+        return kNever;
+    if (!w.primed)
+        return now;
+    const qint64 dense = qint64(m_options.probeIntervalMs) * kMs;
+    // The kernel's keepalive timer fires when the peer has been silent TCP_KEEPIDLE, and then
+    // every TCP_KEEPINTVL while probes go unanswered (the verdict comes on a firing too).
+    qint64 due = 0, lengthNs = 0;
+    if (w.series == 0) {
+        const qint64 heardMs = qint64(std::min(w.last.lastDataRecvMs, w.last.lastAckRecvMs));
+        due = w.sampleNs + (w.keepIdleMs - heardMs) * kMs;
+        lengthNs = qint64(w.keepIdleMs) * kMs;
+    } else {
+        due = w.probeAfterNs + qint64(w.keepIntvlMs) * kMs;
+        lengthNs = qint64(w.keepIntvlMs) * kMs;
+    }
+    // The timer may be armed later than the counters predict (enabled late, or re-armed while
+    // data was in flight): the table says when.
+    if (w.kernelDueNs > due && w.kernelDueNs > now)
+        due = w.kernelDueNs;
+    const qint64 windowStart = due - kEarlyNs;
+    const qint64 windowEnd = due + wheelSlackNs(lengthNs) + kLateNs;
+    if (now < windowStart) {
+        // Between probes: just after one, often (its ACK usually follows within a round trip);
+        // then at the idle pace, on the shared grid.
+        qint64 next;
+        if (w.series > 0 && now - w.probeAfterNs < 100 * kMs)
+            next = now + dense;
+        else
+            next = roundUp(now + (w.series > 0 ? kOutstandingSampleNs : kIdleSampleNs), kGridNs);
+        return std::min(next, windowStart);
+    }
+    // In the window the sampling period grows with the timer (a thousandth of it, so a probe
+    // after 2 hours is placed within a second, one after 1 s within probeIntervalMs).
+    if (now <= windowEnd)
+        return now + std::clamp(lengthNs / 1000, dense, 1000 * kMs);
+    // The window passed without a probe and the table has not said when the timer fires:
+    // keep looking, less often.
+    return roundUp(now + kOutstandingSampleNs, kGridNs / 2);
 }
 
 void Monitor::sampleWatch(Watch &w, QList<Event> *out)
@@ -212,13 +364,16 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
     if (w.finished)
         return;
     platform::TcpInfo cur;
-    if (!platform::readTcpInfo(w.fd, &cur))
+    if (!platform::readTcpInfo(w.fd, &cur)) {
+        w.nextSampleNs = monotonicNs() + kIdleSampleNs;
         return;
+    }
     const qint64 sampleNs = monotonicNs();
     if (!w.primed) {
         w.primed = true;
         w.last = cur;
         w.sampleNs = sampleNs;
+        w.nextSampleNs = nextSampleFor(w, sampleNs);
         return;
     }
     const platform::TcpInfo &prev = w.last;
@@ -258,6 +413,7 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
                                .arg(w.series));
             if (w.series == 0)
                 w.idleSinceNs = sampleNs - idleMs * 1000000LL;
+            w.probeAfterNs = w.sampleNs;
             ++w.series;
             ++w.total;
             *out << mk(EventKind::ProbeSent, w.series,
@@ -303,6 +459,7 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
     }
     w.last = cur;
     w.sampleNs = sampleNs;
+    w.nextSampleNs = nextSampleFor(w, sampleNs);
 }
 
 void Monitor::refreshTable()
@@ -315,25 +472,79 @@ void Monitor::sampleTable()
     QMutexLocker serial(&m_tableMutex);
     const qint64 seenNs = monotonicNs();
     QSet<quint16> ports;
+    QSet<int> families;
     {
         QMutexLocker lock(&m_mutex);
         ports = m_ports;
+        families = m_families; // empty until a socket is named: then both
     }
     QList<DiagRow> rows;
-    if (platform::dumpTcpSockets(ports, &rows) != 0)
+    if (platform::dumpTcpSockets(ports, families, &rows) != 0)
         return;
+    QHash<quint64, CachedKey> keyCache;
+    keyCache.reserve(rows.size());
+    const auto keyOf = [&](const DiagRow &r) {
+        if (!r.inode)
+            return r.key(); // TIME_WAIT: few
+        const auto it = m_keyCache.constFind(r.inode);
+        if (it != m_keyCache.cend() && it->localPort == r.localPort &&
+            it->remotePort == r.remotePort && it->localAddr == r.localAddr &&
+            it->remoteAddr == r.remoteAddr) {
+            keyCache.insert(r.inode, *it);
+            return it->key;
+        }
+        const QString key = r.key();
+        keyCache.insert(r.inode, {r.localAddr, r.remoteAddr, r.localPort, r.remotePort, key});
+        return key;
+    };
     QList<Event> out;
     std::function<void(const QList<DiagRow> &)> listener;
     {
         QMutexLocker lock(&m_mutex);
         QHash<QString, int> seen;
+        // Each watched socket's keepalive timer, as the kernel has it armed: the moment its
+        // next probe can leave, if that is later than its counters predict.
+        if (!m_watches.isEmpty()) {
+            QHash<quint64, const DiagRow *> byInode;
+            byInode.reserve(rows.size());
+            for (const DiagRow &r : rows) {
+                if (r.inode)
+                    byInode.insert(r.inode, &r);
+            }
+            bool earlier = false;
+            for (Watch &w : m_watches) {
+                const DiagRow *r = byInode.value(w.inode);
+                w.kernelDueNs = r && r->timer == DiagRow::Timer::Keepalive
+                                    ? seenNs + r->expiresMs * kMs
+                                    : 0;
+                if (!w.primed || w.finished)
+                    continue;
+                if (const qint64 next = nextSampleFor(w, seenNs); next < w.nextSampleNs) {
+                    w.nextSampleNs = next;
+                    earlier = true;
+                }
+            }
+            // From another thread (the engine's refreshTable), the monitor may be asleep past
+            // the new time; on its own thread it looks at the schedule next anyway.
+            if (earlier && std::this_thread::get_id() != m_thread.get_id())
+                platform::wakeFdSignal(m_wakeFd);
+        }
         // The port filter is coarse: keep the experiment's own sockets (by inode, or by
         // address for rows no descriptor owns), not every socket of the host on that port.
-        rows.removeIf([this](const DiagRow &r) {
-            return !(r.inode && m_inodeNames.contains(r.inode)) && !m_names.contains(r.key());
-        });
-        for (const DiagRow &r : rows) {
-            const QString key = r.key();
+        QList<DiagRow> kept;
+        QStringList keys;
+        for (DiagRow &r : rows) {
+            QString key = keyOf(r);
+            if (!(r.inode && m_inodeNames.contains(r.inode)) && !m_names.contains(key))
+                continue;
+            kept.append(std::move(r));
+            keys.append(std::move(key));
+        }
+        rows = std::move(kept);
+        m_keyCache = std::move(keyCache);
+        for (qsizetype i = 0; i < rows.size(); ++i) {
+            const DiagRow &r = rows.at(i);
+            const QString &key = keys.at(i);
             seen.insert(key, r.state);
             if (r.inode && m_inodeNames.contains(r.inode))
                 m_names.insert(key, m_inodeNames.value(r.inode)); // for its TIME_WAIT later
@@ -378,6 +589,7 @@ void Monitor::sampleTable()
         }
         m_states = seen;
         m_table = rows;
+        pruneLocked(rows, seenNs);
         listener = m_tableListener;
     }
     for (Event &e : out)

@@ -3,6 +3,7 @@
 #include "Platform.h"
 
 #include <QFile>
+#include <QHash>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -260,7 +261,27 @@ QString addrString(int family, const __be32 *addr)
     return QString::fromLatin1(buf);
 }
 
-int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
+// A dump names the same few addresses thousands of times (127.0.0.1, ::1, the host's own):
+// format each once and share the string.
+class AddrNames
+{
+  public:
+    QString name(int family, const __be32 *addr)
+    {
+        const qsizetype len = family == AF_INET6 ? 16 : 4;
+        const QByteArray key = QByteArray::fromRawData(reinterpret_cast<const char *>(addr), len);
+        if (const auto it = m_names.constFind(key); it != m_names.cend())
+            return it.value();
+        const QString s = addrString(family, addr);
+        m_names.insert(QByteArray(key.constData(), len), s); // a deep copy: the key outlives addr
+        return s;
+    }
+
+  private:
+    QHash<QByteArray, QString> m_names;
+};
+
+int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, AddrNames *names)
 {
     const int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (nl < 0)
@@ -323,9 +344,9 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
             DiagRow row;
             row.family = m->idiag_family;
             row.state = m->idiag_state;
-            row.localAddr = addrString(m->idiag_family, m->id.idiag_src);
+            row.localAddr = names->name(m->idiag_family, m->id.idiag_src);
             row.localPort = sport;
-            row.remoteAddr = addrString(m->idiag_family, m->id.idiag_dst);
+            row.remoteAddr = names->name(m->idiag_family, m->id.idiag_dst);
             row.remotePort = dport;
             switch (m->idiag_timer) {
             case 1:
@@ -359,7 +380,7 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
                     row.probes = ti.tcpi_probes;
                 }
             }
-            rows->append(row);
+            rows->append(std::move(row));
         }
     }
     close(nl);
@@ -369,12 +390,22 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows)
 
 int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows)
 {
+    return dumpTcpSockets(ports, QSet<int>(), rows);
+}
+
+int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows)
+{
     rows->clear();
     if (ports.isEmpty())
         return 0;
-    if (const int e = dumpFamily(AF_INET, ports, rows))
-        return e;
-    return dumpFamily(AF_INET6, ports, rows);
+    AddrNames names;
+    for (const int family : {AF_INET, AF_INET6}) {
+        if (!families.isEmpty() && !families.contains(family))
+            continue;
+        if (const int e = dumpFamily(family, ports, rows, &names))
+            return e;
+    }
+    return 0;
 }
 
 } // namespace socklab::platform

@@ -1,0 +1,664 @@
+// socklab-bench: the performance harness. See docs/PERFORMANCE.md (which it writes) and
+// scripts/bench.sh (which builds it in Release and runs it).
+//
+//   socklab-bench run [--smoke] [--runs N] [--only item,...] [--report FILE] [--json FILE]
+//                     [--baseline FILE]
+//   socklab-bench item NAME [--smoke]      (one run of one item; prints one JSON object)
+//
+// `run` starts every item in a child process of its own (a clean heap, no threads left over
+// from another item), run after run, interleaving the items so that a change in the
+// machine's load spreads over all of them; then writes medians and spreads.
+#include "Bench.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QFile>
+#include <QJsonDocument>
+#include <QMap>
+#include <QProcess>
+#include <QSysInfo>
+#include <QTextStream>
+#include <QThread>
+
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+namespace bench {
+
+namespace {
+
+const QStringList kItems{QStringLiteral("timeouts"), QStringLiteral("probes"),
+                         QStringLiteral("pipeline"), QStringLiteral("table"),
+                         QStringLiteral("startup")};
+
+QTextStream &err()
+{
+    static QTextStream s(stderr);
+    return s;
+}
+
+QString readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+
+QString run(const QString &program, const QStringList &args)
+{
+    QProcess p;
+    p.start(program, args);
+    if (!p.waitForFinished(10000))
+        return {};
+    return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()).trimmed();
+}
+
+QString loadAverage()
+{
+    return readFile(QStringLiteral("/proc/loadavg")).section(QLatin1Char(' '), 0, 2);
+}
+
+QJsonObject machine()
+{
+    QJsonObject m;
+    QString model;
+    int cpus = 0;
+    for (const QString &line : readFile(QStringLiteral("/proc/cpuinfo")).split(QLatin1Char('\n'))) {
+        if (line.startsWith(QLatin1String("model name"))) {
+            model = line.section(QLatin1Char(':'), 1).trimmed();
+            ++cpus;
+        }
+    }
+    m.insert(QStringLiteral("cpu"), model);
+    m.insert(QStringLiteral("cpus"), cpus);
+    m.insert(QStringLiteral("kernel"), QSysInfo::kernelVersion());
+    m.insert(QStringLiteral("os"), QSysInfo::prettyProductName());
+    QString hz = run(QStringLiteral("sh"),
+                     {QStringLiteral("-c"),
+                      QStringLiteral("(zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname "
+                                     "-r) 2>/dev/null) | grep '^CONFIG_HZ='")});
+    m.insert(QStringLiteral("hz"), hz.section(QLatin1Char('='), 1));
+    const QString mem = readFile(QStringLiteral("/proc/meminfo")).section(QLatin1Char('\n'), 0, 0);
+    m.insert(QStringLiteral("memory_gb"),
+             mem.section(QLatin1Char(':'), 1).trimmed().section(QLatin1Char(' '), 0, 0).toDouble() /
+                 1024 / 1024);
+    m.insert(QStringLiteral("qt_build"), QStringLiteral(QT_VERSION_STR));
+    m.insert(QStringLiteral("qt_runtime"), QString::fromLatin1(qVersion()));
+    m.insert(QStringLiteral("compiler"), QStringLiteral("GCC " __VERSION__));
+    m.insert(QStringLiteral("build_type"), QStringLiteral(SOCKLAB_BENCH_BUILD_TYPE));
+    m.insert(QStringLiteral("tcpdump"),
+             findTool(QStringLiteral("tcpdump")).isEmpty()
+                 ? QStringLiteral("not installed")
+                 : run(findTool(QStringLiteral("tcpdump")), {QStringLiteral("--version")})
+                       .section(QLatin1Char('\n'), 0, 0));
+    m.insert(QStringLiteral("ss"), findTool(QStringLiteral("ss")).isEmpty()
+                                       ? QStringLiteral("not installed")
+                                       : run(findTool(QStringLiteral("ss")), {QStringLiteral("-V")}));
+    const QString src = QStringLiteral(SOCKLAB_SOURCE_DIR);
+    const QString head = run(QStringLiteral("git"), {QStringLiteral("-C"), src,
+                                                     QStringLiteral("rev-parse"),
+                                                     QStringLiteral("--short"), QStringLiteral("HEAD")});
+    const QString dirty = run(QStringLiteral("git"), {QStringLiteral("-C"), src,
+                                                      QStringLiteral("status"),
+                                                      QStringLiteral("--porcelain")});
+    m.insert(QStringLiteral("commit"),
+             head.isEmpty() ? QStringLiteral("unknown")
+                            : head + (dirty.isEmpty() ? QString()
+                                                      : QStringLiteral(" + uncommitted changes")));
+    m.insert(QStringLiteral("date"), QDateTime::currentDateTime().toString(Qt::ISODate));
+    return m;
+}
+
+// --- one item in this process --------------------------------------------------------------
+
+int runItem(const QString &name, const Context &c)
+{
+    Result r;
+    if (name == QLatin1String("timeouts"))
+        runTimeouts(c, &r);
+    else if (name == QLatin1String("probes"))
+        runProbes(c, &r);
+    else if (name == QLatin1String("pipeline"))
+        runPipeline(c, &r);
+    else if (name == QLatin1String("table"))
+        runTable(c, &r);
+    else if (name == QLatin1String("startup"))
+        runStartup(c, &r);
+    else {
+        err() << "socklab-bench: no item '" << name << "' (" << kItems.join(QLatin1Char(','))
+              << ")\n";
+        return 2;
+    }
+    // One line, last on stdout: the driver reads it.
+    const QByteArray json = QJsonDocument(r.toJson(name)).toJson(QJsonDocument::Compact);
+    std::fwrite(json.constData(), 1, size_t(json.size()), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return r.ok ? 0 : 1;
+}
+
+// --- the driver ----------------------------------------------------------------------------
+
+QJsonObject runChild(const Context &c, const QString &item, double *seconds)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    if (!env.contains(QStringLiteral("QT_QPA_PLATFORM")))
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    p.setProcessEnvironment(env);
+    p.setProcessChannelMode(QProcess::SeparateChannels);
+    QStringList args{QStringLiteral("item"), item};
+    if (c.smoke)
+        args << QStringLiteral("--smoke");
+    const qint64 t0 = nowNs();
+    p.start(c.self, args);
+    p.waitForFinished(30 * 60 * 1000);
+    *seconds = (nowNs() - t0) / 1e9;
+    const QList<QByteArray> lines = p.readAllStandardOutput().trimmed().split('\n');
+    QJsonObject o = QJsonDocument::fromJson(lines.last()).object();
+    if (o.isEmpty()) {
+        o.insert(QStringLiteral("item"), item);
+        o.insert(QStringLiteral("ok"), false);
+        o.insert(QStringLiteral("failure"),
+                 QStringLiteral("exit %1, no result: %2")
+                     .arg(p.exitCode())
+                     .arg(QString::fromUtf8(p.readAllStandardError().right(3000))));
+    }
+    return o;
+}
+
+struct Agg
+{
+    std::vector<double> values; // one per run
+    QString text;               // for string metrics
+    double med() const { return median(values); }
+    double lo() const { return minOf(values); }
+    double hi() const { return maxOf(values); }
+};
+
+using Table = QMap<QString, QMap<QString, Agg>>; // item -> metric -> runs
+
+Table aggregate(const QJsonArray &results)
+{
+    Table t;
+    for (const auto &v : results) {
+        const QJsonObject o = v.toObject();
+        if (!o.value(QStringLiteral("ok")).toBool())
+            continue;
+        const QString item = o.value(QStringLiteral("item")).toString();
+        const QJsonObject m = o.value(QStringLiteral("metrics")).toObject();
+        for (auto it = m.begin(); it != m.end(); ++it) {
+            Agg &a = t[item][it.key()];
+            if (it.value().isDouble())
+                a.values.push_back(it.value().toDouble());
+            else if (it.value().isBool())
+                a.values.push_back(it.value().toBool() ? 1 : 0);
+            else
+                a.text = it.value().toString();
+        }
+    }
+    return t;
+}
+
+std::vector<double> pooled(const QJsonArray &results, const QString &item, const QString &key)
+{
+    std::vector<double> all;
+    for (const auto &v : results) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("item")).toString() != item)
+            continue;
+        const auto s = fromJsonArray(
+            o.value(QStringLiteral("samples")).toObject().value(key).toArray());
+        all.insert(all.end(), s.begin(), s.end());
+    }
+    return all;
+}
+
+QString num(double v, int decimals)
+{
+    if (std::isnan(v))
+        return QStringLiteral("–");
+    if (std::abs(v) >= 10000 && decimals == 0) {
+        QString s = QString::number(v, 'f', 0);
+        for (int i = s.size() - 3; i > (s.startsWith(QLatin1Char('-')) ? 1 : 0); i -= 3)
+            s.insert(i, QLatin1Char(','));
+        return s;
+    }
+    return QString::number(v, 'f', decimals);
+}
+
+// How a row reduces its runs: the median, or the worst run when the target says "never".
+enum class Reduce
+{
+    Median,
+    Max,
+    Min
+};
+
+struct Row
+{
+    QString item;
+    QString key;
+    QString label;
+    QString unit;
+    int decimals = 2;
+    Reduce reduce = Reduce::Median;
+    QString target;                       // empty: no target
+    std::function<bool(double)> meets;    // null: no target
+};
+
+double reduced(const Agg &a, Reduce r)
+{
+    switch (r) {
+    case Reduce::Max:
+        return a.hi();
+    case Reduce::Min:
+        return a.lo();
+    case Reduce::Median:
+        break;
+    }
+    return a.med();
+}
+
+const Agg *find(const Table &t, const QString &item, const QString &key)
+{
+    const auto it = t.constFind(item);
+    if (it == t.constEnd())
+        return nullptr;
+    const auto jt = it->constFind(key);
+    return jt == it->constEnd() ? nullptr : &*jt;
+}
+
+QString cell(const Table &t, const Row &row)
+{
+    const Agg *a = find(t, row.item, row.key);
+    if (!a)
+        return QStringLiteral("–");
+    if (a->values.empty())
+        return a->text;
+    const QString unit = row.unit.isEmpty() ? QString() : QLatin1Char(' ') + row.unit;
+    QString s = num(reduced(*a, row.reduce), row.decimals) + unit;
+    if (a->values.size() > 1)
+        s += QStringLiteral(" (%1–%2)").arg(num(a->lo(), row.decimals), num(a->hi(), row.decimals));
+    return s;
+}
+
+QString verdict(const Table &t, const Row &row)
+{
+    const Agg *a = find(t, row.item, row.key);
+    if (!row.meets)
+        return {};
+    if (!a || a->values.empty())
+        return QStringLiteral("not measured");
+    const int runs = int(a->values.size());
+    const int ok = int(std::count_if(a->values.begin(), a->values.end(), row.meets));
+    const bool met = row.meets(reduced(*a, row.reduce));
+    QString s = met ? QStringLiteral("**met**") : QStringLiteral("**not met**");
+    if (runs > 1)
+        s += QStringLiteral(" (%1/%2 runs)").arg(ok).arg(runs);
+    return s;
+}
+
+QList<Row> rows()
+{
+    const auto atMost = [](double x) { return [x](double v) { return v <= x; }; };
+    const auto below = [](double x) { return [x](double v) { return v < x; }; };
+    const auto atLeast = [](double x) { return [x](double v) { return v >= x; }; };
+    const QString t = QStringLiteral("timeouts"), p = QStringLiteral("probes"),
+                  l = QStringLiteral("pipeline"), s = QStringLiteral("table"),
+                  u = QStringLiteral("startup");
+    return {
+        {t, QStringLiteral("poll_median_ms"), QStringLiteral("poll: median overshoot"), QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 0.2 ms"), atMost(0.2)},
+        {t, QStringLiteral("poll_p99_ms"), QStringLiteral("poll: p99 overshoot"), QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 1 ms"), atMost(1.0)},
+        {t, QStringLiteral("poll_not_worse_than_python"), QStringLiteral("poll median and p99 ≤ Python's, same run"), QString(), 0, Reduce::Min, QStringLiteral("every run"), atLeast(1)},
+        {t, QStringLiteral("ratio_poll_python_median"), QStringLiteral("poll / Python, median overshoot"), QStringLiteral("×"), 2, Reduce::Median, {}, {}},
+        {t, QStringLiteral("ratio_poll_python_p99"), QStringLiteral("poll / Python, p99 overshoot"), QStringLiteral("×"), 2, Reduce::Median, {}, {}},
+        {t, QStringLiteral("sockopt_median_ms"), QStringLiteral("sockopt (SO_RCVTIMEO): median overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
+        {t, QStringLiteral("sockopt_p99_ms"), QStringLiteral("sockopt (SO_RCVTIMEO): p99 overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
+        {t, QStringLiteral("python_median_ms"), QStringLiteral("Python settimeout: median overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
+        {t, QStringLiteral("python_p99_ms"), QStringLiteral("Python settimeout: p99 overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
+        {p, QStringLiteral("accuracy_method"), QStringLiteral("time on the wire from"), QString(), 0, Reduce::Median, {}, {}},
+        {p, QStringLiteral("gap_median_ms"), QStringLiteral("probe_sent after the wire: median"), QStringLiteral("ms"), 2, Reduce::Median, QStringLiteral("≤ 5 ms"), atMost(5)},
+        {p, QStringLiteral("gap_max_ms"), QStringLiteral("probe_sent after the wire: worst (worst run)"), QStringLiteral("ms"), 2, Reduce::Max, QStringLiteral("≤ 20 ms"), atMost(20)},
+        {p, QStringLiteral("accuracy_n"), QStringLiteral("probes matched per run"), QString(), 0, Reduce::Median, {}, {}},
+        {p, QStringLiteral("idle_monitor_pct"), QStringLiteral("monitor CPU, 1,000 keepalive connections, system defaults (no probes)"), QStringLiteral("% of a core"), 2, Reduce::Median, QStringLiteral("≤ 5 %"), atMost(5)},
+        {p, QStringLiteral("probing_monitor_pct"), QStringLiteral("monitor CPU, 1,000 connections probing every second"), QStringLiteral("% of a core"), 2, Reduce::Median, QStringLiteral("≤ 5 %"), atMost(5)},
+        {p, QStringLiteral("idle_process_pct"), QStringLiteral("whole process CPU, no probes"), QStringLiteral("% of a core"), 2, Reduce::Median, {}, {}},
+        {p, QStringLiteral("probing_process_pct"), QStringLiteral("whole process CPU, probing (incl. 2,000 events/s consumed)"), QStringLiteral("% of a core"), 2, Reduce::Median, {}, {}},
+        {p, QStringLiteral("probing_probes_per_s"), QStringLiteral("probes observed per second while probing"), QString(), 0, Reduce::Median, {}, {}},
+        {l, QStringLiteral("logview_rate_eps"), QStringLiteral("LogView: events ingested per second"), QStringLiteral("/s"), 0, Reduce::Median, QStringLiteral("≥ 500,000 /s"), atLeast(500000)},
+        {l, QStringLiteral("logview_stall_ms"), QStringLiteral("LogView: longest event-loop stall (worst run)"), QStringLiteral("ms"), 1, Reduce::Max, QStringLiteral("≤ 50 ms"), atMost(50)},
+        {l, QStringLiteral("logview_bytes_per_event"), QStringLiteral("LogView: heap per stored event (model + proxy + view)"), QStringLiteral("B"), 0, Reduce::Median, QStringLiteral("≤ 150 B"), atMost(150)},
+        {l, QStringLiteral("model_bytes_per_event"), QStringLiteral("LogModel alone: heap per stored event"), QStringLiteral("B"), 0, Reduce::Median, {}, {}},
+        {l, QStringLiteral("plaintext_rate_eps"), QStringLiteral("QPlainTextEdit: lines per second"), QStringLiteral("/s"), 0, Reduce::Median, {}, {}},
+        {l, QStringLiteral("plaintext_stall_ms"), QStringLiteral("QPlainTextEdit: longest stall (worst run)"), QStringLiteral("ms"), 1, Reduce::Max, {}, {}},
+        {l, QStringLiteral("plaintext_bytes_per_event"), QStringLiteral("QPlainTextEdit: heap per line"), QStringLiteral("B"), 0, Reduce::Median, {}, {}},
+        {l, QStringLiteral("ratio_logview_plaintext_rate"), QStringLiteral("LogView / QPlainTextEdit, ingest rate"), QStringLiteral("×"), 1, Reduce::Median, {}, {}},
+        {s, QStringLiteral("dump_ms"), QStringLiteral("sock_diag dump into rows (median of 20)"), QStringLiteral("ms"), 2, Reduce::Median, {}, {}},
+        {s, QStringLiteral("monitor_refresh_ms"), QStringLiteral("the window's refresh (dump, match, diff)"), QStringLiteral("ms"), 2, Reduce::Median, {}, {}},
+        {s, QStringLiteral("ss_ms"), QStringLiteral("`ss -tan`, exec to exit (median of 20)"), QStringLiteral("ms"), 2, Reduce::Median, {}, {}},
+        {s, QStringLiteral("ratio_dump_ss"), QStringLiteral("sock_diag dump / ss"), QStringLiteral("×"), 2, Reduce::Median, QStringLiteral("≤ 1 (no slower than ss)"), atMost(1)},
+        {s, QStringLiteral("ratio_monitor_ss"), QStringLiteral("window's refresh / ss"), QStringLiteral("×"), 2, Reduce::Median, QStringLiteral("≤ 1"), atMost(1)},
+        {u, QStringLiteral("offscreen_first_paint_ms"), QStringLiteral("exec → first painted window, offscreen"), QStringLiteral("ms"), 0, Reduce::Median, QStringLiteral("< 300 ms"), below(300)},
+        {u, QStringLiteral("offscreen_rss_mb"), QStringLiteral("idle RSS, offscreen"), QStringLiteral("MB"), 1, Reduce::Median, QStringLiteral("< 80 MB"), below(80)},
+        {u, QStringLiteral("offscreen_pss_mb"), QStringLiteral("idle PSS, offscreen"), QStringLiteral("MB"), 1, Reduce::Median, {}, {}},
+        {u, QStringLiteral("xvfb_first_paint_ms"), QStringLiteral("exec → first painted window, Xvfb (xcb)"), QStringLiteral("ms"), 0, Reduce::Median, QStringLiteral("< 300 ms"), below(300)},
+        {u, QStringLiteral("xvfb_rss_mb"), QStringLiteral("idle RSS, Xvfb (xcb)"), QStringLiteral("MB"), 1, Reduce::Median, QStringLiteral("< 80 MB"), below(80)},
+        {u, QStringLiteral("xvfb_pss_mb"), QStringLiteral("idle PSS, Xvfb (xcb)"), QStringLiteral("MB"), 1, Reduce::Median, {}, {}},
+    };
+}
+
+QString itemTable(const Table &t, const std::optional<Table> &before, const QString &item)
+{
+    QString s;
+    s += before ? QStringLiteral("| metric | now: median (min–max) | before | target | verdict |\n|---|---|---|---|---|\n")
+                : QStringLiteral("| metric | median (min–max) | target | verdict |\n|---|---|---|---|\n");
+    for (const Row &r : rows()) {
+        if (r.item != item || !find(t, r.item, r.key))
+            continue;
+        s += QStringLiteral("| %1 | %2 |").arg(r.label, cell(t, r));
+        if (before)
+            s += QStringLiteral(" %1 |").arg(cell(*before, r));
+        s += QStringLiteral(" %1 | %2 |\n").arg(r.target, verdict(t, r));
+    }
+    return s;
+}
+
+QString distribution(const QJsonArray &results, const QString &item, const QString &key,
+                     const QString &label)
+{
+    const auto v = pooled(results, item, key);
+    if (v.empty())
+        return {};
+    return QStringLiteral("| %1 | %2 | %3 | %4 | %5 | %6 | %7 |\n")
+        .arg(label)
+        .arg(v.size())
+        .arg(num(minOf(v), 3), num(median(v), 3), num(percentile(v, 90), 3),
+             num(percentile(v, 99), 3), num(maxOf(v), 3));
+}
+
+QString notesOf(const QJsonArray &results, const QString &item)
+{
+    QStringList seen;
+    for (const auto &v : results) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("item")).toString() != item)
+            continue;
+        for (const auto &n : o.value(QStringLiteral("notes")).toArray()) {
+            if (!seen.contains(n.toString()))
+                seen << n.toString();
+        }
+        if (!o.value(QStringLiteral("ok")).toBool())
+            seen << QStringLiteral("A run failed: ") + o.value(QStringLiteral("failure")).toString();
+    }
+    QString s;
+    for (const QString &n : seen)
+        s += QStringLiteral("- ") + n + QLatin1Char('\n');
+    return s;
+}
+
+QString report(const QJsonObject &all, const std::optional<QJsonObject> &baseline)
+{
+    const QJsonObject m = all.value(QStringLiteral("machine")).toObject();
+    const QJsonArray results = all.value(QStringLiteral("results")).toArray();
+    const Table t = aggregate(results);
+    std::optional<Table> before;
+    if (baseline)
+        before = aggregate(baseline->value(QStringLiteral("results")).toArray());
+    const int runs = all.value(QStringLiteral("runs")).toInt();
+    const auto metricText = [&](const QString &item, const QString &key) {
+        const Agg *a = find(t, item, key);
+        return a ? a->text : QString();
+    };
+
+    QString s;
+    s += QStringLiteral("# Performance\n\n");
+    s += QStringLiteral("Written by `bash scripts/bench.sh` (the harness is `tests/bench/`); do not "
+                        "edit by hand, run it again. Each item ran %1 times in a child process "
+                        "of its own, the items interleaved run after run; a figure is the median "
+                        "over the runs with the spread (min–max) in brackets, unless it says "
+                        "*worst run*. Where the reference runs beside SockLab in the same run, "
+                        "the ratio is the figure to read: absolute times move with the machine's "
+                        "load.\n\n")
+             .arg(runs);
+    s += QStringLiteral("## Machine\n\n| | |\n|---|---|\n");
+    s += QStringLiteral("| CPU | %1, %2 logical CPUs, %3 GB RAM |\n")
+             .arg(m.value(QStringLiteral("cpu")).toString())
+             .arg(m.value(QStringLiteral("cpus")).toInt())
+             .arg(num(m.value(QStringLiteral("memory_gb")).toDouble(), 1));
+    s += QStringLiteral("| OS, kernel | %1; Linux %2, CONFIG_HZ=%3 |\n")
+             .arg(m.value(QStringLiteral("os")).toString(), m.value(QStringLiteral("kernel")).toString(),
+                  m.value(QStringLiteral("hz")).toString());
+    s += QStringLiteral("| Qt | %1 (runtime %2); %3, %4 build |\n")
+             .arg(m.value(QStringLiteral("qt_build")).toString(),
+                  m.value(QStringLiteral("qt_runtime")).toString(),
+                  m.value(QStringLiteral("compiler")).toString(),
+                  m.value(QStringLiteral("build_type")).toString());
+    s += QStringLiteral("| References | Python %1; %2; %3 |\n")
+             .arg(metricText(QStringLiteral("timeouts"), QStringLiteral("python_version")),
+                  m.value(QStringLiteral("ss")).toString(), m.value(QStringLiteral("tcpdump")).toString());
+    s += QStringLiteral("| Display | Qt's offscreen platform for the log flood and for start-up; "
+                        "start-up also under Xvfb (xcb) |\n");
+    s += QStringLiteral("| Load average (1, 5, 15 min) | at start %1; at end %2 |\n")
+             .arg(all.value(QStringLiteral("load_start")).toString(),
+                  all.value(QStringLiteral("load_end")).toString());
+    s += QStringLiteral("| Commit, date | %1; %2; the whole run took %3 min |\n\n")
+             .arg(m.value(QStringLiteral("commit")).toString(), m.value(QStringLiteral("date")).toString(),
+                  num(all.value(QStringLiteral("seconds")).toDouble() / 60, 1));
+    const double load = all.value(QStringLiteral("load_start")).toString().section(QLatin1Char(' '), 0, 0).toDouble();
+    const int cpus = m.value(QStringLiteral("cpus")).toInt();
+    if (cpus > 0 && load > 0.5 * cpus)
+        s += QStringLiteral("**The machine was busy** (load %1 on %2 CPUs at the start): other work "
+                            "competed for the CPUs, which widens the spreads and lengthens the "
+                            "tails; the ratios against references run in the same run hold "
+                            "better than the absolute figures.\n\n")
+                 .arg(num(load, 2))
+                 .arg(cpus);
+    if (baseline) {
+        const QJsonObject bm = baseline->value(QStringLiteral("machine")).toObject();
+        s += QStringLiteral("*Before* is the same harness on the code before the optimisations "
+                            "(commit %1, %2, load at start %3, %4 runs): same machine, another "
+                            "time, so compare ratios first.\n\n")
+                 .arg(bm.value(QStringLiteral("commit")).toString(),
+                      bm.value(QStringLiteral("date")).toString(),
+                      baseline->value(QStringLiteral("load_start")).toString())
+                 .arg(baseline->value(QStringLiteral("runs")).toInt());
+    }
+
+    s += QStringLiteral("## Summary\n\n| target | result | verdict |\n|---|---|---|\n");
+    for (const Row &r : rows()) {
+        if (!r.meets || !find(t, r.item, r.key))
+            continue;
+        s += QStringLiteral("| %1: %2 %3 | %4 | %5 |\n")
+                 .arg(r.item, r.label, r.target, cell(t, r), verdict(t, r));
+    }
+
+    s += QStringLiteral("\n## 1. Timeout precision\n\n"
+                        "A built-in `silent` peer on 127.0.0.1 (accepts, never sends); one "
+                        "connection per mechanism with a 100 ms recv timeout; per run 50 recv() "
+                        "calls each, in 5 interleaved blocks of 10 (order rotating). SockLab's "
+                        "figure is each `timeout` event's own `elapsed` (CLOCK_MONOTONIC around "
+                        "the system call, taken on the engine thread); Python's is "
+                        "`time.monotonic_ns()` around `sock.recv()` after `sock.settimeout(0.1)` "
+                        "(`tests/bench/timeout_ref.py`, a separate process against the same "
+                        "peer). Overshoot = elapsed − 100 ms; p99 is nearest-rank, so with 50 "
+                        "calls it is the largest.\n\n");
+    s += itemTable(t, before, QStringLiteral("timeouts"));
+    s += QStringLiteral("\nAll calls of all runs pooled (overshoot, ms):\n\n"
+                        "| mechanism | calls | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
+    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("poll"), QStringLiteral("poll (ppoll, 1 ns timer slack)"));
+    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("sockopt"), QStringLiteral("sockopt (SO_RCVTIMEO)"));
+    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("python"), QStringLiteral("Python settimeout"));
+    s += notesOf(results, QStringLiteral("timeouts"));
+
+    s += QStringLiteral("\n## 2. Keepalive probe observer\n\n"
+                        "Accuracy: 10 connections to the built-in `blackhole` peer with "
+                        "TCP_KEEPIDLE 1 s, TCP_KEEPINTVL 1 s, TCP_KEEPCNT 5, held idle: 50 "
+                        "unanswered probes per run. The time on the wire is tcpdump's timestamp "
+                        "of each probe (`tcpdump -i lo --time-stamp-precision=nano`, a bare ACK "
+                        "without data after the handshake's); the gap is the `probe_sent` "
+                        "event's `wall` minus that timestamp (both CLOCK_REALTIME; the event's "
+                        "wall time is its monotonic sample time converted when posted).\n\n"
+                        "Cost: 1,000 client connections made by the engine to a plain listener "
+                        "that accepts and keeps them (the kernel answers their probes), watched "
+                        "by the monitor for 10 s after a 2 s settling pause; the figure is the "
+                        "`socklab-monitor` thread's CPU time (schedstat) over wall time. Two "
+                        "cases: keepalive with the system's defaults (idle 2 h: nothing on the "
+                        "wire, the cost of watching alone) and idle 1 s / interval 1 s (a probe "
+                        "and its ACK on every connection every second, 2,000 events a second). "
+                        "The monitor's socket-table refresh of the same port (2,000 rows, ten "
+                        "times a second) is part of its thread and of the figure.\n\n");
+    s += itemTable(t, before, QStringLiteral("probes"));
+    s += QStringLiteral("\nAll probes of all runs pooled (gap, ms):\n\n"
+                        "| | probes | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
+    s += distribution(results, QStringLiteral("probes"), QStringLiteral("gap"), QStringLiteral("probe_sent − wire"));
+    s += notesOf(results, QStringLiteral("probes"));
+
+    s += QStringLiteral("\n## 3. The event pipeline\n\n"
+                        "1,000,000 events posted by a producer thread into the real `EventBus` "
+                        "as fast as it can, delivered in batches to the GUI thread and appended "
+                        "to the window's log (`LogView`: `LogModel`, `LogFilterProxy`, the "
+                        "`QTableView`, shown at 1100×700 on the offscreen platform, following "
+                        "the newest row). The mix is a flooding peer's: per recv() call a "
+                        "`receiving` and a `received` (with its own data preview), every tenth "
+                        "event an `info` with its own sentence. Rate = events stored / (last "
+                        "stored − first posted). Stall = the longest gap between ticks of a 5 ms "
+                        "precise QTimer on the GUI thread during the flood and 300 ms after it, "
+                        "minus 5 ms. Memory = glibc's heap in use (mallinfo2) after the flood "
+                        "minus before it, per stored event (the bus emptied). Beside it, in the "
+                        "same process, the same 1,000,000 lines (`Event::toText()`) appended one "
+                        "by one with `QPlainTextEdit::appendPlainText` as the batches arrive.\n\n");
+    s += itemTable(t, before, QStringLiteral("pipeline"));
+    s += notesOf(results, QStringLiteral("pipeline"));
+
+    s += QStringLiteral("\n## 4. The socket table at scale\n\n"
+                        "5,000 connections on 127.0.0.1 to one listener: 10,000 TCP sockets "
+                        "(plus the listener) in this process, RLIMIT_NOFILE raised to allow it. "
+                        "Per run 20 rounds (after one warm-up round), each timing, in turn: "
+                        "`platform::dumpTcpSockets` for the port (NETLINK_SOCK_DIAG, IPv4 and "
+                        "IPv6, into rows), the monitor's full refresh (the same dump, then "
+                        "keeping the experiment's named sockets, diffing states, handing rows "
+                        "on; all 5,000 client sockets named), and `ss -tan` from exec to exit "
+                        "with its output to /dev/null. The medians of the 20 rounds are the "
+                        "run's figures.\n\n");
+    s += itemTable(t, before, QStringLiteral("table"));
+    s += notesOf(results, QStringLiteral("table"));
+
+    s += QStringLiteral("\n## 5. Start-up and footprint\n\n"
+                        "The real `socklab` binary, 3 launches per run, each with a fresh "
+                        "temporary HOME (no saved layout). First paint: from just before the "
+                        "fork/exec to the moment the harness reads Qt's own "
+                        "`qt.widgets.painting` log line \"Flushing QRegion(0,0 …) of "
+                        "MainWindow\" (the first frame handed to the platform) from the child's "
+                        "stderr; the logging itself costs a little. Memory: VmRSS and PSS "
+                        "(smaps_rollup) 1.5 s later, idle. Offscreen is Qt's offscreen "
+                        "platform; Xvfb is a private `Xvfb -screen 0 1280x800x24` with the xcb "
+                        "platform.\n\n");
+    s += itemTable(t, before, QStringLiteral("startup"));
+    s += notesOf(results, QStringLiteral("startup"));
+    return s;
+}
+
+int runDriver(const Context &c, int runs, const QStringList &items, const QString &reportPath,
+              const QString &jsonPath, const QString &baselinePath)
+{
+    QJsonObject all;
+    all.insert(QStringLiteral("machine"), machine());
+    all.insert(QStringLiteral("load_start"), loadAverage());
+    all.insert(QStringLiteral("runs"), runs);
+    all.insert(QStringLiteral("smoke"), c.smoke);
+    QJsonArray results;
+    const qint64 t0 = nowNs();
+    int failures = 0;
+    for (int r = 1; r <= runs; ++r) {
+        for (const QString &item : items) {
+            double seconds = 0;
+            const QJsonObject o = runChild(c, item, &seconds);
+            results.append(o);
+            const bool ok = o.value(QStringLiteral("ok")).toBool();
+            failures += ok ? 0 : 1;
+            err() << QStringLiteral("[run %1/%2] %3: %4 in %5 s\n")
+                         .arg(r)
+                         .arg(runs)
+                         .arg(item, ok ? QStringLiteral("ok")
+                                       : QStringLiteral("FAILED: ") +
+                                             o.value(QStringLiteral("failure")).toString(),
+                              num(seconds, 1));
+            const QJsonObject m = o.value(QStringLiteral("metrics")).toObject();
+            QStringList brief;
+            for (auto it = m.begin(); it != m.end(); ++it)
+                brief << it.key() + QLatin1Char('=') +
+                             (it.value().isDouble() ? num(it.value().toDouble(), 3)
+                                                    : it.value().toVariant().toString());
+            err() << "    " << brief.join(QLatin1Char(' ')) << "\n";
+            err().flush();
+        }
+    }
+    all.insert(QStringLiteral("load_end"), loadAverage());
+    all.insert(QStringLiteral("seconds"), (nowNs() - t0) / 1e9);
+    all.insert(QStringLiteral("results"), results);
+
+    if (!jsonPath.isEmpty()) {
+        QFile f(jsonPath);
+        if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            f.write(QJsonDocument(all).toJson());
+    }
+    if (!reportPath.isEmpty()) {
+        std::optional<QJsonObject> baseline;
+        if (!baselinePath.isEmpty()) {
+            QFile b(baselinePath);
+            if (b.open(QIODevice::ReadOnly))
+                baseline = QJsonDocument::fromJson(b.readAll()).object();
+        }
+        QFile f(reportPath);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            err() << "socklab-bench: cannot write " << reportPath << "\n";
+            return 1;
+        }
+        f.write(report(all, baseline).toUtf8());
+        err() << "socklab-bench: wrote " << reportPath << "\n";
+    }
+    return failures ? 1 : 0;
+}
+
+} // namespace
+} // namespace bench
+
+int main(int argc, char *argv[])
+{
+    using namespace bench;
+    // The pipeline item needs widgets; everything else a core application.
+    const bool gui = argc >= 3 && qstrcmp(argv[1], "item") == 0 && qstrcmp(argv[2], "pipeline") == 0;
+    std::unique_ptr<QCoreApplication> app(gui ? new QApplication(argc, argv)
+                                               : new QCoreApplication(argc, argv));
+    QStringList args = QCoreApplication::arguments();
+    Context c;
+    c.self = QCoreApplication::applicationFilePath();
+    c.smoke = args.removeAll(QStringLiteral("--smoke")) > 0;
+    const auto option = [&args](const QString &name, const QString &fallback = {}) {
+        const int i = args.indexOf(name);
+        if (i < 0 || i + 1 >= args.size())
+            return fallback;
+        const QString v = args.at(i + 1);
+        args.remove(i, 2);
+        return v;
+    };
+    if (args.value(1) == QLatin1String("item"))
+        return runItem(args.value(2), c);
+    if (args.value(1) == QLatin1String("run")) {
+        const int runs = option(QStringLiteral("--runs"), c.smoke ? QStringLiteral("1") : QStringLiteral("5")).toInt();
+        QStringList items = kItems;
+        const QString only = option(QStringLiteral("--only"));
+        if (!only.isEmpty())
+            items = only.split(QLatin1Char(','));
+        return runDriver(c, std::max(1, runs), items, option(QStringLiteral("--report")),
+                         option(QStringLiteral("--json")), option(QStringLiteral("--baseline")));
+    }
+    err() << "usage: socklab-bench run [--smoke] [--runs N] [--only item,...] [--report FILE] "
+             "[--json FILE] [--baseline FILE]\n"
+             "       socklab-bench item NAME [--smoke]\n"
+             "items: "
+          << kItems.join(QLatin1Char(',')) << "\n";
+    return 2;
+}
