@@ -72,6 +72,20 @@ class TestCancel : public QObject
             EventKind::Sending, c1, false);
         run({peer(PeerBehavior::Blackhole), connectToPeer(none(mech)), hold(-1)},
             EventKind::Holding, c1);
+        // Idle with keepalive on: the monitor is watching the socket's probes.
+        SocketOptions keepalive = none(mech);
+        keepalive.keepAlive = true;
+        keepalive.keepIdle = 1;
+        keepalive.keepIntvl = 1;
+        keepalive.keepCnt = 9;
+        run({peer(PeerBehavior::Blackhole), connectToPeer(keepalive), hold(-1)}, EventKind::Holding,
+            c1);
+        // A receive loop against a peer that floods: it never waits, Stop still ends it.
+        Step loop = Step::make(Step::Kind::RecvFor, c1);
+        loop.maxBytes = 65536;
+        loop.seconds = 3600;
+        run({peer(PeerBehavior::Flood), connectToPeer(none(mech)), loop}, EventKind::Receiving, c1,
+            false);
     }
 
     // SO_LINGER with unacknowledged data makes close() block; Stop must not.

@@ -41,6 +41,24 @@ QString secondsText(double s)
 {
     return QString::number(s, 'f', 3) + QStringLiteral(" s");
 }
+
+// A receive loop against a peer that floods would report hundreds of thousands of calls a
+// second, and every consumer (the log, the timeline, a terminal) would fall behind and grow
+// without bound. Past this many calls in its first second a loop reports its calls in sums,
+// one pair of events per period; errors, timeouts and the peer's close are still reported
+// one by one. A drip (a call a second) stays call by call.
+constexpr int kRecvCallsReported = 100;
+constexpr qint64 kRecvSummaryNs = 100 * 1000000LL;
+
+struct RecvSummary
+{
+    bool active = false;
+    qint64 sinceNs = 0; // start of the first call in the current sum
+    qint64 endNs = 0;   // end of its last call
+    qint64 calls = 0;
+    qint64 bytes = 0;
+    QByteArray last; // the start of the last call's data, for a bounded preview
+};
 } // namespace
 
 // Lives on the engine thread; owns every descriptor of the experiment.
@@ -830,23 +848,71 @@ class EngineWorker : public QObject
         post(e);
     }
 
-    // One recv() call. Returns true if it received data.
-    bool recvStep(const QString &label, qint64 maxBytes)
+    // Reports the calls summed in *sum (if any) as one receiving/received pair.
+    void flushRecvSummary(const QString &label, qint64 maxBytes, const SocketOptions &o,
+                          RecvSummary *sum)
+    {
+        if (sum->calls == 0)
+            return;
+        Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), o.recvTimeout,
+                             o.mechanism);
+        st.monoNs = sum->sinceNs;
+        st.bytes = maxBytes;
+        post(st);
+        Event e = make(EventKind::Received, label, QStringLiteral("recv"));
+        e.monoNs = sum->endNs;
+        e.elapsed = (sum->endNs - sum->sinceNs) / 1e9;
+        e.bytes = sum->bytes;
+        e.data = escapeBytes(sum->last);
+        e.detail = QStringLiteral("%1 recv() calls returned %2 bytes in %3: data arrives faster "
+                                  "than each call can usefully be shown, so they are summed, one "
+                                  "event per %4 ms.")
+                       .arg(sum->calls)
+                       .arg(sum->bytes)
+                       .arg(secondsText(*e.elapsed))
+                       .arg(kRecvSummaryNs / 1000000);
+        post(e);
+        sum->calls = sum->bytes = 0;
+        sum->last.clear();
+    }
+
+    // One recv() call. Returns true if it received data. With an active summary a call that
+    // receives data is added to it instead of being reported.
+    bool recvStep(const QString &label, qint64 maxBytes, RecvSummary *sum = nullptr)
     {
         Sock *s = connectedSock(label, QStringLiteral("recv"));
         if (!s || !armKernelTimeout(*s, label, OptionId::RcvTimeo, s->options.recvTimeout))
             return false;
         const SocketOptions &o = s->options;
+        const bool quiet = sum && sum->active;
         Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), o.recvTimeout,
                              o.mechanism);
         st.bytes = maxBytes;
-        post(st);
+        if (!quiet)
+            post(st);
         QByteArray buf(int(std::clamp<qint64>(maxBytes, 1, 1 << 20)), Qt::Uninitialized);
         const CallOutcome out =
             ops::recv(s->fd, buf.data(), size_t(buf.size()), o.recvTimeout, o.mechanism, *m_cancel);
+        if (quiet && out.status != CallOutcome::Status::Ok) {
+            // The sum so far, then this call on its own, so its end has its start.
+            flushRecvSummary(label, maxBytes, o, sum);
+            st.monoNs = out.startNs;
+            post(st);
+        }
         if (!reportOutcome(label, QStringLiteral("recv"), out, o.recvTimeout, o.mechanism))
             return false;
         buf.truncate(int(out.bytes));
+        if (quiet) {
+            if (sum->calls == 0)
+                sum->sinceNs = out.startNs;
+            ++sum->calls;
+            sum->bytes += out.bytes;
+            sum->endNs = out.endNs;
+            sum->last = buf.left(64);
+            if (sum->endNs - sum->sinceNs >= kRecvSummaryNs)
+                flushRecvSummary(label, maxBytes, o, sum);
+            return true;
+        }
         Event e = make(EventKind::Received, label, QStringLiteral("recv"));
         e.monoNs = out.endNs;
         e.elapsed = out.elapsed();
@@ -860,15 +926,27 @@ class EngineWorker : public QObject
     {
         const qint64 start = platform::monotonicNs();
         const qint64 end = start + qint64(seconds * 1e9);
-        int calls = 0;
+        qint64 calls = 0;
         bool ok = true;
+        RecvSummary sum;
+        qint64 windowNs = start; // calls are counted per second
+        int windowCalls = 0;
         while (ok && platform::monotonicNs() < end) {
-            ok = recvStep(label, maxBytes);
+            ok = recvStep(label, maxBytes, &sum);
             ++calls;
+            const qint64 now = platform::monotonicNs();
+            if (now - windowNs >= 1000000000LL) {
+                windowNs = now;
+                windowCalls = 0;
+            }
+            if (++windowCalls > kRecvCallsReported)
+                sum.active = true;
         }
+        Sock *s = find(label);
+        if (s)
+            flushRecvSummary(label, maxBytes, s->options, &sum);
         if (!ok)
             return;
-        Sock *s = find(label);
         Event e = make(EventKind::Info, label, QStringLiteral("recv"));
         e.elapsed = (platform::monotonicNs() - start) / 1e9;
         e.detail =
@@ -877,6 +955,10 @@ class EngineWorker : public QObject
                 .arg(calls)
                 .arg(secondsText(*e.elapsed))
                 .arg(s ? s->options.recvTimeout.toString() + QStringLiteral(" s") : QString());
+        if (sum.active)
+            e.detail += QStringLiteral(" More than %1 calls in a second: from then on they "
+                                       "were reported in sums.")
+                            .arg(kRecvCallsReported);
         post(e);
     }
 

@@ -7,7 +7,9 @@
 #include "Platform.h"
 #include "SocketOps.h"
 
+#include <arpa/inet.h>
 #include <cerrno>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,7 +20,7 @@
 namespace socklab {
 
 namespace {
-constexpr std::array<std::pair<PeerBehavior, const char *>, 7> kBehaviors{{
+constexpr std::array<std::pair<PeerBehavior, const char *>, 8> kBehaviors{{
     {PeerBehavior::Echo, "echo"},
     {PeerBehavior::Silent, "silent"},
     {PeerBehavior::Drip, "drip"},
@@ -26,9 +28,64 @@ constexpr std::array<std::pair<PeerBehavior, const char *>, 7> kBehaviors{{
     {PeerBehavior::NeverAccept, "never-accept"},
     {PeerBehavior::Reset, "reset"},
     {PeerBehavior::Close, "close"},
+    {PeerBehavior::Flood, "flood"},
 }};
-constexpr int kMaxConnections = 256;
+// Enough for a class's worth of keepalive-watched connections (the load test holds 1,000),
+// few enough that a client opening connections without end cannot exhaust our descriptors:
+// beyond it the oldest connection is reset.
+constexpr int kMaxConnections = 1024;
 constexpr qint64 kEchoBufferMax = 1 << 20;
+// flood: bytes per send(), sends per wake-up and connection (so one connection cannot starve
+// the others or Stop), and how often it reports what it sent: one event per period, not one
+// per send(), so a flood at loopback speed costs a few events a second.
+constexpr int kFloodChunk = 65536;
+constexpr int kFloodSendsPerWake = 16;
+constexpr qint64 kFloodReportNs = 250 * 1000000LL;
+// After accept() fails for want of descriptors or memory the connection stays in the backlog
+// and the listener stays readable: wait this long before trying again instead of spinning.
+constexpr qint64 kAcceptRetryNs = 100 * 1000000LL;
+
+// What the flood peer sends: readable, so the bounded preview in events shows what it is.
+const QByteArray &floodChunk()
+{
+    static const QByteArray chunk = [] {
+        const QByteArray line =
+            QByteArrayLiteral("SockLab flood 0123456789abcdefghijklmnopqrstuv\n");
+        QByteArray c;
+        c.reserve(kFloodChunk);
+        while (c.size() < kFloodChunk)
+            c += line;
+        c.truncate(kFloodChunk);
+        return c;
+    }();
+    return chunk;
+}
+
+// Whether a bound address accepts connections from other machines.
+enum class Reach
+{
+    Loopback,
+    AllInterfaces,
+    Network
+};
+Reach reachOf(const ResolvedAddress &a)
+{
+    if (a.family == AF_INET) {
+        const auto *in = reinterpret_cast<const sockaddr_in *>(&a.addr);
+        const quint32 ip = ntohl(in->sin_addr.s_addr);
+        if (ip == INADDR_ANY)
+            return Reach::AllInterfaces;
+        return (ip >> 24) == 127 ? Reach::Loopback : Reach::Network;
+    }
+    const auto *in6 = reinterpret_cast<const sockaddr_in6 *>(&a.addr);
+    if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+        return Reach::AllInterfaces;
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+        return Reach::Loopback;
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127)
+        return Reach::Loopback;
+    return Reach::Network;
+}
 } // namespace
 
 QString behaviorName(PeerBehavior b)
@@ -78,6 +135,9 @@ QString behaviorDescription(PeerBehavior b)
         return QStringLiteral("accepts, then closes with SO_LINGER 0: the kernel sends RST");
     case PeerBehavior::Close:
         return QStringLiteral("accepts, then closes gracefully: the kernel sends FIN");
+    case PeerBehavior::Flood:
+        return QStringLiteral("accepts, then sends data as fast as the connection takes it, "
+                              "without end, until the client closes: a runaway server");
     }
     return {};
 }
@@ -93,6 +153,9 @@ PeerServer::PeerServer(EventBus *bus, Monitor *monitor)
     : m_bus(bus), m_monitor(monitor), m_wakeFd(platform::wakeFdCreate()),
       m_acceptedFd(platform::wakeFdCreate())
 {
+    // Out of descriptors (EMFILE): start() reports it instead of serving without a wake-up.
+    if (m_wakeFd < 0 || m_acceptedFd < 0)
+        m_setupErr = errno;
 }
 
 bool PeerServer::waitForAccepted(int count, int timeoutMs, int cancelFd) const
@@ -118,8 +181,10 @@ PeerServer::~PeerServer()
     stop();
     if (m_listenFd >= 0)
         ::close(m_listenFd);
-    ::close(m_wakeFd);
-    ::close(m_acceptedFd);
+    if (m_wakeFd >= 0)
+        ::close(m_wakeFd);
+    if (m_acceptedFd >= 0)
+        ::close(m_acceptedFd);
 }
 
 namespace {
@@ -147,6 +212,8 @@ int PeerServer::start(const PeerConfig &config)
         m_listenFd = -1;
         return err;
     };
+    if (m_setupErr)
+        return fail("eventfd", m_setupErr);
     ResolvedAddress addr;
     if (!ops::parseNumericAddress(config.bind, config.port, &addr))
         return fail("bind", EADDRNOTAVAIL);
@@ -174,6 +241,20 @@ int PeerServer::start(const PeerConfig &config)
     e.local = ops::localAddressText(m_listenFd);
     e.detail = QStringLiteral("Built-in %1 peer: %2.")
                    .arg(behaviorName(config.behavior), behaviorDescription(config.behavior));
+    // A peer is meant for this machine; say so loudly when the whole network can reach it.
+    switch (reachOf(addr)) {
+    case Reach::Loopback:
+        break;
+    case Reach::AllInterfaces:
+        e.detail += QStringLiteral(" WARNING: listening on ALL interfaces; any machine that can "
+                                   "reach this one can connect to this peer.");
+        break;
+    case Reach::Network:
+        e.detail += QStringLiteral(" WARNING: %1 is not a loopback address; other machines on "
+                                   "that network can connect to this peer.")
+                        .arg(config.bind);
+        break;
+    }
     m_bus->post(e);
     m_thread = std::thread([this] { serve(); });
     return 0;
@@ -201,14 +282,42 @@ void PeerServer::serve()
         QString label;
         qint64 nextNs = 0; // drip: next byte; reset/close: when to act
         bool plugged = false;
-        QByteArray pending; // echo: received, not yet sent back
+        QByteArray pending;       // echo: received, not yet sent back
+        qint64 floodBytes = 0;    // flood: sent since the last report
+        qint64 floodTotal = 0;    // flood: sent in all
+        qint64 floodReportNs = 0; // flood: when the last report covered up to
     };
     std::vector<Conn> conns;
     int counter = 0;
     const PeerBehavior b = m_config.behavior;
     const qint64 intervalNs = qint64(m_config.effectiveIntervalMs()) * 1000000LL;
+    qint64 acceptRetryNs = 0;   // accept() failed for want of resources: not before this
+    bool acceptFailing = false; // said so once; said again only after it recovered
+
+    // flood: one event for everything sent since the last one.
+    const auto reportFlood = [&](Conn &c, qint64 now) {
+        if (c.floodBytes == 0)
+            return;
+        Event e = peerEvent(EventKind::Sent, c.label, QStringLiteral("send"));
+        e.monoNs = now;
+        e.bytes = c.floodBytes;
+        e.elapsed = (now - c.floodReportNs) / 1e9;
+        e.data = escapeBytes(floodChunk());
+        e.detail = QStringLiteral("Flood: %1 bytes in %2 s (%3 MB/s), %4 bytes in all; one "
+                                  "event per %5 ms, not one per send().")
+                       .arg(c.floodBytes)
+                       .arg(*e.elapsed, 0, 'f', 3)
+                       .arg(*e.elapsed > 0 ? c.floodBytes / *e.elapsed / 1e6 : 0.0, 0, 'f', 1)
+                       .arg(c.floodTotal)
+                       .arg(kFloodReportNs / 1000000);
+        m_bus->post(e);
+        c.floodBytes = 0;
+        c.floodReportNs = now;
+    };
 
     const auto closeConn = [&](Conn &c, const QString &detail, bool rst) {
+        if (b == PeerBehavior::Flood)
+            reportFlood(c, platform::monotonicNs());
         if (m_monitor)
             m_monitor->unwatch(c.fd);
         if (rst)
@@ -239,8 +348,9 @@ void PeerServer::serve()
         std::vector<pollfd> fds;
         fds.push_back({m_wakeFd, POLLIN, 0});
         const bool accepting = b != PeerBehavior::NeverAccept;
-        fds.push_back({accepting ? m_listenFd : -1, POLLIN, 0});
-        qint64 nextNs = -1;
+        const bool acceptPaused = acceptRetryNs > platform::monotonicNs();
+        fds.push_back({accepting && !acceptPaused ? m_listenFd : -1, POLLIN, 0});
+        qint64 nextNs = acceptPaused ? acceptRetryNs : -1;
         for (const Conn &c : conns) {
             short ev = 0;
             if (!c.plugged && b != PeerBehavior::Blackhole) {
@@ -249,6 +359,8 @@ void PeerServer::serve()
                 else if (b == PeerBehavior::Echo)
                     ev = short((c.pending.size() < kEchoBufferMax ? POLLIN : 0) |
                                (c.pending.isEmpty() ? 0 : POLLOUT));
+                else if (b == PeerBehavior::Flood)
+                    ev = POLLIN | POLLOUT; // POLLIN: what the client sends, and its close
                 else
                     ev = POLLIN;
                 if (c.nextNs > 0 && (nextNs < 0 || c.nextNs < nextNs))
@@ -312,6 +424,31 @@ void PeerServer::serve()
                         c.pending.append(buf, int(n));
                 }
             }
+            if ((rev & POLLOUT) && b == PeerBehavior::Flood) {
+                const QByteArray &chunk = floodChunk();
+                int err = 0;
+                for (int k = 0; k < kFloodSendsPerWake; ++k) {
+                    const ssize_t n = ::send(c.fd, chunk.constData(), size_t(chunk.size()),
+                                             MSG_DONTWAIT | MSG_NOSIGNAL);
+                    if (n < 0) {
+                        if (errno != EAGAIN && errno != EINTR)
+                            err = errno;
+                        break;
+                    }
+                    c.floodBytes += n;
+                    c.floodTotal += n;
+                }
+                if (err) {
+                    closeConn(c,
+                              QStringLiteral("Flood stopped after %1 bytes: %2.")
+                                  .arg(c.floodTotal + c.floodBytes)
+                                  .arg(errnoSymbol(err)),
+                              false);
+                    continue;
+                }
+                if (now - c.floodReportNs >= kFloodReportNs)
+                    reportFlood(c, now);
+            }
             if ((rev & POLLOUT) && !c.pending.isEmpty()) {
                 const ssize_t n = ::send(c.fd, c.pending.constData(), size_t(c.pending.size()),
                                          MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -362,14 +499,31 @@ void PeerServer::serve()
             const int fd = ::accept4(m_listenFd, reinterpret_cast<sockaddr *>(&from), &len,
                                      SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd < 0) {
-                if (errno != EAGAIN && errno != EINTR) {
+                const int err = errno;
+                const bool resources =
+                    err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+                if (resources)
+                    acceptRetryNs = platform::monotonicNs() + kAcceptRetryNs;
+                if (err != EAGAIN && err != EINTR && !(resources && acceptFailing)) {
                     Event e = peerEvent(EventKind::Error, QStringLiteral("peer"),
                                         QStringLiteral("accept"));
-                    e.err = errno;
+                    e.err = err;
                     e.detail = explainErrno(e.err, e.op);
+                    if (resources)
+                        e.detail += QStringLiteral(" The connection waits in the backlog; the "
+                                                   "peer tries again every %1 ms.")
+                                        .arg(kAcceptRetryNs / 1000000);
                     m_bus->post(e);
                 }
+                acceptFailing = acceptFailing || resources;
                 continue;
+            }
+            if (acceptFailing) {
+                acceptFailing = false;
+                Event e =
+                    peerEvent(EventKind::Info, QStringLiteral("peer"), QStringLiteral("accept"));
+                e.detail = QStringLiteral("accept() works again: descriptors are available.");
+                m_bus->post(e);
             }
             if (int(conns.size()) >= kMaxConnections) {
                 closeConn(
@@ -396,6 +550,7 @@ void PeerServer::serve()
             }
             if (b == PeerBehavior::Drip || b == PeerBehavior::Reset || b == PeerBehavior::Close)
                 c.nextNs = platform::monotonicNs() + intervalNs;
+            c.floodReportNs = platform::monotonicNs();
             m_bus->post(e);
             conns.push_back(c);
             m_accepted.fetch_add(1);

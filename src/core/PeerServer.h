@@ -20,7 +20,8 @@ enum class PeerBehavior
     Blackhole,   // accepts, then the kernel drops every segment for the connection: a dead host
     NeverAccept, // drops SYNs at the listener: connect() never completes
     Reset,       // after the interval, SO_LINGER 0 and close: RST
-    Close        // after the interval, close: graceful FIN
+    Close,       // after the interval, close: graceful FIN
+    Flood        // sends as fast as the connection takes it, until it closes (last: indexes stay)
 };
 QString behaviorName(PeerBehavior b);
 std::optional<PeerBehavior> behaviorFromName(const QString &name);
@@ -77,6 +78,7 @@ class PeerServer
     std::atomic<bool> m_pullPlug{false};
     std::atomic<int> m_accepted{0};
     int m_acceptedFd = -1; // signalled after each accept
+    int m_setupErr = 0;    // errno when a wake-up descriptor could not be created
     std::thread m_thread;
 };
 

@@ -1,6 +1,7 @@
 #include "SocketOps.h"
 
 #include "CancelToken.h"
+#include "ErrnoText.h"
 #include "Platform.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <system_error>
 
 namespace socklab::ops {
 
@@ -124,23 +126,36 @@ int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<Resolv
     }
     auto lookup = std::make_shared<Lookup>();
     lookup->doneFd = platform::wakeFdCreate();
+    if (lookup->doneFd < 0) {
+        // Out of descriptors (EMFILE): without its wake-up the wait below would never end.
+        const int err = errno;
+        *error = QStringLiteral("Cannot resolve '%1': %2").arg(host, explainErrno(err, {}));
+        return EAI_SYSTEM;
+    }
     const QByteArray name = stripBrackets(host.trimmed()).toUtf8();
-    std::thread([lookup, name, port] {
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-        addrinfo *res = nullptr;
-        const QByteArray service = QByteArray::number(port);
-        lookup->rc = getaddrinfo(name.constData(), service.constData(), &hints, &res);
-        for (addrinfo *ai = res; ai; ai = ai->ai_next) {
-            if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
-                lookup->result.append(fromAddrinfo(ai));
-        }
-        if (res)
-            freeaddrinfo(res);
-        platform::wakeFdSignal(lookup->doneFd);
-    }).detach();
+    try {
+        std::thread([lookup, name, port] {
+            addrinfo hints{};
+            hints.ai_family = AF_UNSPEC;
+            hints.ai_socktype = SOCK_STREAM;
+            hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+            addrinfo *res = nullptr;
+            const QByteArray service = QByteArray::number(port);
+            lookup->rc = getaddrinfo(name.constData(), service.constData(), &hints, &res);
+            for (addrinfo *ai = res; ai; ai = ai->ai_next) {
+                if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+                    lookup->result.append(fromAddrinfo(ai));
+            }
+            if (res)
+                freeaddrinfo(res);
+            platform::wakeFdSignal(lookup->doneFd);
+        }).detach();
+    } catch (const std::system_error &e) {
+        // Out of threads (EAGAIN): say so rather than let the exception end the program.
+        *error = QStringLiteral("Cannot resolve '%1': no thread for the lookup (%2).")
+                     .arg(host, QString::fromLocal8Bit(e.what()));
+        return EAI_SYSTEM;
+    }
 
     pollfd fds[2] = {{lookup->doneFd, POLLIN, 0}, {cancel.wakeFd(), POLLIN, 0}};
     for (;;) {
@@ -248,20 +263,42 @@ CallOutcome fromWait(CallOutcome o, Wait w, int err)
 }
 
 // A call that blocks inside the kernel (sockopt mechanism, or none): Stop shuts the fd down.
+// t is the call's timeout, armed in `timeo` (SO_RCVTIMEO or SO_SNDTIMEO) by the engine. A
+// signal handled without SA_RESTART ends the call early with EINTR; calling again as is would
+// give it the whole timeout once more (a signal every second would make a 2 s timeout never
+// expire), so the call resumes with the time that is left, and the option is put back after.
 template <typename Fn>
-CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno)
+CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, const Timeout &t,
+                         platform::OptionId timeo)
 {
     CallOutcome o;
     o.bytes = -1; // the call's return value, even when cancelled (accept: a descriptor)
     o.startNs = monotonicNs();
     if (!cancel.enterBlocking(fd))
         return finish(o, CallOutcome::Status::Cancelled);
+    const bool deadline = t.mode == Timeout::Mode::Deadline;
+    bool resumed = false;
     ssize_t rc;
     int e = 0;
-    do {
+    for (;;) {
         rc = fn();
         e = rc < 0 ? errno : 0;
-    } while (rc < 0 && e == EINTR && !cancel.isCancelled());
+        if (resumed && rc < 0 && e == EALREADY && timeoutErrno == EINPROGRESS)
+            e = EINPROGRESS; // a resumed connect() words its expiry so; the attempt goes on
+        if (rc >= 0 || e != EINTR || cancel.isCancelled())
+            break;
+        if (deadline) {
+            const qint64 leftNs = o.startNs + t.ms * 1000000LL - monotonicNs();
+            if (leftNs <= 0) {
+                e = timeoutErrno;
+                break;
+            }
+            platform::setOption(fd, timeo, (leftNs + 999999) / 1000000);
+        }
+        resumed = true;
+    }
+    if (resumed && deadline)
+        platform::setOption(fd, timeo, t.ms);
     o.endNs = monotonicNs();
     cancel.leaveBlocking();
     o.bytes = rc;
@@ -298,7 +335,8 @@ CallOutcome connect(int fd, const ResolvedAddress &to, const Timeout &t, Timeout
         // SO_SNDTIMEO bounds connect(); when it expires Linux returns EINPROGRESS and the
         // handshake goes on in SYN-SENT.
         return blockingCall(
-            fd, cancel, [&] { return ssize_t(::connect(fd, sa, to.len)); }, EINPROGRESS);
+            fd, cancel, [&] { return ssize_t(::connect(fd, sa, to.len)); }, EINPROGRESS, t,
+            platform::OptionId::SndTimeo);
     }
     CallOutcome o;
     o.startNs = monotonicNs();
@@ -326,7 +364,8 @@ CallOutcome recv(int fd, char *buf, size_t len, const Timeout &t, TimeoutMechani
     setNonBlocking(fd, !kernelTimed(t, m));
     if (kernelTimed(t, m)) {
         o = blockingCall(
-            fd, cancel, [&] { return ::recv(fd, buf, len, 0); }, EAGAIN);
+            fd, cancel, [&] { return ::recv(fd, buf, len, 0); }, EAGAIN, t,
+            platform::OptionId::RcvTimeo);
     } else {
         o.startNs = monotonicNs();
         if (t.mode != Timeout::Mode::NonBlocking) {
@@ -358,7 +397,7 @@ CallOutcome sendAll(int fd, const char *buf, size_t len, const Timeout &t, Timeo
         if (kernelTimed(t, m)) {
             o = blockingCall(
                 fd, cancel, [&] { return ::send(fd, buf + done, len - done, MSG_NOSIGNAL); },
-                EAGAIN);
+                EAGAIN, t, platform::OptionId::SndTimeo);
         } else {
             o = CallOutcome{};
             o.startNs = monotonicNs();
@@ -376,6 +415,7 @@ CallOutcome sendAll(int fd, const char *buf, size_t len, const Timeout &t, Timeo
             if (n < 0) {
                 o = finish(o, CallOutcome::Status::Error, errno);
                 o.bytes = qint64(done);
+                o.startNs = firstStart; // see below
                 return o;
             }
             o = finish(o, CallOutcome::Status::Ok);
@@ -383,6 +423,12 @@ CallOutcome sendAll(int fd, const char *buf, size_t len, const Timeout &t, Timeo
         }
         if (o.status != CallOutcome::Status::Ok) {
             o.bytes = qint64(done);
+            // An error ends the whole send, and is often only noticed by the call after the
+            // one that waited (a blocking send() returns what it copied before the connection
+            // died; the next one fails at once): its elapsed time is the send's. A timeout
+            // stays the one call's, since each call has its own deadline.
+            if (o.status == CallOutcome::Status::Error)
+                o.startNs = firstStart;
             return o;
         }
         done += size_t(o.bytes);
@@ -407,7 +453,7 @@ CallOutcome accept(int listenFd, const Timeout &t, TimeoutMechanism m, CancelTok
                 return ssize_t(
                     ::accept4(listenFd, reinterpret_cast<sockaddr *>(&peer), &alen, SOCK_CLOEXEC));
             },
-            EAGAIN);
+            EAGAIN, t, platform::OptionId::RcvTimeo);
         if (o.status == CallOutcome::Status::Ok) {
             o.fd = int(o.bytes);
             o.addr = peer;

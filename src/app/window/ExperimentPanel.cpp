@@ -4,6 +4,8 @@
 
 #include <QComboBox>
 
+#include <iterator>
+
 using socklab::Profile;
 
 namespace {
@@ -14,7 +16,8 @@ constexpr socklab::PeerBehavior kBehaviors[] = {
     socklab::PeerBehavior::Echo,        socklab::PeerBehavior::Silent,
     socklab::PeerBehavior::Drip,        socklab::PeerBehavior::Blackhole,
     socklab::PeerBehavior::NeverAccept, socklab::PeerBehavior::Reset,
-    socklab::PeerBehavior::Close};
+    socklab::PeerBehavior::Close,       socklab::PeerBehavior::Flood};
+constexpr int kBehaviorCount = int(std::size(kBehaviors));
 
 QString unescape(const QString &s)
 {
@@ -109,7 +112,8 @@ void ExperimentPanel::writeTo(Profile *p) const
     // Out-of-range text becomes 0 rather than wrapping; validationError() says why.
     const uint port = m_ui->portEdit->text().trimmed().toUInt();
     p->port = port <= 65535 ? quint16(port) : 0;
-    p->peer.behavior = kBehaviors[std::clamp(m_ui->peerCombo->currentIndex(), 0, 6)];
+    p->peer.behavior =
+        kBehaviors[std::clamp(m_ui->peerCombo->currentIndex(), 0, kBehaviorCount - 1)];
     p->peer.intervalMs = m_ui->intervalSpin->value();
     p->send = unescape(m_ui->sendEdit->text());
     p->recvBytes = m_ui->recvSpin->value();
@@ -123,7 +127,7 @@ void ExperimentPanel::readFrom(const Profile &p)
     }
     m_ui->hostEdit->setText(p.host);
     m_ui->portEdit->setText(QString::number(p.port));
-    for (int i = 0; i < 7; ++i) {
+    for (int i = 0; i < kBehaviorCount; ++i) {
         if (kBehaviors[i] == p.peer.behavior)
             m_ui->peerCombo->setCurrentIndex(i);
     }
