@@ -29,19 +29,9 @@ done
 parallel=${FUZZ_JOBS:-1}
 work=${FUZZ_WORK:-build-fuzz/work}
 
-# clang, libFuzzer and the sanitizer runtimes (libclang-rt-14-dev), llvm-symbolizer (llvm).
-packages=(cmake make clang libclang-rt-14-dev llvm qt6-base-dev qt6-base-dev-tools libgl-dev)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    echo "Installing: ${missing[*]}"
-    sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# clang, libFuzzer and the sanitizer runtimes (libclang-rt-14-dev), llvm-symbolizer (llvm),
+# besides what every build needs.
+SOCKLAB_DEPS_ONLY=1 SOCKLAB_EXTRA_PACKAGES="clang libclang-rt-14-dev llvm" bash scripts/setup.sh
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DSOCKLAB_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

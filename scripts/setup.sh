@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what SockLab needs on Debian 12 (if missing) and builds it into build/.
+# Installs what SockLab needs on Debian 12 (if missing) and builds it into build/
+# (SOCKLAB_DEPS_ONLY=1: installs only; SOCKLAB_EXTRA_PACKAGES="a b": installs those too).
 # libqt6svg6 brings the SVG icon plugin that draws the app icon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make g++ qt6-base-dev qt6-base-dev-tools libgl-dev libqt6svg6)
+read -ra extra <<<"${SOCKLAB_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,5 +20,6 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+[[ ${SOCKLAB_DEPS_ONLY:-0} == 1 ]] && exit 0
 cmake -S . -B build -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
 cmake --build build -j"$(nproc)"
