@@ -40,7 +40,7 @@ enum class EventKind
     Cancelled,
     Info,
     LessonResult, // a lesson's verdict; passed, predicted and observed are in `extra`
-    Finished // the engine ran everything it was given; not printed by the CLI
+    Finished      // the engine ran everything it was given; not printed by the CLI
 };
 
 QString kindName(EventKind kind);
@@ -65,11 +65,11 @@ struct Event
     QVariant requested;
     QVariant effective;
     qint64 bytes = -1;
-    QString data;   // bounded, escaped preview of payload bytes
-    QString local;  // local address:port
-    QString remote; // remote address:port
-    QString state;  // TCP state name, for state events
-    QString detail; // one plain sentence
+    QString data;      // bounded, escaped preview of payload bytes
+    QString local;     // local address:port
+    QString remote;    // remote address:port
+    QString state;     // TCP state name, for state events
+    QString detail;    // one plain sentence
     QJsonObject extra; // further JSON fields for rare kinds (lesson_result), merged into toJson
 
     QString errnoName() const;
@@ -82,4 +82,8 @@ QString escapeBytes(const QByteArray &bytes, int maxBytes = 64);
 
 } // namespace socklab
 
+// Every member is trivially or Qt-relocatable (implicitly shared Qt types, optional<double>),
+// so a growing QList<Event> moves its buffer with realloc instead of moving each event: a
+// flood's pending list then grows without holding the bus's lock for long.
+Q_DECLARE_TYPEINFO(socklab::Event, Q_RELOCATABLE_TYPE);
 Q_DECLARE_METATYPE(socklab::Event)
