@@ -5,6 +5,7 @@
 #include "Monitor.h"
 #include "PeerServer.h"
 #include "SocketOps.h"
+#include "ThreadHandoff.h"
 
 #include <QHash>
 #include <QMutex>
@@ -71,7 +72,11 @@ class EngineWorker : public QObject
           m_pending(pending)
     {
     }
-    ~EngineWorker() override { closeAll(false); }
+    ~EngineWorker() override
+    {
+        closeAll(false);
+        handoff::release(m_cancel); // the last of this thread's work; ~Engine acquires it
+    }
 
     void runSteps(const QList<Step> &steps, quint64 gen)
     {
@@ -1073,8 +1078,7 @@ Engine::Engine(QObject *parent)
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_monitor->setTableListener([this](const QList<platform::DiagRow> &rows) {
-        QMetaObject::invokeMethod(
-            this, [this, rows] { emit socketTableChanged(rows); }, Qt::QueuedConnection);
+        handoff::queuedCall(this, [this, rows] { emit socketTableChanged(rows); });
     });
     m_thread.start();
 }
@@ -1086,6 +1090,7 @@ Engine::~Engine()
     m_cancel->cancel();
     m_thread.quit();
     m_thread.wait();
+    handoff::acquire(m_cancel.get()); // what the engine thread did, before its worker was gone
     m_monitor.reset();
 }
 
@@ -1094,8 +1099,7 @@ void Engine::run(const QList<Step> &steps)
     const quint64 gen = m_generation.load();
     m_pending.fetch_add(1);
     EngineWorker *w = m_worker;
-    QMetaObject::invokeMethod(
-        w, [w, steps, gen] { w->runSteps(steps, gen); }, Qt::QueuedConnection);
+    handoff::queuedCall(w, [w, steps, gen] { w->runSteps(steps, gen); });
 }
 
 void Engine::stop()
@@ -1105,8 +1109,7 @@ void Engine::stop()
     m_monitor->wake();
     m_pending.fetch_add(1);
     EngineWorker *w = m_worker;
-    QMetaObject::invokeMethod(
-        w, [w, gen] { w->stopAll(gen); }, Qt::QueuedConnection);
+    handoff::queuedCall(w, [w, gen] { w->stopAll(gen); });
 }
 
 void Engine::pullPlug()

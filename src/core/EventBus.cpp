@@ -1,6 +1,7 @@
 #include "EventBus.h"
 
 #include "Platform.h"
+#include "ThreadHandoff.h"
 
 #include <algorithm>
 
@@ -35,7 +36,7 @@ void EventBus::post(Event event)
         }
     }
     if (ring)
-        QMetaObject::invokeMethod(this, &EventBus::drain, Qt::QueuedConnection);
+        handoff::queuedCall(this, [this] { drain(); });
 }
 
 void EventBus::drain()
@@ -73,7 +74,7 @@ void EventBus::drain()
     }
     // The rest after the event loop's turn: timers, input and paints run in between.
     if (more)
-        QMetaObject::invokeMethod(this, &EventBus::drain, Qt::QueuedConnection);
+        handoff::queuedCall(this, [this] { drain(); });
     if (!batch.isEmpty())
         emit eventsReady(batch);
 }

@@ -3,6 +3,7 @@
 #include "CancelToken.h"
 #include "ErrnoText.h"
 #include "Platform.h"
+#include "ThreadHandoff.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -148,6 +149,7 @@ int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<Resolv
             }
             if (res)
                 freeaddrinfo(res);
+            handoff::release(lookup.get()); // the eventfd orders it; TSan does not see that
             platform::wakeFdSignal(lookup->doneFd);
         }).detach();
     } catch (const std::system_error &e) {
@@ -168,6 +170,7 @@ int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<Resolv
         *error = QStringLiteral("Name lookup cancelled.");
         return EAI_CANCELED;
     }
+    handoff::acquire(lookup.get());
     if (lookup->rc != 0) {
         *error = QStringLiteral("Cannot resolve '%1': %2.")
                      .arg(host, QString::fromLocal8Bit(gai_strerror(lookup->rc)));
