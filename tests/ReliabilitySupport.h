@@ -70,12 +70,12 @@ inline constexpr bool kMemoryMeasurable = false;
 inline constexpr bool kMemoryMeasurable = true;
 #endif
 
-#define SOCKLAB_VERIFY_MEMORY(cond, text)                                                        \
-    do {                                                                                         \
-        if (kMemoryMeasurable)                                                                   \
-            QVERIFY2(cond, text);                                                                \
-        else if (!(cond))                                                                        \
-            qInfo("Memory bound %s not asserted under a sanitizer (%s).", #cond, text);          \
+#define SOCKLAB_VERIFY_MEMORY(cond, text)                                                          \
+    do {                                                                                           \
+        if (kMemoryMeasurable)                                                                     \
+            QVERIFY2(cond, text);                                                                  \
+        else if (!(cond))                                                                          \
+            qInfo("Memory bound %s not asserted under a sanitizer (%s).", #cond, text);            \
     } while (false)
 
 // Resident memory in bytes (the second field of /proc/self/statm, in pages).

@@ -1,7 +1,7 @@
 // socklab-cli's contract: exit codes, messages naming the bad value and its range, NDJSON.
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QJsonArray>
 #include <QProcess>
 #include <QTest>
 
@@ -150,8 +150,8 @@ class TestCli : public QObject
             for (const char *key : {"name", "title", "summary"})
                 QVERIFY(!v.toObject().value(QLatin1String(key)).toString().isEmpty());
         }
-        const Run r =
-            run({QStringLiteral("lesson"), QStringLiteral("accept-timeout"), QStringLiteral("--json")});
+        const Run r = run(
+            {QStringLiteral("lesson"), QStringLiteral("accept-timeout"), QStringLiteral("--json")});
         QCOMPARE(r.code, 0);
         const auto events = ndjson(r.out);
         QVERIFY(!events.isEmpty());
@@ -159,7 +159,8 @@ class TestCli : public QObject
         QCOMPARE(last.value(QStringLiteral("kind")).toString(), QStringLiteral("lesson_result"));
         QCOMPARE(last.value(QStringLiteral("passed")).toBool(), true);
         QCOMPARE(last.value(QStringLiteral("lesson")).toString(), QStringLiteral("accept-timeout"));
-        QVERIFY(last.value(QStringLiteral("predicted")).toString().contains(QLatin1String("0.5 s")));
+        QVERIFY(
+            last.value(QStringLiteral("predicted")).toString().contains(QLatin1String("0.5 s")));
         QCOMPARE(last.value(QStringLiteral("checks")).toArray().size(), 3);
         QVERIFY(std::any_of(events.cbegin(), events.cend(), [](const QJsonObject &e) {
             return e.value(QStringLiteral("kind")).toString() == QStringLiteral("timeout");

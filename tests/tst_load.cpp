@@ -248,7 +248,8 @@ class TestLoad : public QObject
         QVERIFY2(timelinePaints.paints >= int(seconds * 5),
                  qPrintable(QString::number(timelinePaints.paints)));
         QVERIFY(logPaints.paints > 0);
-        SOCKLAB_VERIFY_MEMORY(growth < 64 * 1024 * 1024, qPrintable(QString::number(growth / 1024)));
+        SOCKLAB_VERIFY_MEMORY(growth < 64 * 1024 * 1024,
+                              qPrintable(QString::number(growth / 1024)));
         engine->stop();
     }
 };

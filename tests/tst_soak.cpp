@@ -223,7 +223,7 @@ class TestSoak : public QObject
         // What memory grew by is the socket table: every connection of the last minute is in
         // TIME_WAIT in the kernel, and the table shows it (bounded by TIME_WAIT's 60 s).
         SOCKLAB_VERIFY_MEMORY(rssAfter - rssBefore < 8 * 1024 * 1024,
-                 qPrintable(QString::number((rssAfter - rssBefore) / 1024)));
+                              qPrintable(QString::number((rssAfter - rssBefore) / 1024)));
         if (!qEnvironmentVariableIsSet("SOCKLAB_SOAK_DRAIN"))
             return;
         // Long mode (scripts/load.sh): once TIME_WAIT has expired the table is empty, and the

@@ -4,8 +4,8 @@
 
 #include "Engine.h"
 #include "LessonRunner.h"
-#include "lessons/LessonsPanel.h"
 #include "code/CodePanel.h"
+#include "lessons/LessonsPanel.h"
 #include "log/LogModel.h"
 #include "log/LogView.h"
 #include "options/TimeoutEditor.h"

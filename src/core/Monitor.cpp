@@ -169,9 +169,8 @@ void Monitor::nameSocket(int fd, const QString &label)
     const QString key = connectionKey(fd);
     sockaddr_storage local{};
     socklen_t len = sizeof local;
-    const int family = getsockname(fd, reinterpret_cast<sockaddr *>(&local), &len) == 0
-                           ? int(local.ss_family)
-                           : 0;
+    const int family =
+        getsockname(fd, reinterpret_cast<sockaddr *>(&local), &len) == 0 ? int(local.ss_family) : 0;
     QMutexLocker lock(&m_mutex);
     if (family == AF_INET || family == AF_INET6)
         m_families.insert(family);
@@ -514,9 +513,8 @@ void Monitor::sampleTable()
             bool earlier = false;
             for (Watch &w : m_watches) {
                 const DiagRow *r = byInode.value(w.inode);
-                w.kernelDueNs = r && r->timer == DiagRow::Timer::Keepalive
-                                    ? seenNs + r->expiresMs * kMs
-                                    : 0;
+                w.kernelDueNs =
+                    r && r->timer == DiagRow::Timer::Keepalive ? seenNs + r->expiresMs * kMs : 0;
                 if (!w.primed || w.finished)
                     continue;
                 if (const qint64 next = nextSampleFor(w, seenNs); next < w.nextSampleNs) {

@@ -84,9 +84,9 @@ class Monitor
         int series = 0; // probes sent since the last answer
         int total = 0;
         qint64 idleSinceNs = 0;
-        qint64 probeAfterNs = 0;  // the last probe left after this (the sample before it)
-        qint64 kernelDueNs = 0;   // the keepalive timer's expiry, from the table (0: unknown)
-        qint64 nextSampleNs = 0;  // when to read TCP_INFO next
+        qint64 probeAfterNs = 0; // the last probe left after this (the sample before it)
+        qint64 kernelDueNs = 0;  // the keepalive timer's expiry, from the table (0: unknown)
+        qint64 nextSampleNs = 0; // when to read TCP_INFO next
     };
 
     void run();

@@ -229,11 +229,10 @@ void readPeerConfig(Reader &r, const QJsonObject &peer, const QString &path, Pee
             out->behavior = *bb;
         else
             r.error = QStringLiteral("%1: '%2' is not a behaviour; use one of %3.")
-                          .arg(Reader::join(path, QStringLiteral("behavior")), *b,
-                               behaviorNames());
+                          .arg(Reader::join(path, QStringLiteral("behavior")), *b, behaviorNames());
     }
-    if (auto i = r.integer(peer, QStringLiteral("interval_ms"), path,
-                           {"interval", 0, 3600000, "ms"}))
+    if (auto i =
+            r.integer(peer, QStringLiteral("interval_ms"), path, {"interval", 0, 3600000, "ms"}))
         out->intervalMs = int(*i);
 }
 

@@ -74,10 +74,11 @@ QJsonObject machine()
     m.insert(QStringLiteral("cpus"), cpus);
     m.insert(QStringLiteral("kernel"), QSysInfo::kernelVersion());
     m.insert(QStringLiteral("os"), QSysInfo::prettyProductName());
-    QString hz = run(QStringLiteral("sh"),
-                     {QStringLiteral("-c"),
-                      QStringLiteral("(zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname "
-                                     "-r) 2>/dev/null) | grep '^CONFIG_HZ='")});
+    QString hz =
+        run(QStringLiteral("sh"),
+            {QStringLiteral("-c"),
+             QStringLiteral("(zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname "
+                            "-r) 2>/dev/null) | grep '^CONFIG_HZ='")});
     m.insert(QStringLiteral("hz"), hz.section(QLatin1Char('='), 1));
     const QString mem = readFile(QStringLiteral("/proc/meminfo")).section(QLatin1Char('\n'), 0, 0);
     m.insert(QStringLiteral("memory_gb"),
@@ -92,20 +93,21 @@ QJsonObject machine()
                  ? QStringLiteral("not installed")
                  : run(findTool(QStringLiteral("tcpdump")), {QStringLiteral("--version")})
                        .section(QLatin1Char('\n'), 0, 0));
-    m.insert(QStringLiteral("ss"), findTool(QStringLiteral("ss")).isEmpty()
-                                       ? QStringLiteral("not installed")
-                                       : run(findTool(QStringLiteral("ss")), {QStringLiteral("-V")}));
+    m.insert(QStringLiteral("ss"),
+             findTool(QStringLiteral("ss")).isEmpty()
+                 ? QStringLiteral("not installed")
+                 : run(findTool(QStringLiteral("ss")), {QStringLiteral("-V")}));
     const QString src = QStringLiteral(SOCKLAB_SOURCE_DIR);
-    const QString head = run(QStringLiteral("git"), {QStringLiteral("-C"), src,
-                                                     QStringLiteral("rev-parse"),
-                                                     QStringLiteral("--short"), QStringLiteral("HEAD")});
-    const QString dirty = run(QStringLiteral("git"), {QStringLiteral("-C"), src,
-                                                      QStringLiteral("status"),
-                                                      QStringLiteral("--porcelain")});
+    const QString head =
+        run(QStringLiteral("git"), {QStringLiteral("-C"), src, QStringLiteral("rev-parse"),
+                                    QStringLiteral("--short"), QStringLiteral("HEAD")});
+    const QString dirty =
+        run(QStringLiteral("git"),
+            {QStringLiteral("-C"), src, QStringLiteral("status"), QStringLiteral("--porcelain")});
     m.insert(QStringLiteral("commit"),
-             head.isEmpty() ? QStringLiteral("unknown")
-                            : head + (dirty.isEmpty() ? QString()
-                                                      : QStringLiteral(" + uncommitted changes")));
+             head.isEmpty()
+                 ? QStringLiteral("unknown")
+                 : head + (dirty.isEmpty() ? QString() : QStringLiteral(" + uncommitted changes")));
     m.insert(QStringLiteral("date"), QDateTime::currentDateTime().toString(Qt::ISODate));
     return m;
 }
@@ -208,8 +210,8 @@ std::vector<double> pooled(const QJsonArray &results, const QString &item, const
         const QJsonObject o = v.toObject();
         if (o.value(QStringLiteral("item")).toString() != item)
             continue;
-        const auto s = fromJsonArray(
-            o.value(QStringLiteral("samples")).toObject().value(key).toArray());
+        const auto s =
+            fromJsonArray(o.value(QStringLiteral("samples")).toObject().value(key).toArray());
         all.insert(all.end(), s.begin(), s.end());
     }
     return all;
@@ -244,8 +246,8 @@ struct Row
     QString unit;
     int decimals = 2;
     Reduce reduce = Reduce::Median;
-    QString target;                       // empty: no target
-    std::function<bool(double)> meets;    // null: no target
+    QString target;                    // empty: no target
+    std::function<bool(double)> meets; // null: no target
 };
 
 double reduced(const Agg &a, Reduce r)
@@ -309,51 +311,226 @@ QList<Row> rows()
                   l = QStringLiteral("pipeline"), s = QStringLiteral("table"),
                   u = QStringLiteral("startup");
     return {
-        {t, QStringLiteral("poll_median_ms"), QStringLiteral("poll: median overshoot"), QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 0.2 ms"), atMost(0.2)},
-        {t, QStringLiteral("poll_p99_ms"), QStringLiteral("poll: p99 overshoot"), QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 1 ms"), atMost(1.0)},
-        {t, QStringLiteral("poll_not_worse_than_python"), QStringLiteral("poll median and p99 ≤ Python's, same run"), QString(), 0, Reduce::Min, QStringLiteral("every run"), atLeast(1)},
-        {t, QStringLiteral("ratio_poll_python_median"), QStringLiteral("poll / Python, median overshoot"), QStringLiteral("×"), 2, Reduce::Median, {}, {}},
-        {t, QStringLiteral("ratio_poll_python_p99"), QStringLiteral("poll / Python, p99 overshoot"), QStringLiteral("×"), 2, Reduce::Median, {}, {}},
-        {t, QStringLiteral("sockopt_median_ms"), QStringLiteral("sockopt (SO_RCVTIMEO): median overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
-        {t, QStringLiteral("sockopt_p99_ms"), QStringLiteral("sockopt (SO_RCVTIMEO): p99 overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
-        {t, QStringLiteral("python_median_ms"), QStringLiteral("Python settimeout: median overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
-        {t, QStringLiteral("python_p99_ms"), QStringLiteral("Python settimeout: p99 overshoot"), QStringLiteral("ms"), 3, Reduce::Median, {}, {}},
-        {p, QStringLiteral("accuracy_method"), QStringLiteral("time on the wire from"), QString(), 0, Reduce::Median, {}, {}},
-        {p, QStringLiteral("gap_median_ms"), QStringLiteral("probe_sent after the wire: median"), QStringLiteral("ms"), 2, Reduce::Median, QStringLiteral("≤ 5 ms"), atMost(5)},
-        {p, QStringLiteral("gap_max_ms"), QStringLiteral("probe_sent after the wire: worst (worst run)"), QStringLiteral("ms"), 2, Reduce::Max, QStringLiteral("≤ 20 ms"), atMost(20)},
-        {p, QStringLiteral("accuracy_n"), QStringLiteral("probes matched per run"), QString(), 0, Reduce::Median, {}, {}},
-        {p, QStringLiteral("idle_monitor_pct"), QStringLiteral("monitor CPU, 1,000 keepalive connections, system defaults (no probes)"), QStringLiteral("% of a core"), 2, Reduce::Median, QStringLiteral("≤ 5 %"), atMost(5)},
-        {p, QStringLiteral("probing_monitor_pct"), QStringLiteral("monitor CPU, 1,000 connections probing every second"), QStringLiteral("% of a core"), 2, Reduce::Median, QStringLiteral("≤ 5 %"), atMost(5)},
-        {p, QStringLiteral("idle_process_pct"), QStringLiteral("whole process CPU, no probes"), QStringLiteral("% of a core"), 2, Reduce::Median, {}, {}},
-        {p, QStringLiteral("probing_process_pct"), QStringLiteral("whole process CPU, probing (incl. 2,000 events/s consumed)"), QStringLiteral("% of a core"), 2, Reduce::Median, {}, {}},
-        {p, QStringLiteral("probing_probes_per_s"), QStringLiteral("probes observed per second while probing"), QString(), 0, Reduce::Median, {}, {}},
-        {l, QStringLiteral("logview_rate_eps"), QStringLiteral("LogView: events ingested per second"), QStringLiteral("/s"), 0, Reduce::Median, QStringLiteral("≥ 500,000 /s"), atLeast(500000)},
-        {l, QStringLiteral("logview_stall_ms"), QStringLiteral("LogView: longest event-loop stall (worst run)"), QStringLiteral("ms"), 1, Reduce::Max, QStringLiteral("≤ 50 ms"), atMost(50)},
-        {l, QStringLiteral("logview_bytes_per_event"), QStringLiteral("LogView: heap per stored event (model + proxy + view)"), QStringLiteral("B"), 0, Reduce::Median, QStringLiteral("≤ 150 B"), atMost(150)},
-        {l, QStringLiteral("model_bytes_per_event"), QStringLiteral("LogModel alone: heap per stored event"), QStringLiteral("B"), 0, Reduce::Median, {}, {}},
-        {l, QStringLiteral("plaintext_rate_eps"), QStringLiteral("QPlainTextEdit: lines per second"), QStringLiteral("/s"), 0, Reduce::Median, {}, {}},
-        {l, QStringLiteral("plaintext_stall_ms"), QStringLiteral("QPlainTextEdit: longest stall (worst run)"), QStringLiteral("ms"), 1, Reduce::Max, {}, {}},
-        {l, QStringLiteral("plaintext_bytes_per_event"), QStringLiteral("QPlainTextEdit: heap per line"), QStringLiteral("B"), 0, Reduce::Median, {}, {}},
-        {l, QStringLiteral("ratio_logview_plaintext_rate"), QStringLiteral("LogView / QPlainTextEdit, ingest rate"), QStringLiteral("×"), 1, Reduce::Median, {}, {}},
-        {s, QStringLiteral("dump_ms"), QStringLiteral("sock_diag dump into rows (median of 20)"), QStringLiteral("ms"), 2, Reduce::Median, {}, {}},
-        {s, QStringLiteral("monitor_refresh_ms"), QStringLiteral("the window's refresh (dump, match, diff)"), QStringLiteral("ms"), 2, Reduce::Median, {}, {}},
-        {s, QStringLiteral("ss_ms"), QStringLiteral("`ss -tan`, exec to exit (median of 20)"), QStringLiteral("ms"), 2, Reduce::Median, {}, {}},
-        {s, QStringLiteral("ratio_dump_ss"), QStringLiteral("sock_diag dump / ss"), QStringLiteral("×"), 2, Reduce::Median, QStringLiteral("≤ 1 (no slower than ss)"), atMost(1)},
-        {s, QStringLiteral("ratio_monitor_ss"), QStringLiteral("window's refresh / ss"), QStringLiteral("×"), 2, Reduce::Median, QStringLiteral("≤ 1"), atMost(1)},
-        {u, QStringLiteral("offscreen_first_paint_ms"), QStringLiteral("exec → first painted window, offscreen"), QStringLiteral("ms"), 0, Reduce::Median, QStringLiteral("< 300 ms"), below(300)},
-        {u, QStringLiteral("offscreen_rss_mb"), QStringLiteral("idle RSS, offscreen"), QStringLiteral("MB"), 1, Reduce::Median, QStringLiteral("< 80 MB"), below(80)},
-        {u, QStringLiteral("offscreen_pss_mb"), QStringLiteral("idle PSS, offscreen"), QStringLiteral("MB"), 1, Reduce::Median, {}, {}},
-        {u, QStringLiteral("xvfb_first_paint_ms"), QStringLiteral("exec → first painted window, Xvfb (xcb)"), QStringLiteral("ms"), 0, Reduce::Median, QStringLiteral("< 300 ms"), below(300)},
-        {u, QStringLiteral("xvfb_rss_mb"), QStringLiteral("idle RSS, Xvfb (xcb)"), QStringLiteral("MB"), 1, Reduce::Median, QStringLiteral("< 80 MB"), below(80)},
-        {u, QStringLiteral("xvfb_pss_mb"), QStringLiteral("idle PSS, Xvfb (xcb)"), QStringLiteral("MB"), 1, Reduce::Median, {}, {}},
+        {t, QStringLiteral("poll_median_ms"), QStringLiteral("poll: median overshoot"),
+         QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 0.2 ms"), atMost(0.2)},
+        {t, QStringLiteral("poll_p99_ms"), QStringLiteral("poll: p99 overshoot"),
+         QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 1 ms"), atMost(1.0)},
+        {t, QStringLiteral("poll_not_worse_than_python"),
+         QStringLiteral("poll median and p99 ≤ Python's, same run"), QString(), 0, Reduce::Min,
+         QStringLiteral("every run"), atLeast(1)},
+        {t,
+         QStringLiteral("ratio_poll_python_median"),
+         QStringLiteral("poll / Python, median overshoot"),
+         QStringLiteral("×"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("ratio_poll_python_p99"),
+         QStringLiteral("poll / Python, p99 overshoot"),
+         QStringLiteral("×"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("sockopt_median_ms"),
+         QStringLiteral("sockopt (SO_RCVTIMEO): median overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("sockopt_p99_ms"),
+         QStringLiteral("sockopt (SO_RCVTIMEO): p99 overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("python_median_ms"),
+         QStringLiteral("Python settimeout: median overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("python_p99_ms"),
+         QStringLiteral("Python settimeout: p99 overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {p,
+         QStringLiteral("accuracy_method"),
+         QStringLiteral("time on the wire from"),
+         QString(),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {p, QStringLiteral("gap_median_ms"), QStringLiteral("probe_sent after the wire: median"),
+         QStringLiteral("ms"), 2, Reduce::Median, QStringLiteral("≤ 5 ms"), atMost(5)},
+        {p, QStringLiteral("gap_max_ms"),
+         QStringLiteral("probe_sent after the wire: worst (worst run)"), QStringLiteral("ms"), 2,
+         Reduce::Max, QStringLiteral("≤ 20 ms"), atMost(20)},
+        {p,
+         QStringLiteral("accuracy_n"),
+         QStringLiteral("probes matched per run"),
+         QString(),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {p, QStringLiteral("idle_monitor_pct"),
+         QStringLiteral("monitor CPU, 1,000 keepalive connections, system defaults (no probes)"),
+         QStringLiteral("% of a core"), 2, Reduce::Median, QStringLiteral("≤ 5 %"), atMost(5)},
+        {p, QStringLiteral("probing_monitor_pct"),
+         QStringLiteral("monitor CPU, 1,000 connections probing every second"),
+         QStringLiteral("% of a core"), 2, Reduce::Median, QStringLiteral("≤ 5 %"), atMost(5)},
+        {p,
+         QStringLiteral("idle_process_pct"),
+         QStringLiteral("whole process CPU, no probes"),
+         QStringLiteral("% of a core"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {p,
+         QStringLiteral("probing_process_pct"),
+         QStringLiteral("whole process CPU, probing (incl. 2,000 events/s consumed)"),
+         QStringLiteral("% of a core"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {p,
+         QStringLiteral("probing_probes_per_s"),
+         QStringLiteral("probes observed per second while probing"),
+         QString(),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {l, QStringLiteral("logview_rate_eps"),
+         QStringLiteral("LogView: events ingested per second"), QStringLiteral("/s"), 0,
+         Reduce::Median, QStringLiteral("≥ 500,000 /s"), atLeast(500000)},
+        {l, QStringLiteral("logview_stall_ms"),
+         QStringLiteral("LogView: longest event-loop stall (worst run)"), QStringLiteral("ms"), 1,
+         Reduce::Max, QStringLiteral("≤ 50 ms"), atMost(50)},
+        {l, QStringLiteral("logview_bytes_per_event"),
+         QStringLiteral("LogView: heap per stored event (model + proxy + view)"),
+         QStringLiteral("B"), 0, Reduce::Median, QStringLiteral("≤ 150 B"), atMost(150)},
+        {l,
+         QStringLiteral("model_bytes_per_event"),
+         QStringLiteral("LogModel alone: heap per stored event"),
+         QStringLiteral("B"),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {l,
+         QStringLiteral("plaintext_rate_eps"),
+         QStringLiteral("QPlainTextEdit: lines per second"),
+         QStringLiteral("/s"),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {l,
+         QStringLiteral("plaintext_stall_ms"),
+         QStringLiteral("QPlainTextEdit: longest stall (worst run)"),
+         QStringLiteral("ms"),
+         1,
+         Reduce::Max,
+         {},
+         {}},
+        {l,
+         QStringLiteral("plaintext_bytes_per_event"),
+         QStringLiteral("QPlainTextEdit: heap per line"),
+         QStringLiteral("B"),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {l,
+         QStringLiteral("ratio_logview_plaintext_rate"),
+         QStringLiteral("LogView / QPlainTextEdit, ingest rate"),
+         QStringLiteral("×"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
+        {s,
+         QStringLiteral("dump_ms"),
+         QStringLiteral("sock_diag dump into rows (median of 20)"),
+         QStringLiteral("ms"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {s,
+         QStringLiteral("monitor_refresh_ms"),
+         QStringLiteral("the window's refresh (dump, match, diff)"),
+         QStringLiteral("ms"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {s,
+         QStringLiteral("ss_ms"),
+         QStringLiteral("`ss -tan`, exec to exit (median of 20)"),
+         QStringLiteral("ms"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {s, QStringLiteral("ratio_dump_ss"), QStringLiteral("sock_diag dump / ss"),
+         QStringLiteral("×"), 2, Reduce::Median, QStringLiteral("≤ 1 (no slower than ss)"),
+         atMost(1)},
+        {s, QStringLiteral("ratio_monitor_ss"), QStringLiteral("window's refresh / ss"),
+         QStringLiteral("×"), 2, Reduce::Median, QStringLiteral("≤ 1"), atMost(1)},
+        {u, QStringLiteral("offscreen_first_paint_ms"),
+         QStringLiteral("exec → first painted window, offscreen"), QStringLiteral("ms"), 0,
+         Reduce::Median, QStringLiteral("< 300 ms"), below(300)},
+        {u, QStringLiteral("offscreen_rss_mb"), QStringLiteral("idle RSS, offscreen"),
+         QStringLiteral("MB"), 1, Reduce::Median, QStringLiteral("< 80 MB"), below(80)},
+        {u,
+         QStringLiteral("offscreen_pss_mb"),
+         QStringLiteral("idle PSS, offscreen"),
+         QStringLiteral("MB"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
+        {u, QStringLiteral("xvfb_first_paint_ms"),
+         QStringLiteral("exec → first painted window, Xvfb (xcb)"), QStringLiteral("ms"), 0,
+         Reduce::Median, QStringLiteral("< 300 ms"), below(300)},
+        {u, QStringLiteral("xvfb_rss_mb"), QStringLiteral("idle RSS, Xvfb (xcb)"),
+         QStringLiteral("MB"), 1, Reduce::Median, QStringLiteral("< 80 MB"), below(80)},
+        {u,
+         QStringLiteral("xvfb_pss_mb"),
+         QStringLiteral("idle PSS, Xvfb (xcb)"),
+         QStringLiteral("MB"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
     };
 }
 
 QString itemTable(const Table &t, const std::optional<Table> &before, const QString &item)
 {
     QString s;
-    s += before ? QStringLiteral("| metric | now: median (min–max) | before | target | verdict |\n|---|---|---|---|---|\n")
-                : QStringLiteral("| metric | median (min–max) | target | verdict |\n|---|---|---|---|\n");
+    s += before ? QStringLiteral("| metric | now: median (min–max) | before | target | verdict "
+                                 "|\n|---|---|---|---|---|\n")
+                : QStringLiteral(
+                      "| metric | median (min–max) | target | verdict |\n|---|---|---|---|\n");
     for (const Row &r : rows()) {
         if (r.item != item || !find(t, r.item, r.key))
             continue;
@@ -390,7 +567,8 @@ QString notesOf(const QJsonArray &results, const QString &item)
                 seen << n.toString();
         }
         if (!o.value(QStringLiteral("ok")).toBool())
-            seen << QStringLiteral("A run failed: ") + o.value(QStringLiteral("failure")).toString();
+            seen << QStringLiteral("A run failed: ") +
+                        o.value(QStringLiteral("failure")).toString();
     }
     QString s;
     for (const QString &n : seen)
@@ -414,21 +592,23 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
 
     QString s;
     s += QStringLiteral("# Performance\n\n");
-    s += QStringLiteral("Written by `bash scripts/bench.sh` (the harness is `tests/bench/`); do not "
-                        "edit by hand, run it again. Each item ran %1 times in a child process "
-                        "of its own, the items interleaved run after run; a figure is the median "
-                        "over the runs with the spread (min–max) in brackets, unless it says "
-                        "*worst run*. Where the reference runs beside SockLab in the same run, "
-                        "the ratio is the figure to read: absolute times move with the machine's "
-                        "load.\n\n")
-             .arg(runs);
+    s +=
+        QStringLiteral("Written by `bash scripts/bench.sh` (the harness is `tests/bench/`); do not "
+                       "edit by hand, run it again. Each item ran %1 times in a child process "
+                       "of its own, the items interleaved run after run; a figure is the median "
+                       "over the runs with the spread (min–max) in brackets, unless it says "
+                       "*worst run*. Where the reference runs beside SockLab in the same run, "
+                       "the ratio is the figure to read: absolute times move with the machine's "
+                       "load.\n\n")
+            .arg(runs);
     s += QStringLiteral("## Machine\n\n| | |\n|---|---|\n");
     s += QStringLiteral("| CPU | %1, %2 logical CPUs, %3 GB RAM |\n")
              .arg(m.value(QStringLiteral("cpu")).toString())
              .arg(m.value(QStringLiteral("cpus")).toInt())
              .arg(num(m.value(QStringLiteral("memory_gb")).toDouble(), 1));
     s += QStringLiteral("| OS, kernel | %1; Linux %2, CONFIG_HZ=%3 |\n")
-             .arg(m.value(QStringLiteral("os")).toString(), m.value(QStringLiteral("kernel")).toString(),
+             .arg(m.value(QStringLiteral("os")).toString(),
+                  m.value(QStringLiteral("kernel")).toString(),
                   m.value(QStringLiteral("hz")).toString());
     s += QStringLiteral("| Qt | %1 (runtime %2); %3, %4 build |\n")
              .arg(m.value(QStringLiteral("qt_build")).toString(),
@@ -437,24 +617,30 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
                   m.value(QStringLiteral("build_type")).toString());
     s += QStringLiteral("| References | Python %1; %2; %3 |\n")
              .arg(metricText(QStringLiteral("timeouts"), QStringLiteral("python_version")),
-                  m.value(QStringLiteral("ss")).toString(), m.value(QStringLiteral("tcpdump")).toString());
+                  m.value(QStringLiteral("ss")).toString(),
+                  m.value(QStringLiteral("tcpdump")).toString());
     s += QStringLiteral("| Display | Qt's offscreen platform for the log flood and for start-up; "
                         "start-up also under Xvfb (xcb) |\n");
     s += QStringLiteral("| Load average (1, 5, 15 min) | at start %1; at end %2 |\n")
              .arg(all.value(QStringLiteral("load_start")).toString(),
                   all.value(QStringLiteral("load_end")).toString());
     s += QStringLiteral("| Commit, date | %1; %2; the whole run took %3 min |\n\n")
-             .arg(m.value(QStringLiteral("commit")).toString(), m.value(QStringLiteral("date")).toString(),
+             .arg(m.value(QStringLiteral("commit")).toString(),
+                  m.value(QStringLiteral("date")).toString(),
                   num(all.value(QStringLiteral("seconds")).toDouble() / 60, 1));
-    const double load = all.value(QStringLiteral("load_start")).toString().section(QLatin1Char(' '), 0, 0).toDouble();
+    const double load = all.value(QStringLiteral("load_start"))
+                            .toString()
+                            .section(QLatin1Char(' '), 0, 0)
+                            .toDouble();
     const int cpus = m.value(QStringLiteral("cpus")).toInt();
     if (cpus > 0 && load > 0.5 * cpus)
-        s += QStringLiteral("**The machine was busy** (load %1 on %2 CPUs at the start): other work "
-                            "competed for the CPUs, which widens the spreads and lengthens the "
-                            "tails; the ratios against references run in the same run hold "
-                            "better than the absolute figures.\n\n")
-                 .arg(num(load, 2))
-                 .arg(cpus);
+        s +=
+            QStringLiteral("**The machine was busy** (load %1 on %2 CPUs at the start): other work "
+                           "competed for the CPUs, which widens the spreads and lengthens the "
+                           "tails; the ratios against references run in the same run hold "
+                           "better than the absolute figures.\n\n")
+                .arg(num(load, 2))
+                .arg(cpus);
     if (baseline) {
         const QJsonObject bm = baseline->value(QStringLiteral("machine")).toObject();
         s += QStringLiteral("*Before* is the same harness on the code before the optimisations "
@@ -485,11 +671,15 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
                         "peer). Overshoot = elapsed − 100 ms; p99 is nearest-rank, so with 50 "
                         "calls it is the largest.\n\n");
     s += itemTable(t, before, QStringLiteral("timeouts"));
-    s += QStringLiteral("\nAll calls of all runs pooled (overshoot, ms):\n\n"
-                        "| mechanism | calls | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
-    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("poll"), QStringLiteral("poll (ppoll, 1 ns timer slack)"));
-    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("sockopt"), QStringLiteral("sockopt (SO_RCVTIMEO)"));
-    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("python"), QStringLiteral("Python settimeout"));
+    s += QStringLiteral(
+        "\nAll calls of all runs pooled (overshoot, ms):\n\n"
+        "| mechanism | calls | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
+    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("poll"),
+                      QStringLiteral("poll (ppoll, 1 ns timer slack)"));
+    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("sockopt"),
+                      QStringLiteral("sockopt (SO_RCVTIMEO)"));
+    s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("python"),
+                      QStringLiteral("Python settimeout"));
     s += notesOf(results, QStringLiteral("timeouts"));
 
     s += QStringLiteral("\n## 2. Keepalive probe observer\n\n"
@@ -510,9 +700,11 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
                         "The monitor's socket-table refresh of the same port (2,000 rows, ten "
                         "times a second) is part of its thread and of the figure.\n\n");
     s += itemTable(t, before, QStringLiteral("probes"));
-    s += QStringLiteral("\nAll probes of all runs pooled (gap, ms):\n\n"
-                        "| | probes | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
-    s += distribution(results, QStringLiteral("probes"), QStringLiteral("gap"), QStringLiteral("probe_sent − wire"));
+    s += QStringLiteral(
+        "\nAll probes of all runs pooled (gap, ms):\n\n"
+        "| | probes | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
+    s += distribution(results, QStringLiteral("probes"), QStringLiteral("gap"),
+                      QStringLiteral("probe_sent − wire"));
     s += notesOf(results, QStringLiteral("probes"));
 
     s += QStringLiteral("\n## 3. The event pipeline\n\n"
@@ -581,9 +773,10 @@ int runDriver(const Context &c, int runs, const QStringList &items, const QStrin
             err() << QStringLiteral("[run %1/%2] %3: %4 in %5 s\n")
                          .arg(r)
                          .arg(runs)
-                         .arg(item, ok ? QStringLiteral("ok")
-                                       : QStringLiteral("FAILED: ") +
-                                             o.value(QStringLiteral("failure")).toString(),
+                         .arg(item,
+                              ok ? QStringLiteral("ok")
+                                 : QStringLiteral("FAILED: ") +
+                                       o.value(QStringLiteral("failure")).toString(),
                               num(seconds, 1));
             const QJsonObject m = o.value(QStringLiteral("metrics")).toObject();
             QStringList brief;
@@ -629,9 +822,10 @@ int main(int argc, char *argv[])
 {
     using namespace bench;
     // The pipeline item needs widgets; everything else a core application.
-    const bool gui = argc >= 3 && qstrcmp(argv[1], "item") == 0 && qstrcmp(argv[2], "pipeline") == 0;
+    const bool gui =
+        argc >= 3 && qstrcmp(argv[1], "item") == 0 && qstrcmp(argv[2], "pipeline") == 0;
     std::unique_ptr<QCoreApplication> app(gui ? new QApplication(argc, argv)
-                                               : new QCoreApplication(argc, argv));
+                                              : new QCoreApplication(argc, argv));
     QStringList args = QCoreApplication::arguments();
     Context c;
     c.self = QCoreApplication::applicationFilePath();
@@ -647,7 +841,9 @@ int main(int argc, char *argv[])
     if (args.value(1) == QLatin1String("item"))
         return runItem(args.value(2), c);
     if (args.value(1) == QLatin1String("run")) {
-        const int runs = option(QStringLiteral("--runs"), c.smoke ? QStringLiteral("1") : QStringLiteral("5")).toInt();
+        const int runs =
+            option(QStringLiteral("--runs"), c.smoke ? QStringLiteral("1") : QStringLiteral("5"))
+                .toInt();
         QStringList items = kItems;
         const QString only = option(QStringLiteral("--only"));
         if (!only.isEmpty())

@@ -53,9 +53,10 @@ class Capture
             *why = QStringLiteral("tcpdump is not installed");
             return false;
         }
-        m_proc.start(tcpdump, {QStringLiteral("-i"), QStringLiteral("lo"), QStringLiteral("-n"),
-                               QStringLiteral("-tt"), QStringLiteral("--time-stamp-precision=nano"),
-                               QStringLiteral("-l"), QStringLiteral("tcp and dst port %1").arg(port)});
+        m_proc.start(tcpdump,
+                     {QStringLiteral("-i"), QStringLiteral("lo"), QStringLiteral("-n"),
+                      QStringLiteral("-tt"), QStringLiteral("--time-stamp-precision=nano"),
+                      QStringLiteral("-l"), QStringLiteral("tcp and dst port %1").arg(port)});
         if (!m_proc.waitForStarted(3000)) {
             *why = QStringLiteral("tcpdump did not start");
             return false;
@@ -64,8 +65,7 @@ class Capture
         const bool armed = waitUntil(
             [&] {
                 m_err += m_proc.readAllStandardError();
-                return m_err.contains("listening on") ||
-                       m_proc.state() == QProcess::NotRunning;
+                return m_err.contains("listening on") || m_proc.state() == QProcess::NotRunning;
             },
             5000);
         if (!armed || !m_err.contains("listening on")) {
@@ -86,8 +86,8 @@ class Capture
         m_proc.terminate();
         m_proc.waitForFinished(3000);
         const QString out = QString::fromUtf8(m_proc.readAllStandardOutput());
-        static const QRegularExpression line(QStringLiteral(
-            R"(^(\d+\.\d+) IP \S+\.(\d+) > \S+: Flags \[([^\]]*)\].*length (\d+))"));
+        static const QRegularExpression line(
+            QStringLiteral(R"(^(\d+\.\d+) IP \S+\.(\d+) > \S+: Flags \[([^\]]*)\].*length (\d+))"));
         QHash<quint16, std::vector<double>> result;
         QHash<quint16, int> bareAcks;
         for (const QString &l : out.split(QLatin1Char('\n'))) {
@@ -176,8 +176,7 @@ void accuracy(const Context &c, Result *r)
     }
     const QList<Event> sent = rec.of(EventKind::ProbeSent);
     r->metrics.insert(QStringLiteral("accuracy_probe_events"), int(sent.size()));
-    r->metrics.insert(QStringLiteral("accuracy_peer_dead_events"),
-                      rec.count(EventKind::PeerDead));
+    r->metrics.insert(QStringLiteral("accuracy_peer_dead_events"), rec.count(EventKind::PeerDead));
 
     std::vector<double> gaps;
     if (captured) {
@@ -306,7 +305,8 @@ bool cost(const QString &name, int conns, const SocketOptions &o, int seconds, i
     const qint64 t0 = nowNs();
     spin(seconds * 1000);
     const double wall = double(nowNs() - t0);
-    const double monitorPct = double(threadCpuNs(QStringLiteral("socklab-monitor")) - m0) / wall * 100;
+    const double monitorPct =
+        double(threadCpuNs(QStringLiteral("socklab-monitor")) - m0) / wall * 100;
     const double processPct = double(processCpuNs() - p0) / wall * 100;
     r->metrics.insert(name + QStringLiteral("_monitor_pct"), monitorPct);
     r->metrics.insert(name + QStringLiteral("_process_pct"), processPct);
@@ -331,7 +331,8 @@ void runProbes(const Context &c, Result *r)
     const int settleMs = c.smoke ? 300 : 2000;
     const long limit = raiseFdLimit(2L * conns + 512);
     r->metrics.insert(QStringLiteral("cost_connections"), conns);
-    r->notes << QStringLiteral("RLIMIT_NOFILE soft limit raised to %1 for the cost run.").arg(limit);
+    r->notes
+        << QStringLiteral("RLIMIT_NOFILE soft limit raised to %1 for the cost run.").arg(limit);
     SocketOptions defaults; // keepalive on, the system's idle time (2 h by default): quiet
     defaults.keepAlive = true;
     if (!cost(QStringLiteral("idle"), conns, defaults, seconds, settleMs, r))

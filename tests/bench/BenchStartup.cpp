@@ -58,7 +58,8 @@ bool launch(const QProcessEnvironment &env, int idleMs, Launch *out, QString *wh
     p.start(QStringLiteral(SOCKLAB_APP_PATH), {});
     if (!waitUntil([&] { return paintedNs || p.state() == QProcess::NotRunning; }, 20000) ||
         !paintedNs) {
-        *why = QStringLiteral("no first paint within 20 s: %1").arg(QString::fromUtf8(err.right(2000)));
+        *why = QStringLiteral("no first paint within 20 s: %1")
+                   .arg(QString::fromUtf8(err.right(2000)));
         p.kill();
         p.waitForFinished(3000);
         return false;
@@ -92,8 +93,9 @@ class Xvfb
                                 QStringLiteral("0"), QStringLiteral("1280x800x24"),
                                 QStringLiteral("-nolisten"), QStringLiteral("tcp")});
             const QString sock = QStringLiteral("/tmp/.X11-unix/X%1").arg(n);
-            if (waitUntil([&] { return QFile::exists(sock) || m_proc.state() == QProcess::NotRunning; },
-                          5000) &&
+            if (waitUntil(
+                    [&] { return QFile::exists(sock) || m_proc.state() == QProcess::NotRunning; },
+                    5000) &&
                 m_proc.state() == QProcess::Running) {
                 *display = QStringLiteral(":%1").arg(n);
                 return true;

@@ -67,10 +67,10 @@ void runTimeouts(const Context &c, Result *r)
 
     Engine engine;
     EventRecorder rec(engine.bus());
-    engine.run({peer(PeerBehavior::Silent),
-                connectToPeer(timeouts(kTimeoutS, TimeoutMechanism::Poll), QStringLiteral("c1")),
-                connectToPeer(timeouts(kTimeoutS, TimeoutMechanism::SockOpt),
-                              QStringLiteral("c2"))});
+    engine.run(
+        {peer(PeerBehavior::Silent),
+         connectToPeer(timeouts(kTimeoutS, TimeoutMechanism::Poll), QStringLiteral("c1")),
+         connectToPeer(timeouts(kTimeoutS, TimeoutMechanism::SockOpt), QStringLiteral("c2"))});
     if (!waitUntil([&] { return rec.finished(); }, 10000) ||
         !rec.has(EventKind::Connected, QStringLiteral("c1")) ||
         !rec.has(EventKind::Connected, QStringLiteral("c2"))) {
@@ -128,8 +128,9 @@ void runTimeouts(const Context &c, Result *r)
                  median(poll) <= median(py) && percentile(poll, 99) <= percentile(py, 99));
     }
     // The truth rule: a timeout never ends before its deadline.
-    const auto early = std::count_if(poll.begin(), poll.end(), [](double x) { return x < 0; }) +
-                       std::count_if(sockopt.begin(), sockopt.end(), [](double x) { return x < 0; });
+    const auto early =
+        std::count_if(poll.begin(), poll.end(), [](double x) { return x < 0; }) +
+        std::count_if(sockopt.begin(), sockopt.end(), [](double x) { return x < 0; });
     m.insert(QStringLiteral("early_timeouts"), int(early));
     if (early)
         r->fail(QStringLiteral("%1 timeouts ended before their deadline").arg(early));

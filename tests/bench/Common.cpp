@@ -131,7 +131,9 @@ qint64 processCpuNs()
 {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    const auto ns = [](const timeval &tv) { return qint64(tv.tv_sec) * 1000000000LL + tv.tv_usec * 1000LL; };
+    const auto ns = [](const timeval &tv) {
+        return qint64(tv.tv_sec) * 1000000000LL + tv.tv_usec * 1000LL;
+    };
     return ns(ru.ru_utime) + ns(ru.ru_stime);
 }
 
@@ -158,7 +160,8 @@ QString findTool(const QString &name)
     QString path = QStandardPaths::findExecutable(name);
     if (path.isEmpty())
         path = QStandardPaths::findExecutable(
-            name, {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin"), QStringLiteral("/usr/bin")});
+            name,
+            {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin"), QStringLiteral("/usr/bin")});
     return path;
 }
 

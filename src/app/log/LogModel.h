@@ -132,7 +132,7 @@ class LogModel : public QAbstractTableModel
     std::vector<Shape> m_shapes;
     std::vector<quint32> m_freeShapes;
     QMultiHash<size_t, quint32> m_shapeIndex; // Shape::hash -> ids
-    std::array<quint32, 4> m_recent{};         // shapes used last: most rows repeat them
+    std::array<quint32, 4> m_recent{};        // shapes used last: most rows repeat them
     quint32 m_recentCount = 0;
     TextStore m_text;
     int m_capacity = DefaultCapacity;
