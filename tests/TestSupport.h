@@ -64,6 +64,17 @@ class EventRecorder : public QObject
     }
 };
 
+// SO_KEEPALIVE on, with these TCP_KEEPIDLE, TCP_KEEPINTVL (s) and TCP_KEEPCNT.
+inline SocketOptions keepalive(int idle, int intvl, int cnt)
+{
+    SocketOptions o;
+    o.keepAlive = true;
+    o.keepIdle = idle;
+    o.keepIntvl = intvl;
+    o.keepCnt = cnt;
+    return o;
+}
+
 inline Step peer(PeerBehavior b, int intervalMs = -1)
 {
     Step s = Step::make(Step::Kind::StartPeer);

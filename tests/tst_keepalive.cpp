@@ -10,16 +10,6 @@ using namespace socklab::test;
 class TestKeepalive : public QObject
 {
     Q_OBJECT
-    static SocketOptions keepalive(int idle, int intvl, int cnt)
-    {
-        SocketOptions o;
-        o.keepAlive = true;
-        o.keepIdle = idle;
-        o.keepIntvl = intvl;
-        o.keepCnt = cnt;
-        return o;
-    }
-
   private slots:
     void healthyIdleConnectionProbesAreAcked()
     {

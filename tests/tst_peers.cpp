@@ -134,21 +134,6 @@ class TestPeers : public QObject
         QVERIFY(e.detail.contains(QStringLiteral("nothing is listening")));
     }
 
-    void unresolvableHostIsAnError()
-    {
-        Engine engine;
-        EventRecorder rec(engine.bus());
-        Step c = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
-        c.host = QStringLiteral("no-such-host.invalid");
-        c.port = 80;
-        engine.run({c});
-        QVERIFY(rec.waitFinished(15000));
-        const Event e = rec.first(EventKind::Error, QStringLiteral("c1"));
-        QCOMPARE(e.op, QStringLiteral("resolve"));
-        QVERIFY2(e.detail.contains(QStringLiteral("no-such-host.invalid")), qPrintable(e.detail));
-        QVERIFY(!rec.has(EventKind::Connecting));
-    }
-
     void reusingALabelClosesTheOldSocket()
     {
         Engine engine;

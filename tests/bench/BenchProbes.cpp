@@ -27,16 +27,6 @@ namespace bench {
 
 namespace {
 
-SocketOptions keepalive(int idle, int intvl, int cnt)
-{
-    SocketOptions o;
-    o.keepAlive = true;
-    o.keepIdle = idle;
-    o.keepIntvl = intvl;
-    o.keepCnt = cnt;
-    return o;
-}
-
 quint16 portOf(const QString &address)
 {
     return quint16(address.section(QLatin1Char(':'), -1).toUInt());
