@@ -98,6 +98,18 @@ void addSendRecvOptions(QCommandLineParser &p)
 
 const IntRange kRecvRange{"recv", 1, 1048576, "bytes"};
 
+// validateHost's sentence for `host`, given as `what`, or empty if the host is valid.
+QString hostError(const QString &what, const QString &host)
+{
+    const QString bad = validateHost(host);
+    if (bad.isEmpty())
+        return {};
+    // Most of validateHost's sentences quote the host already.
+    return bad.contains(QLatin1Char('\''))
+               ? QStringLiteral("%1: %2").arg(what, bad)
+               : QStringLiteral("%1 '%2': %3").arg(what, visible(host), bad);
+}
+
 // HOST PORT of connect and code; on error sets *err.
 std::optional<std::pair<QString, quint16>> readTarget(const QStringList &pos, const QString &cmd,
                                                       const QString &alternative, QString *err)
@@ -108,11 +120,8 @@ std::optional<std::pair<QString, quint16>> readTarget(const QStringList &pos, co
                    .arg(pos.size());
         return std::nullopt;
     }
-    if (const QString bad = validateHost(pos[0]); !bad.isEmpty()) {
-        // Most of validateHost's sentences quote the host already.
-        *err = bad.contains(QLatin1Char('\''))
-                   ? QStringLiteral("HOST: %1").arg(bad)
-                   : QStringLiteral("HOST '%1': %2").arg(visible(pos[0]), bad);
+    if (const QString bad = hostError(QStringLiteral("HOST"), pos[0]); !bad.isEmpty()) {
+        *err = bad;
         return std::nullopt;
     }
     auto port = parseInteger(pos[1], QStringLiteral("PORT"), ranges::Port, err);
@@ -500,10 +509,8 @@ Command parseListen(const QStringList &args)
     l.port = quint16(*port);
     l.host = p.value(QStringLiteral("bind"));
     if (p.isSet(QStringLiteral("bind"))) {
-        if (const QString bad = validateHost(l.host); !bad.isEmpty())
-            return fail(c, bad.contains(QLatin1Char('\''))
-                               ? QStringLiteral("--bind: %1").arg(bad)
-                               : QStringLiteral("--bind '%1': %2").arg(visible(l.host), bad));
+        if (const QString bad = hostError(QStringLiteral("--bind"), l.host); !bad.isEmpty())
+            return fail(c, bad);
     }
     if (p.isSet(QStringLiteral("backlog"))) {
         auto b = parseInteger(p.value(QStringLiteral("backlog")), QStringLiteral("--backlog"),

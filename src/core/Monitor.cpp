@@ -78,12 +78,17 @@ QString hostOf(const sockaddr_storage &ss, quint16 *port)
 }
 
 // The key DiagRow::key() gives the kernel's row of this connected socket, or empty.
-QString connectionKey(int fd)
+// The DiagRow::key() of a connected socket (empty for a listener); *family is its address
+// family (0 if unknown).
+QString connectionKey(int fd, int *family)
 {
     sockaddr_storage local{}, remote{};
     socklen_t llen = sizeof local, rlen = sizeof remote;
-    if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) != 0 ||
-        getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) != 0)
+    *family = 0;
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) != 0)
+        return {};
+    *family = local.ss_family;
+    if (getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) != 0)
         return {};
     DiagRow row;
     row.localAddr = hostOf(local, &row.localPort);
@@ -166,11 +171,8 @@ void Monitor::nameSocket(int fd, const QString &label)
     };
     if (fstat(fd, &st) != 0)
         return;
-    const QString key = connectionKey(fd);
-    sockaddr_storage local{};
-    socklen_t len = sizeof local;
-    const int family =
-        getsockname(fd, reinterpret_cast<sockaddr *>(&local), &len) == 0 ? int(local.ss_family) : 0;
+    int family = 0;
+    const QString key = connectionKey(fd, &family);
     QMutexLocker lock(&m_mutex);
     if (family == AF_INET || family == AF_INET6)
         m_families.insert(family);
