@@ -75,6 +75,7 @@ class EngineWorker : public QObject
     ~EngineWorker() override
     {
         closeAll(false);
+        stopPeer(); // joins its thread, so what it did is ordered before the release below
         handoff::release(m_cancel); // the last of this thread's work; ~Engine acquires it
     }
 
