@@ -29,7 +29,11 @@ supp=$PWD/tests/sanitizers
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$supp/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp}
+# QProcess starts programs with a vfork-style clone (the child shares the parent's memory until
+# it execs); TSan takes that for a fork of a threaded process and would kill the parent at its
+# next new thread. The child only execs, so let it be. TSan also sleeps a second before a
+# process exits while another thread is still winding down; tests time the CLI's exit, so don't.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:atexit_sleep_ms=0:suppressions=$supp/tsan.supp}
 
 for k in "${kinds[@]}"; do
     echo "== $k: configure and build (build-$k/)"

@@ -454,7 +454,8 @@ void TestWindow::lessonRunsInTheWindow()
     QTRY_VERIFY(m_window->lessonRunner()->canStep());
     panel->runAll(); // the rest
     QVERIFY(done.wait(10000));
-    QVERIFY(panel->lastResult() && panel->lastResult()->passed);
+    QVERIFY(panel->lastResult());
+    QVERIFY2(panel->lastResult()->passed, qPrintable(panel->lastResult()->observedText()));
     QTRY_COMPARE(rows(EventKind::LessonResult).size(), 1);
     QVERIFY(panel->explanationText().contains(QLatin1String("PASSED")));
     QCOMPARE(rows(EventKind::Timeout, QStringLiteral("recv")).size(), 1);
