@@ -270,6 +270,9 @@ CallOutcome fromWait(CallOutcome o, Wait w, int err)
 // signal handled without SA_RESTART ends the call early with EINTR; calling again as is would
 // give it the whole timeout once more (a signal every second would make a 2 s timeout never
 // expire), so the call resumes with the time that is left, and the option is put back after.
+// A resumed part can itself come back timed out a little before the deadline (the kernel
+// counts the remainder in jiffies from a clock that can lag a tick behind): SockLab split the
+// call, so the call is not over until its deadline, and it goes on waiting for what is left.
 template <typename Fn>
 CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, const Timeout &t,
                          platform::OptionId timeo)
@@ -288,7 +291,10 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, c
         e = rc < 0 ? errno : 0;
         if (resumed && rc < 0 && e == EALREADY && timeoutErrno == EINPROGRESS)
             e = EINPROGRESS; // a resumed connect() words its expiry so; the attempt goes on
-        if (rc >= 0 || e != EINTR || cancel.isCancelled())
+        if (rc >= 0 || cancel.isCancelled())
+            break;
+        const bool timedOut = e == timeoutErrno || (timeoutErrno == EAGAIN && e == EWOULDBLOCK);
+        if (e != EINTR && !(resumed && deadline && timedOut))
             break;
         if (deadline) {
             const qint64 leftNs = o.startNs + t.ms * 1000000LL - monotonicNs();
