@@ -271,8 +271,9 @@ CallOutcome fromWait(CallOutcome o, Wait w, int err)
 // give it the whole timeout once more (a signal every second would make a 2 s timeout never
 // expire), so the call resumes with the time that is left, and the option is put back after.
 // A resumed part can itself come back timed out a little before the deadline (the kernel
-// counts the remainder in jiffies from a clock that can lag a tick behind): SockLab split the
-// call, so the call is not over until its deadline, and it goes on waiting for what is left.
+// counts the remainder in jiffies, not on the monotonic clock; seen once on a loaded VM, a
+// resumed connect() 1.7 ms early): SockLab split the call, so the call is not over until its
+// deadline, and it goes on waiting for what is left.
 template <typename Fn>
 CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, const Timeout &t,
                          platform::OptionId timeo)
