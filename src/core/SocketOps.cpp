@@ -284,6 +284,9 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, c
     if (!cancel.enterBlocking(fd))
         return finish(o, CallOutcome::Status::Cancelled);
     const bool deadline = t.mode == Timeout::Mode::Deadline;
+    const auto timedOut = [timeoutErrno](int err) {
+        return err == timeoutErrno || (timeoutErrno == EAGAIN && err == EWOULDBLOCK);
+    };
     bool resumed = false;
     ssize_t rc;
     int e = 0;
@@ -294,8 +297,7 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, c
             e = EINPROGRESS; // a resumed connect() words its expiry so; the attempt goes on
         if (rc >= 0 || cancel.isCancelled())
             break;
-        const bool timedOut = e == timeoutErrno || (timeoutErrno == EAGAIN && e == EWOULDBLOCK);
-        if (e != EINTR && !(resumed && deadline && timedOut))
+        if (e != EINTR && !(resumed && deadline && timedOut(e)))
             break;
         if (deadline) {
             const qint64 leftNs = o.startNs + t.ms * 1000000LL - monotonicNs();
@@ -317,9 +319,7 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, c
         return o;
     }
     if (rc < 0) {
-        o.status = e == timeoutErrno || (timeoutErrno == EAGAIN && e == EWOULDBLOCK)
-                       ? CallOutcome::Status::Timeout
-                       : CallOutcome::Status::Error;
+        o.status = timedOut(e) ? CallOutcome::Status::Timeout : CallOutcome::Status::Error;
         o.err = e;
         return o;
     }
