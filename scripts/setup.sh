@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what SockLab needs on Debian 12 (if missing) and builds it into build/
 # (SOCKLAB_DEPS_ONLY=1: installs only; SOCKLAB_EXTRA_PACKAGES="a b": installs those too).
-# libqt6svg6 brings the SVG icon plugin that draws the app icon.
+# libqt6svg6 brings the SVG icon plugin that draws the app icon; python3 is the outside judge
+# several tests compare SockLab with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make g++ qt6-base-dev qt6-base-dev-tools libgl-dev libqt6svg6)
+packages=(cmake make g++ qt6-base-dev qt6-base-dev-tools libgl-dev libqt6svg6 python3)
 read -ra extra <<<"${SOCKLAB_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 missing=()

@@ -283,6 +283,7 @@ void PeerServer::serve()
         qint64 nextNs = 0; // drip: next byte; reset/close: when to act
         bool plugged = false;
         QByteArray pending;       // echo: received, not yet sent back
+        bool clientDone = false;  // echo: the client sent FIN; close once pending is sent
         qint64 floodBytes = 0;    // flood: sent since the last report
         qint64 floodTotal = 0;    // flood: sent in all
         qint64 floodReportNs = 0; // flood: when the last report covered up to
@@ -357,7 +358,7 @@ void PeerServer::serve()
                 if (b == PeerBehavior::Silent)
                     ev = POLLRDHUP;
                 else if (b == PeerBehavior::Echo)
-                    ev = short((c.pending.size() < kEchoBufferMax ? POLLIN : 0) |
+                    ev = short((c.pending.size() < kEchoBufferMax && !c.clientDone ? POLLIN : 0) |
                                (c.pending.isEmpty() ? 0 : POLLOUT));
                 else if (b == PeerBehavior::Flood)
                     ev = POLLIN | POLLOUT; // POLLIN: what the client sends, and its close
@@ -411,9 +412,20 @@ void PeerServer::serve()
                     e.err = n < 0 ? errno : 0;
                     if (e.err)
                         e.detail = explainErrno(e.err, e.op);
+                    // A FIN closes only the client's direction (it may have half-closed with
+                    // shutdown(SHUT_WR)): what it sent before it is still owed, then our FIN.
+                    const bool owed = n == 0 && !c.pending.isEmpty();
+                    if (owed)
+                        e.detail = QStringLiteral("The client sent FIN; %1 bytes it sent are still "
+                                                  "to be echoed, then the peer closes.")
+                                       .arg(c.pending.size());
                     m_bus->post(e);
-                    closeConn(c, QStringLiteral("The peer closes its end."), false);
-                    continue;
+                    if (owed) {
+                        c.clientDone = true;
+                    } else {
+                        closeConn(c, QStringLiteral("The peer closes its end."), false);
+                        continue;
+                    }
                 }
                 if (n > 0) {
                     Event e = peerEvent(EventKind::Received, c.label, QStringLiteral("recv"));
@@ -458,6 +470,13 @@ void PeerServer::serve()
                     e.data = escapeBytes(c.pending.left(int(n)));
                     m_bus->post(e);
                     c.pending.remove(0, int(n));
+                    if (c.clientDone && c.pending.isEmpty()) {
+                        closeConn(c,
+                                  QStringLiteral("Everything the client sent was echoed; the "
+                                                 "peer closes its end (FIN)."),
+                                  false);
+                        continue;
+                    }
                 } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                     const int err = errno;
                     closeConn(c, QStringLiteral("Echo stopped: %1.").arg(errnoSymbol(err)), false);
