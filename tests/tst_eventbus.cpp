@@ -1,5 +1,6 @@
 // The bus delivers every event, in order, in batches rather than one signal per event.
 #include "EventBus.h"
+#include "Platform.h"
 
 #include <QSignalSpy>
 #include <QTest>
@@ -36,6 +37,35 @@ class TestEventBus : public QObject
             QCOMPARE(got[i].bytes, qint64(i));
         // One doorbell per batch: far fewer signals than events.
         QVERIFY2(batches < N / 10, qPrintable(QString::number(batches)));
+    }
+
+    // Thread A observes first and posts late; thread B observes after A and posts at once.
+    // The consumer still gets A's event first, and nothing is counted late.
+    void deliveredInTimeOrderAcrossThreads()
+    {
+        EventBus bus;
+        QList<Event> got;
+        connect(&bus, &EventBus::eventsReady, this, [&](const QList<Event> &b) { got += b; });
+        for (int round = 0; round < 20; ++round) {
+            const qint64 observedA = platform::monotonicNs();
+            std::thread b([&] {
+                Event e;
+                e.kind = EventKind::State;
+                e.bytes = 2;
+                bus.post(e); // stamped now: after A's observation
+            });
+            b.join();
+            QTest::qWait(0); // let a drain run between the two posts, as it would
+            Event a;
+            a.kind = EventKind::Received;
+            a.bytes = 1;
+            a.monoNs = observedA;
+            bus.post(a);
+            QTRY_COMPARE(got.size(), 2 * (round + 1));
+            QCOMPARE(got[2 * round].bytes, qint64(1));
+            QCOMPARE(got[2 * round + 1].bytes, qint64(2));
+        }
+        QCOMPARE(bus.lateCount(), qint64(0));
     }
 
     void stampsTimeSinceEpoch()

@@ -10,6 +10,9 @@ namespace socklab {
 EventBus::EventBus(QObject *parent) : QObject(parent), m_epochNs(platform::monotonicNs())
 {
     qRegisterMetaType<socklab::Event>();
+    m_reorderTimer.setSingleShot(true);
+    m_reorderTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_reorderTimer, &QTimer::timeout, this, &EventBus::drain);
 }
 
 void EventBus::resetEpoch()
@@ -41,18 +44,36 @@ void EventBus::post(Event event)
 
 void EventBus::drain()
 {
+    const auto earlier = [](const Event &a, const Event &b) { return a.monoNs < b.monoNs; };
+    qint64 heldUntilNs = 0; // when the oldest event held back may go, 0: none held
     if (m_readyPos >= m_ready.size()) {
         m_ready = QList<Event>(); // clear() would keep a flood's capacity allocated
         m_readyPos = 0;
+        const qint64 horizon = platform::monotonicNs() - ReorderNs;
         {
             QMutexLocker lock(&m_mutex);
             m_ready.swap(m_pending);
+            // Threads post in the order they get the lock; deliver in the order things
+            // happened. A flood from one thread is already in order: checking is cheaper.
+            if (!std::is_sorted(m_ready.cbegin(), m_ready.cend(), earlier))
+                std::stable_sort(m_ready.begin(), m_ready.end(), earlier);
+            // What was observed within the window may still be overtaken: keep it back.
+            const auto firstNew =
+                std::partition_point(m_ready.cbegin(), m_ready.cend(),
+                                     [horizon](const Event &e) { return e.monoNs <= horizon; });
+            if (firstNew != m_ready.cend()) {
+                const qsizetype keep = firstNew - m_ready.cbegin();
+                heldUntilNs = firstNew->monoNs + ReorderNs;
+                m_pending = m_ready.mid(keep) + m_pending;
+                m_ready.resize(keep);
+            }
         }
-        // Threads post in the order they get the lock; deliver in the order things happened.
-        // A flood from one thread is already in order: checking is cheaper than sorting.
-        const auto earlier = [](const Event &a, const Event &b) { return a.tNs < b.tNs; };
-        if (!std::is_sorted(m_ready.cbegin(), m_ready.cend(), earlier))
-            std::stable_sort(m_ready.begin(), m_ready.end(), earlier);
+        for (const Event &e : std::as_const(m_ready)) {
+            if (e.monoNs < m_deliveredNs)
+                ++m_late;
+        }
+        if (!m_ready.isEmpty())
+            m_deliveredNs = std::max(m_deliveredNs, m_ready.constLast().monoNs);
     }
     const qsizetype n = std::min(MaxBatch, m_ready.size() - m_readyPos);
     QList<Event> batch;
@@ -65,16 +86,22 @@ void EventBus::drain()
         m_readyPos += n;
     }
     bool more = m_readyPos < m_ready.size();
+    bool held = false;
     if (!more) {
         m_ready = QList<Event>();
         m_readyPos = 0;
         QMutexLocker lock(&m_mutex);
-        more = !m_pending.isEmpty();
-        m_doorbellRung = more; // nothing left: the next post() rings again
+        held = !m_pending.isEmpty();
+        m_doorbellRung = held; // nothing left: the next post() rings again
     }
-    // The rest after the event loop's turn: timers, input and paints run in between.
-    if (more)
+    // The rest after the event loop's turn: timers, input and paints run in between. What the
+    // window holds back comes when its time is out (a post meanwhile only adds to it).
+    if (more) {
         handoff::queuedCall(this, [this] { drain(); });
+    } else if (held) {
+        const qint64 waitNs = heldUntilNs ? heldUntilNs - platform::monotonicNs() : 0;
+        m_reorderTimer.start(int(std::clamp<qint64>((waitNs + 999999) / 1000000, 0, 1000)));
+    }
     if (!batch.isEmpty())
         emit eventsReady(batch);
 }

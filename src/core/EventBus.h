@@ -5,6 +5,7 @@
 #include <QList>
 #include <QMutex>
 #include <QObject>
+#include <QTimer>
 
 #include <atomic>
 
@@ -14,6 +15,12 @@ namespace socklab {
 // post() queues and rings a doorbell once; a queued drain() delivers what is pending, at most
 // MaxBatch events at a time, and comes back for the rest after the receiving thread's event
 // loop has had a turn, so a flood never holds that thread (a GUI) for long.
+//
+// The stream is delivered in time order across threads. An event is stamped when its thread
+// observed it and posted a moment later, so another thread's later observation can be posted
+// first: drain() holds back anything observed in the last ReorderNs and delivers it on a later
+// turn, sorted in with what came meanwhile. An event posted even later than that (its thread
+// was descheduled longer) is still delivered, out of order, and counted in lateCount().
 class EventBus : public QObject
 {
     Q_OBJECT
@@ -32,6 +39,10 @@ class EventBus : public QObject
     void drain();
 
     static constexpr qsizetype MaxBatch = 4096;
+    static constexpr qint64 ReorderNs = 2 * 1000 * 1000;
+
+    // Events delivered after a later-stamped one had been delivered (this object's thread).
+    qint64 lateCount() const { return m_late; }
 
   signals:
     void eventsReady(const QList<socklab::Event> &batch);
@@ -46,6 +57,9 @@ class EventBus : public QObject
     // Taken from m_pending, sorted, and being delivered (this object's thread only).
     QList<Event> m_ready;
     qsizetype m_readyPos = 0;
+    qint64 m_deliveredNs = 0; // the latest stamp delivered so far
+    qint64 m_late = 0;
+    QTimer m_reorderTimer; // comes back for events held back by the reorder window
 };
 
 } // namespace socklab

@@ -482,6 +482,10 @@ void Monitor::sampleTable()
     QList<DiagRow> rows;
     if (platform::dumpTcpSockets(ports, families, &rows) != 0)
         return;
+    // A row shows what the kernel's table held at some moment of the dump: the change is
+    // observed when the dump has returned, never before (a socket created during the dump can
+    // be in it). Timer expiries stay relative to the request.
+    const qint64 observedNs = monotonicNs();
     QHash<quint64, CachedKey> keyCache;
     keyCache.reserve(rows.size());
     const auto keyOf = [&](const DiagRow &r) {
@@ -553,7 +557,7 @@ void Monitor::sampleTable()
                 continue;
             Event e;
             e.kind = EventKind::State;
-            e.monoNs = seenNs;
+            e.monoNs = observedNs;
             e.sock = labelForLocked(r);
             e.state = platform::tcpStateName(r.state);
             e.local = QStringLiteral("%1:%2").arg(r.localAddr).arg(r.localPort);
@@ -578,7 +582,7 @@ void Monitor::sampleTable()
                 continue;
             Event e;
             e.kind = EventKind::State;
-            e.monoNs = seenNs;
+            e.monoNs = observedNs;
             e.sock = m_names.value(it.key(), QStringLiteral("-"));
             e.state = QStringLiteral("GONE");
             const QStringList ends = it.key().split(QLatin1Char('|'));
