@@ -4,6 +4,7 @@
 
 #include "Engine.h"
 #include "LessonRunner.h"
+#include "TestSupport.h"
 #include "code/CodePanel.h"
 #include "lessons/LessonsPanel.h"
 #include "log/LogModel.h"
@@ -248,6 +249,7 @@ void TestWindow::silentPeerRecvTimeoutInLog()
 
 void TestWindow::blackholeKeepaliveDetectsDeadPeer()
 {
+    SOCKLAB_REQUIRE_SOCKET_FILTERS();
     usePeer(PeerBehavior::Blackhole);
     setAllTimeouts(-1); // block forever: only keepalive can end the recv
     setKeepalive(1, 1, 2);

@@ -79,28 +79,37 @@ class EngineWorker : public QObject
         handoff::release(m_cancel); // the last of this thread's work; ~Engine acquires it
     }
 
-    void runSteps(const QList<Step> &steps, quint64 gen)
+    void runSteps(const QList<Step> &steps, quint64 gen, quint64 id)
     {
         platform::setPreciseTimerSlack();
+        bool aborted = false;
         for (const Step &s : steps) {
             if (gen != m_generation->load())
                 break;
-            execute(s);
+            if (!execute(s)) {
+                aborted = true;
+                break;
+            }
         }
         if (gen == m_generation->load()) {
             m_monitor->refreshProbes();
             m_monitor->refreshTable(); // the states the experiment ends in (TIME_WAIT, ...)
-            post(make(EventKind::Finished, {}));
+            Event fin = make(EventKind::Finished, {});
+            fin.run = id;
+            if (aborted)
+                fin.detail = QString::fromLatin1(Engine::kAbortedDetail);
+            post(fin);
         }
         m_pending->fetch_sub(1);
     }
 
-    void stopAll(quint64 gen)
+    void stopAll(quint64 gen, quint64 id)
     {
         if (gen == m_generation->load()) { // otherwise a later stop does it
             m_cancel->reset();
             closeAll(true);
             Event e = make(EventKind::Finished, {});
+            e.run = id;
             e.detail = QStringLiteral("stopped");
             post(e);
         }
@@ -124,7 +133,7 @@ class EngineWorker : public QObject
             Event e = make(EventKind::Info, it.key(), QStringLiteral("pull-plug"));
             e.err = platform::attachDropFilter(it->fd);
             e.kind = e.err ? EventKind::Error : EventKind::Info;
-            e.detail = e.err ? explainErrno(e.err, e.op)
+            e.detail = e.err ? dropFilterRefused(e.err, QStringLiteral("pulls the plug"))
                              : QStringLiteral("Plug pulled on our side: the kernel now drops "
                                               "every segment arriving for this socket.");
             post(e);
@@ -179,11 +188,18 @@ class EngineWorker : public QObject
         m_socks.insert(label, s);
     }
 
-    void execute(const Step &s)
+    // False when the rest of the run cannot mean anything (its built-in peer did not start).
+    bool execute(const Step &s)
     {
         switch (s.kind) {
         case Step::Kind::StartPeer:
-            startPeer(s.peer);
+            if (!startPeer(s.peer)) {
+                Event e = make(EventKind::Info, QStringLiteral("peer"));
+                e.detail = QStringLiteral("The experiment stops here: it needs its built-in "
+                                          "peer, which did not start (see the error above).");
+                post(e);
+                return false;
+            }
             break;
         case Step::Kind::StopPeer:
             stopPeer();
@@ -236,6 +252,7 @@ class EngineWorker : public QObject
             restartStep(s.sock);
             break;
         }
+        return true;
     }
 
     // --- options ---------------------------------------------------------------------------
@@ -421,13 +438,17 @@ class EngineWorker : public QObject
                                   "monotonic clock, as Python's settimeout does).%3")
                        .arg(op, secondsText(t.ms / 1000.0), overshoot) +
                    (op == QLatin1String("connect")
-                        ? QStringLiteral(" The SYN stays unanswered; the socket sits in SYN-SENT "
-                                         "until it is closed.")
+                        ? QStringLiteral(" No answer to the SYN in time; the socket was in "
+                                         "SYN-SENT, where the kernel resends the SYN until it "
+                                         "connects, its SYN budget (tcp_syn_retries) or "
+                                         "TCP_USER_TIMEOUT runs out, or the socket is closed.")
                         : QString());
         if (op == QLatin1String("connect"))
             return QStringLiteral("SO_SNDTIMEO expired: connect() returned EINPROGRESS while the "
-                                  "kernel goes on retrying in SYN-SENT in the background (see "
-                                  "the socket table).%1")
+                                  "kernel goes on resending the SYN in SYN-SENT in the "
+                                  "background (see the socket table) until it connects, its SYN "
+                                  "budget (tcp_syn_retries) or TCP_USER_TIMEOUT runs out, or the "
+                                  "socket is closed; a second connect() would return EALREADY.%1")
                 .arg(overshoot);
         return QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer counts in "
                               "jiffies, so it can overshoot by up to a tick.%3")
@@ -481,14 +502,15 @@ class EngineWorker : public QObject
 
     // --- steps -----------------------------------------------------------------------------
 
-    void startPeer(const PeerConfig &cfg)
+    bool startPeer(const PeerConfig &cfg)
     {
         stopPeer();
         auto peer = std::make_unique<PeerServer>(m_bus, m_monitor);
         if (peer->start(cfg) != 0)
-            return;
+            return false;
         QMutexLocker lock(&m_peerMutex);
         m_peer = std::move(peer);
+        return true;
     }
 
     void stopPeer()
@@ -1095,22 +1117,26 @@ Engine::~Engine()
     m_monitor.reset();
 }
 
-void Engine::run(const QList<Step> &steps)
+quint64 Engine::run(const QList<Step> &steps)
 {
     const quint64 gen = m_generation.load();
+    const quint64 id = ++m_runIds;
     m_pending.fetch_add(1);
     EngineWorker *w = m_worker;
-    handoff::queuedCall(w, [w, steps, gen] { w->runSteps(steps, gen); });
+    handoff::queuedCall(w, [w, steps, gen, id] { w->runSteps(steps, gen, id); });
+    return id;
 }
 
-void Engine::stop()
+quint64 Engine::stop()
 {
     const quint64 gen = m_generation.fetch_add(1) + 1;
+    const quint64 id = ++m_runIds;
     m_cancel->cancel();
     m_monitor->wake();
     m_pending.fetch_add(1);
     EngineWorker *w = m_worker;
-    handoff::queuedCall(w, [w, gen] { w->stopAll(gen); });
+    handoff::queuedCall(w, [w, gen, id] { w->stopAll(gen, id); });
+    return id;
 }
 
 void Engine::pullPlug()

@@ -28,11 +28,17 @@ class Engine : public QObject
 
     EventBus *bus() const { return m_bus; }
 
+    // The detail of a Finished event whose run was cut short because a step it depends on
+    // failed (its built-in peer did not start); the error event before it says why.
+    static constexpr const char *kAbortedDetail = "aborted";
+
     // Queues the steps; a Finished event follows the last one (or the stop that ended them).
-    void run(const QList<Step> &steps);
+    // Returns the run's id, which that Finished event carries; ids of runs and stops only grow.
+    quint64 run(const QList<Step> &steps);
     // Ends the running call within milliseconds, drops queued steps, closes every socket and
-    // stops the built-in peer. A Cancelled event names the call it ended.
-    void stop();
+    // stops the built-in peer. A Cancelled event names the call it ended. Its own Finished
+    // event (detail "stopped") carries the returned id, and stands for every run before it.
+    quint64 stop();
     // Blackholes the live connection now: the built-in peer's side, or ours if it has none.
     void pullPlug();
 
@@ -48,6 +54,7 @@ class Engine : public QObject
     std::unique_ptr<CancelToken> m_cancel;
     std::unique_ptr<Monitor> m_monitor;
     std::atomic<quint64> m_generation{0};
+    std::atomic<quint64> m_runIds{0};
     std::atomic<int> m_pending{0};
     QThread m_thread;
     EngineWorker *m_worker = nullptr;

@@ -140,4 +140,16 @@ QString explainErrno(int err, const QString &op)
     }
 }
 
+QString dropFilterRefused(int err, const QString &purpose)
+{
+    const QString head = QStringLiteral("setsockopt(SO_ATTACH_FILTER) failed with %1: the kernel "
+                                        "refused the drop-all socket filter that %2.")
+                             .arg(errnoSymbol(err), purpose);
+    if (err == EPERM || err == EACCES)
+        return head + QStringLiteral(" This system does not let an ordinary user attach socket "
+                                     "filters; root (or a process with CAP_NET_ADMIN) may. Run "
+                                     "SockLab as root for this.");
+    return head + QLatin1Char(' ') + explainErrno(err, QStringLiteral("setsockopt"));
+}
+
 } // namespace socklab

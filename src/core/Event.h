@@ -71,6 +71,7 @@ struct Event
     QString state;     // TCP state name, for state events
     QString detail;    // one plain sentence
     QJsonObject extra; // further JSON fields for rare kinds (lesson_result), merged into toJson
+    quint64 run = 0;   // Finished: the Engine::run() or stop() call it ends (ids only grow)
 
     QString errnoName() const;
     QJsonObject toJson() const;

@@ -28,6 +28,7 @@ void LessonRunner::reset()
     m_events.clear();
     m_issued = 0;
     m_pendingFinishes = 0;
+    m_firstRun = 0;
     m_running = false;
     m_peerStarted = false;
     emit stateChanged();
@@ -47,7 +48,9 @@ void LessonRunner::issue(const QList<Step> &steps)
     }
     m_running = true;
     ++m_pendingFinishes;
-    m_engine->run(steps);
+    const quint64 id = m_engine->run(steps);
+    if (m_firstRun == 0)
+        m_firstRun = id;
     if (m_issued == m_lesson.steps.size() && m_lesson.stopAfter > 0)
         m_stopTimer.start(int(m_lesson.stopAfter * 1000));
     emit stateChanged();
@@ -96,8 +99,18 @@ void LessonRunner::onEvents(const QList<Event> &batch)
         return;
     for (const Event &e : batch) {
         if (e.kind == EventKind::Finished) {
-            if (m_pendingFinishes > 0)
+            // A stop issued before the lesson started (the window stops whatever ran before)
+            // ends nothing of the lesson's; a later one ends all of its runs at once.
+            if (m_firstRun == 0 || e.run < m_firstRun)
+                continue;
+            if (e.detail == QLatin1String("stopped"))
+                m_pendingFinishes = 0;
+            else if (m_pendingFinishes > 0)
                 --m_pendingFinishes;
+            if (e.detail == QLatin1String(Engine::kAbortedDetail)) {
+                notRun();
+                return;
+            }
             continue;
         }
         if (e.kind != EventKind::LessonResult)
@@ -110,6 +123,27 @@ void LessonRunner::onEvents(const QList<Event> &batch)
         m_settleTimer.start(m_lesson.settleMs);
     }
     emit stateChanged();
+}
+
+// The run was cut short before it could show anything (its peer did not start): no verdict
+// on the kernel, and the error that says why.
+void LessonRunner::notRun()
+{
+    m_stopTimer.stop();
+    m_settleTimer.stop();
+    LessonResult result;
+    result.lesson = m_lesson.name;
+    for (const Event &e : std::as_const(m_events)) {
+        if (e.kind == EventKind::Error)
+            result.notRun = e.detail;
+    }
+    if (result.notRun.isEmpty())
+        result.notRun = QStringLiteral("a step it needs failed.");
+    m_issued = int(m_lesson.steps.size());
+    m_running = false;
+    m_engine->bus()->post(result.toEvent());
+    emit stateChanged();
+    emit finished(result);
 }
 
 void LessonRunner::judge()

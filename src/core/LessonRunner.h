@@ -45,12 +45,14 @@ class LessonRunner : public QObject
     void onEvents(const QList<Event> &batch);
     void issue(const QList<Step> &steps);
     void judge();
+    void notRun();
 
     Engine *m_engine;
     Lesson m_lesson;
     QList<Event> m_events;
     int m_issued = 0;
     int m_pendingFinishes = 0; // engine runs not yet finished
+    quint64 m_firstRun = 0;    // the id of the lesson's first engine run (0: none yet)
     bool m_running = false;
     bool m_peerStarted = false;
     QTimer m_stopTimer;
