@@ -4,6 +4,7 @@
 
 #include "Engine.h"
 #include "ErrnoText.h"
+#include "Platform.h"
 
 #include <QList>
 #include <QObject>
@@ -11,7 +12,30 @@
 
 #include <functional>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace socklab::test {
+
+// Whether this process may attach a socket filter (SO_ATTACH_FILTER). The blackhole peer and
+// Pull the plug need one; some kernels refuse it to an ordinary user (EPERM).
+inline bool socketFiltersAllowed()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool ok = fd >= 0 && platform::attachDropFilter(fd) == 0;
+    if (fd >= 0)
+        ::close(fd);
+    return ok;
+}
+
+// A test whose subject needs a socket filter skips where the kernel refuses one, and says so;
+// tst_peers and tst_cli check that SockLab then refuses honestly instead.
+#define SOCKLAB_REQUIRE_SOCKET_FILTERS()                                                           \
+    do {                                                                                           \
+        if (!socklab::test::socketFiltersAllowed())                                                \
+            QSKIP("Needs SO_ATTACH_FILTER (the blackhole peer, Pull the plug), which this "        \
+                  "kernel refuses to this user (EPERM); root or CAP_NET_ADMIN has it.");           \
+    } while (false)
 
 class EventRecorder : public QObject
 {

@@ -70,15 +70,15 @@ class TestCancel : public QObject
         small.sndBuf = 4096;
         run({peer(PeerBehavior::Silent), connectToPeer(small), send(QByteArray(16 << 20, 'x'))},
             EventKind::Sending, c1, false);
-        run({peer(PeerBehavior::Blackhole), connectToPeer(none(mech)), hold(-1)},
-            EventKind::Holding, c1);
+        run({peer(PeerBehavior::Silent), connectToPeer(none(mech)), hold(-1)}, EventKind::Holding,
+            c1);
         // Idle with keepalive on: the monitor is watching the socket's probes.
         SocketOptions keepalive = none(mech);
         keepalive.keepAlive = true;
         keepalive.keepIdle = 1;
         keepalive.keepIntvl = 1;
         keepalive.keepCnt = 9;
-        run({peer(PeerBehavior::Blackhole), connectToPeer(keepalive), hold(-1)}, EventKind::Holding,
+        run({peer(PeerBehavior::Silent), connectToPeer(keepalive), hold(-1)}, EventKind::Holding,
             c1);
         // A receive loop against a peer that floods: it never waits, Stop still ends it.
         Step loop = Step::make(Step::Kind::RecvFor, c1);
@@ -88,7 +88,8 @@ class TestCancel : public QObject
             false);
     }
 
-    // SO_LINGER with unacknowledged data makes close() block; Stop must not.
+    // SO_LINGER with unsent data makes close() block; Stop must not. (The silent peer never
+    // reads, so its window closes and our data stays in the send buffer.)
     void stopDoesNotLinger()
     {
         Engine engine;
@@ -97,8 +98,7 @@ class TestCancel : public QObject
         o.lingerSec = 30;
         o.sndBuf = 4096;
         o.sendTimeout = Timeout::fromMs(200);
-        engine.run(
-            {peer(PeerBehavior::Blackhole), connectToPeer(o), send(QByteArray(1 << 20, 'x'))});
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(o), send(QByteArray(1 << 20, 'x'))});
         QVERIFY(rec.waitFinished());
         QVERIFY(rec.has(EventKind::Timeout, QStringLiteral("c1")));
         rec.clear();

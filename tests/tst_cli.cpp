@@ -3,9 +3,13 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTest>
 
+#include <algorithm>
 #include <csignal>
+#include <optional>
+#include <unistd.h>
 
 class TestCli : public QObject
 {
@@ -54,7 +58,82 @@ class TestCli : public QObject
         return events;
     }
 
+    // Runs the CLI as an ordinary user: through setpriv as uid 65534 when the suite runs as
+    // root, directly otherwise. Empty when that cannot be done here.
+    static std::optional<Run> runUnprivileged(const QStringList &args, int timeoutMs = 15000)
+    {
+        if (::geteuid() != 0)
+            return run(args, timeoutMs);
+        const QString setpriv = QStandardPaths::findExecutable(QStringLiteral("setpriv"));
+        if (setpriv.isEmpty())
+            return std::nullopt;
+        QProcess p;
+        p.start(setpriv,
+                QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                            QStringLiteral("--clear-groups"), QStringLiteral(SOCKLAB_CLI_PATH)} +
+                    args);
+        p.waitForFinished(timeoutMs);
+        return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                   p.readAllStandardOutput(), p.readAllStandardError()};
+    }
+
   private slots:
+    // As an ordinary user, a peer whose fault needs a socket filter that the kernel refuses
+    // does not start and the CLI exits 1 saying why; never-accept needs no privilege at all.
+    void faultPeersAsAnOrdinaryUser_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("connect --peer blackhole") << QStringList{
+            QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("blackhole"),
+            QStringLiteral("--recv"),  QStringLiteral("1"),      QStringLiteral("--json")};
+        QTest::newRow("serve --behavior blackhole") << QStringList{
+            QStringLiteral("serve"),      QStringLiteral("--port"),    QStringLiteral("0"),
+            QStringLiteral("--behavior"), QStringLiteral("blackhole"), QStringLiteral("--json")};
+        QTest::newRow("lesson keepalive-dead-peer")
+            << QStringList{QStringLiteral("lesson"), QStringLiteral("keepalive-dead-peer"),
+                           QStringLiteral("--json")};
+    }
+    void faultPeersAsAnOrdinaryUser()
+    {
+        QFETCH(QStringList, args);
+        const auto r = runUnprivileged(args);
+        if (!r)
+            QSKIP("Running as root without setpriv: cannot act as an ordinary user.");
+        const auto events = ndjson(r->out);
+        const bool listened = std::any_of(events.cbegin(), events.cend(), [](const auto &e) {
+            return e.value(QStringLiteral("kind")) == QStringLiteral("listening");
+        });
+        if (listened && r->code != 1)
+            QSKIP("This kernel lets an ordinary user attach socket filters: nothing to refuse.");
+        QCOMPARE(r->code, 1);
+        QVERIFY2(!events.isEmpty(), r->err.constData());
+        const QJsonObject &first = events.first();
+        QCOMPARE(first.value(QStringLiteral("kind")).toString(), QStringLiteral("error"));
+        QCOMPARE(first.value(QStringLiteral("option")).toString(),
+                 QStringLiteral("SO_ATTACH_FILTER"));
+        QCOMPARE(first.value(QStringLiteral("errno")).toString(), QStringLiteral("EPERM"));
+        QVERIFY(!listened);
+        QVERIFY2(r->err.contains("did not start"), r->err.constData());
+        // Nothing was tried against a peer that is not there.
+        for (const auto &e : events)
+            QVERIFY(e.value(QStringLiteral("kind")) != QStringLiteral("connecting"));
+    }
+
+    void neverAcceptAsAnOrdinaryUser()
+    {
+        const auto r = runUnprivileged(
+            {QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("never-accept"),
+             QStringLiteral("--connect-timeout"), QStringLiteral("0.3"), QStringLiteral("--json")});
+        if (!r)
+            QSKIP("Running as root without setpriv: cannot act as an ordinary user.");
+        QCOMPARE(r->code, 0);
+        bool timedOut = false;
+        for (const auto &e : ndjson(r->out))
+            timedOut = timedOut || (e.value(QStringLiteral("kind")) == QStringLiteral("timeout") &&
+                                    e.value(QStringLiteral("op")) == QStringLiteral("connect"));
+        QVERIFY2(timedOut, r->out.constData());
+    }
+
     void invalidArgumentsExit2_data()
     {
         QTest::addColumn<QStringList>("args");

@@ -32,6 +32,7 @@ class TestKeepalive : public QObject
 
     void deadPeerIsDetected()
     {
+        SOCKLAB_REQUIRE_SOCKET_FILTERS();
         Engine engine;
         EventRecorder rec(engine.bus());
         engine.run({peer(PeerBehavior::Blackhole), connectToPeer(keepalive(1, 1, 2)), recv()});
@@ -56,6 +57,7 @@ class TestKeepalive : public QObject
 
     void pullThePlugMidExperiment()
     {
+        SOCKLAB_REQUIRE_SOCKET_FILTERS();
         Engine engine;
         EventRecorder rec(engine.bus());
         engine.run({peer(PeerBehavior::Echo), connectToPeer(keepalive(1, 1, 2)), send("ping"),

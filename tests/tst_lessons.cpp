@@ -77,6 +77,26 @@ class TestLessons : public QObject
         runner.runAll();
         QVERIFY(done.wait(60000));
         const auto result = done.first().first().value<LessonResult>();
+        const bool needsFilter =
+            (lesson->peer && lesson->peer->behavior == PeerBehavior::Blackhole) ||
+            std::any_of(lesson->steps.cbegin(), lesson->steps.cend(),
+                        [](const auto &s) { return s.step.kind == Step::Kind::PullPlug; });
+        if (needsFilter && !socketFiltersAllowed()) {
+            // Where the kernel refuses the filter the lesson says it could not run, and why.
+            QVERIFY2(result.notRun.contains(QStringLiteral("SO_ATTACH_FILTER")),
+                     qPrintable(result.notRun));
+            QVERIFY(!result.passed);
+            QVERIFY(result.checks.isEmpty());
+            QTRY_COMPARE(rec.of(EventKind::LessonResult).size(), 1);
+            QCOMPARE(rec.of(EventKind::LessonResult)
+                         .first()
+                         .toJson()
+                         .value(QStringLiteral("ran"))
+                         .toBool(true),
+                     false);
+            SOCKLAB_REQUIRE_SOCKET_FILTERS();
+        }
+        QVERIFY2(result.notRun.isEmpty(), qPrintable(result.notRun));
         QVERIFY2(result.passed, qPrintable(result.observedText()));
         QCOMPARE(result.checks.size(), lesson->expect.size());
         // The verdict is an event too, with the CLI's fields.

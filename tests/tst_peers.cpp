@@ -110,6 +110,7 @@ class TestPeers : public QObject
 
     void blackholeAcksNothing()
     {
+        SOCKLAB_REQUIRE_SOCKET_FILTERS();
         Engine engine;
         EventRecorder rec(engine.bus());
         // The data leaves our socket but is never ACKed: the retransmit timer runs.
@@ -140,6 +141,51 @@ class TestPeers : public QObject
         QVERIFY(rec.waitFinished());
         QCOMPARE(rec.first(EventKind::Timeout, QStringLiteral("c1")).op, QStringLiteral("connect"));
         QVERIFY(!rec.has(EventKind::Accepted));
+    }
+
+    // The never-accept peer needs no privilege: its accept queue is full, so the kernel drops
+    // the SYN, and the client's socket stays in SYN_SENT with its retransmit timer running.
+    void neverAcceptKeepsTheClientInSynSent()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o;
+        o.connectTimeout = Timeout::fromMs(1500);
+        engine.run({peer(PeerBehavior::NeverAccept), connectToPeer(o)});
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                for (const auto &row : engine.socketTable()) {
+                    if (engine.labelFor(row) == QStringLiteral("c1") && row.retrans >= 1 &&
+                        platform::tcpStateName(row.state) == QStringLiteral("SYN_SENT"))
+                        return true; // the first SYN went unanswered and was sent again
+                }
+                return false;
+            },
+            3000));
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.first(EventKind::Timeout, QStringLiteral("c1")).op, QStringLiteral("connect"));
+        QVERIFY(!rec.has(EventKind::Connected, QStringLiteral("c1")));
+    }
+
+    // Where the kernel refuses socket filters, the blackhole peer does not start (it would be
+    // a healthy peer claiming to drop everything): an error names the call, and the run stops.
+    void blackholeRefusedHonestlyWithoutFilters()
+    {
+        if (socketFiltersAllowed())
+            QSKIP("This user may attach socket filters; the unprivileged run of the suite (and "
+                  "tst_cli as uid 65534) checks the refusal.");
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Blackhole), connectToPeer({}), recv()});
+        QVERIFY(rec.waitFinished());
+        const Event e = rec.first(EventKind::Error, QStringLiteral("peer"));
+        QCOMPARE(e.err, EPERM);
+        QCOMPARE(e.option, QStringLiteral("SO_ATTACH_FILTER"));
+        QVERIFY2(e.detail.contains(QStringLiteral("did not start")), qPrintable(e.detail));
+        QVERIFY(!rec.has(EventKind::Listening, QStringLiteral("peer")));
+        QVERIFY(!rec.has(EventKind::Connecting, QStringLiteral("c1")));
+        QCOMPARE(rec.first(EventKind::Finished).detail,
+                 QString::fromLatin1(Engine::kAbortedDetail));
     }
 
     void resetSendsRst()

@@ -107,6 +107,7 @@ int main(int argc, char *argv[])
     pthread_sigmask(SIG_UNBLOCK, &sigs, nullptr);
     bool interrupted = false;
     bool peerFailed = false;
+    QString peerError;  // what the built-in peer said when it failed
     QString unresolved; // why a name did not resolve: a bad argument found at run time (exit 2)
     int exitCode = 0;
 
@@ -128,11 +129,14 @@ int main(int argc, char *argv[])
             for (const socklab::Event &e : batch) {
                 if (e.kind == socklab::EventKind::Finished) {
                     finished = true;
+                    if (e.detail == QLatin1String(socklab::Engine::kAbortedDetail))
+                        peerFailed = true;
                     continue;
                 }
-                if (serving && e.sock == QLatin1String("peer") &&
-                    e.kind == socklab::EventKind::Error)
-                    peerFailed = true;
+                if (e.sock == QLatin1String("peer") && e.kind == socklab::EventKind::Error) {
+                    peerFailed = peerFailed || serving;
+                    peerError = e.detail;
+                }
                 if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("resolve") &&
                     unresolved.isEmpty())
                     unresolved = e.detail;
@@ -142,12 +146,15 @@ int main(int argc, char *argv[])
             std::fflush(stdout);
             if (lessonMode) {
                 // A lesson ends with its verdict (exit 0 whatever it says), or with Stop.
-                const bool judged = std::any_of(batch.cbegin(), batch.cend(), [](const auto &e) {
+                const auto verdict = std::find_if(batch.cbegin(), batch.cend(), [](const auto &e) {
                     return e.kind == socklab::EventKind::LessonResult;
                 });
-                if (judged)
-                    QCoreApplication::exit(0);
-                else if (finished && interrupted)
+                if (verdict != batch.cend()) {
+                    const bool ran = verdict->extra.value(QStringLiteral("ran")).toBool(true);
+                    if (!ran)
+                        std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(verdict->detail));
+                    QCoreApplication::exit(ran ? 0 : 1);
+                } else if (finished && interrupted)
                     QCoreApplication::exit(130);
                 return;
             }
@@ -158,10 +165,12 @@ int main(int argc, char *argv[])
             } else if (!unresolved.isEmpty()) {
                 std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(unresolved));
                 exitCode = 2;
-            } else if (serving && !peerFailed) {
-                return; // serve runs until interrupted
-            } else if (serving) {
+            } else if (peerFailed) {
+                // The built-in peer did not start: nothing was tried.
+                std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(peerError));
                 exitCode = 1;
+            } else if (serving) {
+                return; // serve runs until interrupted
             }
             QCoreApplication::exit(exitCode);
         });

@@ -451,12 +451,22 @@ def address_text(address):
 
 const char *const kPyPollTimeout = R"PY(
 
+def settimeout_expired(e):
+    """Whether e is settimeout()'s deadline passing. socket.timeout is TimeoutError since
+    Python 3.10, and TimeoutError is also what a kernel ETIMEDOUT raises (keepalive or
+    TCP_USER_TIMEOUT declared the peer dead): only the deadline's has no errno."""
+    return isinstance(e, socket.timeout) and e.errno is None
+
+
 def timed_out(op, start, timeout):
     """settimeout()'s deadline passed: Python raised socket.timeout."""
     print(f'{op} timed out after {time.monotonic() - start:.3f} s (timeout {seconds(timeout)})')
 )PY";
 
 const char *const kPySockoptTimeout = R"PY(
+
+kernel_timeouts = {}  # (socket, option): microseconds it holds; a new socket has 0 (none)
+
 
 def set_kernel_timeout(sock, option, name, timeout):
     """Gets sock ready for one call whose timeout the kernel enforces.
@@ -470,6 +480,10 @@ def set_kernel_timeout(sock, option, name, timeout):
         return
     sock.setblocking(True)
     usec = 0 if timeout is None else round(timeout * 1_000_000)
+    # Like SockLab, set the option only when the value changes.
+    if kernel_timeouts.get((sock, option), 0) == usec:
+        return
+    kernel_timeouts[(sock, option)] = usec
     timeval = struct.pack('ll', usec // 1_000_000, usec % 1_000_000)
     sock.setsockopt(socket.SOL_SOCKET, option, timeval)
     sec, usec = struct.unpack('ll', sock.getsockopt(socket.SOL_SOCKET, option, len(timeval)))
@@ -603,7 +617,7 @@ def connect(host, port):
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as e:
         print(f'error: resolve {host}: {e}')
-        return None
+        sys.exit(2)  # as socklab-cli: a name that does not resolve is a bad argument
     for family, type_, proto, _, address in addresses:
         sock = socket.socket(family, type_, proto)
 )PY");
@@ -624,7 +638,8 @@ def connect(host, port):
         except OSError as e:
             if e.errno == errno.EINPROGRESS and CONNECT_TIMEOUT != 0:
                 # SO_SNDTIMEO ran out. Linux returns EINPROGRESS, and the kernel goes on
-                # trying in SYN-SENT in the background until the socket is closed.
+                # sending SYNs in SYN-SENT until it connects, its SYN budget or
+                # TCP_USER_TIMEOUT runs out, or the socket is closed.
                 timed_out('connect', start, 'SO_SNDTIMEO', CONNECT_TIMEOUT, e)
                 sock.close()
                 return None
@@ -637,12 +652,12 @@ def connect(host, port):
         start = time.monotonic()
         try:
             sock.connect(address)
-        except socket.timeout:
-            # The SYN went unanswered; the socket stays in SYN-SENT until it is closed.
-            timed_out('connect', start, CONNECT_TIMEOUT)
-            sock.close()
-            return None
         except OSError as e:
+            if settimeout_expired(e):
+                # No answer to the SYN in time; the kernel's attempt ends with the socket.
+                timed_out('connect', start, CONNECT_TIMEOUT)
+                sock.close()
+                return None
             # With a timeout of 0.0 this is EINPROGRESS: the handshake goes on without us.
             print(f'error: connect: {error_text(e)}')
             sock.close()
@@ -667,7 +682,7 @@ def listen(host, port):
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     except (socket.gaierror, UnicodeError) as e:
         print(f'error: resolve {host}: {e}')
-        return None
+        sys.exit(2)  # as socklab-cli: a name that does not resolve is a bad argument
     sock = socket.socket(family, type_, proto)
 )PY");
     if (c.anyOptions())
@@ -712,17 +727,19 @@ def accept(listener):
         else:
             print(f'error: accept: {error_text(e)}')
         return None
+    # An accepted socket inherits the listener's timeouts: not known to be none.
+    kernel_timeouts[(conn, socket.SO_RCVTIMEO)] = kernel_timeouts[(conn, socket.SO_SNDTIMEO)] = -1
 )PY");
     else
         s += QStringLiteral(R"PY(    listener.settimeout(ACCEPT_TIMEOUT)
     start = time.monotonic()
     try:
         conn, address = listener.accept()
-    except socket.timeout:
-        timed_out('accept', start, ACCEPT_TIMEOUT)
-        return None
     except OSError as e:
-        print(f'error: accept: {error_text(e)}')
+        if settimeout_expired(e):
+            timed_out('accept', start, ACCEPT_TIMEOUT)
+        else:
+            print(f'error: accept: {error_text(e)}')
         return None
 )PY");
     s += QStringLiteral("    print(f'accepted a connection from {address_text(address)} in '\n"
@@ -759,11 +776,11 @@ def send(sock):
     start = time.monotonic()
     try:
         sock.sendall(PAYLOAD)
-    except socket.timeout:
-        timed_out('send', start, SEND_TIMEOUT)
-        return
     except OSError as e:
-        print(f'error: send: {error_text(e)}')
+        if settimeout_expired(e):
+            timed_out('send', start, SEND_TIMEOUT)
+        else:
+            print(f'error: send: {error_text(e)}')
         return
 )PY");
     s += QStringLiteral(
@@ -797,11 +814,12 @@ def receive(sock):
     start = time.monotonic()
     try:
         data = sock.recv(RECV_BYTES)
-    except socket.timeout:
-        timed_out('recv', start, RECV_TIMEOUT)
-        return
     except OSError as e:
-        print(f'error: recv: {error_text(e)}')
+        # A keepalive death (ETIMEDOUT) is an error of the connection, not this deadline.
+        if settimeout_expired(e):
+            timed_out('recv', start, RECV_TIMEOUT)
+        else:
+            print(f'error: recv: {error_text(e)}')
         return
 )PY");
     s += QStringLiteral(R"PY(    elapsed = time.monotonic() - start
@@ -1078,11 +1096,31 @@ const char *const kCSockopt = R"C(
  * take a struct timeval in which {0, 0} means no timeout at all, so a timeout of 0 makes just
  * this call non-blocking instead. Otherwise the socket stays blocking and the kernel ends the
  * call with EAGAIN (EINPROGRESS for connect()). 0, or -1 if the kernel refused (printed). */
+/* What SO_RCVTIMEO and SO_SNDTIMEO hold on each descriptor, in ms (0: none, -1: unknown);
+ * like SockLab, a call sets the option only when its value changes. */
+#define KERNEL_TIMEOUT_FDS 1024
+static int kernel_timeout_ms[KERNEL_TIMEOUT_FDS][2];
+
+/* A new socket has no timeouts (known: 0); an accepted one inherits its listener's (unknown). */
+static void reset_kernel_timeouts(int fd, int known)
+{
+    if (fd >= 0 && fd < KERNEL_TIMEOUT_FDS)
+        kernel_timeout_ms[fd][0] = kernel_timeout_ms[fd][1] = known ? 0 : -1;
+}
+
 static int set_kernel_timeout(int fd, int option, const char *name, int timeout_ms)
 {
     set_nonblocking(fd, timeout_ms == 0);
     if (timeout_ms == 0)
         return 0;
+    int *held = fd >= 0 && fd < KERNEL_TIMEOUT_FDS
+                    ? &kernel_timeout_ms[fd][option == SO_RCVTIMEO ? 0 : 1]
+                    : NULL;
+    int wanted = timeout_ms > 0 ? timeout_ms : 0;
+    if (held != NULL && *held == wanted)
+        return 0;
+    if (held != NULL)
+        *held = wanted;
     struct timeval tv = {0, 0};
     if (timeout_ms > 0) {
         tv.tv_sec = timeout_ms / 1000;
@@ -1259,10 +1297,12 @@ static void print_connected(int fd, double elapsed)
     if (c.sockopt)
         s += QStringLiteral(R"C(
 /* connect() under CONNECT_TIMEOUT_MS, enforced by the kernel: SO_SNDTIMEO bounds connect().
- * When it runs out Linux returns EINPROGRESS, and the kernel goes on trying in SYN-SENT in
- * the background until the socket is closed. 1: connected, 0: timed out, -1: failed. */
+ * When it runs out Linux returns EINPROGRESS, and the kernel goes on sending SYNs in SYN-SENT
+ * in the background until it connects, its SYN budget (tcp_syn_retries) or TCP_USER_TIMEOUT
+ * runs out, or the socket is closed. 1: connected, 0: timed out, -1: failed. */
 static int connect_within(int fd, const struct sockaddr *addr, socklen_t len)
 {
+    reset_kernel_timeouts(fd, 1); /* a new socket: no timeouts yet */
     if (set_kernel_timeout(fd, SO_SNDTIMEO, "SO_SNDTIMEO", CONNECT_TIMEOUT_MS) != 0)
         return -1;
     double start = now();
@@ -1328,7 +1368,7 @@ static int open_connection(const char *host, const char *port)
     int rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
         printf("error: resolve %s: %s\n", host, gai_strerror(rc));
-        return -1;
+        exit(2); /* as socklab-cli: a name that does not resolve is a bad argument */
     }
     int fd = -1;
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
@@ -1378,7 +1418,7 @@ static int open_listener(const char *host, const char *port)
     int rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
         printf("error: resolve %s: %s\n", host, gai_strerror(rc));
-        return -1;
+        exit(2); /* as socklab-cli: a name that does not resolve is a bad argument */
     }
     int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
     if (fd < 0) {
@@ -1446,6 +1486,7 @@ static int accept_within(int listener)
             print_error("accept", e);
         return -1;
     }
+    reset_kernel_timeouts(fd, 0);
     print_accepted(&peer, len, now() - start);
     return fd;
 }

@@ -612,11 +612,14 @@ Event LessonResult::toEvent() const
     e.sock = QStringLiteral("lesson");
     const int held = int(
         std::count_if(checks.cbegin(), checks.cend(), [](const LessonCheck &c) { return c.held; }));
-    e.detail = QStringLiteral("%1: %2 of %3 predictions held. %4")
-                   .arg(passed ? QStringLiteral("PASSED") : QStringLiteral("FAILED"))
-                   .arg(held)
-                   .arg(checks.size())
-                   .arg(observedText());
+    if (!notRun.isEmpty())
+        e.detail = QStringLiteral("NOT RUN: %1").arg(notRun);
+    else
+        e.detail = QStringLiteral("%1: %2 of %3 predictions held. %4")
+                       .arg(passed ? QStringLiteral("PASSED") : QStringLiteral("FAILED"))
+                       .arg(held)
+                       .arg(checks.size())
+                       .arg(observedText());
     QJsonArray arr;
     for (const LessonCheck &c : checks)
         arr.append(QJsonObject{{QStringLiteral("says"), c.says},
@@ -624,6 +627,7 @@ Event LessonResult::toEvent() const
                                {QStringLiteral("observed"), c.observed}});
     e.extra = QJsonObject{{QStringLiteral("lesson"), lesson},
                           {QStringLiteral("passed"), passed},
+                          {QStringLiteral("ran"), notRun.isEmpty()},
                           {QStringLiteral("predicted"), predictedText()},
                           {QStringLiteral("observed"), observedText()},
                           {QStringLiteral("checks"), arr}};

@@ -85,6 +85,9 @@ struct LessonResult
     QString lesson;
     bool passed = false;
     QList<LessonCheck> checks;
+    // Why the lesson could not run at all (its built-in peer did not start); empty when it ran.
+    // Such a lesson has no verdict on the kernel: passed is false and checks are empty.
+    QString notRun;
 
     QString predictedText() const;
     QString observedText() const;

@@ -129,8 +129,11 @@ QString behaviorDescription(PeerBehavior b)
                               "(a drop-all socket filter): nothing is ACKed, like a host that "
                               "lost power");
     case PeerBehavior::NeverAccept:
-        return QStringLiteral("a listener whose SYNs the kernel drops (a drop-all socket "
-                              "filter): connect() never completes");
+        return QStringLiteral(
+            "a listener whose accept queue is full (backlog 0, filled by one "
+            "connection of its own that it never accepts), so the kernel drops "
+            "every further SYN without an answer: connect() never completes "
+            "(the client retransmits its SYN; nstat counts TcpExtListenOverflows)");
     case PeerBehavior::Reset:
         return QStringLiteral("accepts, then closes with SO_LINGER 0: the kernel sends RST");
     case PeerBehavior::Close:
@@ -179,6 +182,8 @@ bool PeerServer::waitForAccepted(int count, int timeoutMs, int cancelFd) const
 PeerServer::~PeerServer()
 {
     stop();
+    if (m_fillerFd >= 0)
+        ::close(m_fillerFd);
     if (m_listenFd >= 0)
         ::close(m_listenFd);
     if (m_wakeFd >= 0)
@@ -202,10 +207,10 @@ int PeerServer::start(const PeerConfig &config)
 {
     m_config = config;
     const QString label = QStringLiteral("peer");
-    const auto fail = [&](const char *op, int err) {
+    const auto fail = [&](const char *op, int err, const QString &why = {}) {
         Event e = peerEvent(EventKind::Error, label, QString::fromLatin1(op));
         e.err = err;
-        e.detail = explainErrno(err, e.op);
+        e.detail = why.isEmpty() ? explainErrno(err, e.op) : why;
         m_bus->post(e);
         if (m_listenFd >= 0)
             ::close(m_listenFd);
@@ -226,15 +231,51 @@ int PeerServer::start(const PeerConfig &config)
         if (const int e = platform::setOption(m_listenFd, platform::OptionId::ReuseAddr, 1))
             return fail("setsockopt", e);
     }
-    if (config.behavior == PeerBehavior::NeverAccept) {
-        if (const int e = platform::attachDropFilter(m_listenFd))
-            return fail("setsockopt", e);
+    // A fault peer that cannot install its fault would be a healthy peer that claims to drop
+    // everything: it does not start. (The blackhole peer attaches its filter to each
+    // connection it accepts; a throwaway socket tells now whether the kernel allows it.)
+    const auto failFilter = [&](int err, const QString &purpose) {
+        Event e = peerEvent(EventKind::Error, label, QStringLiteral("setsockopt"));
+        e.err = err;
+        e.option = QStringLiteral("SO_ATTACH_FILTER");
+        e.detail = dropFilterRefused(err, purpose) +
+                   QStringLiteral(" The %1 peer did not start.").arg(behaviorName(config.behavior));
+        m_bus->post(e);
+        ::close(m_listenFd);
+        m_listenFd = -1;
+        return err;
+    };
+    if (config.behavior == PeerBehavior::Blackhole) {
+        const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int e = probe < 0 ? errno : platform::attachDropFilter(probe);
+        if (probe >= 0)
+            ::close(probe);
+        if (e)
+            return failFilter(e, QStringLiteral("makes the kernel drop every segment of the "
+                                                "blackhole peer's connections"));
     }
     if (::bind(m_listenFd, reinterpret_cast<const sockaddr *>(&addr.addr), addr.len) != 0)
         return fail("bind", errno);
-    if (::listen(m_listenFd, 128) != 0)
+    // never-accept: an accept queue of one (backlog 0) that the peer's own connection fills
+    // and nobody accepts; the kernel then drops every further SYN, as a server too busy to
+    // accept does. No privilege is needed, and the wire shows the client's SYN retransmissions.
+    const bool neverAccept = config.behavior == PeerBehavior::NeverAccept;
+    if (neverAccept && platform::abortsOnListenOverflow())
+        return fail("listen", EPROTO,
+                    QStringLiteral("The never-accept peer needs the kernel to drop SYNs when a "
+                                   "listener's accept queue is full, but "
+                                   "/proc/sys/net/ipv4/tcp_abort_on_overflow is 1 here, so it "
+                                   "would answer them with RST. The peer did not start."));
+    if (::listen(m_listenFd, neverAccept ? 0 : 128) != 0)
         return fail("listen", errno);
     m_port = ops::localPort(m_listenFd);
+    if (neverAccept) {
+        if (const int e = fillAcceptQueue(addr))
+            return fail("connect", e,
+                        QStringLiteral("The never-accept peer could not fill its own accept "
+                                       "queue: %1 The peer did not start.")
+                            .arg(explainErrno(e, QStringLiteral("connect"))));
+    }
     if (m_monitor)
         m_monitor->addPort(m_port);
     Event e = peerEvent(EventKind::Listening, label, QStringLiteral("listen"));
@@ -258,6 +299,30 @@ int PeerServer::start(const PeerConfig &config)
     m_bus->post(e);
     m_thread = std::thread([this] { serve(); });
     return 0;
+}
+
+int PeerServer::fillAcceptQueue(const ResolvedAddress &listenAddr)
+{
+    // A listener on the wildcard address is reached through loopback.
+    QString host = m_config.bind;
+    if (reachOf(listenAddr) == Reach::AllInterfaces)
+        host = listenAddr.family == AF_INET6 ? QStringLiteral("::1") : QStringLiteral("127.0.0.1");
+    ResolvedAddress to;
+    if (!ops::parseNumericAddress(host, m_port, &to))
+        return EADDRNOTAVAIL;
+    m_fillerFd = ::socket(to.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (m_fillerFd < 0)
+        return errno;
+    if (::connect(m_fillerFd, reinterpret_cast<const sockaddr *>(&to.addr), to.len) != 0 &&
+        errno != EINPROGRESS)
+        return errno;
+    // The listener turns readable once the handshake is done and the connection waits in its
+    // accept queue: from then on the queue is full.
+    pollfd p{m_listenFd, POLLIN, 0};
+    const int n = ::poll(&p, 1, 2000);
+    if (n < 0)
+        return errno;
+    return n == 0 ? ETIMEDOUT : 0;
 }
 
 void PeerServer::pullPlug()
@@ -340,7 +405,7 @@ void PeerServer::serve()
                 Event e = peerEvent(err ? EventKind::Error : EventKind::Info, c.label,
                                     QStringLiteral("pull-plug"));
                 e.err = err;
-                e.detail = err ? explainErrno(err, e.op)
+                e.detail = err ? dropFilterRefused(err, QStringLiteral("pulls the plug"))
                                : QStringLiteral("Plug pulled: the kernel now drops every segment "
                                                 "for this connection and the peer sends nothing.");
                 m_bus->post(e);
@@ -559,21 +624,31 @@ void PeerServer::serve()
             Event e = peerEvent(EventKind::Accepted, c.label, QStringLiteral("accept"));
             e.local = ops::localAddressText(fd);
             e.remote = ops::addressText(reinterpret_cast<sockaddr *>(&from));
+            int filterErr = 0;
             if (b == PeerBehavior::Blackhole) {
-                const int err = platform::attachDropFilter(fd);
-                c.plugged = err == 0;
-                e.detail = err ? QStringLiteral("Could not attach the drop filter: %1")
-                                     .arg(errnoSymbol(err))
-                               : QStringLiteral("Blackholed: the kernel drops every segment that "
-                                                "arrives for this connection; nothing is ACKed.");
+                filterErr = platform::attachDropFilter(fd);
+                c.plugged = filterErr == 0;
+                e.detail = QStringLiteral("Blackholed: the kernel drops every segment that "
+                                          "arrives for this connection; nothing is ACKed.");
             }
             if (b == PeerBehavior::Drip || b == PeerBehavior::Reset || b == PeerBehavior::Close)
                 c.nextNs = platform::monotonicNs() + intervalNs;
             c.floodReportNs = platform::monotonicNs();
             m_bus->post(e);
-            conns.push_back(c);
             m_accepted.fetch_add(1);
             platform::wakeFdSignal(m_acceptedFd);
+            if (filterErr) {
+                // Never a live connection that claims to be dead: say so, and reset it.
+                Event f = peerEvent(EventKind::Error, c.label, QStringLiteral("setsockopt"));
+                f.err = filterErr;
+                f.option = QStringLiteral("SO_ATTACH_FILTER");
+                f.detail = dropFilterRefused(filterErr, QStringLiteral("blackholes this "
+                                                                       "connection"));
+                m_bus->post(f);
+                closeConn(c, QStringLiteral("Not blackholed, so reset instead."), true);
+                continue;
+            }
+            conns.push_back(c);
         }
     }
     for (Conn &c : conns) {

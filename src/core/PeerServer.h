@@ -10,6 +10,7 @@ namespace socklab {
 
 class EventBus;
 class Monitor;
+struct ResolvedAddress;
 
 // How a built-in peer treats the connections it accepts.
 enum class PeerBehavior
@@ -18,7 +19,7 @@ enum class PeerBehavior
     Silent,      // accepts, never reads, never sends
     Drip,        // sends one byte every interval
     Blackhole,   // accepts, then the kernel drops every segment for the connection: a dead host
-    NeverAccept, // drops SYNs at the listener: connect() never completes
+    NeverAccept, // an accept queue kept full: the kernel drops SYNs, connect() never completes
     Reset,       // after the interval, SO_LINGER 0 and close: RST
     Close,       // after the interval, close: graceful FIN
     Flood        // sends as fast as the connection takes it, until it closes (last: indexes stay)
@@ -67,6 +68,7 @@ class PeerServer
 
   private:
     void serve();
+    int fillAcceptQueue(const ResolvedAddress &listenAddr); // 0 or errno
 
     EventBus *m_bus;
     Monitor *m_monitor;
@@ -78,6 +80,7 @@ class PeerServer
     std::atomic<bool> m_pullPlug{false};
     std::atomic<int> m_accepted{0};
     int m_acceptedFd = -1; // signalled after each accept
+    int m_fillerFd = -1;   // never-accept: our own connection that keeps the accept queue full
     int m_setupErr = 0;    // errno when a wake-up descriptor could not be created
     std::thread m_thread;
 };

@@ -74,6 +74,10 @@ bool isTcpClosed(int state);
 // for this socket before TCP sees it (nothing is ACKed). Returns 0 or errno.
 int attachDropFilter(int fd);
 
+// Whether the kernel answers a SYN to a listener with a full accept queue with RST
+// (/proc/sys/net/ipv4/tcp_abort_on_overflow = 1) instead of dropping it (the default).
+bool abortsOnListenOverflow();
+
 struct KeepaliveDefaults
 {
     int time = -1; // seconds, -1 when unreadable

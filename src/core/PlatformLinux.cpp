@@ -208,6 +208,11 @@ constexpr const char *kKeepIntvl = "/proc/sys/net/ipv4/tcp_keepalive_intvl";
 constexpr const char *kKeepProbes = "/proc/sys/net/ipv4/tcp_keepalive_probes";
 } // namespace
 
+bool abortsOnListenOverflow()
+{
+    return readProcInt("/proc/sys/net/ipv4/tcp_abort_on_overflow") == 1;
+}
+
 KeepaliveDefaults readKeepaliveDefaults()
 {
     return {readProcInt(kKeepTime), readProcInt(kKeepIntvl), readProcInt(kKeepProbes)};

@@ -105,6 +105,14 @@ void accuracy(const Context &c, Result *r)
     const int cnt = c.smoke ? 1 : 5;
     const int idle = 1, intvl = 1;
 
+    if (!socketFiltersAllowed()) {
+        // Not a failure of SockLab: the probe item needs a peer that drops everything.
+        r->metrics.insert(QStringLiteral("accuracy_method"), QStringLiteral("not measured"));
+        r->notes << QStringLiteral("Probe accuracy not measured: the blackhole peer needs "
+                                   "SO_ATTACH_FILTER, which this kernel refuses to this user "
+                                   "(EPERM). Run the benchmark as root.");
+        return;
+    }
     Engine engine;
     EventRecorder rec(engine.bus());
     engine.run({peer(PeerBehavior::Blackhole)});
