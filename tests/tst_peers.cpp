@@ -84,6 +84,26 @@ class TestPeers : public QObject
                                              .arg((residentBytes() - rssBefore) >> 20)));
     }
 
+    // Closing with received data unread makes the kernel reset the connection instead of
+    // closing it: the report says so, the peer's recv() gets the RST, and nobody keeps
+    // TIME_WAIT (a FIN would have left c1 in it).
+    void closeWithUnreadDataResets()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Drip, 20), connectToPeer({}), hold(0.3),
+                    Step::make(Step::Kind::Close, QStringLiteral("c1"))});
+        QVERIFY(rec.waitFinished());
+        const auto closed = rec.of(EventKind::Closed, QStringLiteral("c1"));
+        QCOMPARE(closed.size(), 1);
+        QVERIFY2(closed.first().bytes >= 5, qPrintable(rec.dump())); // ~15 bytes dripped
+        QVERIFY(closed.first().detail.contains(QStringLiteral("RST instead of FIN")));
+        QTRY_VERIFY2(rec.has(EventKind::Error, QStringLiteral("peer1")), qPrintable(rec.dump()));
+        QCOMPARE(rec.first(EventKind::Error, QStringLiteral("peer1")).err, ECONNRESET);
+        for (const Event &s : rec.of(EventKind::State, QStringLiteral("c1")))
+            QVERIFY2(s.state != QStringLiteral("TIME_WAIT"), qPrintable(rec.dump()));
+    }
+
     void silentNeverAnswers()
     {
         Engine engine;

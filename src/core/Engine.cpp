@@ -1060,11 +1060,18 @@ class EngineWorker : public QObject
         // With SO_LINGER > 0 and unacknowledged data, close() blocks up to the linger time.
         if (mustNotBlock && s.options.lingerSec.value_or(0) > 0)
             platform::setOption(s.fd, OptionId::Linger, -1);
+        // Read just before close(): what is unread then turns the close into a reset.
+        const qint64 unread = s.role == Sock::Role::Listener ? 0 : platform::unreadBytes(s.fd);
         ::close(s.fd);
         Event e = make(EventKind::Closed, label, QStringLiteral("close"));
         e.detail = why;
-        if (why.isEmpty() && s.options.lingerSec == 0 && s.connected)
+        if (unread > 0) {
+            e.bytes = unread;
+            e.detail =
+                (why.isEmpty() ? QString() : why + QLatin1Char(' ')) + closedWithUnreadData(unread);
+        } else if (why.isEmpty() && s.options.lingerSec == 0 && s.connected) {
             e.detail = QStringLiteral("SO_LINGER 0: the kernel sent RST and skipped TIME_WAIT.");
+        }
         post(e);
     }
 

@@ -71,8 +71,9 @@ QString explainErrno(int err, const QString &op)
         return QStringLiteral("The host answered with a reset: nothing is listening on that "
                               "port (or a firewall rejects it).");
     case ECONNRESET:
-        return QStringLiteral("The peer reset the connection (RST): it closed abruptly, for "
-                              "example with SO_LINGER 0, or had forgotten the connection.");
+        return QStringLiteral("The peer reset the connection (RST): most often it closed its "
+                              "socket with data it had not read, or with SO_LINGER 0; or it had "
+                              "forgotten the connection (it restarted).");
     case ECONNABORTED:
         return QStringLiteral("The connection was aborted before the call could complete.");
     case ETIMEDOUT:
@@ -138,6 +139,14 @@ QString explainErrno(int err, const QString &op)
     default:
         return QString::fromLocal8Bit(std::strerror(err)) + QLatin1Char('.');
     }
+}
+
+QString closedWithUnreadData(qint64 unread)
+{
+    return QStringLiteral("%1 received byte(s) were never read, so close() made the kernel send "
+                          "RST instead of FIN (data would be lost silently otherwise): the peer's "
+                          "next call fails with ECONNRESET, and neither side keeps TIME_WAIT.")
+        .arg(unread);
 }
 
 QString dropFilterRefused(int err, const QString &purpose)

@@ -10,6 +10,9 @@ QString errnoSymbol(int err);
 // One plain sentence of what this error means when `op` (connect, recv, bind, ...) fails.
 QString explainErrno(int err, const QString &op);
 
+// What closing a connected socket with `unread` bytes still in its receive queue did.
+QString closedWithUnreadData(qint64 unread);
+
 // Why a drop-all socket filter (SO_ATTACH_FILTER) could not be attached, and what to do.
 // `purpose` completes "the filter that ...", e.g. "makes the kernel drop every SYN".
 QString dropFilterRefused(int err, const QString &purpose);

@@ -388,9 +388,14 @@ void PeerServer::serve()
             m_monitor->unwatch(c.fd);
         if (rst)
             platform::setOption(c.fd, platform::OptionId::Linger, 0);
+        const qint64 unread = platform::unreadBytes(c.fd);
         ::close(c.fd);
         Event e = peerEvent(EventKind::Closed, c.label, QStringLiteral("close"));
         e.detail = detail;
+        if (unread > 0 && !rst) {
+            e.bytes = unread;
+            e.detail += QLatin1Char(' ') + closedWithUnreadData(unread);
+        }
         m_bus->post(e);
         c.fd = -1;
     };

@@ -74,6 +74,10 @@ bool isTcpClosed(int state);
 // for this socket before TCP sees it (nothing is ACKed). Returns 0 or errno.
 int attachDropFilter(int fd);
 
+// Bytes received and not yet read on a TCP socket (SIOCINQ), or -1. Closing a socket that
+// still holds some makes the kernel send RST instead of FIN.
+qint64 unreadBytes(int fd);
+
 // Whether the kernel answers a SYN to a listener with a full accept queue with RST
 // (/proc/sys/net/ipv4/tcp_abort_on_overflow = 1) instead of dropping it (the default).
 bool abortsOnListenOverflow();

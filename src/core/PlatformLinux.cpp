@@ -13,9 +13,11 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -207,6 +209,12 @@ constexpr const char *kKeepTime = "/proc/sys/net/ipv4/tcp_keepalive_time";
 constexpr const char *kKeepIntvl = "/proc/sys/net/ipv4/tcp_keepalive_intvl";
 constexpr const char *kKeepProbes = "/proc/sys/net/ipv4/tcp_keepalive_probes";
 } // namespace
+
+qint64 unreadBytes(int fd)
+{
+    int n = 0;
+    return ::ioctl(fd, SIOCINQ, &n) == 0 ? n : -1;
+}
 
 bool abortsOnListenOverflow()
 {
