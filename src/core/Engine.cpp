@@ -595,6 +595,7 @@ class EngineWorker : public QObject
                 return;
             }
             m_monitor->nameSocket(s.fd, label);
+            m_monitor->watchConnect(s.fd, label); // its SYN retransmissions
             if (!applyOptions(s.fd, label, o) ||
                 !armKernelTimeout(s, label, OptionId::SndTimeo, o.connectTimeout)) {
                 ::close(s.fd);

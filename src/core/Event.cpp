@@ -39,6 +39,7 @@ constexpr std::array<std::pair<EventKind, const char *>, int(EventKind::Finished
     {EventKind::Closed, "closed"},
     {EventKind::Cancelled, "cancelled"},
     {EventKind::Info, "info"},
+    {EventKind::Retransmit, "retransmit"},
     {EventKind::LessonResult, "lesson_result"},
     {EventKind::Finished, "finished"},
 }};

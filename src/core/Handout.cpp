@@ -137,6 +137,7 @@ const char *kindClass(EventKind k)
     case EventKind::Received:
         return "k-done";
     case EventKind::Timeout:
+    case EventKind::Retransmit:
         return "k-timeout";
     case EventKind::Error:
         return "k-error";

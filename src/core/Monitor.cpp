@@ -25,6 +25,7 @@ constexpr qint64 kNever = std::numeric_limits<qint64>::max();
 // that closed; while a probe is unanswered, often enough to see an answer or a reset soon.
 constexpr qint64 kIdleSampleNs = 1000 * kMs;
 constexpr qint64 kOutstandingSampleNs = 50 * kMs;
+constexpr qint64 kConnectSampleNs = 5 * kMs; // a socket in SYN_SENT, for its retransmissions
 // Slow samples and table refreshes fall on one grid, so they share wake-ups.
 constexpr qint64 kGridNs = 100 * kMs;
 // tcpi_last_* are whole jiffies turned into ms: a prediction can be a jiffy (4 ms at HZ=250,
@@ -130,6 +131,18 @@ void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
         w.inode = quint64(st.st_ino);
     if (platform::getOption(fd, platform::OptionId::UserTimeout, &v) == 0)
         w.userTimeoutMs = int(v);
+    m_watches.insert(fd, w);
+    lock.unlock();
+    platform::wakeFdSignal(m_wakeFd);
+}
+
+void Monitor::watchConnect(int fd, const QString &label)
+{
+    QMutexLocker lock(&m_mutex);
+    Watch w;
+    w.fd = fd;
+    w.label = label;
+    w.connecting = true;
     m_watches.insert(fd, w);
     lock.unlock();
     platform::wakeFdSignal(m_wakeFd);
@@ -324,6 +337,9 @@ qint64 Monitor::nextSampleFor(const Watch &w, qint64 now) const
     if (!w.primed)
         return now;
     const qint64 dense = qint64(m_options.probeIntervalMs) * kMs;
+    // The SYN timer's first expiry is about a second away, then longer: a few ms is plenty.
+    if (w.connecting)
+        return now + std::max(dense, kConnectSampleNs);
     // The kernel's keepalive timer fires when the peer has been silent TCP_KEEPIDLE, and then
     // every TCP_KEEPINTVL while probes go unanswered (the verdict comes on a firing too).
     qint64 due = 0, lengthNs = 0;
@@ -375,6 +391,10 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         w.last = cur;
         w.sampleNs = sampleNs;
         w.nextSampleNs = nextSampleFor(w, sampleNs);
+        return;
+    }
+    if (w.connecting) {
+        sampleConnect(w, cur, sampleNs, out);
         return;
     }
     const platform::TcpInfo &prev = w.last;
@@ -458,6 +478,40 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         }
         w.finished = true;
     }
+    w.last = cur;
+    w.sampleNs = sampleNs;
+    w.nextSampleNs = nextSampleFor(w, sampleNs);
+}
+
+void Monitor::sampleConnect(Watch &w, const platform::TcpInfo &cur, qint64 sampleNs,
+                            QList<Event> *out)
+{
+    constexpr int kSynSent = 2; // TCP_SYN_SENT in the kernel's enum
+    // Before the first SYN leaves the socket is CLOSE; only SYN_SENT's retransmissions count.
+    if (cur.state == kSynSent && w.last.state == kSynSent &&
+        cur.totalRetrans > w.last.totalRetrans) {
+        for (unsigned i = w.last.totalRetrans; i < cur.totalRetrans; ++i) {
+            ++w.total;
+            Event e;
+            e.kind = EventKind::Retransmit;
+            e.monoNs = sampleNs;
+            e.sock = w.label;
+            e.op = QStringLiteral("connect");
+            e.probe = w.total;
+            // The next interval is the kernel's own (tcpi_rto): it stays or doubles as
+            // tcp_syn_linear_timeouts and the backoff say, so read it, never assume it.
+            e.detail = QStringLiteral("SYN sent again (retransmission %1): no SYN-ACK came within "
+                                      "the retransmission timeout; the kernel's timer now waits "
+                                      "%2 s for the next (tcpi_rto; tcpi_total_retrans +1).")
+                           .arg(w.total)
+                           .arg(cur.rtoUs / 1e6, 0, 'f', 3);
+            *out << e;
+        }
+    }
+    // Connected, refused or given up: nothing more to retransmit. (CLOSE before SYN_SENT is a
+    // socket whose connect() has not started yet.)
+    if (cur.state != kSynSent && (w.last.state == kSynSent || !platform::isTcpClosed(cur.state)))
+        w.finished = true;
     w.last = cur;
     w.sampleNs = sampleNs;
     w.nextSampleNs = nextSampleFor(w, sampleNs);

@@ -46,6 +46,10 @@ class Monitor
 
     // Thread-safe. Watches fd's keepalive probes; keepIdleS is the effective TCP_KEEPIDLE.
     void watchKeepalive(int fd, const QString &label, int keepIdleS);
+    // Thread-safe. Watches a socket about to connect: each SYN the kernel sends again while it
+    // is in SYN_SENT (tcpi_total_retrans +1) becomes a retransmit event, until it leaves that
+    // state. watchKeepalive on the same descriptor replaces it.
+    void watchConnect(int fd, const QString &label);
     // Thread-safe and synchronous: once it returns the monitor no longer touches fd.
     void unwatch(int fd);
 
@@ -79,6 +83,7 @@ class Monitor
         quint64 inode = 0; // its row in the socket table
         bool primed = false;
         bool finished = false;
+        bool connecting = false; // watchConnect: SYN retransmissions, not keepalive
         qint64 sampleNs = 0;
         platform::TcpInfo last;
         int series = 0; // probes sent since the last answer
@@ -94,6 +99,7 @@ class Monitor
     // time any watch wants its next sample.
     qint64 sampleProbes(qint64 now, bool force);
     void sampleWatch(Watch &w, QList<Event> *out);
+    void sampleConnect(Watch &w, const platform::TcpInfo &cur, qint64 sampleNs, QList<Event> *out);
     qint64 nextSampleFor(const Watch &w, qint64 now) const;
     void sampleTable();
     void pruneLocked(const QList<platform::DiagRow> &rows, qint64 now);

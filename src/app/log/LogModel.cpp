@@ -62,6 +62,7 @@ Category categoryOf(EventKind k)
     case EventKind::Received:
         return Category::Done;
     case EventKind::Timeout:
+    case EventKind::Retransmit: // the kernel's retransmission timer ran out
         return Category::Timeout;
     case EventKind::Error:
         return Category::Error;

@@ -126,6 +126,7 @@ void TimelineModel::add(const Event &e)
     case EventKind::ProbeSent:
     case EventKind::PeerDead:
     case EventKind::Closed:
+    case EventKind::Retransmit:
         orphanMark();
         break;
     case EventKind::ProbeAcked:

@@ -937,6 +937,13 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
             caption(x + 4, tr("peer dead"), kError, &bold);
             break;
         }
+        case EventKind::Retransmit: {
+            // A SYN sent again: a tick through the bar, numbered in its series.
+            p.setPen(QPen(kTimeout, thin * 1.5));
+            p.drawLine(QPointF(x, barMid - r), QPointF(x, barMid + r));
+            caption(x + 3, tr("SYN %1").arg(mk.probe + 1), kTimeout);
+            break;
+        }
         case EventKind::State:
         case EventKind::Closed: {
             const bool timeWait = mk.text == QLatin1String("TIME_WAIT");
@@ -1115,6 +1122,9 @@ QString TimelineWidget::markToolTip(const Lane &lane, const Mark &mk) const
         break;
     case EventKind::PeerDead:
         text = tr("peer dead on %1 at %2 s").arg(lane.name, at);
+        break;
+    case EventKind::Retransmit:
+        text = tr("SYN retransmission %1 on %2 at %3 s").arg(mk.probe).arg(lane.name, at);
         break;
     case EventKind::State:
         text = tr("%1 entered %2 at %3 s").arg(lane.name, mk.text, at);
