@@ -187,6 +187,43 @@ class TestPeers : public QObject
         QVERIFY(!rec.has(EventKind::Connected, QStringLiteral("c1")));
     }
 
+    // Each SYN the kernel sends again is a retransmit event, numbered, as many as the kernel's
+    // own count for the socket (sock_diag's idiag_retrans, what ss shows).
+    void synRetransmissionsAreReported()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o;
+        o.connectTimeout = Timeout::fromMs(2500); // SYNs at 0, ~1 and ~2 s here
+        Step c = connectToPeer(o);
+        engine.run({peer(PeerBehavior::NeverAccept), c});
+        int kernelCount = -1;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                for (const auto &row : engine.socketTable()) {
+                    if (engine.labelFor(row) == QStringLiteral("c1"))
+                        kernelCount = row.retrans;
+                }
+                return rec.finished();
+            },
+            10000));
+        const auto re = rec.of(EventKind::Retransmit, QStringLiteral("c1"));
+        QVERIFY2(re.size() >= 1, qPrintable(rec.dump()));
+        for (int i = 0; i < re.size(); ++i) {
+            QCOMPARE(re[i].probe, i + 1);
+            QCOMPARE(re[i].op, QStringLiteral("connect"));
+        }
+        // The table's last sight of c1 was at most one retransmission behind the events.
+        QVERIFY2(
+            kernelCount >= 1 && qAbs(kernelCount - int(re.size())) <= 1,
+            qPrintable(QStringLiteral("kernel %1, events %2").arg(kernelCount).arg(re.size())));
+        // Each came after the connect began and before its timeout.
+        const qint64 start = rec.first(EventKind::Connecting, QStringLiteral("c1")).tNs;
+        const qint64 end = rec.first(EventKind::Timeout, QStringLiteral("c1")).tNs;
+        for (const Event &e : re)
+            QVERIFY(e.tNs > start && e.tNs < end);
+    }
+
     // Where the kernel refuses socket filters, the blackhole peer does not start (it would be
     // a healthy peer claiming to drop everything): an error names the call, and the run stops.
     void blackholeRefusedHonestlyWithoutFilters()
