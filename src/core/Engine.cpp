@@ -56,6 +56,7 @@ struct RecvSummary
     bool active = false;
     qint64 sinceNs = 0; // start of the first call in the current sum
     qint64 endNs = 0;   // end of its last call
+    double endWall = 0;
     qint64 calls = 0;
     qint64 bytes = 0;
     QByteArray last; // the start of the last call's data, for a bounded preview
@@ -463,6 +464,7 @@ class EngineWorker : public QObject
     {
         Event e = callEvent(EventKind::Error, sock, op, t, m);
         e.monoNs = o.endNs;
+        e.wall = o.endWall;
         e.elapsed = o.elapsed();
         switch (o.status) {
         case CallOutcome::Status::Ok:
@@ -615,6 +617,7 @@ class EngineWorker : public QObject
                 }
                 Event ok = make(EventKind::Connected, label, QStringLiteral("connect"));
                 ok.monoNs = out.endNs;
+                ok.wall = out.endWall;
                 ok.elapsed = out.elapsed();
                 ok.local = ops::localAddressText(s.fd);
                 ok.remote = ops::peerAddressText(s.fd);
@@ -802,6 +805,7 @@ class EngineWorker : public QObject
         addSock(label, a);
         Event e = make(EventKind::Accepted, label, QStringLiteral("accept"));
         e.monoNs = out.endNs;
+        e.wall = out.endWall;
         e.elapsed = out.elapsed();
         e.local = ops::localAddressText(out.fd);
         e.remote = ops::peerAddressText(out.fd);
@@ -871,6 +875,7 @@ class EngineWorker : public QObject
         }
         Event e = make(EventKind::Sent, label, QStringLiteral("send"));
         e.monoNs = out.endNs;
+        e.wall = out.endWall;
         e.elapsed = out.elapsed();
         e.bytes = out.bytes;
         e.data = escapeBytes(data);
@@ -890,6 +895,7 @@ class EngineWorker : public QObject
         post(st);
         Event e = make(EventKind::Received, label, QStringLiteral("recv"));
         e.monoNs = sum->endNs;
+        e.wall = sum->endWall;
         e.elapsed = (sum->endNs - sum->sinceNs) / 1e9;
         e.bytes = sum->bytes;
         e.data = escapeBytes(sum->last);
@@ -937,6 +943,7 @@ class EngineWorker : public QObject
             ++sum->calls;
             sum->bytes += out.bytes;
             sum->endNs = out.endNs;
+            sum->endWall = out.endWall;
             sum->last = buf.left(64);
             if (sum->endNs - sum->sinceNs >= kRecvSummaryNs)
                 flushRecvSummary(label, maxBytes, o, sum);
@@ -944,6 +951,7 @@ class EngineWorker : public QObject
         }
         Event e = make(EventKind::Received, label, QStringLiteral("recv"));
         e.monoNs = out.endNs;
+        e.wall = out.endWall;
         e.elapsed = out.elapsed();
         e.bytes = out.bytes;
         e.data = escapeBytes(buf);
@@ -1008,6 +1016,7 @@ class EngineWorker : public QObject
         const CallOutcome out = ops::idle(s->connected ? s->fd : -1, seconds, *m_cancel);
         Event e = make(EventKind::Info, label, QStringLiteral("hold"));
         e.monoNs = out.endNs;
+        e.wall = out.endWall;
         e.elapsed = out.elapsed();
         switch (out.status) {
         case CallOutcome::Status::Ok:

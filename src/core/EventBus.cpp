@@ -26,8 +26,10 @@ void EventBus::post(Event event)
     if (event.monoNs == 0)
         event.monoNs = now;
     event.tNs = event.monoNs - m_epochNs.load();
-    // Wall time of the moment itself, not of posting.
-    event.wall = platform::wallSeconds() - (now - event.monoNs) / 1e9;
+    // Wall time of the moment itself, not of posting: read by the observer with its
+    // monotonic time, or (for an event stamped here or without it) converted.
+    if (event.wall == 0)
+        event.wall = platform::wallSeconds() - (now - event.monoNs) / 1e9;
 
     bool ring = false;
     {

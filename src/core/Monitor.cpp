@@ -385,7 +385,8 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         w.nextSampleNs = monotonicNs() + kIdleSampleNs;
         return;
     }
-    const qint64 sampleNs = monotonicNs();
+    const platform::Instant at = platform::now();
+    const qint64 sampleNs = at.monoNs;
     if (!w.primed) {
         w.primed = true;
         w.last = cur;
@@ -394,7 +395,7 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         return;
     }
     if (w.connecting) {
-        sampleConnect(w, cur, sampleNs, out);
+        sampleConnect(w, cur, at, out);
         return;
     }
     const platform::TcpInfo &prev = w.last;
@@ -402,6 +403,7 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         Event e;
         e.kind = k;
         e.monoNs = sampleNs;
+        e.wall = at.wall;
         e.sock = w.label;
         e.op = QStringLiteral("keepalive");
         e.probe = probe;
@@ -483,9 +485,10 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
     w.nextSampleNs = nextSampleFor(w, sampleNs);
 }
 
-void Monitor::sampleConnect(Watch &w, const platform::TcpInfo &cur, qint64 sampleNs,
+void Monitor::sampleConnect(Watch &w, const platform::TcpInfo &cur, const platform::Instant &at,
                             QList<Event> *out)
 {
+    const qint64 sampleNs = at.monoNs;
     constexpr int kSynSent = 2; // TCP_SYN_SENT in the kernel's enum
     // Before the first SYN leaves the socket is CLOSE; only SYN_SENT's retransmissions count.
     if (cur.state == kSynSent && w.last.state == kSynSent &&
@@ -495,6 +498,7 @@ void Monitor::sampleConnect(Watch &w, const platform::TcpInfo &cur, qint64 sampl
             Event e;
             e.kind = EventKind::Retransmit;
             e.monoNs = sampleNs;
+            e.wall = at.wall;
             e.sock = w.label;
             e.op = QStringLiteral("connect");
             e.probe = w.total;
@@ -539,7 +543,8 @@ void Monitor::sampleTable()
     // A row shows what the kernel's table held at some moment of the dump: the change is
     // observed when the dump has returned, never before (a socket created during the dump can
     // be in it). Timer expiries stay relative to the request.
-    const qint64 observedNs = monotonicNs();
+    const platform::Instant observed = platform::now();
+    const qint64 observedNs = observed.monoNs;
     QHash<quint64, CachedKey> keyCache;
     keyCache.reserve(rows.size());
     const auto keyOf = [&](const DiagRow &r) {
@@ -612,6 +617,7 @@ void Monitor::sampleTable()
             Event e;
             e.kind = EventKind::State;
             e.monoNs = observedNs;
+            e.wall = observed.wall;
             e.sock = labelForLocked(r);
             e.state = platform::tcpStateName(r.state);
             e.local = QStringLiteral("%1:%2").arg(r.localAddr).arg(r.localPort);
@@ -637,6 +643,7 @@ void Monitor::sampleTable()
             Event e;
             e.kind = EventKind::State;
             e.monoNs = observedNs;
+            e.wall = observed.wall;
             e.sock = m_names.value(it.key(), QStringLiteral("-"));
             e.state = QStringLiteral("GONE");
             const QStringList ends = it.key().split(QLatin1Char('|'));

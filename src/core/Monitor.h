@@ -99,7 +99,8 @@ class Monitor
     // time any watch wants its next sample.
     qint64 sampleProbes(qint64 now, bool force);
     void sampleWatch(Watch &w, QList<Event> *out);
-    void sampleConnect(Watch &w, const platform::TcpInfo &cur, qint64 sampleNs, QList<Event> *out);
+    void sampleConnect(Watch &w, const platform::TcpInfo &cur, const platform::Instant &at,
+                       QList<Event> *out);
     qint64 nextSampleFor(const Watch &w, qint64 now) const;
     void sampleTable();
     void pruneLocked(const QList<platform::DiagRow> &rows, qint64 now);

@@ -14,6 +14,16 @@ namespace socklab::platform {
 qint64 monotonicNs(); // CLOCK_MONOTONIC
 double wallSeconds(); // Unix time
 
+// Both clocks read back to back at the moment something is observed: the wall time is then
+// the realtime clock's own reading, not one converted later (a clock step in between would
+// move it).
+struct Instant
+{
+    qint64 monoNs = 0;
+    double wall = 0;
+};
+Instant now();
+
 // Asks the kernel not to coalesce this thread's timer wake-ups (default slack is 50 us),
 // so a poll deadline returns as close to its deadline as the hardware allows.
 void setPreciseTimerSlack();

@@ -40,6 +40,14 @@ double wallSeconds()
     return double(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
+Instant now()
+{
+    Instant at;
+    at.monoNs = monotonicNs();
+    at.wall = wallSeconds();
+    return at;
+}
+
 void setPreciseTimerSlack()
 {
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);

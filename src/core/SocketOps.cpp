@@ -245,9 +245,17 @@ qint64 deadlineFor(const Timeout &t, qint64 startNs)
     return t.isForever() ? -1 : startNs + t.ms * 1000000LL;
 }
 
+// The end of a call: both clocks, read as it returned.
+void stampEnd(CallOutcome &o)
+{
+    const platform::Instant at = platform::now();
+    o.endNs = at.monoNs;
+    o.endWall = at.wall;
+}
+
 CallOutcome finish(CallOutcome o, CallOutcome::Status s, int err = 0)
 {
-    o.endNs = monotonicNs();
+    stampEnd(o);
     o.status = s;
     o.err = err;
     return o;
@@ -311,7 +319,7 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, c
     }
     if (resumed && deadline)
         platform::setOption(fd, timeo, t.ms);
-    o.endNs = monotonicNs();
+    stampEnd(o);
     cancel.leaveBlocking();
     o.bytes = rc;
     if (cancel.isCancelled()) {
@@ -446,7 +454,7 @@ CallOutcome sendAll(int fd, const char *buf, size_t len, const Timeout &t, Timeo
     o.startNs = firstStart;
     o.bytes = qint64(done);
     if (o.endNs == 0)
-        o.endNs = monotonicNs();
+        stampEnd(o);
     return o;
 }
 

@@ -26,6 +26,7 @@ struct CallOutcome
     int err = 0; // errno; for a sockopt timeout the errno the kernel gave (EAGAIN, EINPROGRESS)
     qint64 startNs = 0;
     qint64 endNs = 0;
+    double endWall = 0;      // the realtime clock read with endNs
     qint64 bytes = 0;        // bytes moved by send/recv
     int fd = -1;             // accepted descriptor
     sockaddr_storage addr{}; // accepted peer's address

@@ -1,0 +1,254 @@
+// SockLab's probe, retransmission and reset events against the wire, judged by tcpdump: every
+// event has its own frame on lo, no frame goes unreported, and no event is stamped before its
+// frame. Capturing needs CAP_NET_RAW, so these run in the root run of the suite and skip, with
+// the reason, as an ordinary user.
+#include "TestSupport.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+
+#include <sys/socket.h>
+
+using namespace socklab;
+using namespace socklab::test;
+
+namespace {
+
+struct Frame
+{
+    double wall = 0; // the capture's timestamp, Unix time
+    quint16 srcPort = 0;
+    quint16 dstPort = 0;
+    QString flags;  // tcpdump's: S, S., ., P., F., R, R.
+    int length = 0; // payload bytes
+};
+
+// tcpdump on lo for the lifetime of the object.
+class WireCapture
+{
+  public:
+    // Empty on success, or why the capture could not start.
+    QString start(const QString &file)
+    {
+        m_file = file;
+        const QString tcpdump = QStandardPaths::findExecutable(QStringLiteral("tcpdump"));
+        if (tcpdump.isEmpty())
+            return QStringLiteral("tcpdump not found");
+        // The kernel stamps a frame on lo when it is queued (right after TCP counted it) only
+        // while some socket asks for receive timestamps; otherwise when the receiving softirq
+        // hands it to the capture, which can be later. Ask, so the capture's time is the send.
+        m_stampFd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        const int on = 1;
+        ::setsockopt(m_stampFd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+        m_proc.start(tcpdump, {QStringLiteral("-i"), QStringLiteral("lo"), QStringLiteral("-U"),
+                               QStringLiteral("--immediate-mode"), QStringLiteral("-n"),
+                               QStringLiteral("--time-stamp-precision=nano"), QStringLiteral("-w"),
+                               file, QStringLiteral("tcp")});
+        if (!m_proc.waitForStarted())
+            return QStringLiteral("tcpdump did not start");
+        QByteArray err;
+        const bool listening = QTest::qWaitFor(
+            [&] {
+                err += m_proc.readAllStandardError();
+                return err.contains("listening on") || m_proc.state() == QProcess::NotRunning;
+            },
+            10000);
+        if (!listening || m_proc.state() == QProcess::NotRunning)
+            return QString::fromLocal8Bit(err + m_proc.readAllStandardError()).trimmed();
+        return {};
+    }
+
+    ~WireCapture()
+    {
+        stop();
+        if (m_stampFd >= 0)
+            ::close(m_stampFd);
+    }
+
+    void stop()
+    {
+        if (m_proc.state() == QProcess::NotRunning)
+            return;
+        m_proc.terminate(); // SIGTERM: tcpdump flushes and closes the file
+        m_proc.waitForFinished(10000);
+    }
+
+    // Every TCP frame captured, read back by tcpdump itself.
+    QList<Frame> frames()
+    {
+        stop();
+        QProcess rd;
+        rd.start(QStandardPaths::findExecutable(QStringLiteral("tcpdump")),
+                 {QStringLiteral("-r"), m_file, QStringLiteral("-n"), QStringLiteral("-tt"),
+                  QStringLiteral("--time-stamp-precision=nano")});
+        rd.waitForFinished(30000);
+        static const QRegularExpression line(QStringLiteral(
+            R"(^(\d+\.\d+) IP6? \S+\.(\d+) > \S+\.(\d+): Flags \[([^\]]*)\].*length (\d+))"));
+        QList<Frame> out;
+        for (const QByteArray &l : rd.readAllStandardOutput().split('\n')) {
+            const auto m = line.match(QString::fromLatin1(l));
+            if (!m.hasMatch())
+                continue;
+            Frame f;
+            f.wall = m.captured(1).toDouble();
+            f.srcPort = quint16(m.captured(2).toUInt());
+            f.dstPort = quint16(m.captured(3).toUInt());
+            f.flags = m.captured(4);
+            f.length = m.captured(5).toInt();
+            out << f;
+        }
+        return out;
+    }
+
+  private:
+    QProcess m_proc;
+    QString m_file;
+    int m_stampFd = -1;
+};
+
+quint16 portOf(const QString &endpoint)
+{
+    return quint16(endpoint.section(QLatin1Char(':'), -1).toUInt());
+}
+
+// c1's own port, from the first event that names it.
+quint16 clientPort(const EventRecorder &rec)
+{
+    for (const Event &e : rec.events) {
+        if (e.sock == QLatin1String("c1") && !e.local.isEmpty() && portOf(e.local) != 0)
+            return portOf(e.local);
+    }
+    return 0;
+}
+
+// An event is observed after its frame was queued on lo (the kernel counts a segment a few
+// microseconds before it reaches the capture, hence the 0.1 ms), and soon after.
+constexpr double kBeforeS = 0.0001;
+constexpr double kAfterS = 0.25;
+
+QString gapsText(const QList<Event> &events, const QList<Frame> &frames)
+{
+    QStringList s;
+    for (qsizetype i = 0; i < std::min(events.size(), frames.size()); ++i)
+        s << QString::number((events[i].wall - frames[i].wall) * 1000, 'f', 3);
+    return QStringLiteral("event minus frame, ms: ") + s.join(QStringLiteral(", "));
+}
+
+} // namespace
+
+#define SOCKLAB_START_CAPTURE(cap, dir)                                                            \
+    QTemporaryDir dir;                                                                             \
+    QVERIFY(dir.isValid());                                                                        \
+    QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("tcpdump")).isEmpty(),                 \
+             "tcpdump is the judge here (scripts/setup.sh installs it)");                          \
+    WireCapture cap;                                                                               \
+    if (const QString why = cap.start(dir.filePath(QStringLiteral("lo.pcap"))); !why.isEmpty())    \
+        QSKIP(qPrintable(QStringLiteral("Capturing on lo needs CAP_NET_RAW (the root run of the "  \
+                                        "suite checks this): %1")                                  \
+                             .arg(why)));
+
+class TestWire : public QObject
+{
+    Q_OBJECT
+  private slots:
+    // Each probe_sent is one bare keepalive segment from c1 on the wire, in order, stamped
+    // after it; the blackhole peer answers none, so there are exactly TCP_KEEPCNT of them.
+    void keepaliveProbesMatchTheWire()
+    {
+        SOCKLAB_REQUIRE_SOCKET_FILTERS();
+        SOCKLAB_START_CAPTURE(cap, dir);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Blackhole), connectToPeer(keepalive(1, 1, 3)), hold(-1)});
+        QVERIFY2(QTest::qWaitFor([&] { return rec.has(EventKind::PeerDead, QStringLiteral("c1")); },
+                                 20000),
+                 qPrintable(rec.dump()));
+        engine.stop();
+        QVERIFY(rec.waitFinished());
+        const quint16 port = clientPort(rec);
+        QVERIFY(port != 0);
+        const QList<Frame> all = cap.frames();
+        // c1's bare ACKs after the handshake's own: the probes (its final RST is not one).
+        QList<Frame> probes;
+        bool handshakeAck = false;
+        for (const Frame &f : all) {
+            if (f.srcPort != port || f.flags != QLatin1String(".") || f.length > 1)
+                continue;
+            if (!handshakeAck) {
+                handshakeAck = true;
+                continue;
+            }
+            probes << f;
+        }
+        const QList<Event> sent = rec.of(EventKind::ProbeSent, QStringLiteral("c1"));
+        QCOMPARE(probes.size(), 3);
+        QCOMPARE(sent.size(), probes.size());
+        for (qsizetype i = 0; i < sent.size(); ++i) {
+            QCOMPARE(sent[i].probe, int(i + 1));
+            const double gap = sent[i].wall - probes[i].wall;
+            QVERIFY2(gap >= -kBeforeS && gap <= kAfterS, qPrintable(gapsText(sent, probes)));
+        }
+        qInfo("%s", qPrintable(gapsText(sent, probes)));
+    }
+
+    // Each retransmit event is one more SYN from c1 on the wire, stamped after it.
+    void synRetransmissionsMatchTheWire()
+    {
+        SOCKLAB_START_CAPTURE(cap, dir);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o;
+        o.connectTimeout = Timeout::fromMs(2500);
+        engine.run({peer(PeerBehavior::NeverAccept), connectToPeer(o)});
+        QVERIFY(rec.waitFinished());
+        const quint16 port = clientPort(rec);
+        QVERIFY2(port != 0, qPrintable(rec.dump()));
+        QList<Frame> syns;
+        for (const Frame &f : cap.frames()) {
+            if (f.srcPort == port && f.flags == QLatin1String("S"))
+                syns << f;
+        }
+        const QList<Event> re = rec.of(EventKind::Retransmit, QStringLiteral("c1"));
+        // The first SYN is the attempt itself; every later one was reported.
+        QVERIFY2(syns.size() >= 2, qPrintable(rec.dump()));
+        QCOMPARE(re.size(), syns.size() - 1);
+        const QList<Frame> resent = syns.mid(1);
+        for (qsizetype i = 0; i < re.size(); ++i) {
+            QCOMPARE(re[i].probe, int(i + 1));
+            const double gap = re[i].wall - resent[i].wall;
+            QVERIFY2(gap >= -kBeforeS && gap <= kAfterS, qPrintable(gapsText(re, resent)));
+        }
+        qInfo("%s", qPrintable(gapsText(re, resent)));
+    }
+
+    // Closing with unread data sends RST, not FIN: the closed event says so, and so does the
+    // wire.
+    void closeWithUnreadDataIsAResetOnTheWire()
+    {
+        SOCKLAB_START_CAPTURE(cap, dir);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Drip, 20), connectToPeer({}), hold(0.3),
+                    Step::make(Step::Kind::Close, QStringLiteral("c1"))});
+        QVERIFY(rec.waitFinished());
+        const quint16 port = clientPort(rec);
+        QVERIFY(port != 0);
+        const Event closed = rec.first(EventKind::Closed, QStringLiteral("c1"));
+        QVERIFY2(closed.detail.contains(QStringLiteral("RST")), qPrintable(closed.detail));
+        QVERIFY(closed.bytes > 0);
+        int resets = 0, fins = 0;
+        for (const Frame &f : cap.frames()) {
+            if (f.srcPort != port)
+                continue;
+            resets += f.flags.startsWith(QLatin1Char('R'));
+            fins += f.flags.contains(QLatin1Char('F'));
+        }
+        QCOMPARE(resets, 1);
+        QCOMPARE(fins, 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWire)
+#include "tst_wire.moc"
