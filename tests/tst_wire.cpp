@@ -29,8 +29,9 @@ struct Frame
 class WireCapture
 {
   public:
-    // Empty on success, or why the capture could not start.
-    QString start(const QString &file)
+    // Captures the segments to and from one port (a filter keeps a busy lo, such as a flood
+    // test running alongside, from crowding them out). Empty on success, or why not.
+    QString start(const QString &file, quint16 port)
     {
         m_file = file;
         const QString tcpdump = QStandardPaths::findExecutable(QStringLiteral("tcpdump"));
@@ -42,10 +43,11 @@ class WireCapture
         m_stampFd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         const int on = 1;
         ::setsockopt(m_stampFd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-        m_proc.start(tcpdump, {QStringLiteral("-i"), QStringLiteral("lo"), QStringLiteral("-U"),
-                               QStringLiteral("--immediate-mode"), QStringLiteral("-n"),
-                               QStringLiteral("--time-stamp-precision=nano"), QStringLiteral("-w"),
-                               file, QStringLiteral("tcp")});
+        m_proc.start(tcpdump,
+                     {QStringLiteral("-i"), QStringLiteral("lo"), QStringLiteral("-U"),
+                      QStringLiteral("--immediate-mode"), QStringLiteral("-n"),
+                      QStringLiteral("--time-stamp-precision=nano"), QStringLiteral("-w"), file,
+                      QStringLiteral("tcp"), QStringLiteral("port"), QString::number(port)});
         if (!m_proc.waitForStarted())
             return QStringLiteral("tcpdump did not start");
         QByteArray err;
@@ -57,6 +59,7 @@ class WireCapture
             10000);
         if (!listening || m_proc.state() == QProcess::NotRunning)
             return QString::fromLocal8Bit(err + m_proc.readAllStandardError()).trimmed();
+        m_err = err;
         return {};
     }
 
@@ -73,6 +76,16 @@ class WireCapture
             return;
         m_proc.terminate(); // SIGTERM: tcpdump flushes and closes the file
         m_proc.waitForFinished(10000);
+        m_err += m_proc.readAllStandardError();
+    }
+
+    // What the kernel could not hand to tcpdump ("N packets dropped by kernel"); -1: unknown.
+    int droppedByKernel()
+    {
+        stop();
+        static const QRegularExpression re(QStringLiteral(R"((\d+) packets? dropped by kernel)"));
+        const auto m = re.match(QString::fromLocal8Bit(m_err));
+        return m.hasMatch() ? m.captured(1).toInt() : -1;
     }
 
     // Every TCP frame captured, read back by tcpdump itself.
@@ -105,6 +118,7 @@ class WireCapture
   private:
     QProcess m_proc;
     QString m_file;
+    QByteArray m_err;
     int m_stampFd = -1;
 };
 
@@ -123,6 +137,18 @@ quint16 clientPort(const EventRecorder &rec)
     return 0;
 }
 
+// Starts a built-in peer on its own, so a capture can filter on its port before the client
+// runs (the peer stays up across runs). Its port, or 0.
+quint16 startPeer(Engine &engine, EventRecorder &rec, PeerBehavior b, int intervalMs = -1)
+{
+    engine.run({peer(b, intervalMs)});
+    if (!rec.waitFinished())
+        return 0;
+    const quint16 port = rec.listeningPort(QStringLiteral("peer"));
+    rec.clear();
+    return port;
+}
+
 // An event is observed after its frame was queued on lo (the kernel counts a segment a few
 // microseconds before it reaches the capture, hence the 0.1 ms), and soon after.
 constexpr double kBeforeS = 0.0001;
@@ -138,13 +164,14 @@ QString gapsText(const QList<Event> &events, const QList<Frame> &frames)
 
 } // namespace
 
-#define SOCKLAB_START_CAPTURE(cap, dir)                                                            \
+#define SOCKLAB_START_CAPTURE(cap, dir, port)                                                      \
     QTemporaryDir dir;                                                                             \
     QVERIFY(dir.isValid());                                                                        \
     QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("tcpdump")).isEmpty(),                 \
              "tcpdump is the judge here (scripts/setup.sh installs it)");                          \
     WireCapture cap;                                                                               \
-    if (const QString why = cap.start(dir.filePath(QStringLiteral("lo.pcap"))); !why.isEmpty())    \
+    if (const QString why = cap.start(dir.filePath(QStringLiteral("lo.pcap")), port);              \
+        !why.isEmpty())                                                                            \
         QSKIP(qPrintable(QStringLiteral("Capturing on lo needs CAP_NET_RAW (the root run of the "  \
                                         "suite checks this): %1")                                  \
                              .arg(why)));
@@ -158,10 +185,12 @@ class TestWire : public QObject
     void keepaliveProbesMatchTheWire()
     {
         SOCKLAB_REQUIRE_SOCKET_FILTERS();
-        SOCKLAB_START_CAPTURE(cap, dir);
         Engine engine;
         EventRecorder rec(engine.bus());
-        engine.run({peer(PeerBehavior::Blackhole), connectToPeer(keepalive(1, 1, 3)), hold(-1)});
+        const quint16 peerPort = startPeer(engine, rec, PeerBehavior::Blackhole);
+        QVERIFY(peerPort != 0);
+        SOCKLAB_START_CAPTURE(cap, dir, peerPort);
+        engine.run({connectToPeer(keepalive(1, 1, 3)), hold(-1)});
         QVERIFY2(QTest::qWaitFor([&] { return rec.has(EventKind::PeerDead, QStringLiteral("c1")); },
                                  20000),
                  qPrintable(rec.dump()));
@@ -170,6 +199,7 @@ class TestWire : public QObject
         const quint16 port = clientPort(rec);
         QVERIFY(port != 0);
         const QList<Frame> all = cap.frames();
+        QCOMPARE(cap.droppedByKernel(), 0); // the judge saw every frame
         // c1's bare ACKs after the handshake's own: the probes (its final RST is not one).
         QList<Frame> probes;
         bool handshakeAck = false;
@@ -196,17 +226,21 @@ class TestWire : public QObject
     // Each retransmit event is one more SYN from c1 on the wire, stamped after it.
     void synRetransmissionsMatchTheWire()
     {
-        SOCKLAB_START_CAPTURE(cap, dir);
         Engine engine;
         EventRecorder rec(engine.bus());
+        const quint16 peerPort = startPeer(engine, rec, PeerBehavior::NeverAccept);
+        QVERIFY(peerPort != 0);
+        SOCKLAB_START_CAPTURE(cap, dir, peerPort);
         SocketOptions o;
         o.connectTimeout = Timeout::fromMs(2500);
-        engine.run({peer(PeerBehavior::NeverAccept), connectToPeer(o)});
+        engine.run({connectToPeer(o)});
         QVERIFY(rec.waitFinished());
         const quint16 port = clientPort(rec);
         QVERIFY2(port != 0, qPrintable(rec.dump()));
         QList<Frame> syns;
-        for (const Frame &f : cap.frames()) {
+        const QList<Frame> all = cap.frames();
+        QCOMPARE(cap.droppedByKernel(), 0);
+        for (const Frame &f : all) {
             if (f.srcPort == port && f.flags == QLatin1String("S"))
                 syns << f;
         }
@@ -227,11 +261,13 @@ class TestWire : public QObject
     // wire.
     void closeWithUnreadDataIsAResetOnTheWire()
     {
-        SOCKLAB_START_CAPTURE(cap, dir);
         Engine engine;
         EventRecorder rec(engine.bus());
-        engine.run({peer(PeerBehavior::Drip, 20), connectToPeer({}), hold(0.3),
-                    Step::make(Step::Kind::Close, QStringLiteral("c1"))});
+        const quint16 peerPort = startPeer(engine, rec, PeerBehavior::Drip, 20);
+        QVERIFY(peerPort != 0);
+        SOCKLAB_START_CAPTURE(cap, dir, peerPort);
+        engine.run(
+            {connectToPeer({}), hold(0.3), Step::make(Step::Kind::Close, QStringLiteral("c1"))});
         QVERIFY(rec.waitFinished());
         const quint16 port = clientPort(rec);
         QVERIFY(port != 0);
@@ -239,7 +275,9 @@ class TestWire : public QObject
         QVERIFY2(closed.detail.contains(QStringLiteral("RST")), qPrintable(closed.detail));
         QVERIFY(closed.bytes > 0);
         int resets = 0, fins = 0;
-        for (const Frame &f : cap.frames()) {
+        const QList<Frame> all = cap.frames();
+        QCOMPARE(cap.droppedByKernel(), 0);
+        for (const Frame &f : all) {
             if (f.srcPort != port)
                 continue;
             resets += f.flags.startsWith(QLatin1Char('R'));
