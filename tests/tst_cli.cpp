@@ -261,6 +261,75 @@ class TestCli : public QObject
         QVERIFY(r.out.contains("data=\"hi\""));
     }
 
+    // --show-data: the received events carry the bytes themselves, judged by Python, which sent
+    // them (a seeded random stream): in order, whole up to 1 MiB an event, the rest counted.
+    void showDataCarriesTheWholePayload_data()
+    {
+        QTest::addColumn<int>("total");
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<bool>("wholeOneCall");
+        QTest::newRow("one recv()")
+            << 3 * 1024 * 1024 << QStringList{QStringLiteral("--recv"), QStringLiteral("1048576")}
+            << true;
+        QTest::newRow("recv-for, summed")
+            << 8 * 1024 * 1024
+            << QStringList{QStringLiteral("--recv-for"), QStringLiteral("2"),
+                           QStringLiteral("--recv-timeout"), QStringLiteral("0.5")}
+            << false;
+    }
+    void showDataCarriesTheWholePayload()
+    {
+        QFETCH(int, total);
+        QFETCH(QStringList, args);
+        QFETCH(bool, wholeOneCall);
+        const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
+        QVERIFY2(!python.isEmpty(), "python3 is the judge here (scripts/setup.sh installs it)");
+        const auto judge = [&](const QStringList &cliArgs) {
+            QProcess p;
+            p.start(python, QStringList{QStringLiteral(SOCKLAB_JUDGES_DIR "/payload_check.py"),
+                                        QStringLiteral(SOCKLAB_CLI_PATH), QString::number(total)} +
+                                cliArgs);
+            p.waitForFinished(90000);
+            return std::make_pair(p.exitCode(),
+                                  QJsonDocument::fromJson(p.readAllStandardOutput()).object());
+        };
+        const auto [code, found] = judge(args + QStringList{QStringLiteral("--show-data")});
+        QVERIFY2(code == 0, QJsonDocument(found).toJson().constData());
+        QCOMPARE(found.value(QStringLiteral("exit")).toInt(), 0);
+        const qint64 bytes = found.value(QStringLiteral("bytes")).toInteger();
+        const qint64 kept = found.value(QStringLiteral("kept")).toInteger();
+        const qint64 omitted = found.value(QStringLiteral("omitted")).toInteger();
+        QCOMPARE(kept + omitted, bytes);
+        if (wholeOneCall) {
+            // One call returns what had arrived (here far more than a 185-byte preview).
+            QCOMPARE(found.value(QStringLiteral("events")).toInt(), 1);
+            QVERIFY2(bytes > 64 && kept == bytes, QJsonDocument(found).toJson().constData());
+        } else {
+            QCOMPARE(bytes, qint64(total)); // every byte of the stream is accounted for
+            QVERIFY(kept > 0);
+        }
+        // Without --show-data only the preview is printed: the judge finds no payload.
+        const auto [briefCode, brief] = judge(args);
+        QCOMPARE(briefCode, 1);
+        QVERIFY2(brief.value(QStringLiteral("problems"))
+                     .toArray()
+                     .first()
+                     .toString()
+                     .contains(QStringLiteral("no payload")),
+                 QJsonDocument(brief).toJson().constData());
+    }
+
+    // In text mode the payload follows its event, one escaped line per line received.
+    void showDataTextIsReadable()
+    {
+        const Run r =
+            run({QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("echo"),
+                 QStringLiteral("--send-hex"), QStringLiteral("474554202f0d0a00ff0a"),
+                 QStringLiteral("--recv"), QStringLiteral("100"), QStringLiteral("--show-data")});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("\n    | GET /\\r\\n\n    | \\x00\\xff\\n\n"), r.out.constData());
+    }
+
     // `code` prints a program with connect's options instead of running anything.
     void codePrintsAProgram()
     {

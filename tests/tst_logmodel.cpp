@@ -1,5 +1,6 @@
 // The log: batched inserts, ring eviction, filters, highlighting, exports and auto-scroll.
 #include "EventExport.h"
+#include "log/EventDetail.h"
 #include "log/LogModel.h"
 #include "log/LogView.h"
 
@@ -13,6 +14,7 @@
 #include <QJsonObject>
 #include <QLineEdit>
 #include <QPalette>
+#include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTableView>
@@ -276,14 +278,14 @@ class TestLogModel : public QObject
     {
         QCOMPARE(csvHeader(), QStringLiteral("t,wall,sock,kind,op,errno,elapsed,timeout,mechanism,"
                                              "probe,option,requested,effective,bytes,data,local,"
-                                             "remote,state,detail"));
+                                             "remote,state,detail,payload,payload_omitted"));
         Event e = ev(EventKind::Received, QStringLiteral("c1"), 1500000);
         e.op = QStringLiteral("=cmd");
         e.bytes = 12;
         e.detail = QStringLiteral("He said \"hi\", then\nleft");
         const QString row = toCsvRow(e);
         QCOMPARE(row, QStringLiteral("0.001500,0.000000,c1,received,'=cmd,,,,,,,,,12,,,,,"
-                                     "\"He said \"\"hi\"\", then\nleft\""));
+                                     "\"He said \"\"hi\"\", then\nleft\",,"));
 
         QCOMPARE(csvTextCell(QStringLiteral("+1")), QStringLiteral("'+1"));
         QCOMPARE(csvTextCell(QStringLiteral("-1")), QStringLiteral("'-1"));
@@ -300,7 +302,7 @@ class TestLogModel : public QObject
         o.effective = QStringLiteral("-1");
         o.timeoutNone = true;
         const QStringList cells = toCsvRow(o).split(u',');
-        QCOMPARE(cells.size(), 19);
+        QCOMPARE(cells.size(), 21);
         QCOMPARE(cells.at(7), QStringLiteral("none"));
         QCOMPARE(cells.at(11), QStringLiteral("-1"));
         QCOMPARE(cells.at(12), QStringLiteral("'-1"));
@@ -323,6 +325,114 @@ class TestLogModel : public QObject
         QCOMPARE(o.value(QStringLiteral("t")).toDouble(), 0.0025);
         QCOMPARE(o.value(QStringLiteral("elapsed")).toDouble(), 0.25);
         QCOMPARE(o, e.toJson());
+    }
+
+    // Received payloads are held whole within the log's budget; older ones are released, and
+    // then their bytes are still counted and said to be released, never silently gone.
+    void payloadsAreKeptWithinTheBudget()
+    {
+        LogModel m;
+        m.setPayloadBudget(250);
+        QList<Event> batch;
+        for (int i = 0; i < 4; ++i) {
+            Event e = ev(EventKind::Received, QStringLiteral("c1"), i);
+            e.payload = QByteArray(100, char('a' + i));
+            e.bytes = 100 + i; // i bytes counted, not kept
+            e.payloadKept = true;
+            batch << e;
+        }
+        batch << ev(EventKind::Info, QStringLiteral("c1"), 9); // no payload at all
+        m.append(batch.mid(0, 2));
+        m.append(batch.mid(2));
+        QCOMPARE(m.payloadBytesHeld(), qint64(200)); // the two newest
+        for (int row : {0, 1}) {
+            QVERIFY(m.payloadReleased(row));
+            const Event e = m.eventAt(row);
+            QVERIFY(e.payloadKept);
+            QVERIFY(e.payload.isEmpty());
+            QCOMPARE(e.payloadOmitted(), qint64(100 + row));
+            QCOMPARE(e.toJson().value(QStringLiteral("payload_omitted")).toInteger(),
+                     qint64(100 + row));
+            const QString text = eventDetailText(e, true, m.payloadBudget());
+            QVERIFY2(text.contains(QStringLiteral("no longer held")), qPrintable(text));
+        }
+        for (int row : {2, 3}) {
+            QVERIFY(!m.payloadReleased(row));
+            const Event e = m.eventAt(row);
+            QCOMPARE(e.payload, QByteArray(100, char('a' + row)));
+            QCOMPARE(e.payloadOmitted(), qint64(row));
+            QCOMPARE(e.toJson().value(QStringLiteral("payload")).toString(),
+                     QString(100, QLatin1Char('a' + row)));
+            const QString text = eventDetailText(e, false, m.payloadBudget());
+            QVERIFY2(text.contains(QString(100, QLatin1Char('a' + row))), qPrintable(text));
+            QVERIFY2(text.contains(QStringLiteral("%1 more received bytes").arg(row)),
+                     qPrintable(text));
+        }
+        QVERIFY(!m.payloadReleased(4));
+        QVERIFY(!m.eventAt(4).payloadKept);
+        // Rows leaving the ring take their payloads with them.
+        m.setCapacity(2);
+        QCOMPARE(m.payloadBytesHeld(), qint64(100));
+        QCOMPARE(m.eventAt(0).payload, QByteArray(100, 'd'));
+        m.clear();
+        QCOMPARE(m.payloadBytesHeld(), qint64(0));
+    }
+
+    // The detail pane shows the current event whole, bytes included.
+    void detailPaneShowsTheCurrentEvent()
+    {
+        LogView view;
+        Event e = ev(EventKind::Received, QStringLiteral("c1"), 5);
+        e.payload = QByteArray("HTTP/1.1 200 OK\r\nServer: x\r\n\r\n\x00\xff", 32);
+        e.bytes = e.payload.size();
+        e.payloadKept = true;
+        e.data = escapeBytes(e.payload, 8);
+        view.append({ev(EventKind::Info, QStringLiteral("c1"), 1), e});
+        auto *pane = view.findChild<QPlainTextEdit *>(QStringLiteral("detailText"));
+        QVERIFY(pane);
+        auto *table = view.findChild<QTableView *>(QStringLiteral("table"));
+        table->setCurrentIndex(view.proxy()->index(1, 0));
+        const QString text = pane->toPlainText();
+        QVERIFY2(text.contains(QStringLiteral("  HTTP/1.1 200 OK\\r\\n\n  Server: x\\r\\n\n  "
+                                              "\\r\\n\n  \\x00\\xff\n")),
+                 qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("32 of 32 bytes")));
+        // A megabyte goes in by slices, the window answering in between, and arrives whole.
+        Event big = ev(EventKind::Received, QStringLiteral("c1"), 6);
+        big.payload = QByteArray(kPayloadLimit, Qt::Uninitialized);
+        for (qsizetype i = 0; i < big.payload.size(); ++i)
+            big.payload[i] = char((i * 2654435761u) >> 13);
+        big.bytes = big.payload.size() + 5;
+        big.payloadKept = true;
+        view.append({big});
+        table->setCurrentIndex(view.proxy()->index(2, 0));
+        const QString whole = eventDetailText(big, false, view.model()->payloadBudget());
+        QVERIFY(pane->toPlainText().size() < whole.size()); // not all at once
+        QTRY_COMPARE(pane->toPlainText(), whole);
+        QVERIFY(whole.contains(QStringLiteral("(5 more received bytes were counted")));
+        view.clear();
+        QVERIFY(pane->toPlainText().isEmpty());
+    }
+
+    // The escaping of data and payload gives every byte back, and a line break after each \n.
+    void escapingIsReversible()
+    {
+        QByteArray all;
+        for (int c = 0; c < 256; ++c)
+            all += char(c);
+        all += "\\x41\\"; // text that looks like an escape
+        const QString escaped = escapeBytes(all, all.size());
+        QCOMPARE(unescapeBytes(escaped), all);
+        QVERIFY(!escaped.contains(QLatin1Char('"')));
+        QCOMPARE(escapeBytes(all, 3), QStringLiteral("\\x00\\x01\\x02..."));
+        Event e = ev(EventKind::Received, QStringLiteral("c1"));
+        e.payload = QByteArray("a\nb\n");
+        e.bytes = 4;
+        e.payloadKept = true;
+        QCOMPARE(payloadText(e, QStringLiteral("| ")), QStringLiteral("| a\\n\n| b\\n\n"));
+        e.payload = QByteArray(10, 'x');
+        e.bytes = 10;
+        QCOMPARE(payloadText(e, {}, 4), QStringLiteral("xxxx\nxxxx\nxx\n"));
     }
 
     void exportWritesEveryEventRoundTrip()

@@ -34,6 +34,9 @@ class TestPeers : public QObject
         const Event r = rec.first(EventKind::Received, QStringLiteral("c1"));
         QCOMPARE(r.bytes, qint64(4));
         QCOMPARE(r.data, QStringLiteral("hi\\x01\\xff")); // shown escaped, never interpreted
+        QVERIFY(r.payloadKept);                           // and kept whole, as received
+        QCOMPARE(r.payload, QByteArray("hi\x01\xff", 4));
+        QCOMPARE(r.payloadOmitted(), qint64(0));
         QCOMPARE(rec.first(EventKind::Received, QStringLiteral("peer1")).bytes, qint64(4));
     }
 

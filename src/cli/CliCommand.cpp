@@ -338,8 +338,14 @@ Command parseConnect(const QStringList &args)
                     QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
                                    "acting (default 0)."),
                     QStringLiteral("MS")));
+    p.addOption(opt(QStringLiteral("show-data"),
+                    QStringLiteral("Show every byte received, not only a preview: after each "
+                                   "received event (escaped: \\n, \\xNN), or as the JSON "
+                                   "field payload. At most 1 MiB per event is kept; the rest is "
+                                   "counted (payload_omitted).")));
     if (!parseInto(p, args, "connect", true, c))
         return c;
+    c.showData = p.isSet(QStringLiteral("show-data"));
 
     Step connect = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
     QString err = readSocketOptions(p, true, &connect.options);

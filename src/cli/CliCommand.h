@@ -23,9 +23,10 @@ struct Command
     Kind kind = Kind::Help;
     QList<Step> steps;
     bool json = false;
-    QString error;   // non-empty: invalid arguments (exit 2)
-    QString help;    // text for --help
-    Profile profile; // Code: the experiment to turn into a program
+    bool showData = false; // connect --show-data: every received byte (up to 1 MiB an event)
+    QString error;         // non-empty: invalid arguments (exit 2)
+    QString help;          // text for --help
+    Profile profile;       // Code: the experiment to turn into a program
     code::Language language = code::Language::Python;
 };
 

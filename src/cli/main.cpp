@@ -140,8 +140,21 @@ int main(int argc, char *argv[])
                 if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("resolve") &&
                     unresolved.isEmpty())
                     unresolved = e.detail;
+                if (!cmd.showData && e.payloadKept) {
+                    socklab::Event brief = e; // the preview only, as without --show-data
+                    brief.payloadKept = false;
+                    brief.payload.clear();
+                    printLine(cmd.json
+                                  ? QJsonDocument(brief.toJson()).toJson(QJsonDocument::Compact)
+                                  : brief.toText().toUtf8());
+                    continue;
+                }
                 printLine(cmd.json ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)
                                    : e.toText().toUtf8());
+                if (!cmd.json && e.payloadKept)
+                    std::fputs(
+                        socklab::payloadText(e, QStringLiteral("    | ")).toUtf8().constData(),
+                        stdout);
             }
             std::fflush(stdout);
             if (lessonMode) {

@@ -59,7 +59,8 @@ struct RecvSummary
     double endWall = 0;
     qint64 calls = 0;
     qint64 bytes = 0;
-    QByteArray last; // the start of the last call's data, for a bounded preview
+    QByteArray last;    // the start of the last call's data, for a bounded preview
+    QByteArray payload; // the sum's bytes, whole up to kPayloadLimit (the rest is counted)
 };
 } // namespace
 
@@ -899,6 +900,8 @@ class EngineWorker : public QObject
         e.elapsed = (sum->endNs - sum->sinceNs) / 1e9;
         e.bytes = sum->bytes;
         e.data = escapeBytes(sum->last);
+        e.payload = std::exchange(sum->payload, {});
+        e.payloadKept = true;
         e.detail = QStringLiteral("%1 recv() calls returned %2 bytes in %3: data arrives faster "
                                   "than each call can usefully be shown, so they are summed, one "
                                   "event per %4 ms.")
@@ -945,6 +948,8 @@ class EngineWorker : public QObject
             sum->endNs = out.endNs;
             sum->endWall = out.endWall;
             sum->last = buf.left(64);
+            if (sum->payload.size() < kPayloadLimit)
+                sum->payload += buf.left(kPayloadLimit - sum->payload.size());
             if (sum->endNs - sum->sinceNs >= kRecvSummaryNs)
                 flushRecvSummary(label, maxBytes, o, sum);
             return true;
@@ -955,6 +960,10 @@ class EngineWorker : public QObject
         e.elapsed = out.elapsed();
         e.bytes = out.bytes;
         e.data = escapeBytes(buf);
+        if (buf.capacity() > 2 * buf.size())
+            buf.squeeze(); // a 1 MiB buffer that got 185 bytes is not kept at 1 MiB
+        e.payload = buf;
+        e.payloadKept = true;
         post(e);
         return true;
     }

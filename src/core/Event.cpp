@@ -109,6 +109,11 @@ QJsonObject Event::toJson() const
         o.insert(QStringLiteral("bytes"), bytes);
     if (!data.isEmpty())
         o.insert(QStringLiteral("data"), data);
+    if (payloadKept) {
+        o.insert(QStringLiteral("payload"), escapeBytes(payload, payload.size()));
+        if (const qint64 omitted = payloadOmitted())
+            o.insert(QStringLiteral("payload_omitted"), omitted);
+    }
     if (!local.isEmpty())
         o.insert(QStringLiteral("local"), local);
     if (!remote.isEmpty())
@@ -166,27 +171,141 @@ QString Event::toText() const
     return line.trimmed();
 }
 
-QString escapeBytes(const QByteArray &bytes, int maxBytes)
+namespace {
+// Appends the escape of one byte; returns its length in characters.
+inline int appendEscaped(QChar *&out, unsigned char c)
 {
-    QString out;
-    const int n = std::min<int>(bytes.size(), maxBytes);
-    for (int i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(bytes[i]);
-        if (c == '\\')
-            out += QStringLiteral("\\\\");
-        else if (c == '\n')
-            out += QStringLiteral("\\n");
-        else if (c == '\r')
-            out += QStringLiteral("\\r");
-        else if (c == '\t')
-            out += QStringLiteral("\\t");
-        else if (c >= 0x20 && c < 0x7f && c != '"')
-            out += QLatin1Char(static_cast<char>(c));
-        else
-            out += QStringLiteral("\\x%1").arg(c, 2, 16, QLatin1Char('0'));
+    static constexpr char hex[] = "0123456789abcdef";
+    const auto put = [&out](char ch) { *out++ = QLatin1Char(ch); };
+    switch (c) {
+    case '\\':
+        put('\\'), put('\\');
+        return 2;
+    case '\n':
+        put('\\'), put('n');
+        return 2;
+    case '\r':
+        put('\\'), put('r');
+        return 2;
+    case '\t':
+        put('\\'), put('t');
+        return 2;
+    default:
+        if (c >= 0x20 && c < 0x7f && c != '"') {
+            put(char(c));
+            return 1;
+        }
+        put('\\'), put('x'), put(hex[c >> 4]), put(hex[c & 15]);
+        return 4;
     }
-    if (bytes.size() > maxBytes)
-        out += QStringLiteral("...");
+}
+} // namespace
+
+QString escapeBytes(const QByteArray &bytes, qsizetype maxBytes)
+{
+    const qsizetype n = std::min(bytes.size(), maxBytes);
+    QString out(n * 4 + 3, Qt::Uninitialized);
+    QChar *p = out.data();
+    const auto *b = reinterpret_cast<const unsigned char *>(bytes.constData());
+    for (qsizetype i = 0; i < n; ++i)
+        appendEscaped(p, b[i]);
+    if (bytes.size() > maxBytes) {
+        for (int i = 0; i < 3; ++i)
+            *p++ = QLatin1Char('.');
+    }
+    out.truncate(p - out.constData());
+    return out;
+}
+
+QByteArray unescapeBytes(const QString &escaped)
+{
+    QByteArray out;
+    out.reserve(escaped.size());
+    for (qsizetype i = 0; i < escaped.size(); ++i) {
+        const QChar c = escaped.at(i);
+        if (c != QLatin1Char('\\') || i + 1 >= escaped.size()) {
+            out += char(c.unicode());
+            continue;
+        }
+        const QChar n = escaped.at(++i);
+        if (n == QLatin1Char('n'))
+            out += '\n';
+        else if (n == QLatin1Char('r'))
+            out += '\r';
+        else if (n == QLatin1Char('t'))
+            out += '\t';
+        else if (n == QLatin1Char('x') && i + 2 < escaped.size()) {
+            out += char(escaped.mid(i + 1, 2).toUInt(nullptr, 16));
+            i += 2;
+        } else
+            out += char(n.unicode());
+    }
+    return out;
+}
+
+namespace {
+QString omittedLine(const Event &e, const QString &indent, const QString &whyOmitted)
+{
+    return indent + QStringLiteral("(%1 more received bytes were counted, not kept: %2)\n")
+                        .arg(e.payloadOmitted())
+                        .arg(whyOmitted.isEmpty()
+                                 ? QStringLiteral("SockLab keeps at most %1 bytes of one event "
+                                                  "whole")
+                                       .arg(kPayloadLimit)
+                                 : whyOmitted);
+}
+} // namespace
+
+QString payloadText(const Event &e, const QString &indent, int width, const QString &whyOmitted)
+{
+    if (!e.payloadKept)
+        return {};
+    const qsizetype n = e.payload.size();
+    const auto *b = reinterpret_cast<const unsigned char *>(e.payload.constData());
+    const auto escapedLength = [](unsigned char c) {
+        if (c == '\\' || c == '\n' || c == '\r' || c == '\t')
+            return 2;
+        return c >= 0x20 && c < 0x7f && c != '"' ? 1 : 4;
+    };
+    // Two passes over the bytes: the exact length, then the text, so nothing is reallocated.
+    // A line ends after each \n, and before an escape that would pass the width.
+    const auto layOut = [&](auto &&emitByte, auto &&breakLine) {
+        int col = 0;
+        for (qsizetype i = 0; i < n; ++i) {
+            const int len = escapedLength(b[i]);
+            if (col > 0 && col + len > width) {
+                breakLine();
+                col = 0;
+            }
+            emitByte(b[i]);
+            col += len;
+            if (b[i] == '\n' && i + 1 < n) {
+                breakLine();
+                col = 0;
+            }
+        }
+    };
+    if (n == 0)
+        return e.payloadOmitted() ? omittedLine(e, indent, whyOmitted) : QString();
+    qsizetype size = indent.size();
+    layOut([&](unsigned char c) { size += escapedLength(c); }, [&] { size += 1 + indent.size(); });
+    QString out(size + 1, Qt::Uninitialized);
+    QChar *p = out.data();
+    const auto putIndent = [&] {
+        for (QChar c : indent)
+            *p++ = c;
+    };
+    putIndent();
+    layOut([&](unsigned char c) { appendEscaped(p, c); },
+           [&] {
+               *p++ = QLatin1Char('\n');
+               putIndent();
+           });
+    if (n > 0)
+        *p++ = QLatin1Char('\n');
+    out.truncate(p - out.constData());
+    if (e.payloadOmitted())
+        out += omittedLine(e, indent, whyOmitted);
     return out;
 }
 

@@ -66,7 +66,12 @@ struct Event
     QVariant requested;
     QVariant effective;
     qint64 bytes = -1;
-    QString data;      // bounded, escaped preview of payload bytes
+    QString data; // bounded, escaped preview of payload bytes
+    // received on SockLab's own sockets: the bytes themselves, whole up to kPayloadLimit;
+    // bytes - payload.size() more were received and counted, not kept (payloadOmitted()).
+    // payloadKept is false where only the preview exists (the built-in peer's events).
+    QByteArray payload;
+    bool payloadKept = false;
     QString local;     // local address:port
     QString remote;    // remote address:port
     QString state;     // TCP state name, for state events
@@ -74,13 +79,30 @@ struct Event
     QJsonObject extra; // further JSON fields for rare kinds (lesson_result), merged into toJson
     quint64 run = 0;   // Finished: the Engine::run() or stop() call it ends (ids only grow)
 
+    qint64 payloadOmitted() const
+    {
+        return payloadKept && bytes > payload.size() ? bytes - payload.size() : 0;
+    }
     QString errnoName() const;
+    // With the payload fields (payload, payload_omitted) where one was kept.
     QJsonObject toJson() const;
     QString toText() const;
 };
 
-// Escapes bytes for display: printable ASCII as is, everything else as \xNN, at most maxBytes.
-QString escapeBytes(const QByteArray &bytes, int maxBytes = 64);
+// The most bytes of one received event (one recv(), or the calls summed into one) that are
+// kept whole; the rest is counted.
+inline constexpr qsizetype kPayloadLimit = 1 << 20;
+
+// Escapes bytes for display: printable ASCII as is, \\ \n \r \t, everything else (and ")
+// as \xNN, at most maxBytes (then "..."). Reversible: unescapeBytes() gives the bytes back.
+QString escapeBytes(const QByteArray &bytes, qsizetype maxBytes = 64);
+QByteArray unescapeBytes(const QString &escaped);
+
+// A received event's whole payload for reading: escaped, broken into lines after each \n and
+// at `width` characters, each line prefixed with `indent`, then a line counting what was not
+// kept and why (by default: the per-event limit). Empty where no payload was kept.
+QString payloadText(const Event &e, const QString &indent = {}, int width = 100,
+                    const QString &whyOmitted = {});
 
 } // namespace socklab
 

@@ -14,10 +14,11 @@ namespace socklab {
 
 namespace {
 // The order is the CLI's NDJSON field order, so a CSV and an NDJSON export line up.
-constexpr std::array<const char *, 19> kColumns{
+// The payload comes last: it can be long.
+constexpr std::array<const char *, 21> kColumns{
     "t",       "wall",      "sock",   "kind",   "op",        "errno",     "elapsed",
     "timeout", "mechanism", "probe",  "option", "requested", "effective", "bytes",
-    "data",    "local",     "remote", "state",  "detail",
+    "data",    "local",     "remote", "state",  "detail",    "payload",   "payload_omitted",
 };
 
 bool isSecondsColumn(QLatin1StringView key)

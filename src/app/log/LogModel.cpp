@@ -429,8 +429,14 @@ void LogModel::append(const QList<Event> &batch)
         r.text = m_text.append(e.detail, detailWide, e.data, dataWide);
         r.shape = shapeFor(e);
         ++m_shapes[r.shape].refs;
+        if (e.payloadKept) {
+            r.flags |= HasPayload;
+            if (!e.payload.isEmpty())
+                holdPayload(m_firstSerial + m_rows.size(), e.payload);
+        }
         m_rows.push_back(r);
     }
+    trimPayloads();
     endInsertRows();
 }
 
@@ -443,6 +449,11 @@ void LogModel::removeOldest(int count)
     for (int i = 0; i < count; ++i)
         releaseShape(m_rows[size_t(i)].shape);
     m_rows.erase(m_rows.begin(), m_rows.begin() + count);
+    m_firstSerial += quint64(count);
+    while (!m_payloads.empty() && m_payloads.front().serial < m_firstSerial) {
+        m_payloadBytes -= m_payloads.front().bytes.size();
+        m_payloads.pop_front();
+    }
     if (m_rows.empty())
         m_text.clear();
     else
@@ -460,6 +471,9 @@ void LogModel::clear()
     m_shapeIndex = {};
     m_recentCount = 0;
     m_text.clear();
+    std::deque<HeldPayload>().swap(m_payloads);
+    m_payloadBytes = 0;
+    m_firstSerial = 0;
     endResetModel();
 }
 
@@ -473,6 +487,44 @@ void LogModel::setCapacity(int rows)
 int LogModel::capacity() const
 {
     return m_capacity;
+}
+
+void LogModel::setPayloadBudget(qint64 bytes)
+{
+    m_payloadBudget = std::max<qint64>(0, bytes);
+    trimPayloads();
+}
+
+void LogModel::holdPayload(quint64 serial, const QByteArray &bytes)
+{
+    m_payloads.push_back({serial, bytes});
+    m_payloadBytes += bytes.size();
+}
+
+// Releases the oldest payloads until the rest fit the budget (the newest one is kept even if
+// it alone is larger: it is at most kPayloadLimit).
+void LogModel::trimPayloads()
+{
+    while (m_payloadBytes > m_payloadBudget && m_payloads.size() > 1) {
+        m_payloadBytes -= m_payloads.front().bytes.size();
+        m_payloads.pop_front();
+    }
+}
+
+const LogModel::HeldPayload *LogModel::payloadOf(int row) const
+{
+    const quint64 serial = m_firstSerial + quint64(row);
+    const auto it = std::lower_bound(m_payloads.cbegin(), m_payloads.cend(), serial,
+                                     [](const HeldPayload &p, quint64 s) { return p.serial < s; });
+    return it != m_payloads.cend() && it->serial == serial ? &*it : nullptr;
+}
+
+bool LogModel::payloadReleased(int row) const
+{
+    if (row < 0 || row >= int(m_rows.size()))
+        return false;
+    const Row &r = m_rows[size_t(row)];
+    return (r.flags & HasPayload) && r.bytes > 0 && !payloadOf(row);
 }
 
 Event LogModel::eventAt(int row) const
@@ -506,6 +558,11 @@ Event LogModel::eventAt(int row) const
     e.state = s.state;
     e.detail = detailAt(r);
     e.extra = s.extra;
+    if (r.flags & HasPayload) {
+        e.payloadKept = true; // released: empty, and every byte counts as omitted
+        if (const HeldPayload *p = payloadOf(row))
+            e.payload = p->bytes;
+    }
     return e;
 }
 

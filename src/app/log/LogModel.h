@@ -41,6 +41,9 @@ class LogModel : public QAbstractTableModel
     };
 
     static constexpr int DefaultCapacity = 1000000;
+    // Received payloads are kept for the newest events up to this many bytes in all; an older
+    // payload is then released (its bytes stay counted, and payloadReleased() says so).
+    static constexpr qint64 DefaultPayloadBudget = 64LL << 20;
 
     explicit LogModel(QObject *parent = nullptr);
 
@@ -48,6 +51,11 @@ class LogModel : public QAbstractTableModel
     void clear();
     void setCapacity(int rows);
     int capacity() const;
+    void setPayloadBudget(qint64 bytes);
+    qint64 payloadBudget() const { return m_payloadBudget; }
+    qint64 payloadBytesHeld() const { return m_payloadBytes; }
+    // Whether the row's payload was kept when it arrived but released since for the budget.
+    bool payloadReleased(int row) const;
     // The event of a row, rebuilt from storage (an empty Event out of range).
     socklab::Event eventAt(int row) const;
     // Cheap reads for filters: no Event is rebuilt.
@@ -102,7 +110,14 @@ class LogModel : public QAbstractTableModel
     {
         HasElapsed = 1,
         DetailWide = 2, // stored as UTF-16, not Latin-1
-        DataWide = 4
+        DataWide = 4,
+        HasPayload = 8 // arrived with a kept payload (in m_payloads unless released)
+    };
+    // A row's payload, by the row's serial number (rows are numbered as they arrive).
+    struct HeldPayload
+    {
+        quint64 serial;
+        QByteArray bytes;
     };
     // Bytes appended at the back and released from the front in chunks, addressed by a
     // running offset so rows can point into it while old chunks are dropped.
@@ -135,6 +150,10 @@ class LogModel : public QAbstractTableModel
     std::array<quint32, 4> m_recent{};        // shapes used last: most rows repeat them
     quint32 m_recentCount = 0;
     TextStore m_text;
+    std::deque<HeldPayload> m_payloads; // by serial, oldest first
+    quint64 m_firstSerial = 0;          // serial of m_rows.front()
+    qint64 m_payloadBytes = 0;
+    qint64 m_payloadBudget = DefaultPayloadBudget;
     int m_capacity = DefaultCapacity;
     mutable std::array<QIcon, 16> m_icons; // painted once per kind category, on first use
 
@@ -145,6 +164,9 @@ class LogModel : public QAbstractTableModel
     QString dataAt(const Row &r) const;
     QIcon iconFor(socklab::EventKind kind) const;
     void removeOldest(int count);
+    void holdPayload(quint64 serial, const QByteArray &bytes);
+    void trimPayloads();
+    const HeldPayload *payloadOf(int row) const;
 };
 
 // Filters the log by kind, socket and free text.

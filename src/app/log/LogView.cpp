@@ -1,5 +1,6 @@
 #include "LogView.h"
 
+#include "EventDetail.h"
 #include "EventExport.h"
 #include "LogModel.h"
 #include "ui_LogView.h"
@@ -9,6 +10,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QGuiApplication>
 #include <QHeaderView>
 #include <QKeyEvent>
@@ -18,6 +20,7 @@
 #include <QSaveFile>
 #include <QScrollBar>
 #include <QSignalBlocker>
+#include <QTextCursor>
 
 #include <algorithm>
 #include <functional>
@@ -133,12 +136,65 @@ LogView::LogView(QWidget *parent)
         m_proxy->setSocket(m_ui->socketCombo->itemData(index).toString());
     });
 
+    // The detail pane: all of the current event, in a fixed-width font so escaped bytes line up.
+    QFont mono = m_ui->detailText->font();
+    mono.setFamilies({QFontDatabase::systemFont(QFontDatabase::FixedFont).family()});
+    m_ui->detailText->setFont(mono);
+    // Closed until an event is selected: on a projector every row of the log counts.
+    m_ui->splitter->setStretchFactor(0, 1);
+    m_ui->splitter->setStretchFactor(1, 0);
+    m_ui->splitter->setSizes({1, 0});
+    m_detailTimer.setSingleShot(true);
+    m_detailTimer.setInterval(0);
+    connect(&m_detailTimer, &QTimer::timeout, this, &LogView::appendDetailSlice);
+    connect(m_ui->table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) { showDetail(current); });
     connect(m_ui->copyButton, &QPushButton::clicked, this, &LogView::copySelection);
     connect(m_ui->clearButton, &QPushButton::clicked, this, &LogView::clear);
     connect(m_ui->followButton, &QToolButton::clicked, this, &LogView::followNewest);
 }
 
 LogView::~LogView() = default;
+
+void LogView::showDetail(const QModelIndex &current)
+{
+    m_detailTimer.stop();
+    m_detailRest.clear();
+    m_detailPos = 0;
+    m_ui->detailText->clear();
+    if (!current.isValid())
+        return;
+    if (m_ui->splitter->sizes().value(1) == 0) { // selecting opens the pane, half the height
+        const int h = m_ui->splitter->height();
+        m_ui->splitter->setSizes({h - h / 2, h / 2});
+    }
+    const int row = m_proxy->mapToSource(current).row();
+    m_detailRest = eventDetailText(m_model->eventAt(row), m_model->payloadReleased(row),
+                                   m_model->payloadBudget());
+    appendDetailSlice();
+}
+
+// Long text goes into the pane in slices that end at a line's end, one per turn of the event
+// loop, so the window answers while a megabyte of escaped bytes is laid out.
+void LogView::appendDetailSlice()
+{
+    constexpr qsizetype kSliceChars = 64 * 1024;
+    qsizetype end = m_detailRest.size();
+    if (end - m_detailPos > kSliceChars) {
+        end = m_detailRest.indexOf(QLatin1Char('\n'), m_detailPos + kSliceChars);
+        end = end < 0 ? m_detailRest.size() : end + 1;
+    }
+    QTextCursor cursor(m_ui->detailText->document());
+    cursor.movePosition(QTextCursor::End);
+    cursor.insertText(QStringView(m_detailRest).mid(m_detailPos, end - m_detailPos).toString());
+    m_detailPos = end;
+    if (m_detailPos < m_detailRest.size()) {
+        m_detailTimer.start();
+    } else {
+        m_detailRest.clear();
+        m_detailPos = 0;
+    }
+}
 
 void LogView::setupTable()
 {
@@ -319,6 +375,7 @@ void LogView::sizeColumnsOnce()
 void LogView::clear()
 {
     m_model->clear();
+    showDetail({});
     // Keep the chosen socket selectable: the next run usually reuses the same labels.
     QComboBox *combo = m_ui->socketCombo;
     const QString current = combo->currentData().toString();

@@ -59,6 +59,9 @@ class LogView : public QWidget
     QAction *m_copyAction = nullptr;
     QTimer m_scrollTimer; // throttles auto-scroll so a flood does not scroll per batch
     QTimer m_searchTimer; // waits for a pause in typing before re-filtering a large log
+    QTimer m_detailTimer; // fills the detail pane a slice at a time: a 1 MiB payload is long
+    QString m_detailRest; // what the pane has still to show
+    qsizetype m_detailPos = 0;
     QSet<QString> m_sockets;
     QString m_lastExportDir;
     bool m_following = true;
@@ -75,4 +78,6 @@ class LogView : public QWidget
     void scrollToNewest();
     void onScrollValueChanged(int value);
     void sizeColumnsOnce();
+    void showDetail(const QModelIndex &current);
+    void appendDetailSlice();
 };
