@@ -3,13 +3,20 @@
 // reach the same verdict, and bad lesson files are refused with the key path and the value.
 #include "TestSupport.h"
 
+#include "KernelFacts.h"
 #include "Lesson.h"
 #include "LessonRunner.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSignalSpy>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
 
 using namespace socklab;
 using namespace socklab::test;
@@ -173,6 +180,10 @@ class TestLessons : public QObject
             << QStringLiteral("steps[0].to: 'peer', but the lesson has no built-in peer");
         QTest::newRow("empty steps") << minimalLesson(QStringLiteral("[]"), kOneExpect)
                                      << QStringLiteral("steps: expected a non-empty array");
+        QTest::newRow("unknown kernel fact")
+            << minimalLesson(kOneStep, kOneExpect)
+                   .replace(R"("E")", R"("The budget is {net.ipv4.tcp_made_up}.")")
+            << QStringLiteral("explanation: {net.ipv4.tcp_made_up}: not a kernel fact");
         QTest::newRow("huge") << QByteArray(kLessonMaxBytes + 1, ' ')
                               << QStringLiteral("at most 262144 bytes");
         // Found by fuzzing (tests/fuzz): the message quoted the value's control characters.
@@ -214,7 +225,120 @@ class TestLessons : public QObject
         // The minimal lesson itself is fine, so each row fails for its own reason.
         QVERIFY2(Lesson::fromJson(minimalLesson(kOneStep, kOneExpect), &error), qPrintable(error));
     }
+
+    void textsStateOnlyReadOrCheckedFacts();
+    void factsShowValueAndSource();
 };
+
+// The rule that keeps lesson texts true on any machine: a kernel setting is named only through
+// a {fact} that shows its value here and where it came from, and a time in a text is one the
+// lesson sets itself, or lies within a range its predictions check, or is derived from its own
+// settings (idle + intvl x cnt, a multiple of one).
+void TestLessons::textsStateOnlyReadOrCheckedFacts()
+{
+    static const QRegularExpression placeholder(QStringLiteral("\\{[A-Za-z0-9_.]+\\}"));
+    static const QRegularExpression sysctlName(
+        QStringLiteral("\\b(net\\.(ipv4|core)\\.)?(tcp|ip)_[a-z0-9_]+|\\bsomaxconn\\b|\\bHZ\\b"));
+    static const QRegularExpression timeValue(QStringLiteral(
+        "(\\d+(?:\\.\\d+)?)\\s*(ms|milliseconds?|s|seconds?|min|minutes?|h|hours?)\\b"));
+    QDir dir(QStringLiteral(":/lessons"));
+    const QStringList files = dir.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
+    QVERIFY(files.size() >= 16);
+    QStringList problems;
+    for (const QString &f : files) {
+        QFile file(dir.filePath(f));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject root = QJsonDocument::fromJson(file.readAll()).object();
+        QVERIFY2(!root.isEmpty(), qPrintable(f));
+        // What the lesson itself sets or checks, in seconds.
+        QList<double> set;
+        QList<std::pair<double, double>> ranges;
+        const std::function<void(const QJsonValue &, const QString &)> collect =
+            [&](const QJsonValue &v, const QString &key) {
+                if (v.isObject()) {
+                    const QJsonObject o = v.toObject();
+                    for (auto it = o.begin(); it != o.end(); ++it)
+                        collect(it.value(), it.key());
+                    const double idle = o.value(QStringLiteral("keepidle")).toDouble(-1);
+                    const double intvl = o.value(QStringLiteral("keepintvl")).toDouble(-1);
+                    const int cnt = o.value(QStringLiteral("keepcnt")).toInt(-1);
+                    for (int k = 0; idle > 0 && intvl > 0 && k <= cnt; ++k)
+                        set << idle + intvl * k;
+                } else if (v.isArray()) {
+                    const QJsonArray a = v.toArray();
+                    if (a.size() == 2 && a[0].isDouble() && a[1].isDouble() &&
+                        (key == QLatin1String("elapsed") || key == QLatin1String("overshoot")))
+                        ranges << std::make_pair(a[0].toDouble(), a[1].toDouble());
+                    for (const QJsonValue &x : a)
+                        collect(x, key);
+                } else if (v.isDouble()) {
+                    const double x =
+                        key.endsWith(QLatin1String("_ms")) ? v.toDouble() / 1000 : v.toDouble();
+                    for (int k = 1; k <= 10; ++k)
+                        set << x * k;
+                }
+            };
+        collect(root, {});
+        QStringList texts{root.value(QStringLiteral("title")).toString(),
+                          root.value(QStringLiteral("summary")).toString(),
+                          root.value(QStringLiteral("explanation")).toString()};
+        for (const QJsonValue &x : root.value(QStringLiteral("steps")).toArray())
+            texts << x.toObject().value(QStringLiteral("say")).toString();
+        for (const QJsonValue &x : root.value(QStringLiteral("expect")).toArray())
+            texts << x.toObject().value(QStringLiteral("says")).toString();
+        for (QString text : std::as_const(texts)) {
+            text.replace(placeholder, QStringLiteral("{fact}"));
+            for (auto it = sysctlName.globalMatch(text); it.hasNext();)
+                problems << QStringLiteral("%1: '%2' is a kernel setting named outside a {fact}")
+                                .arg(f, it.next().captured(0));
+            for (auto it = timeValue.globalMatch(text); it.hasNext();) {
+                const auto m = it.next();
+                const QString unit = m.captured(2);
+                double sec = m.captured(1).toDouble();
+                if (unit.startsWith(QLatin1String("ms")) || unit.startsWith(QLatin1String("milli")))
+                    sec /= 1000;
+                else if (unit.startsWith(QLatin1Char('m')))
+                    sec *= 60;
+                else if (unit.startsWith(QLatin1Char('h')))
+                    sec *= 3600;
+                const bool isSet = std::any_of(
+                    set.cbegin(), set.cend(), [sec](double v) { return std::abs(v - sec) < 1e-9; });
+                const bool inRange = std::any_of(ranges.cbegin(), ranges.cend(), [sec](auto r) {
+                    return sec >= r.first && sec <= r.second;
+                });
+                if (!isSet && !inRange)
+                    problems << QStringLiteral("%1: '%2' is neither set by the lesson, nor derived "
+                                               "from its settings, nor within a checked range")
+                                    .arg(f, m.captured(0));
+            }
+        }
+    }
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
+}
+
+// A fact shows its value on this machine and where it came from.
+void TestLessons::factsShowValueAndSource()
+{
+    QString error;
+    const QString text =
+        facts::expand(QStringLiteral("Budget: {net.ipv4.tcp_syn_retries}."), &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QFile f(QStringLiteral("/proc/sys/net/ipv4/tcp_syn_retries"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString value = QString::fromLatin1(f.readAll()).trimmed();
+    QCOMPARE(text,
+             QStringLiteral("Budget: %1 (net.ipv4.tcp_syn_retries on this machine).").arg(value));
+    QCOMPARE(facts::value(QStringLiteral("net.ipv4.tcp_syn_retries")), value.toLongLong());
+    const qint64 budget = facts::value(QStringLiteral("keepalive_default_budget"));
+    QCOMPARE(budget, facts::value(QStringLiteral("net.ipv4.tcp_keepalive_time")) +
+                         facts::value(QStringLiteral("net.ipv4.tcp_keepalive_intvl")) *
+                             facts::value(QStringLiteral("net.ipv4.tcp_keepalive_probes")));
+    // The lesson as loaded says the machine's value, not the placeholder.
+    const auto l = findLesson(QStringLiteral("keepalive-defaults"));
+    QVERIFY(l);
+    QVERIFY2(l->explanation.contains(QString::number(budget)), qPrintable(l->explanation));
+    QVERIFY(!l->explanation.contains(QLatin1Char('{')));
+}
 
 QTEST_GUILESS_MAIN(TestLessons)
 #include "tst_lessons.moc"

@@ -403,7 +403,8 @@ void TestPanels::deadPeerText()
     p.keepCntSpin()->setValue(cnt);
     p.userTimeoutSpin()->setValue(userMs);
     const QString expected =
-        QStringLiteral("A dead peer is detected after about %1 s").arg(seconds);
+        QStringLiteral("On an idle connection a dead peer is detected after about %1 s")
+            .arg(seconds);
     QVERIFY2(p.deadPeerText().startsWith(expected), qPrintable(p.deadPeerText()));
 }
 
@@ -420,13 +421,15 @@ void TestPanels::deadPeerOff()
 
     // Switched on with the defaults in force, the estimate uses them.
     p.keepAliveCheck()->setChecked(true);
-    QVERIFY2(p.deadPeerText().startsWith(QLatin1String("A dead peer is detected after about "
-                                                       "7875 s")),
+    QVERIFY2(p.deadPeerText().startsWith(
+                 QLatin1String("On an idle connection a dead peer is detected after about "
+                               "7875 s")),
              qPrintable(p.deadPeerText()));
     // A set value replaces only its own default.
     p.keepIdleSpin()->setValue(60);
-    QVERIFY2(p.deadPeerText().startsWith(QLatin1String("A dead peer is detected after about "
-                                                       "735 s")),
+    QVERIFY2(p.deadPeerText().startsWith(
+                 QLatin1String("On an idle connection a dead peer is detected after about "
+                               "735 s")),
              qPrintable(p.deadPeerText()));
 }
 

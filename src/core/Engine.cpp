@@ -446,14 +446,17 @@ class EngineWorker : public QObject
                                          "TCP_USER_TIMEOUT runs out, or the socket is closed.")
                         : QString());
         if (op == QLatin1String("connect"))
-            return QStringLiteral("SO_SNDTIMEO expired: connect() returned EINPROGRESS while the "
-                                  "kernel goes on resending the SYN in SYN-SENT in the "
-                                  "background (see the socket table) until it connects, its SYN "
-                                  "budget (tcp_syn_retries) or TCP_USER_TIMEOUT runs out, or the "
-                                  "socket is closed; a second connect() would return EALREADY.%1")
+            return QStringLiteral(
+                       "SO_SNDTIMEO expired: connect() returned EINPROGRESS while the "
+                       "kernel goes on resending the SYN in SYN-SENT in the "
+                       "background (see the socket table) until it connects, its SYN "
+                       "budget (tcp_syn_retries) or TCP_USER_TIMEOUT runs out, or the "
+                       "socket is closed; a second connect() waits again and returns EALREADY.%1")
                 .arg(overshoot);
-        return QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer counts in "
-                              "jiffies, so it can overshoot by up to a tick.%3")
+        return QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer wheel "
+                              "rounds a timeout up to the step of its level, which grows with "
+                              "the timeout: a few ms late at 100 ms, tens of ms at a second or "
+                              "more.%3")
             .arg(op == QLatin1String("send") ? QStringLiteral("SO_SNDTIMEO")
                                              : QStringLiteral("SO_RCVTIMEO"),
                  op, overshoot);

@@ -57,9 +57,9 @@ QString explainErrno(int err, const QString &op)
         if (binding)
             return QStringLiteral(
                 "Another socket holds this address and port: a live listener, or connections "
-                "in TIME_WAIT left by the previous run. SO_REUSEADDR on the old and the new "
-                "listener lets a restart bind past TIME_WAIT; two live listeners need "
-                "SO_REUSEPORT on both.");
+                "in TIME_WAIT or still open from the previous run. On Linux, SO_REUSEADDR on "
+                "the old and the new socket lets bind() pass over every socket that is not "
+                "listening; two live listeners need SO_REUSEPORT on both (same user).");
         return QStringLiteral("No free local port for this connection (the local address and "
                               "port are in use).");
     case EADDRNOTAVAIL:
@@ -78,11 +78,15 @@ QString explainErrno(int err, const QString &op)
         return QStringLiteral("The connection was aborted before the call could complete.");
     case ETIMEDOUT:
         if (connecting)
-            return QStringLiteral("The kernel gave up retransmitting the SYN: the host never "
-                                  "answered (tcp_syn_retries exhausted).");
+            return QStringLiteral("The kernel gave up resending the SYN: the host never answered "
+                                  "within the time it computes from its SYN budget "
+                                  "(net.ipv4.tcp_syn_retries, or TCP_SYNCNT), or "
+                                  "TCP_USER_TIMEOUT expired first.");
         return QStringLiteral(
-            "The kernel declared the connection dead: keepalive probes or retransmissions went "
-            "unanswered (TCP_KEEPCNT probes, or TCP_USER_TIMEOUT, expired).");
+            "The kernel declared the connection dead: on an idle connection TCP_KEEPCNT "
+            "keepalive probes went unanswered; with sent data unacknowledged, its "
+            "retransmissions did (net.ipv4.tcp_retries2 of them, many minutes); or "
+            "TCP_USER_TIMEOUT expired first.");
     case EAGAIN:
         if (op == QLatin1String("accept"))
             return QStringLiteral("No connection arrived before SO_RCVTIMEO expired (or the "

@@ -1,6 +1,7 @@
 #include "Lesson.h"
 
 #include "JsonReader.h"
+#include "KernelFacts.h"
 #include "Profile.h"
 
 #include <QDir>
@@ -538,6 +539,21 @@ std::optional<Lesson> Lesson::fromJson(const QByteArray &json, QString *error)
         }
         lr.expectation(expect[i].toObject(), path);
     }
+    // Kernel facts in the texts ({net.ipv4.tcp_syn_retries}) are read from this machine.
+    const auto facts = [&](QString *text, const QString &path) {
+        QString why;
+        if (r.ok())
+            *text = facts::expand(*text, &why);
+        if (r.ok() && !why.isEmpty())
+            r.error = QStringLiteral("%1: %2").arg(path, why);
+    };
+    facts(&l.title, QStringLiteral("title"));
+    facts(&l.summary, QStringLiteral("summary"));
+    facts(&l.explanation, QStringLiteral("explanation"));
+    for (qsizetype i = 0; i < l.steps.size(); ++i)
+        facts(&l.steps[i].say, QStringLiteral("steps[%1].say").arg(i));
+    for (qsizetype i = 0; i < l.expect.size(); ++i)
+        facts(&l.expect[i].says, QStringLiteral("expect[%1].says").arg(i));
     if (!r.ok()) {
         *error = visible(r.error); // it quotes keys and values of the file
         return std::nullopt;

@@ -101,6 +101,19 @@ struct KeepaliveDefaults
 KeepaliveDefaults readKeepaliveDefaults();
 QString keepaliveDefaultSource(OptionId id); // the /proc path behind a default
 
+// A kernel setting by its sysctl name ("net.ipv4.tcp_syn_retries"): its text as the kernel
+// gives it (whitespace collapsed), and the file it came from. Empty text: not readable here
+// (an older kernel may not have the setting).
+struct KernelSetting
+{
+    QString text;
+    QString source;
+};
+KernelSetting readSysctl(const QString &name);
+// A value from the running kernel's build configuration ("CONFIG_HZ"), from /proc/config.gz or
+// /boot/config-<release>. Empty text where neither is available.
+KernelSetting readKernelConfig(const QString &name);
+
 // One row of the kernel's TCP socket table, as sock_diag reports it (like `ss -tano`).
 struct DiagRow
 {

@@ -4,6 +4,8 @@
 
 #include <QFile>
 #include <QHash>
+#include <QProcess>
+#include <QRegularExpression>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -20,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -232,6 +235,46 @@ bool abortsOnListenOverflow()
 KeepaliveDefaults readKeepaliveDefaults()
 {
     return {readProcInt(kKeepTime), readProcInt(kKeepIntvl), readProcInt(kKeepProbes)};
+}
+
+KernelSetting readSysctl(const QString &name)
+{
+    static const QRegularExpression valid(QStringLiteral("^[a-z0-9_]+(\\.[a-z0-9_]+)+$"));
+    if (!valid.match(name).hasMatch())
+        return {};
+    const QString path = QStringLiteral("/proc/sys/") + QString(name).replace(u'.', u'/');
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {{}, path};
+    return {QString::fromLatin1(f.read(4096)).simplified(), path};
+}
+
+KernelSetting readKernelConfig(const QString &name)
+{
+    utsname u{};
+    ::uname(&u);
+    const QString release = QString::fromLatin1(u.release);
+    const QByteArray key = name.toLatin1() + '=';
+    const auto find = [&](const QByteArray &config, const QString &source) -> KernelSetting {
+        for (const QByteArray &line : config.split('\n')) {
+            if (line.startsWith(key))
+                return {QString::fromLatin1(line.mid(key.size())).trimmed(), source};
+        }
+        return {};
+    };
+    // /proc/config.gz: gzip, which QByteArray cannot inflate; zcat is on every system with it.
+    QProcess zcat;
+    zcat.start(QStringLiteral("zcat"), {QStringLiteral("/proc/config.gz")});
+    if (zcat.waitForFinished(3000) && zcat.exitCode() == 0) {
+        const KernelSetting s =
+            find(zcat.readAllStandardOutput(), QStringLiteral("/proc/config.gz"));
+        if (!s.text.isEmpty())
+            return s;
+    }
+    QFile boot(QStringLiteral("/boot/config-") + release);
+    if (boot.open(QIODevice::ReadOnly))
+        return find(boot.readAll(), boot.fileName());
+    return {};
 }
 
 QString keepaliveDefaultSource(OptionId id)

@@ -135,8 +135,8 @@ qint64 KeepalivePanel::deadPeerSeconds(int idle, int intvl, int cnt, qint64 user
 {
     if (userTimeoutMs <= 0)
         return qint64(idle) + qint64(intvl) * cnt;
-    // With TCP_USER_TIMEOUT the kernel stops counting probes: the first probe that fires
-    // after the user timeout has passed finds the peer dead (at least one probe is sent).
+    // With TCP_USER_TIMEOUT the kernel stops counting probes: at the first keepalive firing
+    // after the peer has been silent for the user timeout it gives up, without a probe.
     const double probes = std::ceil((double(userTimeoutMs) / 1000.0 - idle) / intvl);
     return qint64(idle) + qint64(intvl) * std::max<qint64>(1, qint64(probes));
 }
@@ -157,9 +157,12 @@ void KeepalivePanel::updateDeadPeer()
         const InForce f = inForce();
         const int user = m_ui->userTimeoutSpin->value();
         const qint64 n = deadPeerSeconds(f.idle, f.intvl, f.cnt, user);
-        text = tr("A dead peer is detected after about %1 s").arg(n);
+        text = tr("On an idle connection a dead peer is detected after about %1 s").arg(n);
         if (const QString h = humanDuration(n); !h.isEmpty())
             text += tr(" (%1)").arg(h);
+        // While sent data waits for its ACK the keepalive timer does nothing.
+        text += tr("; with sent data unacknowledged, retransmission decides instead "
+                   "(net.ipv4.tcp_retries2, or TCP_USER_TIMEOUT).");
         if (user > 0)
             text += tr("\nidle %1 s, then probes every %2 s until TCP_USER_TIMEOUT (%3 s) has "
                        "passed; TCP_KEEPCNT is ignored.")

@@ -1,0 +1,194 @@
+#include "KernelFacts.h"
+
+#include "Platform.h"
+
+#include <QHash>
+#include <QMutex>
+#include <QRegularExpression>
+
+#include <array>
+#include <functional>
+
+namespace socklab::facts {
+
+namespace {
+
+struct Sysctl
+{
+    const char *name;
+    const char *unit; // appended to the value ("s"), or empty for a count
+};
+
+// The settings texts may cite, with their units.
+constexpr std::array<Sysctl, 13> kSysctls{{
+    {"net.ipv4.tcp_keepalive_time", "s"},
+    {"net.ipv4.tcp_keepalive_intvl", "s"},
+    {"net.ipv4.tcp_keepalive_probes", ""},
+    {"net.ipv4.tcp_syn_retries", ""},
+    {"net.ipv4.tcp_syn_linear_timeouts", ""},
+    {"net.ipv4.tcp_retries2", ""},
+    {"net.ipv4.tcp_fin_timeout", "s"},
+    {"net.ipv4.tcp_rto_min_us", "us"},
+    {"net.ipv4.tcp_rto_max_ms", "ms"},
+    {"net.ipv4.ip_local_port_range", ""},
+    {"net.ipv4.ip_unprivileged_port_start", ""},
+    {"net.ipv4.tcp_abort_on_overflow", ""},
+    {"net.core.somaxconn", ""},
+}};
+
+QString sysctlText(const Sysctl &s)
+{
+    const platform::KernelSetting k = platform::readSysctl(QString::fromLatin1(s.name));
+    if (k.text.isEmpty())
+        return QStringLiteral("(%1: not on this kernel)").arg(QLatin1String(s.name));
+    const QString unit = QLatin1String(s.unit);
+    return QStringLiteral("%1%2 (%3 on this machine)")
+        .arg(k.text, unit.isEmpty() ? QString() : QLatin1Char(' ') + unit, QLatin1String(s.name));
+}
+
+qint64 sysctlValue(const char *name)
+{
+    bool ok = false;
+    const qint64 v = platform::readSysctl(QString::fromLatin1(name)).text.toLongLong(&ok);
+    return ok ? v : -1;
+}
+
+qint64 hz()
+{
+    bool ok = false;
+    const qint64 v = platform::readKernelConfig(QStringLiteral("CONFIG_HZ")).text.toLongLong(&ok);
+    return ok && v > 0 ? v : -1;
+}
+
+// Facts derived from the settings above, each saying how.
+struct Derived
+{
+    const char *name;
+    std::function<qint64()> value;
+    std::function<QString()> text;
+};
+
+const QList<Derived> &derived()
+{
+    static const QList<Derived> d{
+        {"keepalive_default_budget",
+         [] {
+             const qint64 t = sysctlValue("net.ipv4.tcp_keepalive_time");
+             const qint64 i = sysctlValue("net.ipv4.tcp_keepalive_intvl");
+             const qint64 p = sysctlValue("net.ipv4.tcp_keepalive_probes");
+             return t < 0 || i < 0 || p < 0 ? -1 : t + i * p;
+         },
+         [] {
+             const qint64 t = sysctlValue("net.ipv4.tcp_keepalive_time");
+             const qint64 i = sysctlValue("net.ipv4.tcp_keepalive_intvl");
+             const qint64 p = sysctlValue("net.ipv4.tcp_keepalive_probes");
+             if (t < 0 || i < 0 || p < 0)
+                 return QStringLiteral("(the keepalive defaults are not readable here)");
+             return QStringLiteral("%1 s (tcp_keepalive_time + tcp_keepalive_intvl x "
+                                   "tcp_keepalive_probes on this machine: %2 + %3 x %4)")
+                 .arg(t + i * p)
+                 .arg(t)
+                 .arg(i)
+                 .arg(p);
+         }},
+        {"CONFIG_HZ", [] { return hz(); },
+         [] {
+             const qint64 h = hz();
+             return h < 0 ? QStringLiteral("(CONFIG_HZ: not readable on this machine)")
+                          : QStringLiteral("%1 (CONFIG_HZ of this kernel)").arg(h);
+         }},
+        {"jiffy_ms", [] { return hz() > 0 ? 1000 / hz() : -1; },
+         [] {
+             const qint64 h = hz();
+             return h < 0 ? QStringLiteral("(one jiffy: CONFIG_HZ is not readable here)")
+                          : QStringLiteral("%1 ms (one jiffy: 1/CONFIG_HZ of this kernel, %2)")
+                                .arg(1000.0 / double(h), 0, 'g', 3)
+                                .arg(h);
+         }},
+        // Not a setting: compiled into Linux (include/net/tcp.h), the same on every machine.
+        {"TCP_TIMEWAIT_LEN", [] { return qint64(60); },
+         [] { return QStringLiteral("60 s (TCP_TIMEWAIT_LEN, fixed in Linux's source)"); }},
+    };
+    return d;
+}
+
+// Reading /proc and the kernel config is cheap but not free (zcat): once per process.
+QHash<QString, QString> &cache()
+{
+    static QHash<QString, QString> c;
+    return c;
+}
+QMutex &cacheMutex()
+{
+    static QMutex m;
+    return m;
+}
+
+} // namespace
+
+QStringList names()
+{
+    QStringList out;
+    for (const Sysctl &s : kSysctls)
+        out << QString::fromLatin1(s.name);
+    for (const Derived &d : derived())
+        out << QString::fromLatin1(d.name);
+    return out;
+}
+
+QString render(const QString &name)
+{
+    QMutexLocker lock(&cacheMutex());
+    if (const auto it = cache().constFind(name); it != cache().constEnd())
+        return *it;
+    QString text;
+    for (const Sysctl &s : kSysctls) {
+        if (name == QLatin1String(s.name))
+            text = sysctlText(s);
+    }
+    for (const Derived &d : derived()) {
+        if (name == QLatin1String(d.name))
+            text = d.text();
+    }
+    if (!text.isEmpty())
+        cache().insert(name, text);
+    return text;
+}
+
+qint64 value(const QString &name)
+{
+    for (const Sysctl &s : kSysctls) {
+        if (name == QLatin1String(s.name))
+            return sysctlValue(s.name);
+    }
+    for (const Derived &d : derived()) {
+        if (name == QLatin1String(d.name))
+            return d.value();
+    }
+    return -1;
+}
+
+QString expand(const QString &text, QString *error)
+{
+    static const QRegularExpression placeholder(QStringLiteral("\\{([A-Za-z0-9_.]+)\\}"));
+    QString out;
+    qsizetype pos = 0;
+    auto it = placeholder.globalMatch(text);
+    while (it.hasNext()) {
+        const auto m = it.next();
+        const QString r = render(m.captured(1));
+        if (r.isEmpty()) {
+            if (error)
+                *error = QStringLiteral("{%1}: not a kernel fact SockLab can read; known: %2.")
+                             .arg(m.captured(1), names().join(QStringLiteral(", ")));
+            return text;
+        }
+        out += QStringView(text).mid(pos, m.capturedStart() - pos);
+        out += r;
+        pos = m.capturedEnd();
+    }
+    out += QStringView(text).mid(pos);
+    return out;
+}
+
+} // namespace socklab::facts
