@@ -333,6 +333,15 @@ void TestLessons::factsShowValueAndSource()
     QCOMPARE(budget, facts::value(QStringLiteral("net.ipv4.tcp_keepalive_time")) +
                          facts::value(QStringLiteral("net.ipv4.tcp_keepalive_intvl")) *
                              facts::value(QStringLiteral("net.ipv4.tcp_keepalive_probes")));
+    // The kernel's own model of the retransmission budget: tcp_retries2 resends from
+    // TCP_RTO_MIN doubling up to the maximum RTO (924 s with the defaults 15 and 120 s).
+    const qint64 retries2 = facts::value(QStringLiteral("net.ipv4.tcp_retries2"));
+    const qint64 rtoMax = facts::value(QStringLiteral("net.ipv4.tcp_rto_max_ms")) > 0
+                              ? facts::value(QStringLiteral("net.ipv4.tcp_rto_max_ms"))
+                              : 120000;
+    if (retries2 == 15 && rtoMax == 120000)
+        QCOMPARE(facts::value(QStringLiteral("retries2_budget")), qint64(924));
+    QVERIFY(facts::render(QStringLiteral("retries2_budget")).contains(QString::number(retries2)));
     // The lesson as loaded says the machine's value, not the placeholder.
     const auto l = findLesson(QStringLiteral("keepalive-defaults"));
     QVERIFY(l);

@@ -257,6 +257,44 @@ class TestWire : public QObject
         qInfo("%s", qPrintable(gapsText(re, resent)));
     }
 
+    // Each data retransmit event is one more copy of the data segment on the wire, stamped after
+    // it; the first copy is the send itself.
+    void dataRetransmissionsMatchTheWire()
+    {
+        SOCKLAB_REQUIRE_SOCKET_FILTERS();
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        const quint16 peerPort = startPeer(engine, rec, PeerBehavior::Blackhole);
+        QVERIFY(peerPort != 0);
+        SOCKLAB_START_CAPTURE(cap, dir, peerPort);
+        SocketOptions o = keepalive(1, 1, 3);
+        o.userTimeoutMs = 2000;
+        engine.run({connectToPeer(o), send("hello"), recv()});
+        QVERIFY(rec.waitFinished(10000));
+        const quint16 port = clientPort(rec);
+        QVERIFY(port != 0);
+        const QList<Frame> all = cap.frames();
+        QCOMPARE(cap.droppedByKernel(), 0);
+        QList<Frame> copies;
+        for (const Frame &f : all) {
+            if (f.srcPort == port && f.length == 5)
+                copies << f;
+        }
+        const QList<Event> re = rec.of(EventKind::Retransmit, QStringLiteral("c1"));
+        QVERIFY2(copies.size() >= 3, qPrintable(rec.dump()));
+        QCOMPARE(re.size(), copies.size() - 1);
+        const QList<Frame> resent = copies.mid(1);
+        for (qsizetype i = 0; i < re.size(); ++i) {
+            QCOMPARE(re[i].op, QStringLiteral("send"));
+            QCOMPARE(re[i].probe, int(i + 1));
+            const double gap = re[i].wall - resent[i].wall;
+            QVERIFY2(gap >= -kBeforeS && gap <= kAfterS, qPrintable(gapsText(re, resent)));
+        }
+        // Keepalive sent nothing meanwhile: every bare segment from c1 is the handshake's ACK.
+        QCOMPARE(rec.count(EventKind::ProbeSent, QStringLiteral("c1")), 0);
+        qInfo("%s", qPrintable(gapsText(re, resent)));
+    }
+
     // Closing with unread data sends RST, not FIN: the closed event says so, and so does the
     // wire.
     void closeWithUnreadDataIsAResetOnTheWire()

@@ -866,6 +866,8 @@ class EngineWorker : public QObject
         post(st);
         const CallOutcome out = ops::sendAll(s->fd, data.constData(), size_t(data.size()),
                                              o.sendTimeout, o.mechanism, *m_cancel);
+        if (out.bytes > 0)
+            m_monitor->dataSent(s->fd); // its resends, if no ACK comes
         if (!reportOutcome(label, QStringLiteral("send"), out, o.sendTimeout, o.mechanism)) {
             if (out.bytes > 0) {
                 Event p = make(EventKind::Info, label, QStringLiteral("send"));

@@ -60,6 +60,28 @@ qint64 hz()
     return ok && v > 0 ? v : -1;
 }
 
+// TCP_RTO_MAX unless this kernel lets it be set (net.ipv4.tcp_rto_max_ms, Linux 6.15).
+qint64 rtoMaxMs()
+{
+    const qint64 v = sysctlValue("net.ipv4.tcp_rto_max_ms");
+    return v > 0 ? v : 120000;
+}
+
+qint64 retries2BudgetMs()
+{
+    const qint64 boundary = sysctlValue("net.ipv4.tcp_retries2");
+    if (boundary < 0)
+        return -1;
+    constexpr qint64 rtoBase = 200; // TCP_RTO_MIN, ms
+    const qint64 rtoMax = rtoMaxMs();
+    qint64 thresh = 0;
+    while ((rtoBase << (thresh + 1)) <= rtoMax)
+        ++thresh; // ilog2(rtoMax / rtoBase)
+    if (boundary <= thresh)
+        return ((qint64(2) << boundary) - 1) * rtoBase;
+    return ((qint64(2) << thresh) - 1) * rtoBase + (boundary - thresh) * rtoMax;
+}
+
 // Facts derived from the settings above, each saying how.
 struct Derived
 {
@@ -105,7 +127,28 @@ const QList<Derived> &derived()
                                 .arg(1000.0 / double(h), 0, 'g', 3)
                                 .arg(h);
          }},
+        // How long the kernel retransmits unacknowledged data before ETIMEDOUT: its own model
+        // (tcp_model_timeout in net/ipv4/tcp_timer.c) of tcp_retries2 resends, from
+        // TCP_RTO_MIN doubling up to the maximum RTO. Counted from the first resend.
+        {"retries2_budget", [] { return retries2BudgetMs() < 0 ? -1 : retries2BudgetMs() / 1000; },
+         [] {
+             const qint64 ms = retries2BudgetMs();
+             if (ms < 0)
+                 return QStringLiteral("(net.ipv4.tcp_retries2 is not readable here)");
+             return QStringLiteral("about %1 s, %2 min (the kernel's model of "
+                                   "net.ipv4.tcp_retries2 = %3 resends on this machine, from "
+                                   "200 ms doubling up to %4 s)")
+                 .arg(ms / 1000)
+                 .arg(QString::number(ms / 60000.0, 'f', 1))
+                 .arg(sysctlValue("net.ipv4.tcp_retries2"))
+                 .arg(rtoMaxMs() / 1000);
+         }},
         // Not a setting: compiled into Linux (include/net/tcp.h), the same on every machine.
+        {"TCP_RTO_MIN", [] { return qint64(200); },
+         [] {
+             return QStringLiteral("200 ms (TCP_RTO_MIN, Linux's floor for the retransmission "
+                                   "timeout unless a route or net.ipv4.tcp_rto_min_us lowers it)");
+         }},
         {"TCP_TIMEWAIT_LEN", [] { return qint64(60); },
          [] { return QStringLiteral("60 s (TCP_TIMEWAIT_LEN, fixed in Linux's source)"); }},
     };

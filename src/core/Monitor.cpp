@@ -163,6 +163,18 @@ void Monitor::unwatch(int fd)
         post(std::move(e));
 }
 
+void Monitor::dataSent(int fd)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        const auto it = m_watches.find(fd);
+        if (it == m_watches.end() || it->connecting)
+            return;
+        it->nextSampleNs = 0;
+    }
+    platform::wakeFdSignal(m_wakeFd);
+}
+
 void Monitor::wake()
 {
     platform::wakeFdSignal(m_wakeFd);
@@ -338,7 +350,8 @@ qint64 Monitor::nextSampleFor(const Watch &w, qint64 now) const
         return now;
     const qint64 dense = qint64(m_options.probeIntervalMs) * kMs;
     // The SYN timer's first expiry is about a second away, then longer: a few ms is plenty.
-    if (w.connecting)
+    // Data in flight is retransmitted from 200 ms on: the same pace places each resend.
+    if (w.connecting || w.last.unacked > 0)
         return now + std::max(dense, kConnectSampleNs);
     // The kernel's keepalive timer fires when the peer has been silent TCP_KEEPIDLE, and then
     // every TCP_KEEPINTVL while probes go unanswered (the verdict comes on a firing too).
@@ -410,6 +423,23 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         e.detail = detail;
         return e;
     };
+    // Data sent again while unacknowledged: now the retransmission timer decides, and the
+    // keepalive timer sends nothing (tcpi_total_retrans counts resends, never probes).
+    if (cur.totalRetrans > prev.totalRetrans && !platform::isTcpClosed(cur.state) &&
+        (cur.unacked > 0 || prev.unacked > 0)) {
+        for (unsigned i = prev.totalRetrans; i < cur.totalRetrans; ++i) {
+            ++w.dataResends;
+            Event e = mk(EventKind::Retransmit, w.dataResends,
+                         QStringLiteral("Data sent again (retransmission %1): no ACK came within "
+                                        "the retransmission timeout; the kernel's timer now waits "
+                                        "%2 s for the next (tcpi_rto). Keepalive sends nothing "
+                                        "while data is unacknowledged.")
+                             .arg(w.dataResends)
+                             .arg(cur.rtoUs / 1e6, 0, 'f', 3));
+            e.op = QStringLiteral("send");
+            *out << e;
+        }
+    }
     const quint64 dOut = cur.segsOut - prev.segsOut;
     const quint64 dDataOut = cur.dataSegsOut - prev.dataSegsOut;
     const quint64 dIn = cur.segsIn - prev.segsIn;

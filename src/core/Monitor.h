@@ -52,6 +52,9 @@ class Monitor
     void watchConnect(int fd, const QString &label);
     // Thread-safe and synchronous: once it returns the monitor no longer touches fd.
     void unwatch(int fd);
+    // Thread-safe. fd has just sent data: sample it now, so that resends of that data (from
+    // 200 ms on) are seen at the pace of the retransmission timer, not of keepalive's.
+    void dataSent(int fd);
 
     void addPort(quint16 port);
     // Names the socket behind fd in the table, for state events. Call it as soon as the
@@ -86,7 +89,8 @@ class Monitor
         bool connecting = false; // watchConnect: SYN retransmissions, not keepalive
         qint64 sampleNs = 0;
         platform::TcpInfo last;
-        int series = 0; // probes sent since the last answer
+        int series = 0;      // probes sent since the last answer
+        int dataResends = 0; // data retransmissions reported
         int total = 0;
         qint64 idleSinceNs = 0;
         qint64 probeAfterNs = 0; // the last probe left after this (the sample before it)

@@ -938,10 +938,14 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
             break;
         }
         case EventKind::Retransmit: {
-            // A SYN sent again: a tick through the bar, numbered in its series.
+            // A SYN or data sent again: a tick through the bar, numbered in its series (the
+            // first SYN is the attempt itself, so its first resend is SYN 2).
             p.setPen(QPen(kTimeout, thin * 1.5));
             p.drawLine(QPointF(x, barMid - r), QPointF(x, barMid + r));
-            caption(x + 3, tr("SYN %1").arg(mk.probe + 1), kTimeout);
+            caption(x + 3,
+                    mk.text == QLatin1String("send") ? tr("resend %1").arg(mk.probe)
+                                                     : tr("SYN %1").arg(mk.probe + 1),
+                    kTimeout);
             break;
         }
         case EventKind::State:
