@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what SockLab needs on Debian 12 (if missing) and builds it into build/
 # (SOCKLAB_DEPS_ONLY=1: installs only; SOCKLAB_EXTRA_PACKAGES="a b": installs those too).
-# libqt6svg6 brings the SVG icon plugin that draws the app icon; python3 is the outside judge
-# several tests compare SockLab with, strace the one that compares the system calls of
-# generated programs with socklab-cli's, tcpdump the one that checks probes, retransmissions and
-# resets against the frames on lo.
+# zlib1g-dev lets SockLab read /proc/config.gz; libqt6svg6 brings the SVG icon plugin that
+# draws the app icon; python3 is the outside judge several tests compare SockLab with, strace
+# the one that compares the system calls of generated programs with socklab-cli's, tcpdump the
+# one that checks probes, retransmissions and resets against the frames on lo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make g++ qt6-base-dev qt6-base-dev-tools libgl-dev libqt6svg6 python3 strace tcpdump)
+packages=(cmake make g++ qt6-base-dev qt6-base-dev-tools libgl-dev zlib1g-dev libqt6svg6 python3 strace
+    tcpdump)
 read -ra extra <<<"${SOCKLAB_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 missing=()

@@ -342,6 +342,13 @@ void TestLessons::factsShowValueAndSource()
     if (retries2 == 15 && rtoMax == 120000)
         QCOMPARE(facts::value(QStringLiteral("retries2_budget")), qint64(924));
     QVERIFY(facts::render(QStringLiteral("retries2_budget")).contains(QString::number(retries2)));
+    // CONFIG_HZ from the kernel's own configuration, where the machine publishes it.
+    if (QFile::exists(QStringLiteral("/proc/config.gz"))) {
+        const qint64 hz = facts::value(QStringLiteral("CONFIG_HZ"));
+        QVERIFY2(hz == 100 || hz == 250 || hz == 300 || hz == 1000,
+                 qPrintable(QString::number(hz)));
+        QCOMPARE(facts::value(QStringLiteral("jiffy_ms")), 1000 / hz);
+    }
     // The lesson as loaded says the machine's value, not the placeholder.
     const auto l = findLesson(QStringLiteral("keepalive-defaults"));
     QVERIFY(l);

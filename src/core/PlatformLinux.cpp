@@ -4,7 +4,6 @@
 
 #include <QFile>
 #include <QHash>
-#include <QProcess>
 #include <QRegularExpression>
 
 #include <arpa/inet.h>
@@ -24,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstring>
 
@@ -249,6 +249,29 @@ KernelSetting readSysctl(const QString &name)
     return {QString::fromLatin1(f.read(4096)).simplified(), path};
 }
 
+namespace {
+// The whole of a gzip stream, at most 16 MiB of it (a kernel config is about 300 KB).
+QByteArray gunzip(const QByteArray &in)
+{
+    z_stream z{};
+    if (in.isEmpty() || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return {};
+    z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.constData()));
+    z.avail_in = uInt(in.size());
+    QByteArray out;
+    char chunk[64 * 1024];
+    int rc = Z_OK;
+    while (rc == Z_OK && out.size() < (16 << 20)) {
+        z.next_out = reinterpret_cast<Bytef *>(chunk);
+        z.avail_out = sizeof chunk;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out.append(chunk, qsizetype(sizeof chunk - z.avail_out));
+    }
+    inflateEnd(&z);
+    return rc == Z_STREAM_END ? out : QByteArray();
+}
+} // namespace
+
 KernelSetting readKernelConfig(const QString &name)
 {
     utsname u{};
@@ -262,12 +285,10 @@ KernelSetting readKernelConfig(const QString &name)
         }
         return {};
     };
-    // /proc/config.gz: gzip, which QByteArray cannot inflate; zcat is on every system with it.
-    QProcess zcat;
-    zcat.start(QStringLiteral("zcat"), {QStringLiteral("/proc/config.gz")});
-    if (zcat.waitForFinished(3000) && zcat.exitCode() == 0) {
-        const KernelSetting s =
-            find(zcat.readAllStandardOutput(), QStringLiteral("/proc/config.gz"));
+    // /proc/config.gz is gzip: inflated here (zlib), never by running a program.
+    QFile gz(QStringLiteral("/proc/config.gz"));
+    if (gz.open(QIODevice::ReadOnly)) {
+        const KernelSetting s = find(gunzip(gz.read(4 << 20)), gz.fileName());
         if (!s.text.isEmpty())
             return s;
     }
