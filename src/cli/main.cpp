@@ -140,20 +140,20 @@ int main(int argc, char *argv[])
                 if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("resolve") &&
                     unresolved.isEmpty())
                     unresolved = e.detail;
+                // Without --show-data only the preview is printed, as before the payload existed.
+                socklab::Event brief;
+                const socklab::Event *shown = &e;
                 if (!cmd.showData && e.payloadKept) {
-                    socklab::Event brief = e; // the preview only, as without --show-data
+                    brief = e;
                     brief.payloadKept = false;
                     brief.payload.clear();
-                    printLine(cmd.json
-                                  ? QJsonDocument(brief.toJson()).toJson(QJsonDocument::Compact)
-                                  : brief.toText().toUtf8());
-                    continue;
+                    shown = &brief;
                 }
-                printLine(cmd.json ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)
-                                   : e.toText().toUtf8());
-                if (!cmd.json && e.payloadKept)
+                printLine(cmd.json ? QJsonDocument(shown->toJson()).toJson(QJsonDocument::Compact)
+                                   : shown->toText().toUtf8());
+                if (!cmd.json && shown->payloadKept)
                     std::fputs(
-                        socklab::payloadText(e, QStringLiteral("    | ")).toUtf8().constData(),
+                        socklab::payloadText(*shown, QStringLiteral("    | ")).toUtf8().constData(),
                         stdout);
             }
             std::fflush(stdout);

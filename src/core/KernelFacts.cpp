@@ -95,23 +95,21 @@ const QList<Derived> &derived()
     static const QList<Derived> d{
         {"keepalive_default_budget",
          [] {
-             const qint64 t = sysctlValue("net.ipv4.tcp_keepalive_time");
-             const qint64 i = sysctlValue("net.ipv4.tcp_keepalive_intvl");
-             const qint64 p = sysctlValue("net.ipv4.tcp_keepalive_probes");
-             return t < 0 || i < 0 || p < 0 ? -1 : t + i * p;
+             const platform::KeepaliveDefaults d = platform::readKeepaliveDefaults();
+             return d.time < 0 || d.intvl < 0 || d.probes < 0
+                        ? qint64(-1)
+                        : qint64(d.time) + qint64(d.intvl) * d.probes;
          },
          [] {
-             const qint64 t = sysctlValue("net.ipv4.tcp_keepalive_time");
-             const qint64 i = sysctlValue("net.ipv4.tcp_keepalive_intvl");
-             const qint64 p = sysctlValue("net.ipv4.tcp_keepalive_probes");
-             if (t < 0 || i < 0 || p < 0)
+             const platform::KeepaliveDefaults d = platform::readKeepaliveDefaults();
+             if (d.time < 0 || d.intvl < 0 || d.probes < 0)
                  return QStringLiteral("(the keepalive defaults are not readable here)");
              return QStringLiteral("%1 s (tcp_keepalive_time + tcp_keepalive_intvl x "
                                    "tcp_keepalive_probes on this machine: %2 + %3 x %4)")
-                 .arg(t + i * p)
-                 .arg(t)
-                 .arg(i)
-                 .arg(p);
+                 .arg(qint64(d.time) + qint64(d.intvl) * d.probes)
+                 .arg(d.time)
+                 .arg(d.intvl)
+                 .arg(d.probes);
          }},
         {"CONFIG_HZ", [] { return hz(); },
          [] {
