@@ -62,6 +62,13 @@ struct RecvSummary
     QByteArray last;    // the start of the last call's data, for a bounded preview
     QByteArray payload; // the sum's bytes, whole up to kPayloadLimit (the rest is counted)
 };
+
+// An event observed when a call returned: both clocks as the call read them.
+void stampEnd(Event &e, const CallOutcome &o)
+{
+    e.monoNs = o.endNs;
+    e.wall = o.endWall;
+}
 } // namespace
 
 // Lives on the engine thread; owns every descriptor of the experiment.
@@ -467,8 +474,7 @@ class EngineWorker : public QObject
                        const Timeout &t, TimeoutMechanism m)
     {
         Event e = callEvent(EventKind::Error, sock, op, t, m);
-        e.monoNs = o.endNs;
-        e.wall = o.endWall;
+        stampEnd(e, o);
         e.elapsed = o.elapsed();
         switch (o.status) {
         case CallOutcome::Status::Ok:
@@ -620,8 +626,7 @@ class EngineWorker : public QObject
                     find(label)->connected = true;
                 }
                 Event ok = make(EventKind::Connected, label, QStringLiteral("connect"));
-                ok.monoNs = out.endNs;
-                ok.wall = out.endWall;
+                stampEnd(ok, out);
                 ok.elapsed = out.elapsed();
                 ok.local = ops::localAddressText(s.fd);
                 ok.remote = ops::peerAddressText(s.fd);
@@ -808,8 +813,7 @@ class EngineWorker : public QObject
         platform::getOption(out.fd, OptionId::SndTimeo, &a.sndTimeoMs);
         addSock(label, a);
         Event e = make(EventKind::Accepted, label, QStringLiteral("accept"));
-        e.monoNs = out.endNs;
-        e.wall = out.endWall;
+        stampEnd(e, out);
         e.elapsed = out.elapsed();
         e.local = ops::localAddressText(out.fd);
         e.remote = ops::peerAddressText(out.fd);
@@ -880,8 +884,7 @@ class EngineWorker : public QObject
             return;
         }
         Event e = make(EventKind::Sent, label, QStringLiteral("send"));
-        e.monoNs = out.endNs;
-        e.wall = out.endWall;
+        stampEnd(e, out);
         e.elapsed = out.elapsed();
         e.bytes = out.bytes;
         e.data = escapeBytes(data);
@@ -960,8 +963,7 @@ class EngineWorker : public QObject
             return true;
         }
         Event e = make(EventKind::Received, label, QStringLiteral("recv"));
-        e.monoNs = out.endNs;
-        e.wall = out.endWall;
+        stampEnd(e, out);
         e.elapsed = out.elapsed();
         e.bytes = out.bytes;
         e.data = escapeBytes(buf);
@@ -1029,8 +1031,7 @@ class EngineWorker : public QObject
         post(h);
         const CallOutcome out = ops::idle(s->connected ? s->fd : -1, seconds, *m_cancel);
         Event e = make(EventKind::Info, label, QStringLiteral("hold"));
-        e.monoNs = out.endNs;
-        e.wall = out.endWall;
+        stampEnd(e, out);
         e.elapsed = out.elapsed();
         switch (out.status) {
         case CallOutcome::Status::Ok:

@@ -172,32 +172,46 @@ QString Event::toText() const
 }
 
 namespace {
-// Appends the escape of one byte; returns its length in characters.
-inline int appendEscaped(QChar *&out, unsigned char c)
+// The escape of one byte, the one place its rules live: writes it to out (at most 4
+// characters) and returns its length.
+inline int escapeByte(unsigned char c, char *out)
 {
     static constexpr char hex[] = "0123456789abcdef";
-    const auto put = [&out](char ch) { *out++ = QLatin1Char(ch); };
+    const auto pair = [out](char second) {
+        out[0] = '\\';
+        out[1] = second;
+        return 2;
+    };
     switch (c) {
     case '\\':
-        put('\\'), put('\\');
-        return 2;
+        return pair('\\');
     case '\n':
-        put('\\'), put('n');
-        return 2;
+        return pair('n');
     case '\r':
-        put('\\'), put('r');
-        return 2;
+        return pair('r');
     case '\t':
-        put('\\'), put('t');
-        return 2;
+        return pair('t');
     default:
         if (c >= 0x20 && c < 0x7f && c != '"') {
-            put(char(c));
+            out[0] = char(c);
             return 1;
         }
-        put('\\'), put('x'), put(hex[c >> 4]), put(hex[c & 15]);
+        out[0] = '\\';
+        out[1] = 'x';
+        out[2] = hex[c >> 4];
+        out[3] = hex[c & 15];
         return 4;
     }
+}
+
+// Appends the escape of one byte at p; returns its length in characters.
+inline int appendEscaped(QChar *&p, unsigned char c)
+{
+    char buf[4];
+    const int len = escapeByte(c, buf);
+    for (int i = 0; i < len; ++i)
+        *p++ = QLatin1Char(buf[i]);
+    return len;
 }
 } // namespace
 
@@ -263,9 +277,8 @@ QString payloadText(const Event &e, const QString &indent, int width, const QStr
     const qsizetype n = e.payload.size();
     const auto *b = reinterpret_cast<const unsigned char *>(e.payload.constData());
     const auto escapedLength = [](unsigned char c) {
-        if (c == '\\' || c == '\n' || c == '\r' || c == '\t')
-            return 2;
-        return c >= 0x20 && c < 0x7f && c != '"' ? 1 : 4;
+        char buf[4];
+        return escapeByte(c, buf);
     };
     // Two passes over the bytes: the exact length, then the text, so nothing is reallocated.
     // A line ends after each \n, and before an escape that would pass the width.
@@ -301,8 +314,7 @@ QString payloadText(const Event &e, const QString &indent, int width, const QStr
                *p++ = QLatin1Char('\n');
                putIndent();
            });
-    if (n > 0)
-        *p++ = QLatin1Char('\n');
+    *p++ = QLatin1Char('\n');
     out.truncate(p - out.constData());
     if (e.payloadOmitted())
         out += omittedLine(e, indent, whyOmitted);
