@@ -332,6 +332,10 @@ class TestCodeExport : public QObject
         Profile badRecv = p;
         badRecv.recvBytes = -3;
         QTest::newRow("recv bytes") << badRecv << QStringList{QStringLiteral("-3")};
+        Profile deadline = p;
+        deadline.options.deadlineMs = 3000;
+        QTest::newRow("deadline") << deadline
+                                  << QStringList{QStringLiteral("deadline"), QStringLiteral("3")};
         Profile badHost = p;
         badHost.host = QStringLiteral("127.0.0.1\nimport os");
         QTest::newRow("newline in host")

@@ -146,6 +146,17 @@ class TestInputs : public QObject
         row("user timeout above int",
             words({"connect", "--peer", "echo", "--user-timeout", "2147483648"}),
             words({"2147483648 is out of range"}));
+        row("syncnt 0", words({"connect", "--peer", "echo", "--syncnt", "0"}),
+            words({"--syncnt", "0 is out of range", "TCP_SYNCNT", "from 1 to 127"}));
+        row("syncnt 128", words({"connect", "--peer", "echo", "--syncnt", "128"}),
+            words({"128 is out of range"}));
+        row("deadline 0", words({"connect", "--peer", "echo", "--deadline", "0"}),
+            words({"--deadline", "0 is out of range", "from 0.001 to 86400"}));
+        row("deadline none", words({"connect", "--peer", "echo", "--deadline", "none"}),
+            words({"--deadline", "'none' is not a number"}));
+        row("deadline finer than a ms",
+            words({"connect", "--peer", "echo", "--deadline", "1.0005"}),
+            words({"1.0005 is finer than a millisecond"}));
         row("linger negative", words({"connect", "--peer", "echo", "--linger", "-1"}),
             words({"SO_LINGER", "from 0 to 65535 s"}));
         row("rcvbuf 0", words({"connect", "--peer", "echo", "--rcvbuf", "0"}),
@@ -350,6 +361,12 @@ class TestInputs : public QObject
             words({"options.keepcnt: 128 is out of range", "from 1 to 127 probes"}));
         row("user timeout above int", options("\"user_timeout_ms\": 2147483648"),
             words({"TCP_USER_TIMEOUT", "2147483647"}));
+        row("syncnt 0", options("\"syncnt\": 0"),
+            words({"options.syncnt: 0 is out of range", "TCP_SYNCNT"}));
+        row("deadline 0", options("\"deadline\": 0"),
+            words({"options.deadline: 0 is out of range", "from 0.001 to 86400"}));
+        row("deadline as text", options("\"deadline\": \"3\""),
+            words({"options.deadline: expected seconds"}));
         row("linger negative", options("\"linger\": -1"), words({"SO_LINGER"}));
         row("rcvbuf 0", options("\"rcvbuf\": 0"), words({"SO_RCVBUF"}));
         row("sndbuf above", options("\"sndbuf\": 1073741824"), words({"SO_SNDBUF"}));

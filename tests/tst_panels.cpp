@@ -1,6 +1,7 @@
 // The option panels: the timeout editor's log slider, round trips through SocketOptions,
 // the kernel's ranges in the spin boxes, the dead-peer estimate and the read-back labels.
 
+#include "Platform.h"
 #include "options/KeepalivePanel.h"
 #include "options/MorePanel.h"
 #include "options/ReusePanel.h"
@@ -188,6 +189,8 @@ void TestPanels::timeoutPanelRoundTrip()
     in.sendTimeout = Timeout::fromMs(0);
     in.acceptTimeout = Timeout::fromMs(1234);
     in.mechanism = TimeoutMechanism::SockOpt;
+    in.deadlineMs = 3250;
+    in.synCnt = 2;
 
     TimeoutPanel p;
     p.readFrom(in);
@@ -201,6 +204,24 @@ void TestPanels::timeoutPanelRoundTrip()
     QCOMPARE(out.sendTimeout, in.sendTimeout);
     QCOMPARE(out.acceptTimeout, in.acceptTimeout);
     QCOMPARE(out.mechanism, TimeoutMechanism::SockOpt);
+    QCOMPARE(out.deadlineMs, std::optional<qint64>(3250));
+    QCOMPARE(out.synCnt, std::optional<int>(2));
+
+    // Their lowest values mean "not set": no deadline, the system's SYN budget, read from
+    // this machine and shown as such.
+    auto *deadline = p.findChild<QDoubleSpinBox *>(QStringLiteral("deadlineSpin"));
+    auto *syn = p.findChild<QSpinBox *>(QStringLiteral("synCntSpin"));
+    QVERIFY(deadline && syn);
+    deadline->setValue(deadline->minimum());
+    syn->setValue(syn->minimum());
+    QCOMPARE(deadline->text(), QStringLiteral("off"));
+    const QString retries =
+        socklab::platform::readSysctl(QStringLiteral("net.ipv4.tcp_syn_retries")).text;
+    if (!retries.isEmpty())
+        QCOMPARE(syn->text(), QStringLiteral("system: %1 (net.ipv4.tcp_syn_retries)").arg(retries));
+    p.writeTo(&out);
+    QVERIFY(!out.deadlineMs);
+    QVERIFY(!out.synCnt);
 }
 
 void TestPanels::timeoutPanelAllCalls()
@@ -540,9 +561,11 @@ void TestPanels::editsEmitChanged()
     t.findChild<QComboBox *>(QStringLiteral("mechanismCombo"))->setCurrentIndex(1);
     t.setPerCall(true);
     t.sendEditor()->noneCheck()->setChecked(true);
-    QCOMPARE(ts.count(), 4);
+    t.findChild<QDoubleSpinBox *>(QStringLiteral("deadlineSpin"))->setValue(2.5);
+    t.findChild<QSpinBox *>(QStringLiteral("synCntSpin"))->setValue(3);
+    QCOMPARE(ts.count(), 6);
     t.readFrom(SocketOptions{});
-    QCOMPARE(ts.count(), 4); // loading is not an edit
+    QCOMPARE(ts.count(), 6); // loading is not an edit
 
     ReusePanel r;
     QSignalSpy rs(&r, &ReusePanel::changed);

@@ -26,6 +26,8 @@ class TestProfile : public QObject
         p.options.keepIntvl = 2;
         p.options.keepCnt = 3;
         p.options.userTimeoutMs = 4000;
+        p.options.synCnt = 2;
+        p.options.deadlineMs = 2500;
         p.options.lingerSec = 0;
         p.options.rcvBuf = 65536;
         p.send = QStringLiteral("GET / HTTP/1.0\r\n\r\n");
@@ -38,6 +40,8 @@ class TestProfile : public QObject
         QCOMPARE(back->options.connectTimeout.mode, Timeout::Mode::NonBlocking);
         QVERIFY(back->options.acceptTimeout.isForever());
         QCOMPARE(back->options.keepCnt, 3);
+        QCOMPARE(back->options.synCnt, 2);
+        QCOMPARE(back->options.deadlineMs, std::optional<qint64>(2500));
         QVERIFY(!back->options.noDelay.has_value());
     }
 

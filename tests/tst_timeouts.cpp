@@ -119,6 +119,46 @@ class TestTimeouts : public QObject
             QVERIFY(*e.elapsed < 0.3);
     }
 
+    // A total deadline of 0.55 s on top of 0.3 s per call, a byte every 0.1 s: the calls run
+    // until the deadline, the last one with the time left (about 0.05 s, half-way between two
+    // bytes), and a call after it is not made.
+    void totalDeadline_data() { mechanisms(); }
+    void totalDeadline()
+    {
+        QFETCH(TimeoutMechanism, mech);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o = timeouts(0.3, mech);
+        o.deadlineMs = 550;
+        Step loop = Step::make(Step::Kind::RecvFor, QStringLiteral("c1"));
+        loop.seconds = 5;
+        loop.maxBytes = 1;
+        engine.run({peer(PeerBehavior::Drip, 100), connectToPeer(o), loop, recv()});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.count(EventKind::Timeout, QStringLiteral("c1")), 1);
+        const Event connecting = rec.first(EventKind::Connecting, QStringLiteral("c1"));
+        QCOMPARE(connecting.extra.value(QStringLiteral("deadline")).toDouble(), 0.55);
+        const Event t = rec.first(EventKind::Timeout, QStringLiteral("c1"));
+        QCOMPARE(t.op, QStringLiteral("recv"));
+        QCOMPARE(t.extra.value(QStringLiteral("deadline")).toDouble(), 0.55);
+        // It ran with the time left, less than its own 0.3 s, and ended with the deadline.
+        QVERIFY2(*t.timeout > 0 && *t.timeout < 0.1, qPrintable(rec.dump()));
+        QVERIFY2(*t.elapsed >= *t.timeout, qPrintable(rec.dump()));
+        const double sinceConnect = (t.monoNs - connecting.monoNs) / 1e9;
+        QVERIFY2(sinceConnect >= 0.548 && sinceConnect < 0.55 + slack(mech),
+                 qPrintable(QString::number(sinceConnect)));
+        QVERIFY2(rec.count(EventKind::Received, QStringLiteral("c1")) >= 2, qPrintable(rec.dump()));
+        // The recv() step after the deadline is not made: an error that says so, no call.
+        const QList<Event> errors = rec.of(EventKind::Error, QStringLiteral("c1"));
+        QCOMPARE(errors.size(), 1);
+        QCOMPARE(errors.first().op, QStringLiteral("recv"));
+        QCOMPARE(errors.first().err, 0);
+        QVERIFY(errors.first().extra.value(QStringLiteral("deadline_passed")).toBool());
+        QVERIFY(errors.first().monoNs >= t.monoNs);
+        for (const Event &e : rec.of(EventKind::Receiving, QStringLiteral("c1")))
+            QVERIFY2(e.monoNs <= t.monoNs, qPrintable(rec.dump()));
+    }
+
     void zeroTimeoutIsNonBlocking()
     {
         Engine engine;

@@ -40,10 +40,19 @@ void addTimeoutOptions(QCommandLineParser &p, bool client)
                         QStringLiteral("Timeout of each recv() call."), QStringLiteral("S")));
         p.addOption(opt(QStringLiteral("send-timeout"),
                         QStringLiteral("Timeout of each send() call."), QStringLiteral("S")));
+        p.addOption(opt(QStringLiteral("syncnt"),
+                        QStringLiteral("TCP_SYNCNT: SYN resends before connect() gives up "
+                                       "(1-127; the kernel's default is tcp_syn_retries)."),
+                        QStringLiteral("N")));
     } else {
         p.addOption(opt(QStringLiteral("accept-timeout"),
                         QStringLiteral("Timeout of each accept() call."), QStringLiteral("S")));
     }
+    p.addOption(opt(QStringLiteral("deadline"),
+                    QStringLiteral("A total deadline in seconds across every call on the socket, "
+                                   "counted from its first call: each call gets its own timeout "
+                                   "or the time left, whichever is shorter."),
+                    QStringLiteral("S")));
     p.addOption(opt(QStringLiteral("timeout-mechanism"),
                     QStringLiteral("poll: a non-blocking socket and ppoll() against a monotonic "
                                    "deadline, as Python's settimeout does (default); sockopt: "
@@ -152,6 +161,11 @@ QString readSocketOptions(const QCommandLineParser &p, bool client, SocketOption
     } else {
         timeoutOpt(QStringLiteral("accept-timeout"), &o->acceptTimeout);
     }
+    if (err.isEmpty() && p.isSet(QStringLiteral("deadline"))) {
+        if (auto d = parseDeadlineMs(p.value(QStringLiteral("deadline")),
+                                     QStringLiteral("--deadline"), &err))
+            o->deadlineMs = *d;
+    }
     if (!err.isEmpty())
         return err;
     if (p.isSet(QStringLiteral("timeout-mechanism"))) {
@@ -173,6 +187,8 @@ QString readSocketOptions(const QCommandLineParser &p, bool client, SocketOption
     intOpt(QStringLiteral("keepintvl"), ranges::KeepIntvl, &o->keepIntvl);
     intOpt(QStringLiteral("keepcnt"), ranges::KeepCnt, &o->keepCnt);
     intOpt(QStringLiteral("user-timeout"), ranges::UserTimeout, &o->userTimeoutMs);
+    if (client)
+        intOpt(QStringLiteral("syncnt"), ranges::SynCnt, &o->synCnt);
     intOpt(QStringLiteral("linger"), ranges::Linger, &o->lingerSec);
     intOpt(QStringLiteral("rcvbuf"), ranges::RcvBuf, &o->rcvBuf);
     intOpt(QStringLiteral("sndbuf"), ranges::SndBuf, &o->sndBuf);

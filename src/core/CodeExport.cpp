@@ -219,6 +219,8 @@ QList<Opt> optionsOf(const SocketOptions &o)
            "Unanswered probes before the kernel declares the peer dead.");
     number(o.userTimeoutMs, "TCP_USER_TIMEOUT", true, " ms",
            "How long sent data may stay unacknowledged before the kernel drops the connection.");
+    number(o.synCnt, "TCP_SYNCNT", true, "",
+           "SYN resends before connect() gives up; the kernel turns the count into a time.");
     flag(o.noDelay, "TCP_NODELAY", true,
          "Send small segments at once instead of holding them back to coalesce (Nagle).");
     number(o.lingerSec, "SO_LINGER", false, " s",
@@ -1780,6 +1782,10 @@ QString checkProfile(const Profile &p)
 {
     if (const QString bad = p.options.validate(); !bad.isEmpty())
         return QStringLiteral("Cannot export the options: ") + bad;
+    if (p.options.deadlineMs)
+        return QStringLiteral("Cannot export a total deadline (%1 s) yet: the programs give each "
+                              "call its own timeout only. Clear the deadline to export.")
+            .arg(decimalSeconds(*p.options.deadlineMs));
     if (p.recvBytes < 0 || p.recvBytes > kMaxRecvBytes)
         return QStringLiteral("Cannot export: receive %1 bytes is out of range; use 0 (no "
                               "recv) to %2.")

@@ -36,6 +36,7 @@ struct Sock
     int backlog = 16;
     qint64 rcvTimeoMs = 0; // what SO_RCVTIMEO/SO_SNDTIMEO are set to now (0: none)
     qint64 sndTimeoMs = 0;
+    qint64 deadlineNs = 0; // CLOCK_MONOTONIC when options.deadlineMs runs out (0: not started)
 };
 
 QString secondsText(double s)
@@ -51,6 +52,16 @@ QString secondsText(double s)
 constexpr int kRecvCallsReported = 100;
 constexpr qint64 kRecvSummaryNs = 100 * 1000000LL;
 
+// What a call runs with: its timeout (its own, or what is left of the socket's deadline),
+// the mechanism, and the socket's total deadline if it has one.
+struct CallSpec
+{
+    Timeout t;
+    TimeoutMechanism m = TimeoutMechanism::Poll;
+    std::optional<qint64> deadlineMs;
+    bool fromDeadline = false; // t is the time left of the deadline, shorter than its own
+};
+
 struct RecvSummary
 {
     bool active = false;
@@ -61,6 +72,7 @@ struct RecvSummary
     qint64 bytes = 0;
     QByteArray last;    // the start of the last call's data, for a bounded preview
     QByteArray payload; // the sum's bytes, whole up to kPayloadLimit (the rest is counted)
+    CallSpec spec;      // what the latest summed call ran with
 };
 
 // An event observed when a call returned: both clocks as the call read them.
@@ -345,6 +357,7 @@ class EngineWorker : public QObject
                 {OptionId::KeepIntvl, i(o.keepIntvl)},
                 {OptionId::KeepCnt, i(o.keepCnt)},
                 {OptionId::UserTimeout, i(o.userTimeoutMs)},
+                {OptionId::SynCnt, i(o.synCnt)},
                 {OptionId::NoDelay, b(o.noDelay)},
                 {OptionId::Linger, i(o.lingerSec)}};
     }
@@ -425,25 +438,66 @@ class EngineWorker : public QObject
 
     // --- events around calls ---------------------------------------------------------------
 
-    Event callEvent(EventKind kind, const QString &sock, const QString &op, const Timeout &t,
-                    TimeoutMechanism m)
+    // The spec of a call on s with its own timeout `own`. With a deadline, the deadline's clock
+    // starts at the socket's first call and the call gets its own timeout or the time left,
+    // whichever is shorter. nullopt when the deadline has run out: then no call is made, and
+    // an error says so (a program that keeps a deadline raises before calling).
+    std::optional<CallSpec> callSpec(Sock &s, const QString &label, const QString &op,
+                                     const Timeout &own)
+    {
+        CallSpec c{own, s.options.mechanism, s.options.deadlineMs};
+        if (!c.deadlineMs)
+            return c;
+        const qint64 now = platform::monotonicNs();
+        if (s.deadlineNs == 0)
+            s.deadlineNs = now + *c.deadlineMs * 1000000LL;
+        const qint64 leftMs = (s.deadlineNs - now) / 1000000LL;
+        if (leftMs <= 0) {
+            Event e = make(EventKind::Error, label, op);
+            e.extra.insert(QStringLiteral("deadline"), *c.deadlineMs / 1000.0);
+            e.extra.insert(QStringLiteral("deadline_passed"), true);
+            e.detail = QStringLiteral("%1() was not called: the %2 total deadline of %3 ran out "
+                                      "%4 ago, so no time is left for it.")
+                           .arg(op, secondsText(*c.deadlineMs / 1000.0), label,
+                                secondsText((now - s.deadlineNs) / 1e9));
+            post(e);
+            return std::nullopt;
+        }
+        if (own.mode != Timeout::Mode::NonBlocking && (own.isForever() || own.ms > leftMs)) {
+            c.t = Timeout::fromMs(leftMs);
+            c.fromDeadline = true;
+        }
+        return c;
+    }
+
+    Event callEvent(EventKind kind, const QString &sock, const QString &op, const CallSpec &c)
     {
         Event e = make(kind, sock, op);
-        e.timeout = t.seconds();
-        e.timeoutNone = t.isForever();
-        e.mechanism = mechanismName(m);
+        e.timeout = c.t.seconds();
+        e.timeoutNone = c.t.isForever();
+        e.mechanism = mechanismName(c.m);
+        if (c.deadlineMs) // the socket's total; `timeout` is what this call had
+            e.extra.insert(QStringLiteral("deadline"), *c.deadlineMs / 1000.0);
         return e;
     }
 
-    QString timeoutDetail(const QString &op, const CallOutcome &o, const Timeout &t,
-                          TimeoutMechanism m)
+    QString timeoutDetail(const QString &op, const CallOutcome &o, const CallSpec &c)
     {
+        const Timeout &t = c.t;
+        const TimeoutMechanism m = c.m;
         const double over = (o.elapsed() - t.ms / 1000.0) * 1000.0;
         const QString overshoot = QStringLiteral(" Waited %1, %2 ms past the deadline.")
                                       .arg(secondsText(o.elapsed()))
                                       .arg(over, 0, 'f', 3);
+        const QString total =
+            c.fromDeadline
+                ? QStringLiteral("The total deadline (%1) ran out: this call had the %2 left of "
+                                 "it, less than its own timeout. ")
+                      .arg(secondsText(*c.deadlineMs / 1000.0), secondsText(t.ms / 1000.0))
+                : QString();
         if (m == TimeoutMechanism::Poll)
-            return QStringLiteral("%1() did not complete within its %2 deadline (ppoll on the "
+            return total +
+                   QStringLiteral("%1() did not complete within its %2 deadline (ppoll on the "
                                   "monotonic clock, as Python's settimeout does).%3")
                        .arg(op, secondsText(t.ms / 1000.0), overshoot) +
                    (op == QLatin1String("connect")
@@ -453,27 +507,31 @@ class EngineWorker : public QObject
                                          "TCP_USER_TIMEOUT runs out, or the socket is closed.")
                         : QString());
         if (op == QLatin1String("connect"))
-            return QStringLiteral(
+            return total +
+                   QStringLiteral(
                        "SO_SNDTIMEO expired: connect() returned EINPROGRESS while the "
                        "kernel goes on resending the SYN in SYN-SENT in the "
                        "background (see the socket table) until it connects, its SYN "
                        "budget (tcp_syn_retries) or TCP_USER_TIMEOUT runs out, or the "
                        "socket is closed; a second connect() waits again and returns EALREADY.%1")
-                .arg(overshoot);
-        return QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer wheel "
+                       .arg(overshoot);
+        return total +
+               QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer wheel "
                               "rounds a timeout up to the step of its level, which grows with "
                               "the timeout: a few ms late at 100 ms, tens of ms at a second or "
                               "more.%3")
-            .arg(op == QLatin1String("send") ? QStringLiteral("SO_SNDTIMEO")
-                                             : QStringLiteral("SO_RCVTIMEO"),
-                 op, overshoot);
+                   .arg(op == QLatin1String("send") ? QStringLiteral("SO_SNDTIMEO")
+                                                    : QStringLiteral("SO_RCVTIMEO"),
+                        op, overshoot);
     }
 
     // Reports the outcome of a timed call that did not succeed. True if it did succeed.
     bool reportOutcome(const QString &sock, const QString &op, const CallOutcome &o,
-                       const Timeout &t, TimeoutMechanism m)
+                       const CallSpec &c)
     {
-        Event e = callEvent(EventKind::Error, sock, op, t, m);
+        const Timeout &t = c.t;
+        const TimeoutMechanism m = c.m;
+        Event e = callEvent(EventKind::Error, sock, op, c);
         stampEnd(e, o);
         e.elapsed = o.elapsed();
         switch (o.status) {
@@ -482,7 +540,7 @@ class EngineWorker : public QObject
         case CallOutcome::Status::Timeout:
             e.kind = EventKind::Timeout;
             e.err = m == TimeoutMechanism::SockOpt ? o.err : 0;
-            e.detail = timeoutDetail(op, o, t, m);
+            e.detail = timeoutDetail(op, o, c);
             break;
         case CallOutcome::Status::Cancelled:
             e.kind = EventKind::Cancelled;
@@ -595,12 +653,14 @@ class EngineWorker : public QObject
         post(rd);
 
         m_monitor->addPort(port);
+        qint64 deadlineNs = 0; // one deadline across the attempts on every address
         for (int i = 0; i < addrs.size(); ++i) {
             const ResolvedAddress &a = addrs[i];
             const bool last = i == addrs.size() - 1;
             Sock s;
             s.role = Sock::Role::Client;
             s.options = o;
+            s.deadlineNs = deadlineNs;
             s.fd = ::socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (s.fd < 0) {
                 postError(label, QStringLiteral("socket"), errno);
@@ -608,19 +668,23 @@ class EngineWorker : public QObject
             }
             m_monitor->nameSocket(s.fd, label);
             m_monitor->watchConnect(s.fd, label); // its SYN retransmissions
-            if (!applyOptions(s.fd, label, o) ||
-                !armKernelTimeout(s, label, OptionId::SndTimeo, o.connectTimeout)) {
+            if (!applyOptions(s.fd, label, o)) {
                 ::close(s.fd);
                 return;
             }
+            const std::optional<CallSpec> spec =
+                callSpec(s, label, QStringLiteral("connect"), o.connectTimeout);
+            if (!spec || !armKernelTimeout(s, label, OptionId::SndTimeo, spec->t)) {
+                ::close(s.fd);
+                return;
+            }
+            deadlineNs = s.deadlineNs;
             addSock(label, s);
-            Event c = callEvent(EventKind::Connecting, label, QStringLiteral("connect"),
-                                o.connectTimeout, o.mechanism);
+            Event c = callEvent(EventKind::Connecting, label, QStringLiteral("connect"), *spec);
             c.remote = a.text;
             post(c);
-            const CallOutcome out = ops::connect(s.fd, a, o.connectTimeout, o.mechanism, *m_cancel);
-            if (reportOutcome(label, QStringLiteral("connect"), out, o.connectTimeout,
-                              o.mechanism)) {
+            const CallOutcome out = ops::connect(s.fd, a, spec->t, spec->m, *m_cancel);
+            if (reportOutcome(label, QStringLiteral("connect"), out, *spec)) {
                 {
                     QMutexLocker lock(&m_socksMutex);
                     find(label)->connected = true;
@@ -795,18 +859,20 @@ class EngineWorker : public QObject
             return {};
         }
         const SocketOptions o = l->options; // l dangles once the accepted socket is added
-        if (!armKernelTimeout(*l, ll, OptionId::RcvTimeo, o.acceptTimeout))
+        const std::optional<CallSpec> spec =
+            callSpec(*l, ll, QStringLiteral("accept"), o.acceptTimeout);
+        if (!spec || !armKernelTimeout(*l, ll, OptionId::RcvTimeo, spec->t))
             return {};
-        post(callEvent(EventKind::Accepting, ll, QStringLiteral("accept"), o.acceptTimeout,
-                       o.mechanism));
-        const CallOutcome out = ops::accept(l->fd, o.acceptTimeout, o.mechanism, *m_cancel);
-        if (!reportOutcome(ll, QStringLiteral("accept"), out, o.acceptTimeout, o.mechanism))
+        post(callEvent(EventKind::Accepting, ll, QStringLiteral("accept"), *spec));
+        const CallOutcome out = ops::accept(l->fd, spec->t, spec->m, *m_cancel);
+        if (!reportOutcome(ll, QStringLiteral("accept"), out, *spec))
             return {};
         const QString label = nextLabel(wanted, "a");
         Sock a;
         a.fd = out.fd;
         a.role = Sock::Role::Accepted;
         a.options = o;
+        a.options.deadlineMs.reset(); // the listener's deadline, not one for its connections
         a.connected = true;
         // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to the accepted socket: track what it has.
         platform::getOption(out.fd, OptionId::RcvTimeo, &a.rcvTimeoMs);
@@ -861,18 +927,20 @@ class EngineWorker : public QObject
     void sendStep(const QString &label, const QByteArray &data)
     {
         Sock *s = connectedSock(label, QStringLiteral("send"));
-        if (!s || !armKernelTimeout(*s, label, OptionId::SndTimeo, s->options.sendTimeout))
+        if (!s)
             return;
-        const SocketOptions &o = s->options;
-        Event st = callEvent(EventKind::Sending, label, QStringLiteral("send"), o.sendTimeout,
-                             o.mechanism);
+        const std::optional<CallSpec> spec =
+            callSpec(*s, label, QStringLiteral("send"), s->options.sendTimeout);
+        if (!spec || !armKernelTimeout(*s, label, OptionId::SndTimeo, spec->t))
+            return;
+        Event st = callEvent(EventKind::Sending, label, QStringLiteral("send"), *spec);
         st.bytes = data.size();
         post(st);
-        const CallOutcome out = ops::sendAll(s->fd, data.constData(), size_t(data.size()),
-                                             o.sendTimeout, o.mechanism, *m_cancel);
+        const CallOutcome out =
+            ops::sendAll(s->fd, data.constData(), size_t(data.size()), spec->t, spec->m, *m_cancel);
         if (out.bytes > 0)
             m_monitor->dataSent(s->fd); // its resends, if no ACK comes
-        if (!reportOutcome(label, QStringLiteral("send"), out, o.sendTimeout, o.mechanism)) {
+        if (!reportOutcome(label, QStringLiteral("send"), out, *spec)) {
             if (out.bytes > 0) {
                 Event p = make(EventKind::Info, label, QStringLiteral("send"));
                 p.bytes = out.bytes;
@@ -892,13 +960,13 @@ class EngineWorker : public QObject
     }
 
     // Reports the calls summed in *sum (if any) as one receiving/received pair.
-    void flushRecvSummary(const QString &label, qint64 maxBytes, const SocketOptions &o,
+    // `c`: the spec of the calls (with a deadline, the timeout of the latest).
+    void flushRecvSummary(const QString &label, qint64 maxBytes, const CallSpec &c,
                           RecvSummary *sum)
     {
         if (sum->calls == 0)
             return;
-        Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), o.recvTimeout,
-                             o.mechanism);
+        Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), c);
         st.monoNs = sum->sinceNs;
         st.bytes = maxBytes;
         post(st);
@@ -927,30 +995,38 @@ class EngineWorker : public QObject
     bool recvStep(const QString &label, qint64 maxBytes, RecvSummary *sum = nullptr)
     {
         Sock *s = connectedSock(label, QStringLiteral("recv"));
-        if (!s || !armKernelTimeout(*s, label, OptionId::RcvTimeo, s->options.recvTimeout))
+        if (!s)
             return false;
-        const SocketOptions &o = s->options;
+        const std::optional<CallSpec> spec =
+            callSpec(*s, label, QStringLiteral("recv"), s->options.recvTimeout);
+        if (!spec) {
+            if (sum)
+                flushRecvSummary(label, maxBytes, sum->spec, sum);
+            return false;
+        }
+        if (!armKernelTimeout(*s, label, OptionId::RcvTimeo, spec->t))
+            return false;
         const bool quiet = sum && sum->active;
-        Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), o.recvTimeout,
-                             o.mechanism);
+        Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), *spec);
         st.bytes = maxBytes;
         if (!quiet)
             post(st);
         QByteArray buf(int(std::clamp<qint64>(maxBytes, 1, 1 << 20)), Qt::Uninitialized);
         const CallOutcome out =
-            ops::recv(s->fd, buf.data(), size_t(buf.size()), o.recvTimeout, o.mechanism, *m_cancel);
+            ops::recv(s->fd, buf.data(), size_t(buf.size()), spec->t, spec->m, *m_cancel);
         if (quiet && out.status != CallOutcome::Status::Ok) {
             // The sum so far, then this call on its own, so its end has its start.
-            flushRecvSummary(label, maxBytes, o, sum);
+            flushRecvSummary(label, maxBytes, sum->spec, sum);
             st.monoNs = out.startNs;
             post(st);
         }
-        if (!reportOutcome(label, QStringLiteral("recv"), out, o.recvTimeout, o.mechanism))
+        if (!reportOutcome(label, QStringLiteral("recv"), out, *spec))
             return false;
         buf.truncate(int(out.bytes));
         if (quiet) {
             if (sum->calls == 0)
                 sum->sinceNs = out.startNs;
+            sum->spec = *spec;
             ++sum->calls;
             sum->bytes += out.bytes;
             sum->endNs = out.endNs;
@@ -959,7 +1035,7 @@ class EngineWorker : public QObject
             if (sum->payload.size() < kPayloadLimit)
                 sum->payload += buf.left(kPayloadLimit - sum->payload.size());
             if (sum->endNs - sum->sinceNs >= kRecvSummaryNs)
-                flushRecvSummary(label, maxBytes, o, sum);
+                flushRecvSummary(label, maxBytes, sum->spec, sum);
             return true;
         }
         Event e = make(EventKind::Received, label, QStringLiteral("recv"));
@@ -997,7 +1073,7 @@ class EngineWorker : public QObject
         }
         Sock *s = find(label);
         if (s)
-            flushRecvSummary(label, maxBytes, s->options, &sum);
+            flushRecvSummary(label, maxBytes, sum.spec, &sum);
         if (!ok)
             return;
         Event e = make(EventKind::Info, label, QStringLiteral("recv"));

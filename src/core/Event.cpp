@@ -149,6 +149,9 @@ QString Event::toText() const
         parts << QStringLiteral("timeout=") + QString::number(*timeout, 'f', 3) + QLatin1Char('s');
     if (!mechanism.isEmpty())
         parts << QStringLiteral("mechanism=") + mechanism;
+    if (const QJsonValue d = extra.value(QLatin1String("deadline")); d.isDouble())
+        parts << QStringLiteral("deadline=") + QString::number(d.toDouble(), 'f', 3) +
+                     QLatin1Char('s');
     if (probe)
         parts << QStringLiteral("probe=") + QString::number(probe);
     if (bytes >= 0)

@@ -109,6 +109,18 @@ class Reader
         return Timeout::parse(text, join(path, key), &error);
     }
 
+    std::optional<qint64> deadline(const QJsonObject &o, const QString &key, const QString &path)
+    {
+        if (!ok() || !o.contains(key))
+            return std::nullopt;
+        const QJsonValue v = o.value(key);
+        if (!v.isDouble()) {
+            error = QStringLiteral("%1: expected seconds (a number).").arg(join(path, key));
+            return std::nullopt;
+        }
+        return parseDeadlineMs(numberText(v.toDouble()), join(path, key), &error);
+    }
+
     // The shortest text that reads back as the same number, in decimals unless tiny or huge:
     // a message then quotes 86400.001 and 0.0005 as written, not 86400.001000000004 or 5e-04.
     static QString numberText(double d)

@@ -48,6 +48,31 @@ std::optional<Timeout> Timeout::parse(const QString &text, const QString &what, 
     return Timeout::fromMs(qint64(whole));
 }
 
+std::optional<qint64> parseDeadlineMs(const QString &text, const QString &what, QString *error)
+{
+    const QString allowed = QStringLiteral("a deadline takes seconds from 0.001 to %1 in whole "
+                                           "milliseconds")
+                                .arg(ranges::TimeoutMaxMs / 1000);
+    bool ok = false;
+    const double s = text.trimmed().toDouble(&ok);
+    if (!ok || !std::isfinite(s)) {
+        *error = QStringLiteral("%1: '%2' is not a number; %3.").arg(what, visible(text), allowed);
+        return std::nullopt;
+    }
+    const double ms = s * 1000.0;
+    const double whole = std::round(ms);
+    if (whole < 1 || whole > double(ranges::TimeoutMaxMs)) {
+        *error = QStringLiteral("%1: %2 is out of range; %3.").arg(what, visible(text), allowed);
+        return std::nullopt;
+    }
+    if (std::fabs(ms - whole) > 1e-6) {
+        *error = QStringLiteral("%1: %2 is finer than a millisecond; %3.")
+                     .arg(what, visible(text), allowed);
+        return std::nullopt;
+    }
+    return qint64(whole);
+}
+
 QString mechanismName(TimeoutMechanism m)
 {
     return m == TimeoutMechanism::Poll ? QStringLiteral("poll") : QStringLiteral("sockopt");
@@ -140,6 +165,15 @@ QString checkRange(const std::optional<int> &v, const IntRange &r)
     return {};
 }
 
+QString checkDeadline(const std::optional<qint64> &ms)
+{
+    if (!ms || (*ms >= 1 && *ms <= ranges::TimeoutMaxMs))
+        return {};
+    return QStringLiteral("deadline: %1 ms is out of range; use 1 to %2 ms.")
+        .arg(*ms)
+        .arg(ranges::TimeoutMaxMs);
+}
+
 QString checkTimeout(const Timeout &t, const char *what)
 {
     if (t.mode == Timeout::Mode::Forever)
@@ -160,7 +194,8 @@ QString SocketOptions::validate() const
           checkTimeout(recvTimeout, "recv timeout"), checkTimeout(sendTimeout, "send timeout"),
           checkTimeout(acceptTimeout, "accept timeout"), checkRange(keepIdle, ranges::KeepIdle),
           checkRange(keepIntvl, ranges::KeepIntvl), checkRange(keepCnt, ranges::KeepCnt),
-          checkRange(userTimeoutMs, ranges::UserTimeout), checkRange(lingerSec, ranges::Linger),
+          checkRange(userTimeoutMs, ranges::UserTimeout), checkRange(synCnt, ranges::SynCnt),
+          checkDeadline(deadlineMs), checkRange(lingerSec, ranges::Linger),
           checkRange(rcvBuf, ranges::RcvBuf), checkRange(sndBuf, ranges::SndBuf)}) {
         if (!e.isEmpty())
             return e;

@@ -20,6 +20,7 @@ inline constexpr IntRange KeepIdle{"TCP_KEEPIDLE", 1, 32767, "s"};
 inline constexpr IntRange KeepIntvl{"TCP_KEEPINTVL", 1, 32767, "s"};
 inline constexpr IntRange KeepCnt{"TCP_KEEPCNT", 1, 127, "probes"};
 inline constexpr IntRange UserTimeout{"TCP_USER_TIMEOUT", 0, 2147483647, "ms"};
+inline constexpr IntRange SynCnt{"TCP_SYNCNT", 1, 127, "SYN resends"};
 inline constexpr IntRange Linger{"SO_LINGER", 0, 65535, "s"};
 inline constexpr IntRange RcvBuf{"SO_RCVBUF", 1, 1073741823, "bytes"};
 inline constexpr IntRange SndBuf{"SO_SNDBUF", 1, 1073741823, "bytes"};
@@ -72,6 +73,10 @@ struct SocketOptions
     Timeout sendTimeout;
     Timeout acceptTimeout;
     TimeoutMechanism mechanism = TimeoutMechanism::Poll;
+    // A total deadline across every call on the socket, counted from its first call (connect,
+    // accept): each call runs with its own timeout or the time left, whichever is shorter.
+    // Not a kernel option: the engine's, as a deadline a program keeps around its calls.
+    std::optional<qint64> deadlineMs;
 
     std::optional<bool> reuseAddr;
     std::optional<bool> reusePort;
@@ -80,6 +85,7 @@ struct SocketOptions
     std::optional<int> keepIntvl; // s
     std::optional<int> keepCnt;
     std::optional<int> userTimeoutMs;
+    std::optional<int> synCnt; // TCP_SYNCNT: SYN resends before connect() gives up
     std::optional<bool> noDelay;
     std::optional<int> lingerSec; // SO_LINGER on with this many seconds
     std::optional<int> rcvBuf;
@@ -95,6 +101,9 @@ struct SocketOptions
 std::optional<qint64> parseInteger(const QString &text, const QString &what, const IntRange &r,
                                    QString *error);
 QString rangeText(const IntRange &r); // "from 1 to 32767 s"
+
+// Parses a total deadline in seconds ("3", "0.5"): from 1 ms to a day, in whole milliseconds.
+std::optional<qint64> parseDeadlineMs(const QString &text, const QString &what, QString *error);
 
 // `text` as a message may quote it: every character that a terminal or a text widget would act
 // on rather than show (C0 and C1 controls, DEL, format characters such as bidi overrides, line

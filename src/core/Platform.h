@@ -42,6 +42,7 @@ enum class OptionId
     KeepIntvl,
     KeepCnt,
     UserTimeout,
+    SynCnt,
     NoDelay,
     Linger, // value: seconds, or -1 for off
     RcvBuf,

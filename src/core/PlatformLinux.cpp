@@ -89,6 +89,7 @@ constexpr OptionSpec kOptions[] = {
     {OptionId::KeepIntvl, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL"},
     {OptionId::KeepCnt, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT"},
     {OptionId::UserTimeout, IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"},
+    {OptionId::SynCnt, IPPROTO_TCP, TCP_SYNCNT, "TCP_SYNCNT"},
     {OptionId::NoDelay, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"},
     {OptionId::Linger, SOL_SOCKET, SO_LINGER, "SO_LINGER"},
     {OptionId::RcvBuf, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"},

@@ -128,6 +128,9 @@ QJsonObject Profile::toJson() const
     putInt("keepintvl", options.keepIntvl);
     putInt("keepcnt", options.keepCnt);
     putInt("user_timeout_ms", options.userTimeoutMs);
+    putInt("syncnt", options.synCnt);
+    if (options.deadlineMs)
+        o.insert(QStringLiteral("deadline"), double(*options.deadlineMs) / 1000.0);
     putBool("nodelay", options.noDelay);
     putInt("linger", options.lingerSec);
     putInt("rcvbuf", options.rcvBuf);
@@ -243,8 +246,9 @@ void readSocketOptions(Reader &r, const QJsonObject &o, const QString &path, Soc
                  QStringLiteral("reuseaddr"), QStringLiteral("reuseport"),
                  QStringLiteral("keepalive"), QStringLiteral("keepidle"),
                  QStringLiteral("keepintvl"), QStringLiteral("keepcnt"),
-                 QStringLiteral("user_timeout_ms"), QStringLiteral("nodelay"),
-                 QStringLiteral("linger"), QStringLiteral("rcvbuf"), QStringLiteral("sndbuf")});
+                 QStringLiteral("user_timeout_ms"), QStringLiteral("syncnt"),
+                 QStringLiteral("deadline"), QStringLiteral("nodelay"), QStringLiteral("linger"),
+                 QStringLiteral("rcvbuf"), QStringLiteral("sndbuf")});
     SocketOptions &so = *out;
     // "timeout" sets every call's timeout at once; "timeouts" then sets single calls.
     if (auto v = r.timeout(o, QStringLiteral("timeout"), path))
@@ -263,6 +267,8 @@ void readSocketOptions(Reader &r, const QJsonObject &o, const QString &path, Soc
         if (auto v = r.timeout(*t, QStringLiteral("accept"), tp))
             so.acceptTimeout = *v;
     }
+    if (auto d = r.deadline(o, QStringLiteral("deadline"), path))
+        so.deadlineMs = *d;
     if (auto m = r.string(o, QStringLiteral("mechanism"), path)) {
         if (auto mm = mechanismFromName(*m))
             so.mechanism = *mm;
@@ -286,6 +292,7 @@ void readSocketOptions(Reader &r, const QJsonObject &o, const QString &path, Soc
     intOpt("keepintvl", ranges::KeepIntvl, &so.keepIntvl);
     intOpt("keepcnt", ranges::KeepCnt, &so.keepCnt);
     intOpt("user_timeout_ms", ranges::UserTimeout, &so.userTimeoutMs);
+    intOpt("syncnt", ranges::SynCnt, &so.synCnt);
     intOpt("linger", ranges::Linger, &so.lingerSec);
     intOpt("rcvbuf", ranges::RcvBuf, &so.rcvBuf);
     intOpt("sndbuf", ranges::SndBuf, &so.sndBuf);

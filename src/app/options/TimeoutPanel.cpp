@@ -3,6 +3,8 @@
 #include "TimeoutEditor.h"
 #include "ui_TimeoutPanel.h"
 
+#include "Platform.h"
+
 #include <QLocale>
 
 using socklab::Timeout;
@@ -19,6 +21,18 @@ TimeoutPanel::TimeoutPanel(QWidget *parent)
     m_ui->mechanismCombo->addItem(tr("SO_RCVTIMEO / SO_SNDTIMEO (kernel)"),
                                   int(TimeoutMechanism::SockOpt));
 
+    // 0 is "off": a deadline is at least a millisecond.
+    m_ui->deadlineSpin->setRange(0, double(socklab::ranges::TimeoutMaxMs) / 1000.0);
+    m_ui->deadlineSpin->setSingleStep(0.5);
+    // The lowest value stands for "not set": the system's budget, read from this machine.
+    m_ui->synCntSpin->setRange(int(socklab::ranges::SynCnt.min - 1),
+                               int(socklab::ranges::SynCnt.max));
+    const QString synRetries =
+        socklab::platform::readSysctl(QStringLiteral("net.ipv4.tcp_syn_retries")).text;
+    m_ui->synCntSpin->setSpecialValueText(
+        synRetries.isEmpty() ? tr("system")
+                             : tr("system: %1 (net.ipv4.tcp_syn_retries)").arg(synRetries));
+
     m_ui->perCallBox->setVisible(false);
     m_ui->kernelLabel->setVisible(false);
 
@@ -27,6 +41,8 @@ TimeoutPanel::TimeoutPanel(QWidget *parent)
         connect(e, &TimeoutEditor::changed, this, &TimeoutPanel::changed);
     connect(m_ui->perCallCheck, &QCheckBox::toggled, this, &TimeoutPanel::onPerCallToggled);
     connect(m_ui->mechanismCombo, &QComboBox::currentIndexChanged, this, &TimeoutPanel::changed);
+    connect(m_ui->deadlineSpin, &QDoubleSpinBox::valueChanged, this, &TimeoutPanel::changed);
+    connect(m_ui->synCntSpin, &QSpinBox::valueChanged, this, &TimeoutPanel::changed);
 }
 
 TimeoutPanel::~TimeoutPanel() = default;
@@ -90,6 +106,10 @@ void TimeoutPanel::writeTo(socklab::SocketOptions *o) const
         o->setAllTimeouts(m_ui->allEditor->timeout());
     }
     o->mechanism = TimeoutMechanism(m_ui->mechanismCombo->currentData().toInt());
+    const qint64 deadlineMs = qRound64(m_ui->deadlineSpin->value() * 1000.0);
+    o->deadlineMs = deadlineMs > 0 ? std::optional<qint64>(deadlineMs) : std::nullopt;
+    const int syn = m_ui->synCntSpin->value();
+    o->synCnt = syn == m_ui->synCntSpin->minimum() ? std::nullopt : std::optional<int>(syn);
 }
 
 void TimeoutPanel::readFrom(const socklab::SocketOptions &o)
@@ -110,6 +130,10 @@ void TimeoutPanel::readFrom(const socklab::SocketOptions &o)
 
     const QSignalBlocker block(m_ui->mechanismCombo);
     m_ui->mechanismCombo->setCurrentIndex(m_ui->mechanismCombo->findData(int(o.mechanism)));
+    const QSignalBlocker blockDeadline(m_ui->deadlineSpin);
+    m_ui->deadlineSpin->setValue(double(o.deadlineMs.value_or(0)) / 1000.0);
+    const QSignalBlocker blockSyn(m_ui->synCntSpin);
+    m_ui->synCntSpin->setValue(o.synCnt.value_or(m_ui->synCntSpin->minimum()));
 }
 
 void TimeoutPanel::showEffective(const socklab::Event &e)
