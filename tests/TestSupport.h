@@ -28,6 +28,16 @@ inline bool socketFiltersAllowed()
     return ok;
 }
 
+// Whether this process may put a socket in repair mode (TCP_REPAIR: the reboot peer).
+inline bool repairModeAllowed()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool ok = fd >= 0 && platform::enterRepairMode(fd) == 0;
+    if (fd >= 0)
+        ::close(fd);
+    return ok;
+}
+
 // A test whose subject needs a socket filter skips where the kernel refuses one, and says so;
 // tst_peers and tst_cli check that SockLab then refuses honestly instead.
 #define SOCKLAB_REQUIRE_SOCKET_FILTERS()                                                           \

@@ -260,6 +260,47 @@ class TestPeers : public QObject
         QVERIFY(e.detail.contains(QStringLiteral("RST")));
     }
 
+    // The reboot peer sends nothing when it forgets the connection (a recv() with a timeout
+    // times out instead of seeing FIN or RST), and answers the next data with RST.
+    void rebootForgetsSilentlyThenResets()
+    {
+        if (!repairModeAllowed())
+            QSKIP("Needs TCP_REPAIR (CAP_NET_ADMIN); rebootRefusedHonestlyWithoutRepair checks "
+                  "the refusal.");
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Reboot, 100), connectToPeer(recvTimeout(0.4)), recv(),
+                    send("x"), recv()});
+        QVERIFY(rec.waitFinished());
+        QTRY_VERIFY(rec.has(EventKind::Closed, QStringLiteral("peer1")));
+        QCOMPARE(rec.count(EventKind::Timeout, QStringLiteral("c1")), 1);
+        QVERIFY(!rec.has(EventKind::PeerClosed, QStringLiteral("c1")));
+        QCOMPARE(rec.count(EventKind::Sent, QStringLiteral("c1")), 1);
+        const Event e = rec.first(EventKind::Error, QStringLiteral("c1"));
+        QCOMPARE(e.err, ECONNRESET);
+        QCOMPARE(e.op, QStringLiteral("recv"));
+        QVERIFY(*e.elapsed < 0.2);
+    }
+
+    void rebootRefusedHonestlyWithoutRepair()
+    {
+        if (repairModeAllowed())
+            QSKIP("This user may use TCP_REPAIR; the unprivileged run of the suite checks the "
+                  "refusal.");
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Reboot), connectToPeer({}), recv()});
+        QVERIFY(rec.waitFinished());
+        const Event e = rec.first(EventKind::Error, QStringLiteral("peer"));
+        QCOMPARE(e.err, EPERM);
+        QCOMPARE(e.option, QStringLiteral("TCP_REPAIR"));
+        QVERIFY2(e.detail.contains(QStringLiteral("CAP_NET_ADMIN")) &&
+                     e.detail.contains(QStringLiteral("did not start")),
+                 qPrintable(e.detail));
+        QVERIFY(!rec.has(EventKind::Listening, QStringLiteral("peer")));
+        QVERIFY(!rec.has(EventKind::Connecting, QStringLiteral("c1")));
+    }
+
     void closeSendsFin()
     {
         Engine engine;

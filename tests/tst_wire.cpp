@@ -329,6 +329,51 @@ class TestWire : public QObject
         QCOMPARE(resets, 1);
         QCOMPARE(fins, 0);
     }
+
+    // The reboot peer's kernel forgets the connection without a segment: no FIN or RST from
+    // it until the client sends, and then exactly one RST, which the client's recv() reports
+    // as ECONNRESET after the frame.
+    void rebootIsSilentThenAResetOnTheWire()
+    {
+        if (!repairModeAllowed())
+            QSKIP("The reboot peer needs TCP_REPAIR (CAP_NET_ADMIN); tst_peers checks the "
+                  "refusal.");
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        const quint16 peerPort = startPeer(engine, rec, PeerBehavior::Reboot, 100);
+        QVERIFY(peerPort != 0);
+        SOCKLAB_START_CAPTURE(cap, dir, peerPort);
+        SocketOptions o;
+        o.setAllTimeouts(Timeout::fromMs(2000));
+        engine.run({connectToPeer(o), hold(0.4), send("hello"), recv()});
+        QVERIFY(rec.waitFinished());
+        const Event reset = rec.first(EventKind::Error, QStringLiteral("c1"));
+        QCOMPARE(reset.err, ECONNRESET);
+        QCOMPARE(reset.op, QStringLiteral("recv"));
+        const Event rebooted = rec.first(EventKind::Closed, QStringLiteral("peer1"));
+        QVERIFY2(rebooted.detail.contains(QStringLiteral("TCP_REPAIR")),
+                 qPrintable(rebooted.detail));
+        const QList<Frame> all = cap.frames();
+        QCOMPARE(cap.droppedByKernel(), 0);
+        double dataAt = -1;
+        QList<Frame> fromPeer; // FIN or RST from the peer's port
+        for (const Frame &f : all) {
+            if (f.srcPort != peerPort && f.length == 5 && dataAt < 0)
+                dataAt = f.wall;
+            if (f.srcPort == peerPort &&
+                (f.flags.startsWith(QLatin1Char('R')) || f.flags.contains(QLatin1Char('F'))))
+                fromPeer << f;
+        }
+        QVERIFY2(dataAt > 0, "the client's 5 bytes are on the wire");
+        QCOMPARE(fromPeer.size(), 1);
+        QVERIFY(fromPeer.first().flags.startsWith(QLatin1Char('R')));
+        // Silent at the reboot: the one RST answers the data, after it.
+        QVERIFY2(fromPeer.first().wall >= dataAt, qPrintable(QString::number(dataAt, 'f', 6)));
+        QVERIFY(rebooted.wall < dataAt);
+        QVERIFY2(reset.wall >= fromPeer.first().wall - kBeforeS &&
+                     reset.wall <= fromPeer.first().wall + kAfterS,
+                 qPrintable(QString::number(reset.wall - fromPeer.first().wall, 'f', 6)));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestWire)

@@ -350,10 +350,11 @@ Command parseConnect(const QStringList &args)
                                    "to it instead of HOST PORT: %1.")
                         .arg(behaviorNames()),
                     QStringLiteral("BEHAVIOR")));
-    p.addOption(opt(QStringLiteral("peer-interval"),
-                    QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
-                                   "acting (default 0)."),
-                    QStringLiteral("MS")));
+    p.addOption(
+        opt(QStringLiteral("peer-interval"),
+            QStringLiteral("drip: ms between bytes (default 800); reset/close/reboot: ms before "
+                           "acting (default 0)."),
+            QStringLiteral("MS")));
     p.addOption(opt(QStringLiteral("show-data"),
                     QStringLiteral("Show every byte received, not only a preview: after each "
                                    "received event (escaped: \\n, \\xNN), or as the JSON "
@@ -578,10 +579,11 @@ Command parseServe(const QStringList &args)
                     QStringLiteral("ADDR")));
     p.addOption(
         opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
-    p.addOption(opt(QStringLiteral("interval"),
-                    QStringLiteral("drip: ms between bytes (default 800); reset/close: ms before "
-                                   "acting (default 0)."),
-                    QStringLiteral("MS")));
+    p.addOption(
+        opt(QStringLiteral("interval"),
+            QStringLiteral("drip: ms between bytes (default 800); reset/close/reboot: ms before "
+                           "acting (default 0)."),
+            QStringLiteral("MS")));
     if (!parseInto(p, args, "serve", false, c))
         return c;
     QString err;

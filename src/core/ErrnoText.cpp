@@ -165,4 +165,16 @@ QString dropFilterRefused(int err, const QString &purpose)
     return head + QLatin1Char(' ') + explainErrno(err, QStringLiteral("setsockopt"));
 }
 
+QString repairRefused(int err)
+{
+    const QString head = QStringLiteral("setsockopt(TCP_REPAIR) failed with %1: the kernel "
+                                        "refused the repair mode that lets a connection vanish "
+                                        "without a FIN or RST, as it does when a host reboots.")
+                             .arg(errnoSymbol(err));
+    if (err == EPERM || err == EACCES)
+        return head + QStringLiteral(" It needs CAP_NET_ADMIN, which an ordinary user does not "
+                                     "have here; root may. Run SockLab as root for this.");
+    return head + QLatin1Char(' ') + explainErrno(err, QStringLiteral("setsockopt"));
+}
+
 } // namespace socklab

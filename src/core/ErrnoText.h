@@ -16,5 +16,7 @@ QString closedWithUnreadData(qint64 unread);
 // Why a drop-all socket filter (SO_ATTACH_FILTER) could not be attached, and what to do.
 // `purpose` completes "the filter that ...", e.g. "makes the kernel drop every SYN".
 QString dropFilterRefused(int err, const QString &purpose);
+// Why setsockopt(TCP_REPAIR) failed, in plain words: the reboot peer needs it.
+QString repairRefused(int err);
 
 } // namespace socklab

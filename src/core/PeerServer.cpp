@@ -20,7 +20,7 @@
 namespace socklab {
 
 namespace {
-constexpr std::array<std::pair<PeerBehavior, const char *>, 8> kBehaviors{{
+constexpr std::array<std::pair<PeerBehavior, const char *>, 9> kBehaviors{{
     {PeerBehavior::Echo, "echo"},
     {PeerBehavior::Silent, "silent"},
     {PeerBehavior::Drip, "drip"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<PeerBehavior, const char *>, 8> kBehaviors{{
     {PeerBehavior::Reset, "reset"},
     {PeerBehavior::Close, "close"},
     {PeerBehavior::Flood, "flood"},
+    {PeerBehavior::Reboot, "reboot"},
 }};
 // Enough for a class's worth of keepalive-watched connections (the load test holds 1,000),
 // few enough that a client opening connections without end cannot exhaust our descriptors:
@@ -141,6 +142,11 @@ QString behaviorDescription(PeerBehavior b)
     case PeerBehavior::Flood:
         return QStringLiteral("accepts, then sends data as fast as the connection takes it, "
                               "without end, until the client closes: a runaway server");
+    case PeerBehavior::Reboot:
+        return QStringLiteral("accepts, then after the interval its kernel forgets the "
+                              "connection without sending FIN or RST (TCP_REPAIR, then close), "
+                              "as a host that reboots does; its listener stays, as a service "
+                              "that is back up, so the client's next segment is answered by RST");
     }
     return {};
 }
@@ -253,6 +259,22 @@ int PeerServer::start(const PeerConfig &config)
         if (e)
             return failFilter(e, QStringLiteral("makes the kernel drop every segment of the "
                                                 "blackhole peer's connections"));
+    }
+    if (config.behavior == PeerBehavior::Reboot) {
+        const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int err = probe < 0 ? errno : platform::enterRepairMode(probe);
+        if (probe >= 0)
+            ::close(probe);
+        if (err) {
+            Event e = peerEvent(EventKind::Error, label, QStringLiteral("setsockopt"));
+            e.err = err;
+            e.option = QStringLiteral("TCP_REPAIR");
+            e.detail = repairRefused(err) + QStringLiteral(" The reboot peer did not start.");
+            m_bus->post(e);
+            ::close(m_listenFd);
+            m_listenFd = -1;
+            return err;
+        }
     }
     if (::bind(m_listenFd, reinterpret_cast<const sockaddr *>(&addr.addr), addr.len) != 0)
         return fail("bind", errno);
@@ -398,6 +420,32 @@ void PeerServer::serve()
         }
         m_bus->post(e);
         c.fd = -1;
+    };
+
+    // reboot: the connection leaves the peer's kernel without a segment on the wire, as its
+    // state does when a host reboots. A socket in repair mode closes silently.
+    const auto forget = [&](Conn &c) {
+        if (m_monitor)
+            m_monitor->unwatch(c.fd);
+        const int err = platform::enterRepairMode(c.fd);
+        if (err) {
+            Event f = peerEvent(EventKind::Error, c.label, QStringLiteral("setsockopt"));
+            f.err = err;
+            f.option = QStringLiteral("TCP_REPAIR");
+            f.detail = repairRefused(err);
+            m_bus->post(f);
+            closeConn(c, QStringLiteral("Not rebooted, so reset instead."), true);
+            return;
+        }
+        ::close(c.fd);
+        c.fd = -1;
+        Event e = peerEvent(EventKind::Closed, c.label, QStringLiteral("close"));
+        e.detail = QStringLiteral("Rebooted: the peer's kernel forgot the connection and sent "
+                                  "nothing (TCP_REPAIR, then close). The client's side is still "
+                                  "ESTABLISHED; its next segment (data or a keepalive probe) "
+                                  "reaches a host that no longer knows it, and is answered by "
+                                  "RST.");
+        m_bus->post(e);
     };
 
     while (!m_stop.load()) {
@@ -577,6 +625,8 @@ void PeerServer::serve()
                               true);
                 } else if (b == PeerBehavior::Close) {
                     closeConn(c, QStringLiteral("Closed gracefully: the kernel sent FIN."), false);
+                } else if (b == PeerBehavior::Reboot) {
+                    forget(c);
                 }
             }
         }
@@ -636,7 +686,8 @@ void PeerServer::serve()
                 e.detail = QStringLiteral("Blackholed: the kernel drops every segment that "
                                           "arrives for this connection; nothing is ACKed.");
             }
-            if (b == PeerBehavior::Drip || b == PeerBehavior::Reset || b == PeerBehavior::Close)
+            if (b == PeerBehavior::Drip || b == PeerBehavior::Reset || b == PeerBehavior::Close ||
+                b == PeerBehavior::Reboot)
                 c.nextNs = platform::monotonicNs() + intervalNs;
             c.floodReportNs = platform::monotonicNs();
             m_bus->post(e);

@@ -22,7 +22,8 @@ enum class PeerBehavior
     NeverAccept, // an accept queue kept full: the kernel drops SYNs, connect() never completes
     Reset,       // after the interval, SO_LINGER 0 and close: RST
     Close,       // after the interval, close: graceful FIN
-    Flood        // sends as fast as the connection takes it, until it closes (last: indexes stay)
+    Flood,       // sends as fast as the connection takes it, until it closes
+    Reboot // after the interval, its kernel forgets the connection without a word (TCP_REPAIR)
 };
 QString behaviorName(PeerBehavior b);
 std::optional<PeerBehavior> behaviorFromName(const QString &name);
@@ -35,7 +36,7 @@ struct PeerConfig
     QString bind = QStringLiteral("127.0.0.1");
     quint16 port = 0;
     bool reuseAddr = false;
-    int intervalMs = -1; // drip: between bytes (default 800); reset/close: delay (default 0)
+    int intervalMs = -1; // drip: between bytes (default 800); reset/close/reboot: delay (default 0)
 
     int effectiveIntervalMs() const;
 };

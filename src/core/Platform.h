@@ -85,6 +85,11 @@ bool isTcpClosed(int state);
 // for this socket before TCP sees it (nothing is ACKed). Returns 0 or errno.
 int attachDropFilter(int fd);
 
+// Puts a TCP socket in repair mode (TCP_REPAIR, which needs CAP_NET_ADMIN in the socket's
+// network namespace); its close() then releases the connection without FIN or RST, as a host
+// that reboots loses it. Returns 0 or errno.
+int enterRepairMode(int fd);
+
 // Bytes received and not yet read on a TCP socket (SIOCINQ), or -1. Closing a socket that
 // still holds some makes the kernel send RST instead of FIN.
 qint64 unreadBytes(int fd);

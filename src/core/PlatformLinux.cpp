@@ -207,6 +207,12 @@ int attachDropFilter(int fd)
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0 ? 0 : errno;
 }
 
+int enterRepairMode(int fd)
+{
+    const int on = 1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) == 0 ? 0 : errno;
+}
+
 namespace {
 int readProcInt(const char *path)
 {

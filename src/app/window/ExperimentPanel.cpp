@@ -16,7 +16,8 @@ constexpr socklab::PeerBehavior kBehaviors[] = {
     socklab::PeerBehavior::Echo,        socklab::PeerBehavior::Silent,
     socklab::PeerBehavior::Drip,        socklab::PeerBehavior::Blackhole,
     socklab::PeerBehavior::NeverAccept, socklab::PeerBehavior::Reset,
-    socklab::PeerBehavior::Close,       socklab::PeerBehavior::Flood};
+    socklab::PeerBehavior::Close,       socklab::PeerBehavior::Flood,
+    socklab::PeerBehavior::Reboot};
 constexpr int kBehaviorCount = int(std::size(kBehaviors));
 
 QString unescape(const QString &s)
