@@ -3,6 +3,8 @@
 // the timeline, bad input is refused visibly, profiles and settings round-trip.
 
 #include "Engine.h"
+#include "ErrnoText.h"
+#include "KernelFacts.h"
 #include "LessonRunner.h"
 #include "TestSupport.h"
 #include "code/CodePanel.h"
@@ -31,6 +33,8 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <QRegularExpression>
 
 #include <cmath>
 
@@ -80,6 +84,7 @@ class TestWindow : public QObject
     void presenterModeAndBack();
     void handoutOfAnExperiment();
     void codeTabFollowsThePanels();
+    void textsStateOnlyReadFacts();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -513,4 +518,63 @@ void TestWindow::codeTabFollowsThePanels()
 }
 
 QTEST_MAIN(TestWindow)
+// The rule of tst_lessons (textsStateOnlyReadOrCheckedFacts) for the window's own texts: every
+// tooltip and every error sentence names a kernel setting only where it shows this machine's
+// value and source ("(7200 s (net.ipv4.tcp_keepalive_time on this machine)"), never writes a
+// kernel default or constant as a number of its own, and leaves no {fact} unexpanded.
+void TestWindow::textsStateOnlyReadFacts()
+{
+    QStringList texts;
+    for (QWidget *w : m_window->findChildren<QWidget *>())
+        texts << w->toolTip();
+    for (QAction *a : m_window->findChildren<QAction *>())
+        texts << a->toolTip();
+    texts << m_window->findChild<QLabel *>(QStringLiteral("deadPeerLabel"))->text();
+    for (const char *op : {"connect", "recv", "send", "accept", "bind", "listen", "setsockopt"}) {
+        for (int err = 1; err < 134; ++err)
+            texts << explainErrno(err, QLatin1String(op));
+    }
+    QVERIFY(texts.size() > 200);
+    static const QRegularExpression placeholder(QStringLiteral("\\{[A-Za-z0-9_.]+\\}"));
+    static const QRegularExpression sysctlName(
+        QStringLiteral("\\b(net\\.(ipv4|core)\\.)?(tcp|ip)_[a-z0-9_]+|\\bsomaxconn\\b|\\bHZ\\b"));
+    // Kernel defaults and constants that texts once stated as prose: each must now come
+    // from a fact (or not be stated at all).
+    static const QRegularExpression prose(QStringLiteral(
+        "\\b(7200 s|2 hours|60 s on Linux|TIME_WAIT for 60 s|0\\.1 %|about two minutes|"
+        "1, 3, 7|many minutes)"));
+    const auto insideFact = [](const QString &t, qsizetype pos) {
+        const qsizetype open = t.lastIndexOf(QLatin1Char('('), pos);
+        if (open < 0 || t.lastIndexOf(QLatin1Char(')'), pos) > open)
+            return false;
+        const qsizetype close = t.indexOf(QLatin1Char(')'), pos);
+        const QStringView span = QStringView(t).mid(open, close < 0 ? -1 : close - open);
+        return span.contains(QLatin1String("on this machine")) ||
+               span.contains(QLatin1String("not on this kernel")) ||
+               span.contains(QLatin1String("not readable here"));
+    };
+    QStringList renderings; // what a {fact} becomes: value and source, allowed anywhere
+    for (const QString &name : facts::names())
+        renderings << facts::render(name);
+    QStringList problems;
+    for (QString t : std::as_const(texts)) {
+        for (const QString &r : std::as_const(renderings))
+            t.replace(r, QStringLiteral("{fact}"));
+        if (const auto m = placeholder.match(t.replace(QStringLiteral("{fact}"), QString()));
+            m.hasMatch())
+            problems << QStringLiteral("unexpanded %1 in: %2").arg(m.captured(0), t);
+        for (auto it = sysctlName.globalMatch(t); it.hasNext();) {
+            const auto m = it.next();
+            if (!insideFact(t, m.capturedStart()))
+                problems << QStringLiteral("'%1' named without this machine's value: %2")
+                                .arg(m.captured(0), t);
+        }
+        if (const auto m = prose.match(t); m.hasMatch())
+            problems
+                << QStringLiteral("'%1' states a kernel fact as prose: %2").arg(m.captured(0), t);
+    }
+    problems.removeDuplicates();
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
+}
+
 #include "tst_window.moc"

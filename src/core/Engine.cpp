@@ -1,4 +1,5 @@
 #include "Engine.h"
+#include "KernelFacts.h"
 
 #include "CancelToken.h"
 #include "ErrnoText.h"
@@ -501,28 +502,33 @@ class EngineWorker : public QObject
                                   "monotonic clock, as Python's settimeout does).%3")
                        .arg(op, secondsText(t.ms / 1000.0), overshoot) +
                    (op == QLatin1String("connect")
-                        ? QStringLiteral(" No answer to the SYN in time; the socket was in "
-                                         "SYN-SENT, where the kernel resends the SYN until it "
-                                         "connects, its SYN budget (tcp_syn_retries) or "
-                                         "TCP_USER_TIMEOUT runs out, or the socket is closed.")
+                        ? facts::expand(
+                              QStringLiteral(" No answer to the SYN in time; the socket was in "
+                                             "SYN-SENT, where the kernel resends the SYN until "
+                                             "it connects, its SYN budget "
+                                             "({net.ipv4.tcp_syn_retries}, or TCP_SYNCNT) or "
+                                             "TCP_USER_TIMEOUT runs out, or the socket is "
+                                             "closed."),
+                              nullptr)
                         : QString());
         if (op == QLatin1String("connect"))
             return total +
-                   QStringLiteral(
-                       "SO_SNDTIMEO expired: connect() returned EINPROGRESS while the "
-                       "kernel goes on resending the SYN in SYN-SENT in the "
-                       "background (see the socket table) until it connects, its SYN "
-                       "budget (tcp_syn_retries) or TCP_USER_TIMEOUT runs out, or the "
-                       "socket is closed; a second connect() waits again and returns EALREADY.%1")
-                       .arg(overshoot);
+                   facts::expand(
+                       QStringLiteral("SO_SNDTIMEO expired: connect() returned EINPROGRESS while "
+                                      "the kernel goes on resending the SYN in SYN-SENT in the "
+                                      "background (see the socket table) until it connects, its "
+                                      "SYN budget ({net.ipv4.tcp_syn_retries}, or TCP_SYNCNT) or "
+                                      "TCP_USER_TIMEOUT runs out, or the socket is closed; a "
+                                      "second connect() waits again and returns EALREADY."),
+                       nullptr) +
+                   overshoot;
         return total +
                QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer wheel "
-                              "rounds a timeout up to the step of its level, which grows with "
-                              "the timeout: a few ms late at 100 ms, tens of ms at a second or "
-                              "more.%3")
+                              "rounds a timeout up to the step of its level, in ticks of %3; "
+                              "the step grows with the timeout.%4")
                    .arg(op == QLatin1String("send") ? QStringLiteral("SO_SNDTIMEO")
                                                     : QStringLiteral("SO_RCVTIMEO"),
-                        op, overshoot);
+                        op, facts::render(QStringLiteral("jiffy_ms")), overshoot);
     }
 
     // Reports the outcome of a timed call that did not succeed. True if it did succeed.

@@ -1,4 +1,5 @@
 #include "ErrnoText.h"
+#include "KernelFacts.h"
 
 #include <cerrno>
 #include <cstring>
@@ -78,15 +79,18 @@ QString explainErrno(int err, const QString &op)
         return QStringLiteral("The connection was aborted before the call could complete.");
     case ETIMEDOUT:
         if (connecting)
-            return QStringLiteral("The kernel gave up resending the SYN: the host never answered "
-                                  "within the time it computes from its SYN budget "
-                                  "(net.ipv4.tcp_syn_retries, or TCP_SYNCNT), or "
-                                  "TCP_USER_TIMEOUT expired first.");
-        return QStringLiteral(
-            "The kernel declared the connection dead: on an idle connection TCP_KEEPCNT "
-            "keepalive probes went unanswered; with sent data unacknowledged, its "
-            "retransmissions did (net.ipv4.tcp_retries2 of them, many minutes); or "
-            "TCP_USER_TIMEOUT expired first.");
+            return facts::expand(
+                QStringLiteral("The kernel gave up resending the SYN: the host never answered "
+                               "within the time it computes from its SYN budget "
+                               "({net.ipv4.tcp_syn_retries}, or TCP_SYNCNT), or "
+                               "TCP_USER_TIMEOUT expired first."),
+                nullptr);
+        return facts::expand(
+            QStringLiteral("The kernel declared the connection dead: on an idle connection "
+                           "TCP_KEEPCNT keepalive probes went unanswered; with sent data "
+                           "unacknowledged, its retransmissions ran out of budget "
+                           "({retries2_budget}); or TCP_USER_TIMEOUT expired first."),
+            nullptr);
     case EAGAIN:
         if (op == QLatin1String("accept"))
             return QStringLiteral("No connection arrived before SO_RCVTIMEO expired (or the "

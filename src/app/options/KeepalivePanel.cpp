@@ -1,4 +1,6 @@
 #include "KeepalivePanel.h"
+#include "FactTips.h"
+#include "KernelFacts.h"
 
 #include "ui_KeepalivePanel.h"
 
@@ -42,6 +44,7 @@ KeepalivePanel::KeepalivePanel(QWidget *parent)
     : QWidget(parent), m_ui(std::make_unique<Ui::KeepalivePanel>())
 {
     m_ui->setupUi(this);
+    expandFactTips(this);
 
     setupRange(m_ui->keepIdleSpin, ranges::KeepIdle, true);
     setupRange(m_ui->keepIntvlSpin, ranges::KeepIntvl, true);
@@ -161,8 +164,15 @@ void KeepalivePanel::updateDeadPeer()
         if (const QString h = humanDuration(n); !h.isEmpty())
             text += tr(" (%1)").arg(h);
         // While sent data waits for its ACK the keepalive timer does nothing.
-        text += tr("; with sent data unacknowledged, retransmission decides instead "
-                   "(net.ipv4.tcp_retries2, or TCP_USER_TIMEOUT).");
+        const qint64 budget = socklab::facts::value(QStringLiteral("retries2_budget"));
+        const qint64 retries = socklab::facts::value(QStringLiteral("net.ipv4.tcp_retries2"));
+        text += budget > 0 ? tr("; with sent data unacknowledged, retransmission decides instead "
+                                "(TCP_USER_TIMEOUT, or about %1 s of resends: "
+                                "net.ipv4.tcp_retries2 = %2 on this machine).")
+                                 .arg(budget)
+                                 .arg(retries)
+                           : tr("; with sent data unacknowledged, retransmission decides instead "
+                                "(TCP_USER_TIMEOUT, or the kernel's resend budget).");
         if (user > 0)
             text += tr("\nidle %1 s, then probes every %2 s until TCP_USER_TIMEOUT (%3 s) has "
                        "passed; TCP_KEEPCNT is ignored.")

@@ -1,4 +1,5 @@
 #include "MorePanel.h"
+#include "FactTips.h"
 
 #include "ui_MorePanel.h"
 
@@ -22,6 +23,7 @@ void setChecked(QCheckBox *check, QSpinBox *spin, const std::optional<int> &v)
 MorePanel::MorePanel(QWidget *parent) : QWidget(parent), m_ui(std::make_unique<Ui::MorePanel>())
 {
     m_ui->setupUi(this);
+    expandFactTips(this);
 
     m_ui->lingerSpin->setRange(int(ranges::Linger.min), int(ranges::Linger.max));
     m_ui->lingerSpin->setSuffix(tr(" s"));

@@ -1,10 +1,12 @@
 #include "ReusePanel.h"
+#include "FactTips.h"
 
 #include "ui_ReusePanel.h"
 
 ReusePanel::ReusePanel(QWidget *parent) : QWidget(parent), m_ui(std::make_unique<Ui::ReusePanel>())
 {
     m_ui->setupUi(this);
+    expandFactTips(this);
     connect(m_ui->reuseAddrCheck, &QCheckBox::toggled, this, &ReusePanel::changed);
     connect(m_ui->reusePortCheck, &QCheckBox::toggled, this, &ReusePanel::changed);
 }

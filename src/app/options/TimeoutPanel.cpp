@@ -1,4 +1,5 @@
 #include "TimeoutPanel.h"
+#include "FactTips.h"
 
 #include "TimeoutEditor.h"
 #include "ui_TimeoutPanel.h"
@@ -14,6 +15,7 @@ TimeoutPanel::TimeoutPanel(QWidget *parent)
     : QWidget(parent), m_ui(std::make_unique<Ui::TimeoutPanel>())
 {
     m_ui->setupUi(this);
+    expandFactTips(this);
 
     // The item data, not the position, says which mechanism an item stands for.
     m_ui->mechanismCombo->addItem(tr("poll deadline (like Python's settimeout)"),

@@ -1,4 +1,5 @@
 #include "ExperimentPanel.h"
+#include "options/FactTips.h"
 
 #include "ui_ExperimentPanel.h"
 
@@ -40,6 +41,7 @@ QString escape(const QString &s)
 ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(new Ui::ExperimentPanel)
 {
     m_ui->setupUi(this);
+    expandFactTips(this);
     for (auto b : kBehaviors) {
         m_ui->peerCombo->addItem(socklab::behaviorName(b));
         m_ui->peerCombo->setItemData(m_ui->peerCombo->count() - 1, socklab::behaviorDescription(b),

@@ -1,4 +1,5 @@
 #include "MainWindow.h"
+#include "options/FactTips.h"
 
 #include "Engine.h"
 #include "ExperimentController.h"
@@ -65,6 +66,7 @@ MainWindow::MainWindow(QWidget *parent)
     // linker may drop them from the executable.
     Q_INIT_RESOURCE(socklab);
     m_ui->setupUi(this);
+    expandFactTips(this);
     setWindowIcon(QIcon(QStringLiteral(":/icons/socklab.svg")));
 
     m_controller->setProfileSource([this] { return currentProfile(); });
