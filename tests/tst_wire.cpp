@@ -267,15 +267,22 @@ class TestWire : public QObject
 
     // Each data retransmit event is one more copy of the data segment on the wire, stamped after
     // it; the first copy is the send itself.
+    void dataRetransmissionsMatchTheWire_data()
+    {
+        QTest::addColumn<bool>("withKeepalive");
+        QTest::newRow("keepalive") << true;
+        QTest::newRow("no keepalive") << false;
+    }
     void dataRetransmissionsMatchTheWire()
     {
+        QFETCH(bool, withKeepalive);
         SOCKLAB_REQUIRE_SOCKET_FILTERS();
         Engine engine;
         EventRecorder rec(engine.bus());
         const quint16 peerPort = startPeer(engine, rec, PeerBehavior::Blackhole);
         QVERIFY(peerPort != 0);
         SOCKLAB_START_CAPTURE(cap, dir, peerPort);
-        SocketOptions o = keepalive(1, 1, 3);
+        SocketOptions o = withKeepalive ? keepalive(1, 1, 3) : SocketOptions{};
         o.userTimeoutMs = 2000;
         engine.run({connectToPeer(o), send("hello"), recv()});
         QVERIFY(rec.waitFinished(10000));

@@ -673,17 +673,15 @@ class EngineWorker : public QObject
                 return;
             }
             m_monitor->nameSocket(s.fd, label);
-            m_monitor->watchConnect(s.fd, label); // its SYN retransmissions
-            if (!applyOptions(s.fd, label, o)) {
-                ::close(s.fd);
-                return;
-            }
             const std::optional<CallSpec> spec =
-                callSpec(s, label, QStringLiteral("connect"), o.connectTimeout);
+                applyOptions(s.fd, label, o)
+                    ? callSpec(s, label, QStringLiteral("connect"), o.connectTimeout)
+                    : std::nullopt;
             if (!spec || !armKernelTimeout(s, label, OptionId::SndTimeo, spec->t)) {
                 ::close(s.fd);
                 return;
             }
+            m_monitor->watchConnect(s.fd, label); // its SYN retransmissions
             deadlineNs = s.deadlineNs;
             addSock(label, s);
             Event c = callEvent(EventKind::Connecting, label, QStringLiteral("connect"), *spec);
@@ -706,6 +704,8 @@ class EngineWorker : public QObject
                     waitForPeer(peerAccepted);
                 if (o.keepAlive.value_or(false))
                     m_monitor->watchKeepalive(s.fd, label, effectiveKeepIdle(s.fd));
+                else
+                    m_monitor->watchData(s.fd, label); // the resends of what it sends
                 return;
             }
             if (out.status == CallOutcome::Status::Cancelled)
@@ -895,6 +895,8 @@ class EngineWorker : public QObject
         readInherited(out.fd, label, o);
         if (o.keepAlive.value_or(false))
             m_monitor->watchKeepalive(out.fd, label, effectiveKeepIdle(out.fd));
+        else
+            m_monitor->watchData(out.fd, label);
         return label;
     }
 

@@ -136,6 +136,18 @@ void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
     platform::wakeFdSignal(m_wakeFd);
 }
 
+void Monitor::watchData(int fd, const QString &label)
+{
+    QMutexLocker lock(&m_mutex);
+    Watch w;
+    w.fd = fd;
+    w.label = label;
+    w.keepalive = false;
+    m_watches.insert(fd, w);
+    lock.unlock();
+    platform::wakeFdSignal(m_wakeFd);
+}
+
 void Monitor::watchConnect(int fd, const QString &label)
 {
     QMutexLocker lock(&m_mutex);
@@ -353,6 +365,8 @@ qint64 Monitor::nextSampleFor(const Watch &w, qint64 now) const
     // Data in flight is retransmitted from 200 ms on: the same pace places each resend.
     if (w.connecting || w.last.unacked > 0)
         return now + std::max(dense, kConnectSampleNs);
+    if (!w.keepalive)
+        return kNever; // until dataSent()
     // The kernel's keepalive timer fires when the peer has been silent TCP_KEEPIDLE, and then
     // every TCP_KEEPINTVL while probes go unanswered (the verdict comes on a firing too).
     qint64 due = 0, lengthNs = 0;
@@ -432,13 +446,22 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
             Event e = mk(EventKind::Retransmit, w.dataResends,
                          QStringLiteral("Data sent again (retransmission %1): no ACK came within "
                                         "the retransmission timeout; the kernel's timer now waits "
-                                        "%2 s for the next (tcpi_rto). Keepalive sends nothing "
-                                        "while data is unacknowledged.")
+                                        "%2 s for the next (tcpi_rto).%3")
                              .arg(w.dataResends)
-                             .arg(cur.rtoUs / 1e6, 0, 'f', 3));
+                             .arg(cur.rtoUs / 1e6, 0, 'f', 3)
+                             .arg(w.keepalive ? QStringLiteral(" Keepalive sends nothing while "
+                                                               "data is unacknowledged.")
+                                              : QString()));
             e.op = QStringLiteral("send");
             *out << e;
         }
+    }
+    if (!w.keepalive) {
+        w.finished = platform::isTcpClosed(cur.state);
+        w.last = cur;
+        w.sampleNs = sampleNs;
+        w.nextSampleNs = nextSampleFor(w, sampleNs);
+        return;
     }
     const quint64 dOut = cur.segsOut - prev.segsOut;
     const quint64 dDataOut = cur.dataSegsOut - prev.dataSegsOut;

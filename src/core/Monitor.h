@@ -46,6 +46,9 @@ class Monitor
 
     // Thread-safe. Watches fd's keepalive probes; keepIdleS is the effective TCP_KEEPIDLE.
     void watchKeepalive(int fd, const QString &label, int keepIdleS);
+    // Thread-safe. Watches a connected socket without keepalive for resends of the data it
+    // sends (dataSent() starts each look; nothing is sampled while nothing is in flight).
+    void watchData(int fd, const QString &label);
     // Thread-safe. Watches a socket about to connect: each SYN the kernel sends again while it
     // is in SYN_SENT (tcpi_total_retrans +1) becomes a retransmit event, until it leaves that
     // state. watchKeepalive on the same descriptor replaces it.
@@ -87,6 +90,7 @@ class Monitor
         bool primed = false;
         bool finished = false;
         bool connecting = false; // watchConnect: SYN retransmissions, not keepalive
+        bool keepalive = true;   // false: watchData, data retransmissions only
         qint64 sampleNs = 0;
         platform::TcpInfo last;
         int series = 0;      // probes sent since the last answer
