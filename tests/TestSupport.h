@@ -47,6 +47,15 @@ inline bool repairModeAllowed()
                   "kernel refuses to this user (EPERM); root or CAP_NET_ADMIN has it.");           \
     } while (false)
 
+// Calls a helper that checks with QVERIFY/QCOMPARE (which return from the helper, not from the
+// test), and ends the test there if it failed.
+#define SOCKLAB_CALL(call)                                                                         \
+    do {                                                                                           \
+        call;                                                                                      \
+        if (QTest::currentTestFailed())                                                            \
+            return;                                                                                \
+    } while (false)
+
 class EventRecorder : public QObject
 {
   public:
@@ -69,10 +78,24 @@ class EventRecorder : public QObject
     }
     int count(EventKind kind, const QString &sock = {}) const { return of(kind, sock).size(); }
     bool has(EventKind kind, const QString &sock = {}) const { return count(kind, sock) > 0; }
+    // The first such event. There must be one: a missing event fails the test (an empty
+    // Event's zero time and missing fields would otherwise pass checks they should fail).
+    // Use has() or of() where an event may rightly be absent.
     Event first(EventKind kind, const QString &sock = {}) const
     {
         const auto l = of(kind, sock);
-        return l.isEmpty() ? Event{} : l.first();
+        if (l.isEmpty()) {
+            QTest::qFail(
+                qPrintable(QStringLiteral("expected a %1 event%2; none came:\n%3")
+                               .arg(kindName(kind),
+                                    sock.isEmpty() ? QString() : QStringLiteral(" on ") + sock,
+                                    dump())),
+                __FILE__, __LINE__);
+            Event missing;
+            missing.elapsed = missing.timeout = -1.0; // fails any bound a test puts on them
+            return missing;
+        }
+        return l.first();
     }
     bool finished() const { return has(EventKind::Finished); }
     void clear() { events.clear(); }

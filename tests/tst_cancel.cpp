@@ -59,33 +59,34 @@ class TestCancel : public QObject
     {
         QFETCH(TimeoutMechanism, mech);
         const QString c1 = QStringLiteral("c1");
-        run({peer(PeerBehavior::Silent), connectToPeer(none(mech)), recv()}, EventKind::Receiving,
-            c1);
-        run({peer(PeerBehavior::NeverAccept), connectToPeer(none(mech))}, EventKind::Connecting,
-            c1);
+        SOCKLAB_CALL(run({peer(PeerBehavior::Silent), connectToPeer(none(mech)), recv()},
+                         EventKind::Receiving, c1));
+        SOCKLAB_CALL(run({peer(PeerBehavior::NeverAccept), connectToPeer(none(mech))},
+                         EventKind::Connecting, c1));
         const Step acc = accept(QStringLiteral("L1"));
-        run({listen(QStringLiteral("L1"), 0, none(mech)), acc}, EventKind::Accepting,
-            QStringLiteral("L1"));
+        SOCKLAB_CALL(run({listen(QStringLiteral("L1"), 0, none(mech)), acc}, EventKind::Accepting,
+                         QStringLiteral("L1")));
         SocketOptions small = none(mech);
         small.sndBuf = 4096;
-        run({peer(PeerBehavior::Silent), connectToPeer(small), send(QByteArray(16 << 20, 'x'))},
-            EventKind::Sending, c1, false);
-        run({peer(PeerBehavior::Silent), connectToPeer(none(mech)), hold(-1)}, EventKind::Holding,
-            c1);
+        SOCKLAB_CALL(
+            run({peer(PeerBehavior::Silent), connectToPeer(small), send(QByteArray(16 << 20, 'x'))},
+                EventKind::Sending, c1, false));
+        SOCKLAB_CALL(run({peer(PeerBehavior::Silent), connectToPeer(none(mech)), hold(-1)},
+                         EventKind::Holding, c1));
         // Idle with keepalive on: the monitor is watching the socket's probes.
         SocketOptions keepalive = none(mech);
         keepalive.keepAlive = true;
         keepalive.keepIdle = 1;
         keepalive.keepIntvl = 1;
         keepalive.keepCnt = 9;
-        run({peer(PeerBehavior::Silent), connectToPeer(keepalive), hold(-1)}, EventKind::Holding,
-            c1);
+        SOCKLAB_CALL(run({peer(PeerBehavior::Silent), connectToPeer(keepalive), hold(-1)},
+                         EventKind::Holding, c1));
         // A receive loop against a peer that floods: it never waits, Stop still ends it.
         Step loop = Step::make(Step::Kind::RecvFor, c1);
         loop.maxBytes = 65536;
         loop.seconds = 3600;
-        run({peer(PeerBehavior::Flood), connectToPeer(none(mech)), loop}, EventKind::Receiving, c1,
-            false);
+        SOCKLAB_CALL(run({peer(PeerBehavior::Flood), connectToPeer(none(mech)), loop},
+                         EventKind::Receiving, c1, false));
     }
 
     // SO_LINGER with unsent data makes close() block; Stop must not. (The silent peer never

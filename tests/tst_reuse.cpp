@@ -136,7 +136,7 @@ class TestReuse : public QObject
                     Step::make(Step::Kind::Close, QStringLiteral("c1")),
                     Step::make(Step::Kind::Close, QStringLiteral("L1")), again, unknown});
         QVERIFY(rec.waitFinished());
-        const QString l1 = rec.of(EventKind::Listening, QStringLiteral("L1")).first().local;
+        const QString l1 = rec.first(EventKind::Listening, QStringLiteral("L1")).local;
         const auto connected = rec.of(EventKind::Connected, QStringLiteral("c1"));
         QCOMPARE(connected.size(), 1);
         QCOMPARE(connected.first().remote, l1);
