@@ -1,7 +1,14 @@
 // Option parsing and validation at every bound of the kernel's ranges.
 #include "Options.h"
+#include "Platform.h"
+#include "Profile.h"
 
+#include <QSet>
 #include <QTest>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace socklab;
 
@@ -125,6 +132,70 @@ class TestOptions : public QObject
         bad = ok;
         bad.recvTimeout = Timeout{Timeout::Mode::Deadline, -3};
         QVERIFY(bad.validate().contains(QStringLiteral("recv timeout")));
+    }
+
+    // The option table is the one description of each option: every row is complete, names
+    // are unique, each settable option has its field, and the platform sets and reads back
+    // every one of them on a real socket (so its level and number are right).
+    void optionTableIsComplete()
+    {
+        QSet<QString> names, keys, flags;
+        for (const OptionDef &d : kOptionTable) {
+            const QString name = QLatin1String(d.name);
+            QVERIFY2(!names.contains(name), d.name);
+            names << name;
+            QCOMPARE(QLatin1String(d.range.option), name);
+            QCOMPARE(platform::optionName(d.id), name);
+            QCOMPARE(&optionDef(d.id), &d);
+            QVERIFY2(d.note && *d.note, d.name);
+            if (d.kind == OptionKind::Timeval) {
+                QVERIFY(!d.jsonKey && !d.cliFlag && !d.flag && !d.number);
+                continue;
+            }
+            QVERIFY2(d.jsonKey && d.cliFlag && d.help, d.name);
+            QVERIFY2(!keys.contains(QLatin1String(d.jsonKey)), d.jsonKey);
+            QVERIFY2(!flags.contains(QLatin1String(d.cliFlag)), d.cliFlag);
+            keys << QLatin1String(d.jsonKey);
+            flags << QLatin1String(d.cliFlag);
+            // A switch is a flag field; a value has a number field and a value name.
+            QCOMPARE(d.kind == OptionKind::Flag, d.flag != nullptr);
+            QCOMPARE(d.kind != OptionKind::Flag, d.number != nullptr && d.cliValue != nullptr);
+            QVERIFY(d.range.min <= d.range.max);
+            QVERIFY(optionHelp(d).startsWith(QLatin1String(d.help)));
+
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            QVERIFY(fd >= 0);
+            const qint64 value = d.kind == OptionKind::Flag ? 1 : d.range.min + 1;
+            QCOMPARE(platform::setOption(fd, d.id, value), 0);
+            qint64 back = -1;
+            QCOMPARE(platform::getOption(fd, d.id, &back), 0);
+            ::close(fd);
+            if (d.id != OptionId::RcvBuf && d.id != OptionId::SndBuf) // the kernel doubles those
+                QCOMPARE(back, value);
+        }
+        QCOMPARE(names.size(), int(std::size(kOptionTable)));
+    }
+
+    // A profile carries every option of the table under its key, and reads it back.
+    void everyOptionRoundTripsThroughAProfile()
+    {
+        Profile p;
+        for (const OptionDef &d : kOptionTable) {
+            if (d.flag)
+                p.options.*d.flag = true;
+            else if (d.number)
+                p.options.*d.number = int(d.range.max);
+        }
+        const QJsonObject o = p.toJson().value(QStringLiteral("options")).toObject();
+        QString err;
+        const auto back = Profile::fromJson(p.toJsonBytes(), &err);
+        QVERIFY2(back, qPrintable(err));
+        for (const OptionDef &d : kOptionTable) {
+            if (!d.jsonKey)
+                continue;
+            QVERIFY2(o.contains(QLatin1String(d.jsonKey)), d.jsonKey);
+            QCOMPARE(optionValue(d, back->options), optionValue(d, p.options));
+        }
     }
 
     void mechanismNames()

@@ -17,6 +17,7 @@ const QString kUsage = QStringLiteral(
     "  listen --port P     listen, accept connections, read back inherited options\n"
     "  serve --port P --behavior B   run a built-in peer until interrupted\n"
     "  code --lang python|c HOST PORT   print a program that makes connect's calls\n"
+    "  lesson NAME         run a lesson and judge its predictions (lesson --list: all of them)\n"
     "\n"
     "Run 'socklab-cli <command> --help' for the options of a command.\n"
     "Exit status: 0 when the experiment ran (a timeout is a result), 2 for invalid arguments,\n"
@@ -40,10 +41,6 @@ void addTimeoutOptions(QCommandLineParser &p, bool client)
                         QStringLiteral("Timeout of each recv() call."), QStringLiteral("S")));
         p.addOption(opt(QStringLiteral("send-timeout"),
                         QStringLiteral("Timeout of each send() call."), QStringLiteral("S")));
-        p.addOption(opt(QStringLiteral("syncnt"),
-                        QStringLiteral("TCP_SYNCNT: SYN resends before connect() gives up "
-                                       "(1-127; the kernel's default is tcp_syn_retries)."),
-                        QStringLiteral("N")));
     } else {
         p.addOption(opt(QStringLiteral("accept-timeout"),
                         QStringLiteral("Timeout of each accept() call."), QStringLiteral("S")));
@@ -60,39 +57,21 @@ void addTimeoutOptions(QCommandLineParser &p, bool client)
                     QStringLiteral("poll|sockopt")));
 }
 
-void addSocketOptions(QCommandLineParser &p)
+// The socket options of the table that this side (client: connect and code; server: listen)
+// takes, each with its help and range from the table.
+bool takesOption(const OptionDef &d, bool client)
 {
-    p.addOption(opt(QStringLiteral("keepalive"), QStringLiteral("Set SO_KEEPALIVE.")));
-    p.addOption(opt(QStringLiteral("keepidle"),
-                    QStringLiteral("TCP_KEEPIDLE: idle seconds before the first probe (1-32767)."),
-                    QStringLiteral("N")));
-    p.addOption(opt(QStringLiteral("keepintvl"),
-                    QStringLiteral("TCP_KEEPINTVL: seconds between probes (1-32767)."),
-                    QStringLiteral("N")));
-    p.addOption(opt(QStringLiteral("keepcnt"),
-                    QStringLiteral("TCP_KEEPCNT: unanswered probes before the peer is declared "
-                                   "dead (1-127)."),
-                    QStringLiteral("N")));
-    p.addOption(opt(QStringLiteral("user-timeout"),
-                    QStringLiteral("TCP_USER_TIMEOUT in ms: how long sent data may stay "
-                                   "unacknowledged (0-2147483647)."),
-                    QStringLiteral("MS")));
-    p.addOption(opt(QStringLiteral("nodelay"), QStringLiteral("Set TCP_NODELAY (no Nagle).")));
-    p.addOption(opt(QStringLiteral("linger"),
-                    QStringLiteral("SO_LINGER on with S seconds (0 = close sends RST)."),
-                    QStringLiteral("S")));
-    p.addOption(
-        opt(QStringLiteral("rcvbuf"), QStringLiteral("SO_RCVBUF in bytes."), QStringLiteral("N")));
-    p.addOption(
-        opt(QStringLiteral("sndbuf"), QStringLiteral("SO_SNDBUF in bytes."), QStringLiteral("N")));
+    return d.cliFlag && (d.role == OptionRole::Both ||
+                         d.role == (client ? OptionRole::Client : OptionRole::Server));
 }
 
-void addReuseOptions(QCommandLineParser &p)
+void addSocketOptions(QCommandLineParser &p, bool client)
 {
-    p.addOption(
-        opt(QStringLiteral("reuseaddr"), QStringLiteral("Set SO_REUSEADDR before bind().")));
-    p.addOption(
-        opt(QStringLiteral("reuseport"), QStringLiteral("Set SO_REUSEPORT before bind().")));
+    for (const OptionDef &d : kOptionTable) {
+        if (takesOption(d, client))
+            p.addOption(opt(QLatin1String(d.cliFlag), optionHelp(d),
+                            d.cliValue ? QLatin1String(d.cliValue) : QString()));
+    }
 }
 
 // --send and --recv, shared by connect and code.
@@ -101,11 +80,10 @@ void addSendRecvOptions(QCommandLineParser &p)
     p.addOption(opt(QStringLiteral("send"), QStringLiteral("Send TEXT after connecting."),
                     QStringLiteral("TEXT")));
     p.addOption(opt(QStringLiteral("recv"),
-                    QStringLiteral("Receive up to N bytes with one recv() call (1-1048576)."),
+                    QStringLiteral("Receive up to N bytes with one recv() call (%1).")
+                        .arg(rangeText(ranges::RecvBytes)),
                     QStringLiteral("N")));
 }
-
-const IntRange kRecvRange{"recv", 1, 1048576, "bytes"};
 
 // validateHost's sentence for `host`, given as `what`, or empty if the host is valid.
 QString hostError(const QString &what, const QString &host)
@@ -177,33 +155,18 @@ QString readSocketOptions(const QCommandLineParser &p, bool client, SocketOption
                 .arg(m);
         o->mechanism = *mech;
     }
-    const auto intOpt = [&](const QString &name, const IntRange &r, std::optional<int> *out) {
-        if (!err.isEmpty() || !p.isSet(name))
-            return;
-        if (auto v = parseInteger(p.value(name), QStringLiteral("--") + name, r, &err))
-            *out = int(*v);
-    };
-    intOpt(QStringLiteral("keepidle"), ranges::KeepIdle, &o->keepIdle);
-    intOpt(QStringLiteral("keepintvl"), ranges::KeepIntvl, &o->keepIntvl);
-    intOpt(QStringLiteral("keepcnt"), ranges::KeepCnt, &o->keepCnt);
-    intOpt(QStringLiteral("user-timeout"), ranges::UserTimeout, &o->userTimeoutMs);
-    if (client)
-        intOpt(QStringLiteral("syncnt"), ranges::SynCnt, &o->synCnt);
-    intOpt(QStringLiteral("linger"), ranges::Linger, &o->lingerSec);
-    intOpt(QStringLiteral("rcvbuf"), ranges::RcvBuf, &o->rcvBuf);
-    intOpt(QStringLiteral("sndbuf"), ranges::SndBuf, &o->sndBuf);
-    if (!err.isEmpty())
-        return err;
-    if (p.isSet(QStringLiteral("keepalive")))
-        o->keepAlive = true;
-    if (p.isSet(QStringLiteral("nodelay")))
-        o->noDelay = true;
-    if (p.optionNames().contains(QStringLiteral("reuseaddr")) ||
-        p.optionNames().contains(QStringLiteral("reuseport"))) {
-        if (p.isSet(QStringLiteral("reuseaddr")))
-            o->reuseAddr = true;
-        if (p.isSet(QStringLiteral("reuseport")))
-            o->reusePort = true;
+    for (const OptionDef &d : kOptionTable) {
+        const QString flag = d.cliFlag ? QLatin1String(d.cliFlag) : QString();
+        if (!takesOption(d, client) || !p.isSet(flag))
+            continue;
+        if (d.flag) {
+            o->*d.flag = true;
+        } else if (d.number) {
+            const auto v = parseInteger(p.value(flag), QStringLiteral("--") + flag, d.range, &err);
+            if (!v)
+                return err;
+            o->*d.number = int(*v);
+        }
     }
     return o->validate();
 }
@@ -330,7 +293,7 @@ Command parseConnect(const QStringList &args)
     p.addPositionalArgument(QStringLiteral("HOST"), QStringLiteral("Name or address (IPv4/IPv6)."));
     p.addPositionalArgument(QStringLiteral("PORT"), QStringLiteral("Port, 1-65535."));
     addTimeoutOptions(p, true);
-    addSocketOptions(p);
+    addSocketOptions(p, true);
     addSendRecvOptions(p);
     p.addOption(opt(QStringLiteral("send-hex"),
                     QStringLiteral("Send these bytes after connecting, two hex digits each (e.g. "
@@ -402,8 +365,8 @@ Command parseConnect(const QStringList &args)
     if (p.isSet(QStringLiteral("recv")) && p.isSet(QStringLiteral("recv-for")))
         return fail(c, QStringLiteral("connect: --recv and --recv-for exclude each other."));
     if (p.isSet(QStringLiteral("recv"))) {
-        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"), kRecvRange,
-                              &err);
+        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"),
+                              ranges::RecvBytes, &err);
         if (!n)
             return fail(c, err);
         Step s = Step::make(Step::Kind::Recv, QStringLiteral("c1"));
@@ -454,7 +417,7 @@ Command parseCode(const QStringList &args)
     p.addOption(opt(QStringLiteral("lang"), QStringLiteral("The program's language: python or c."),
                     QStringLiteral("python|c")));
     addTimeoutOptions(p, true);
-    addSocketOptions(p);
+    addSocketOptions(p, true);
     addSendRecvOptions(p);
     if (!parseInto(p, args, "code", true, c, false))
         return c;
@@ -479,8 +442,8 @@ Command parseCode(const QStringList &args)
     c.profile.send = p.value(QStringLiteral("send")); // empty: nothing sent, as with connect
     c.profile.recvBytes = 0;
     if (p.isSet(QStringLiteral("recv"))) {
-        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"), kRecvRange,
-                              &err);
+        auto n = parseInteger(p.value(QStringLiteral("recv")), QStringLiteral("--recv"),
+                              ranges::RecvBytes, &err);
         if (!n)
             return fail(c, err);
         c.profile.recvBytes = *n;
@@ -513,9 +476,8 @@ Command parseListen(const QStringList &args)
     p.addOption(opt(QStringLiteral("hold"),
                     QStringLiteral("Hold each accepted connection idle S seconds before closing."),
                     QStringLiteral("S")));
-    addReuseOptions(p);
     addTimeoutOptions(p, false);
-    addSocketOptions(p);
+    addSocketOptions(p, false);
     if (!parseInto(p, args, "listen", false, c))
         return c;
     Step l = Step::make(Step::Kind::Listen, QStringLiteral("L1"));

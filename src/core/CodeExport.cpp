@@ -9,11 +9,11 @@ namespace socklab::code {
 
 namespace {
 
-constexpr qint64 kMaxRecvBytes = 1048576;    // what profiles and the CLI accept
-constexpr qint64 kMaxPayloadBytes = 1048576; // a profile is at most 1 MiB anyway
-constexpr int kBacklog = 16;                 // the engine's listen() backlog
-constexpr int kHeaderWidth = 92;             // header comment lines, before the prefix
-constexpr int kPreviewChars = 60;            // a payload or host shown in the header
+constexpr qint64 kMaxRecvBytes = ranges::RecvBytes.max; // what profiles and the CLI accept
+constexpr qint64 kMaxPayloadBytes = 1048576;            // a profile is at most 1 MiB anyway
+constexpr int kBacklog = 16;                            // the engine's listen() backlog
+constexpr int kHeaderWidth = 92;                        // header comment lines, before the prefix
+constexpr int kPreviewChars = 60;                       // a payload or host shown in the header
 
 // --- Literals -------------------------------------------------------------------------------
 // User text reaches a program only through these. Everything but printable ASCII is escaped, so
@@ -189,57 +189,38 @@ struct Opt
     bool isBool = false; // shown as on/off in the header
 };
 
+// The options o sets, in the table's order (the engine's: reuse before bind(), buffers
+// before connect(), then the rest), each with the table's note as its comment.
 QList<Opt> optionsOf(const SocketOptions &o)
 {
     QList<Opt> out;
-    const auto flag = [&](const std::optional<bool> &v, const char *name, bool tcp,
-                          const char *why) {
-        if (v)
-            out.append(Opt{name, tcp, *v ? 1 : 0, "", why, true});
-    };
-    const auto number = [&](const std::optional<int> &v, const char *name, bool tcp,
-                            const char *unit, const char *why) {
-        if (v)
-            out.append(Opt{name, tcp, *v, unit, why});
-    };
-    // The engine's order: reuse before bind(), buffers before connect() (they decide the
-    // window scale offered in the SYN), then the rest.
-    flag(o.reuseAddr, "SO_REUSEADDR", false,
-         "Before bind(): a restarted server may bind a port that TIME_WAIT still holds.");
-    flag(o.reusePort, "SO_REUSEPORT", false,
-         "Before bind(): several live sockets may bind the same port.");
-    number(o.rcvBuf, "SO_RCVBUF", false, " bytes",
-           "The kernel doubles it to leave room for its own bookkeeping (socket(7)).");
-    number(o.sndBuf, "SO_SNDBUF", false, " bytes", "The kernel doubles this one too.");
-    flag(o.keepAlive, "SO_KEEPALIVE", false,
-         "Keepalive: after a silence the kernel probes the peer to see if it is still there.");
-    number(o.keepIdle, "TCP_KEEPIDLE", true, " s", "Seconds of silence before the first probe.");
-    number(o.keepIntvl, "TCP_KEEPINTVL", true, " s", "Seconds between unanswered probes.");
-    number(o.keepCnt, "TCP_KEEPCNT", true, "",
-           "Unanswered probes before the kernel declares the peer dead.");
-    number(o.userTimeoutMs, "TCP_USER_TIMEOUT", true, " ms",
-           "How long sent data may stay unacknowledged before the kernel drops the connection.");
-    number(o.synCnt, "TCP_SYNCNT", true, "",
-           "SYN resends before connect() gives up; the kernel turns the count into a time.");
-    flag(o.noDelay, "TCP_NODELAY", true,
-         "Send small segments at once instead of holding them back to coalesce (Nagle).");
-    number(o.lingerSec, "SO_LINGER", false, " s",
-           "close() waits up to this long for unsent data; 0 makes close() send RST.");
+    for (const OptionDef &d : kOptionTable) {
+        const std::optional<qint64> v = optionValue(d, o);
+        if (!v)
+            continue;
+        const QLatin1String unit(d.range.unit);
+        const char *shown = unit == QLatin1String("s")       ? " s"
+                            : unit == QLatin1String("ms")    ? " ms"
+                            : unit == QLatin1String("bytes") ? " bytes"
+                                                             : "";
+        out.append(Opt{d.name, d.tcpLevel, *v, shown, d.note, d.kind == OptionKind::Flag});
+    }
     return out;
 }
 
-// Keepalive parameters left to the system when keepalive is on: (option, its sysctl).
+// Keepalive parameters left to the system when keepalive is on: (option, its sysctl under
+// net.ipv4).
 QList<std::pair<const char *, const char *>> keepaliveDefaults(const SocketOptions &o)
 {
     QList<std::pair<const char *, const char *>> out;
     if (!o.keepAlive.value_or(false))
         return out;
-    if (!o.keepIdle)
-        out.append(std::make_pair("TCP_KEEPIDLE", "tcp_keepalive_time"));
-    if (!o.keepIntvl)
-        out.append(std::make_pair("TCP_KEEPINTVL", "tcp_keepalive_intvl"));
-    if (!o.keepCnt)
-        out.append(std::make_pair("TCP_KEEPCNT", "tcp_keepalive_probes"));
+    static constexpr char kPrefix[] = "net.ipv4.tcp_keepalive";
+    for (const OptionDef &d : kOptionTable) {
+        if (d.sysctl && d.number && !(o.*d.number) &&
+            qstrncmp(d.sysctl, kPrefix, sizeof kPrefix - 1) == 0)
+            out.append(std::make_pair(d.name, d.sysctl + sizeof "net.ipv4." - 1));
+    }
     return out;
 }
 

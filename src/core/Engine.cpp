@@ -61,6 +61,7 @@ struct CallSpec
     TimeoutMechanism m = TimeoutMechanism::Poll;
     std::optional<qint64> deadlineMs;
     bool fromDeadline = false; // t is the time left of the deadline, shorter than its own
+    std::optional<int> synCnt; // connect(): the socket's own SYN budget, if it set one
 };
 
 struct RecvSummary
@@ -281,20 +282,17 @@ class EngineWorker : public QObject
 
     static QVariant shown(OptionId id, qint64 v)
     {
-        switch (id) {
-        case OptionId::ReuseAddr:
-        case OptionId::ReusePort:
-        case OptionId::KeepAlive:
-        case OptionId::NoDelay:
+        switch (optionDef(id).kind) {
+        case OptionKind::Flag:
             return QVariant(v != 0);
-        case OptionId::Linger:
+        case OptionKind::Linger:
             return v < 0 ? QVariant(QStringLiteral("off")) : QVariant(v);
-        case OptionId::RcvTimeo:
-        case OptionId::SndTimeo:
+        case OptionKind::Timeval:
             return v == 0 ? QVariant(QStringLiteral("none")) : QVariant(v / 1000.0);
-        default:
-            return QVariant(v);
+        case OptionKind::Number:
+            break;
         }
+        return QVariant(v);
     }
 
     static QString optionNote(OptionId id, qint64 requested, qint64 effective)
@@ -335,38 +333,12 @@ class EngineWorker : public QObject
         return true;
     }
 
-    struct Applied
-    {
-        OptionId id;
-        std::optional<qint64> value;
-    };
-    static QList<Applied> optionList(const SocketOptions &o)
-    {
-        const auto b = [](const std::optional<bool> &v) -> std::optional<qint64> {
-            return v ? std::optional<qint64>(*v ? 1 : 0) : std::nullopt;
-        };
-        const auto i = [](const std::optional<int> &v) -> std::optional<qint64> {
-            return v ? std::optional<qint64>(*v) : std::nullopt;
-        };
-        // Order matters: reuse before bind, buffers before connect (window scaling).
-        return {{OptionId::ReuseAddr, b(o.reuseAddr)},
-                {OptionId::ReusePort, b(o.reusePort)},
-                {OptionId::RcvBuf, i(o.rcvBuf)},
-                {OptionId::SndBuf, i(o.sndBuf)},
-                {OptionId::KeepAlive, b(o.keepAlive)},
-                {OptionId::KeepIdle, i(o.keepIdle)},
-                {OptionId::KeepIntvl, i(o.keepIntvl)},
-                {OptionId::KeepCnt, i(o.keepCnt)},
-                {OptionId::UserTimeout, i(o.userTimeoutMs)},
-                {OptionId::SynCnt, i(o.synCnt)},
-                {OptionId::NoDelay, b(o.noDelay)},
-                {OptionId::Linger, i(o.lingerSec)}};
-    }
-
     bool applyOptions(int fd, const QString &sock, const SocketOptions &o)
     {
-        for (const Applied &a : optionList(o)) {
-            if (a.value && !apply(fd, sock, a.id, *a.value))
+        // The table's order: reuse before bind, buffers before connect (window scaling).
+        for (const OptionDef &d : kOptionTable) {
+            const std::optional<qint64> v = optionValue(d, o);
+            if (v && !apply(fd, sock, d.id, *v))
                 return false;
         }
         if (o.keepAlive.value_or(false))
@@ -374,40 +346,37 @@ class EngineWorker : public QObject
         return true;
     }
 
+    // Keepalive's parameters left unset run with the system's settings: say which, and where
+    // they came from.
     void reportKeepaliveDefaults(int fd, const QString &sock, const SocketOptions &o)
     {
-        const struct
-        {
-            OptionId id;
-            bool set;
-        } params[] = {{OptionId::KeepIdle, o.keepIdle.has_value()},
-                      {OptionId::KeepIntvl, o.keepIntvl.has_value()},
-                      {OptionId::KeepCnt, o.keepCnt.has_value()}};
-        for (const auto &p : params) {
-            if (p.set)
+        for (const OptionDef &d : kOptionTable) {
+            if (!d.sysctl || !d.number || o.*d.number ||
+                !QLatin1String(d.sysctl).startsWith(QLatin1String("net.ipv4.tcp_keepalive")))
                 continue;
             qint64 v = 0;
-            platform::getOption(fd, p.id, &v);
+            platform::getOption(fd, d.id, &v);
             Event e = make(EventKind::SystemDefault, sock, QStringLiteral("getsockopt"));
-            e.option = platform::optionName(p.id);
+            e.option = QLatin1String(d.name);
             e.effective = v;
             e.detail = QStringLiteral("Not set: the system default from %1 applies.")
-                           .arg(platform::keepaliveDefaultSource(p.id));
+                           .arg(platform::keepaliveDefaultSource(d.id));
             post(e);
         }
     }
 
     void readInherited(int fd, const QString &sock, const SocketOptions &listenerOpts)
     {
-        for (const Applied &a : optionList(listenerOpts)) {
-            if (!a.value)
+        for (const OptionDef &d : kOptionTable) {
+            const std::optional<qint64> v = optionValue(d, listenerOpts);
+            if (!v || !d.inherited)
                 continue;
             qint64 eff = 0;
-            platform::getOption(fd, a.id, &eff);
+            platform::getOption(fd, d.id, &eff);
             Event e = make(EventKind::OptionInherited, sock, QStringLiteral("getsockopt"));
-            e.option = platform::optionName(a.id);
-            e.requested = shown(a.id, *a.value);
-            e.effective = shown(a.id, eff);
+            e.option = QLatin1String(d.name);
+            e.requested = shown(d.id, *v);
+            e.effective = shown(d.id, eff);
             e.detail = QStringLiteral("Set on the listener, read back on the accepted socket.");
             post(e);
         }
@@ -446,7 +415,10 @@ class EngineWorker : public QObject
     std::optional<CallSpec> callSpec(Sock &s, const QString &label, const QString &op,
                                      const Timeout &own)
     {
-        CallSpec c{own, s.options.mechanism, s.options.deadlineMs};
+        CallSpec c;
+        c.t = own;
+        c.m = s.options.mechanism;
+        c.deadlineMs = s.options.deadlineMs;
         if (!c.deadlineMs)
             return c;
         const qint64 now = platform::monotonicNs();
@@ -562,6 +534,12 @@ class EngineWorker : public QObject
                 m_monitor->refreshProbes(); // the probes behind it come first
             e.err = o.err;
             e.detail = explainErrno(o.err, op);
+            if (o.err == ETIMEDOUT && c.synCnt)
+                e.detail = QStringLiteral("The kernel gave up resending the SYN: the host never "
+                                          "answered within the time it computes from this "
+                                          "socket's SYN budget, TCP_SYNCNT %1, or "
+                                          "TCP_USER_TIMEOUT expired first.")
+                               .arg(*c.synCnt);
             if (o.err == EINPROGRESS && t.mode == Timeout::Mode::NonBlocking)
                 e.detail = QStringLiteral("Timeout 0 makes the socket non-blocking: connect() "
                                           "returns EINPROGRESS at once and the handshake goes "
@@ -673,10 +651,12 @@ class EngineWorker : public QObject
                 return;
             }
             m_monitor->nameSocket(s.fd, label);
-            const std::optional<CallSpec> spec =
+            std::optional<CallSpec> spec =
                 applyOptions(s.fd, label, o)
                     ? callSpec(s, label, QStringLiteral("connect"), o.connectTimeout)
                     : std::nullopt;
+            if (spec)
+                spec->synCnt = o.synCnt;
             if (!spec || !armKernelTimeout(s, label, OptionId::SndTimeo, spec->t)) {
                 ::close(s.fd);
                 return;

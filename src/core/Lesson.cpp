@@ -311,8 +311,7 @@ class LessonReader
             }
             if (auto data = r.string(o, QStringLiteral("data"), path))
                 s.data = data->toUtf8();
-            if (auto n =
-                    r.integer(o, QStringLiteral("bytes"), path, {"bytes", 1, 1048576, "bytes"}))
+            if (auto n = r.integer(o, QStringLiteral("bytes"), path, ranges::RecvBytes))
                 s.maxBytes = *n;
             if (auto secs = seconds(o, QStringLiteral("seconds"), path, 0.001, 600))
                 s.seconds = *secs;

@@ -192,12 +192,14 @@ QString SocketOptions::validate() const
     for (const QString &e :
          {checkTimeout(connectTimeout, "connect timeout"),
           checkTimeout(recvTimeout, "recv timeout"), checkTimeout(sendTimeout, "send timeout"),
-          checkTimeout(acceptTimeout, "accept timeout"), checkRange(keepIdle, ranges::KeepIdle),
-          checkRange(keepIntvl, ranges::KeepIntvl), checkRange(keepCnt, ranges::KeepCnt),
-          checkRange(userTimeoutMs, ranges::UserTimeout), checkRange(synCnt, ranges::SynCnt),
-          checkDeadline(deadlineMs), checkRange(lingerSec, ranges::Linger),
-          checkRange(rcvBuf, ranges::RcvBuf), checkRange(sndBuf, ranges::SndBuf)}) {
+          checkTimeout(acceptTimeout, "accept timeout"), checkDeadline(deadlineMs)}) {
         if (!e.isEmpty())
+            return e;
+    }
+    for (const OptionDef &d : kOptionTable) {
+        if (!d.number)
+            continue;
+        if (const QString e = checkRange(this->*d.number, d.range); !e.isEmpty())
             return e;
     }
     return {};

@@ -15,19 +15,14 @@ struct IntRange
     const char *unit; // "s", "ms", "bytes", "probes"
 };
 
+// The socket options' own ranges are in OptionTable.h, with everything else about them.
 namespace ranges {
-inline constexpr IntRange KeepIdle{"TCP_KEEPIDLE", 1, 32767, "s"};
-inline constexpr IntRange KeepIntvl{"TCP_KEEPINTVL", 1, 32767, "s"};
-inline constexpr IntRange KeepCnt{"TCP_KEEPCNT", 1, 127, "probes"};
-inline constexpr IntRange UserTimeout{"TCP_USER_TIMEOUT", 0, 2147483647, "ms"};
-inline constexpr IntRange SynCnt{"TCP_SYNCNT", 1, 127, "SYN resends"};
-inline constexpr IntRange Linger{"SO_LINGER", 0, 65535, "s"};
-inline constexpr IntRange RcvBuf{"SO_RCVBUF", 1, 1073741823, "bytes"};
-inline constexpr IntRange SndBuf{"SO_SNDBUF", 1, 1073741823, "bytes"};
 inline constexpr IntRange Port{"port", 1, 65535, ""};
 inline constexpr IntRange ListenPort{"port", 0, 65535, ""};
 inline constexpr IntRange Backlog{"backlog", 1, 65535, ""};
 inline constexpr qint64 TimeoutMaxMs = 86400000; // one day
+// One recv() call's buffer (the CLI's --recv, a profile's recv_bytes, a lesson's bytes).
+inline constexpr IntRange RecvBytes{"recv", 1, 1048576, "bytes"};
 } // namespace ranges
 
 // A per-call timeout: block forever (none), don't block at all (0), or a deadline in ms.
@@ -112,3 +107,6 @@ std::optional<qint64> parseDeadlineMs(const QString &text, const QString &what, 
 QString visible(const QString &text);
 
 } // namespace socklab
+
+// Every user of the options sees the table that describes them.
+#include "OptionTable.h"

@@ -3,6 +3,8 @@
 // Every operating-system-specific call SockLab makes lives behind this header
 // (PlatformLinux.cpp on Linux), so another system needs one new file, not a hunt.
 
+#include "OptionTable.h"
+
 #include <QList>
 #include <QSet>
 #include <QString>
@@ -33,23 +35,8 @@ int wakeFdCreate();
 void wakeFdSignal(int fd);
 void wakeFdDrain(int fd);
 
-enum class OptionId
-{
-    ReuseAddr,
-    ReusePort,
-    KeepAlive,
-    KeepIdle,
-    KeepIntvl,
-    KeepCnt,
-    UserTimeout,
-    SynCnt,
-    NoDelay,
-    Linger, // value: seconds, or -1 for off
-    RcvBuf,
-    SndBuf,
-    RcvTimeo, // value: milliseconds, 0 for none
-    SndTimeo,
-};
+// The options and everything about them: OptionTable.h. Here only how to set and read them.
+using OptionId = socklab::OptionId;
 
 QString optionName(OptionId id);                   // SO_REUSEADDR, TCP_KEEPIDLE, ...
 int setOption(int fd, OptionId id, qint64 value);  // returns 0 or errno

@@ -79,24 +79,25 @@ struct OptionSpec
     OptionId id;
     int level;
     int name;
-    const char *label;
 };
+// The level and number the kernel knows each option by; everything else is in the table.
 constexpr OptionSpec kOptions[] = {
-    {OptionId::ReuseAddr, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"},
-    {OptionId::ReusePort, SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT"},
-    {OptionId::KeepAlive, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE"},
-    {OptionId::KeepIdle, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE"},
-    {OptionId::KeepIntvl, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL"},
-    {OptionId::KeepCnt, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT"},
-    {OptionId::UserTimeout, IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"},
-    {OptionId::SynCnt, IPPROTO_TCP, TCP_SYNCNT, "TCP_SYNCNT"},
-    {OptionId::NoDelay, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY"},
-    {OptionId::Linger, SOL_SOCKET, SO_LINGER, "SO_LINGER"},
-    {OptionId::RcvBuf, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"},
-    {OptionId::SndBuf, SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF"},
-    {OptionId::RcvTimeo, SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO"},
-    {OptionId::SndTimeo, SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO"},
+    {OptionId::ReuseAddr, SOL_SOCKET, SO_REUSEADDR},
+    {OptionId::ReusePort, SOL_SOCKET, SO_REUSEPORT},
+    {OptionId::RcvBuf, SOL_SOCKET, SO_RCVBUF},
+    {OptionId::SndBuf, SOL_SOCKET, SO_SNDBUF},
+    {OptionId::KeepAlive, SOL_SOCKET, SO_KEEPALIVE},
+    {OptionId::KeepIdle, IPPROTO_TCP, TCP_KEEPIDLE},
+    {OptionId::KeepIntvl, IPPROTO_TCP, TCP_KEEPINTVL},
+    {OptionId::KeepCnt, IPPROTO_TCP, TCP_KEEPCNT},
+    {OptionId::UserTimeout, IPPROTO_TCP, TCP_USER_TIMEOUT},
+    {OptionId::SynCnt, IPPROTO_TCP, TCP_SYNCNT},
+    {OptionId::NoDelay, IPPROTO_TCP, TCP_NODELAY},
+    {OptionId::Linger, SOL_SOCKET, SO_LINGER},
+    {OptionId::RcvTimeo, SOL_SOCKET, SO_RCVTIMEO},
+    {OptionId::SndTimeo, SOL_SOCKET, SO_SNDTIMEO},
 };
+static_assert(std::size(kOptions) == std::size(kOptionTable), "every option has its number");
 
 const OptionSpec &spec(OptionId id)
 {
@@ -110,7 +111,7 @@ const OptionSpec &spec(OptionId id)
 
 QString optionName(OptionId id)
 {
-    return QString::fromLatin1(spec(id).label);
+    return QString::fromLatin1(optionDef(id).name);
 }
 
 int setOption(int fd, OptionId id, qint64 value)
@@ -307,16 +308,11 @@ KernelSetting readKernelConfig(const QString &name)
 
 QString keepaliveDefaultSource(OptionId id)
 {
-    switch (id) {
-    case OptionId::KeepIdle:
-        return QString::fromLatin1(kKeepTime);
-    case OptionId::KeepIntvl:
-        return QString::fromLatin1(kKeepIntvl);
-    case OptionId::KeepCnt:
-        return QString::fromLatin1(kKeepProbes);
-    default:
+    const char *sysctl = optionDef(id).sysctl;
+    if (!sysctl)
         return {};
-    }
+    return QStringLiteral("/proc/sys/") +
+           QString::fromLatin1(sysctl).replace(QLatin1Char('.'), QLatin1Char('/'));
 }
 
 QString DiagRow::key() const

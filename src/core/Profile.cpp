@@ -113,28 +113,16 @@ QJsonObject Profile::toJson() const
     QJsonObject o;
     o.insert(QStringLiteral("timeouts"), timeouts);
     o.insert(QStringLiteral("mechanism"), mechanismName(options.mechanism));
-    const auto putBool = [&](const char *k, const std::optional<bool> &v) {
-        if (v)
-            o.insert(QLatin1String(k), *v);
-    };
-    const auto putInt = [&](const char *k, const std::optional<int> &v) {
-        if (v)
-            o.insert(QLatin1String(k), *v);
-    };
-    putBool("reuseaddr", options.reuseAddr);
-    putBool("reuseport", options.reusePort);
-    putBool("keepalive", options.keepAlive);
-    putInt("keepidle", options.keepIdle);
-    putInt("keepintvl", options.keepIntvl);
-    putInt("keepcnt", options.keepCnt);
-    putInt("user_timeout_ms", options.userTimeoutMs);
-    putInt("syncnt", options.synCnt);
+    for (const OptionDef &d : kOptionTable) {
+        if (!d.jsonKey)
+            continue;
+        if (d.flag && options.*d.flag)
+            o.insert(QLatin1String(d.jsonKey), *(options.*d.flag));
+        else if (d.number && options.*d.number)
+            o.insert(QLatin1String(d.jsonKey), *(options.*d.number));
+    }
     if (options.deadlineMs)
         o.insert(QStringLiteral("deadline"), double(*options.deadlineMs) / 1000.0);
-    putBool("nodelay", options.noDelay);
-    putInt("linger", options.lingerSec);
-    putInt("rcvbuf", options.rcvBuf);
-    putInt("sndbuf", options.sndBuf);
 
     QJsonObject peerJson{{QStringLiteral("behavior"), behaviorName(peer.behavior)}};
     if (peer.intervalMs >= 0)
@@ -204,7 +192,7 @@ std::optional<Profile> Profile::fromJson(const QByteArray &json, QString *error)
                           .arg(kSendFieldMaxChars);
         p.send = *send;
     }
-    if (auto n = r.integer(root, QStringLiteral("recv_bytes"), {}, {"recv", 1, 1048576, "bytes"}))
+    if (auto n = r.integer(root, QStringLiteral("recv_bytes"), {}, ranges::RecvBytes))
         p.recvBytes = *n;
     if (auto peer = r.object(root, QStringLiteral("peer"), {}))
         readPeerConfig(r, *peer, QStringLiteral("peer"), &p.peer);
@@ -241,14 +229,13 @@ void readPeerConfig(Reader &r, const QJsonObject &peer, const QString &path, Pee
 
 void readSocketOptions(Reader &r, const QJsonObject &o, const QString &path, SocketOptions *out)
 {
-    r.checkKeys(o, path,
-                {QStringLiteral("timeout"), QStringLiteral("timeouts"), QStringLiteral("mechanism"),
-                 QStringLiteral("reuseaddr"), QStringLiteral("reuseport"),
-                 QStringLiteral("keepalive"), QStringLiteral("keepidle"),
-                 QStringLiteral("keepintvl"), QStringLiteral("keepcnt"),
-                 QStringLiteral("user_timeout_ms"), QStringLiteral("syncnt"),
-                 QStringLiteral("deadline"), QStringLiteral("nodelay"), QStringLiteral("linger"),
-                 QStringLiteral("rcvbuf"), QStringLiteral("sndbuf")});
+    QStringList keys{QStringLiteral("timeout"), QStringLiteral("timeouts"),
+                     QStringLiteral("mechanism"), QStringLiteral("deadline")};
+    for (const OptionDef &d : kOptionTable) {
+        if (d.jsonKey)
+            keys << QLatin1String(d.jsonKey);
+    }
+    r.checkKeys(o, path, keys);
     SocketOptions &so = *out;
     // "timeout" sets every call's timeout at once; "timeouts" then sets single calls.
     if (auto v = r.timeout(o, QStringLiteral("timeout"), path))
@@ -276,26 +263,17 @@ void readSocketOptions(Reader &r, const QJsonObject &o, const QString &path, Soc
             r.error = QStringLiteral("%1: '%2' is not a mechanism; use poll or sockopt.")
                           .arg(Reader::join(path, QStringLiteral("mechanism")), *m);
     }
-    const auto boolOpt = [&](const char *key, std::optional<bool> *field) {
-        if (auto v = r.boolean(o, QLatin1String(key), path))
-            *field = *v;
-    };
-    boolOpt("reuseaddr", &so.reuseAddr);
-    boolOpt("reuseport", &so.reusePort);
-    boolOpt("keepalive", &so.keepAlive);
-    boolOpt("nodelay", &so.noDelay);
-    const auto intOpt = [&](const char *key, const IntRange &range, std::optional<int> *field) {
-        if (auto v = r.integer(o, QLatin1String(key), path, range))
-            *field = int(*v);
-    };
-    intOpt("keepidle", ranges::KeepIdle, &so.keepIdle);
-    intOpt("keepintvl", ranges::KeepIntvl, &so.keepIntvl);
-    intOpt("keepcnt", ranges::KeepCnt, &so.keepCnt);
-    intOpt("user_timeout_ms", ranges::UserTimeout, &so.userTimeoutMs);
-    intOpt("syncnt", ranges::SynCnt, &so.synCnt);
-    intOpt("linger", ranges::Linger, &so.lingerSec);
-    intOpt("rcvbuf", ranges::RcvBuf, &so.rcvBuf);
-    intOpt("sndbuf", ranges::SndBuf, &so.sndBuf);
+    for (const OptionDef &d : kOptionTable) {
+        if (!d.jsonKey)
+            continue;
+        if (d.flag) {
+            if (auto v = r.boolean(o, QLatin1String(d.jsonKey), path))
+                so.*d.flag = *v;
+        } else if (d.number) {
+            if (auto v = r.integer(o, QLatin1String(d.jsonKey), path, d.range))
+                so.*d.number = int(*v);
+        }
+    }
 }
 
 } // namespace json

@@ -199,8 +199,8 @@ void LessonsPanel::updateButtons()
                        .arg(m_runner->stepsIssued())
                        .arg(m_runner->lesson().steps.size());
     else
-        progress = tr("%1 steps. Run all, or Next step to go one at a time.")
-                       .arg(m_runner->lesson().steps.size());
+        progress = tr("%n step(s). Run all, or Next step to go one at a time.", nullptr,
+                      int(m_runner->lesson().steps.size()));
     m_ui->progressLabel->setText(progress);
 }
 

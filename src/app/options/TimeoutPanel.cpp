@@ -16,6 +16,10 @@ TimeoutPanel::TimeoutPanel(QWidget *parent)
 {
     m_ui->setupUi(this);
     expandFactTips(this);
+    // The fields explain themselves as their labels do (the panel's own tooltip is about the
+    // per-call timeouts).
+    m_ui->deadlineSpin->setToolTip(m_ui->deadlineLabel->toolTip());
+    m_ui->synCntSpin->setToolTip(m_ui->synCntLabel->toolTip());
 
     // The item data, not the position, says which mechanism an item stands for.
     m_ui->mechanismCombo->addItem(tr("poll deadline (like Python's settimeout)"),

@@ -187,6 +187,10 @@ void ExperimentController::onEvents(const QList<Event> &batch)
             status = e.timeoutNone
                          ? tr("Running %1 on %2 (no timeout: blocks until it returns or Stop)")
                                .arg(e.op, e.sock)
+                     : e.mechanism.isEmpty() // hold: idle for a time, no call
+                         ? tr("Running %1 on %2 (for %3 s)")
+                               .arg(e.op, e.sock)
+                               .arg(e.timeout.value_or(0), 0, 'f', 3)
                          : tr("Running %1 on %2 (timeout %3 s, %4)")
                                .arg(e.op, e.sock)
                                .arg(e.timeout.value_or(0), 0, 'f', 3)
