@@ -77,11 +77,63 @@ double wallNow()
 }
 } // namespace
 
+// The host's network, counted; or refusing every socket with `refuse` as errno.
+class CountingNetwork final : public platform::SocketFactory
+{
+  public:
+    std::atomic<int> tcp{0}, diag{0};
+    int refuse = 0;
+    QString name() const override { return QStringLiteral("counted host network"); }
+    int tcpSocket(int family, bool nonBlocking) override
+    {
+        ++tcp;
+        if (refuse) {
+            errno = refuse;
+            return -1;
+        }
+        return platform::hostNetwork().tcpSocket(family, nonBlocking);
+    }
+    int diagSocket() override
+    {
+        ++diag;
+        return platform::hostNetwork().diagSocket();
+    }
+};
+
 class TestFaults : public QObject
 {
     Q_OBJECT
 
   private slots:
+    // Every socket of an experiment (the client's, the built-in peer's, the socket table's)
+    // comes from the engine's socket factory: the seam a lab network plugs into. A factory
+    // that refuses is an error that names the call, not a socket made elsewhere.
+    void everySocketComesFromTheFactory()
+    {
+        CountingNetwork net;
+        {
+            Engine engine(nullptr, &net);
+            EventRecorder rec(engine.bus());
+            engine.run({peer(PeerBehavior::Echo), connectToPeer({}), send("hi"), recv()});
+            QVERIFY(rec.waitFinished());
+            QCOMPARE(rec.first(EventKind::Received, QStringLiteral("c1")).bytes, qint64(2));
+            QTRY_VERIFY(net.diag.load() > 0); // the socket table
+            QCOMPARE(net.tcp.load(), 2);      // the peer's listener and c1
+        }
+        net.refuse = EACCES;
+        Engine engine(nullptr, &net);
+        EventRecorder rec(engine.bus());
+        Step c = Step::make(Step::Kind::Connect, QStringLiteral("c1"));
+        c.host = QStringLiteral("127.0.0.1");
+        c.port = 9;
+        engine.run({c});
+        QVERIFY(rec.waitFinished());
+        const Event e = rec.first(EventKind::Error, QStringLiteral("c1"));
+        QCOMPARE(e.op, QStringLiteral("socket"));
+        QCOMPARE(e.err, EACCES);
+        QVERIFY(!rec.has(EventKind::Connecting, QStringLiteral("c1")));
+    }
+
     void initTestCase()
     {
         // For signalDuringBlockingCall; kept for the whole run, so that a signal still on its

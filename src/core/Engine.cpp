@@ -90,9 +90,10 @@ class EngineWorker : public QObject
 {
   public:
     EngineWorker(EventBus *bus, CancelToken *cancel, Monitor *monitor,
-                 std::atomic<quint64> *generation, std::atomic<int> *pending)
+                 std::atomic<quint64> *generation, std::atomic<int> *pending,
+                 platform::SocketFactory *net)
         : m_bus(bus), m_cancel(cancel), m_monitor(monitor), m_generation(generation),
-          m_pending(pending)
+          m_pending(pending), m_net(net)
     {
     }
     ~EngineWorker() override
@@ -139,14 +140,13 @@ class EngineWorker : public QObject
         m_pending->fetch_sub(1);
     }
 
+    // Any thread. Takes no lock that is held across a wait: the peer is reached through its
+    // own reference, and PeerServer::pullPlug() only sets a flag and wakes the peer's thread.
     void pullPlugNow(const QString &sock)
     {
-        {
-            QMutexLocker lock(&m_peerMutex);
-            if (m_peer) {
-                m_peer->pullPlug();
-                return;
-            }
+        if (const std::shared_ptr<PeerServer> peer = currentPeer()) {
+            peer->pullPlug();
+            return;
         }
         QMutexLocker lock(&m_socksMutex);
         for (auto it = m_socks.cbegin(); it != m_socks.cend(); ++it) {
@@ -559,7 +559,7 @@ class EngineWorker : public QObject
     bool startPeer(const PeerConfig &cfg)
     {
         stopPeer();
-        auto peer = std::make_unique<PeerServer>(m_bus, m_monitor);
+        auto peer = std::make_shared<PeerServer>(m_bus, m_monitor, m_net);
         if (peer->start(cfg) != 0)
             return false;
         QMutexLocker lock(&m_peerMutex);
@@ -567,14 +567,22 @@ class EngineWorker : public QObject
         return true;
     }
 
+    // m_peerMutex guards the pointer only, never a call on the peer: each user takes its own
+    // reference and lets go of the lock before it waits.
+    std::shared_ptr<PeerServer> currentPeer()
+    {
+        QMutexLocker lock(&m_peerMutex);
+        return m_peer;
+    }
+
     void stopPeer()
     {
-        std::unique_ptr<PeerServer> peer;
+        std::shared_ptr<PeerServer> peer;
         {
             QMutexLocker lock(&m_peerMutex);
             peer = std::move(m_peer);
         }
-        peer.reset();
+        peer.reset(); // the last reference (a pull-plug in flight may hold one for a moment)
     }
 
     void connectStep(const Step &step)
@@ -602,17 +610,17 @@ class EngineWorker : public QObject
                 host = QStringLiteral("::1");
             port = where->second;
         } else if (step.toPeer) {
-            QMutexLocker lock(&m_peerMutex);
-            if (!m_peer) {
+            const std::shared_ptr<PeerServer> peer = currentPeer();
+            if (!peer) {
                 Event e = make(EventKind::Error, label, QStringLiteral("connect"));
                 e.err = ENOTCONN;
                 e.detail = QStringLiteral("No built-in peer is running to connect to.");
                 post(e);
                 return;
             }
-            host = m_peer->host();
-            port = m_peer->port();
-            peerAccepted = m_peer->acceptedCount();
+            host = peer->host();
+            port = peer->port();
+            peerAccepted = peer->acceptedCount();
         }
         Event r = make(EventKind::Resolving, label, QStringLiteral("resolve"));
         r.remote = QStringLiteral("%1:%2").arg(host).arg(port);
@@ -645,7 +653,7 @@ class EngineWorker : public QObject
             s.role = Sock::Role::Client;
             s.options = o;
             s.deadlineNs = deadlineNs;
-            s.fd = ::socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            s.fd = m_net->tcpSocket(a.family, false);
             if (s.fd < 0) {
                 postError(label, QStringLiteral("socket"), errno);
                 return;
@@ -701,15 +709,14 @@ class EngineWorker : public QObject
     // there. The next step waits for it, so the experiment does not race its own peer.
     void waitForPeer(int acceptedBefore)
     {
-        QMutexLocker lock(&m_peerMutex);
-        if (m_peer)
-            m_peer->waitForAccepted(acceptedBefore + 1, 1000, m_cancel->wakeFd());
+        if (const std::shared_ptr<PeerServer> peer = currentPeer())
+            peer->waitForAccepted(acceptedBefore + 1, 1000, m_cancel->wakeFd());
     }
 
     QString holdersOf(quint16 port)
     {
         QList<platform::DiagRow> rows;
-        if (platform::dumpTcpSockets({port}, &rows) != 0)
+        if (platform::dumpTcpSockets({port}, &rows, *m_net) != 0)
             return {};
         int tw = 0, listeners = 0, other = 0;
         qint64 longest = 0;
@@ -787,7 +794,7 @@ class EngineWorker : public QObject
         s.options = o;
         s.bindHost = host;
         s.backlog = backlog;
-        s.fd = ::socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        s.fd = m_net->tcpSocket(a.family, false);
         if (s.fd < 0) {
             postError(label, QStringLiteral("socket"), errno);
             return false;
@@ -1178,22 +1185,33 @@ class EngineWorker : public QObject
     Monitor *m_monitor;
     std::atomic<quint64> *m_generation;
     std::atomic<int> *m_pending;
-    QMutex m_socksMutex; // writes to m_socks, and reads from other threads
+    platform::SocketFactory *m_net; // where every socket of the experiment comes from
+    QMutex m_socksMutex;            // writes to m_socks, and reads from other threads
     QHash<QString, Sock> m_socks;
     QHash<QByteArray, int> m_counters;
     QString m_lastListener;
     QHash<QString, std::pair<QString, quint16>> m_listenedAt; // every listener's last address
     QSet<QString> m_failed; // listeners whose set-up failed: later steps on them are moot
     QMutex m_peerMutex;
-    std::unique_ptr<PeerServer> m_peer;
+    std::shared_ptr<PeerServer> m_peer;
 };
 
-Engine::Engine(QObject *parent)
+namespace {
+Monitor::Options monitorOptions(platform::SocketFactory *net)
+{
+    Monitor::Options o;
+    o.net = net;
+    return o;
+}
+} // namespace
+
+Engine::Engine(QObject *parent, platform::SocketFactory *net)
     : QObject(parent), m_bus(new EventBus(this)), m_cancel(std::make_unique<CancelToken>()),
-      m_monitor(std::make_unique<Monitor>(m_bus, m_cancel.get()))
+      m_monitor(std::make_unique<Monitor>(m_bus, m_cancel.get(), monitorOptions(net)))
 {
     m_thread.setObjectName(QStringLiteral("socklab-engine"));
-    m_worker = new EngineWorker(m_bus, m_cancel.get(), m_monitor.get(), &m_generation, &m_pending);
+    m_worker = new EngineWorker(m_bus, m_cancel.get(), m_monitor.get(), &m_generation, &m_pending,
+                                net ? net : &platform::hostNetwork());
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_monitor->setTableListener([this](const QList<platform::DiagRow> &rows) {

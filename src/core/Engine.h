@@ -23,7 +23,9 @@ class Engine : public QObject
 {
     Q_OBJECT
   public:
-    explicit Engine(QObject *parent = nullptr);
+    // Every socket of its experiments (and its peers', and its socket table's) comes from
+    // `net`; nullptr: the host's network.
+    explicit Engine(QObject *parent = nullptr, platform::SocketFactory *net = nullptr);
     ~Engine() override;
 
     EventBus *bus() const { return m_bus; }

@@ -591,7 +591,8 @@ void Monitor::sampleTable()
         families = m_families; // empty until a socket is named: then both
     }
     QList<DiagRow> rows;
-    if (platform::dumpTcpSockets(ports, families, &rows) != 0)
+    if (platform::dumpTcpSockets(ports, families, &rows,
+                                 m_options.net ? *m_options.net : platform::hostNetwork()) != 0)
         return;
     // A row shows what the kernel's table held at some moment of the dump: the change is
     // observed when the dump has returned, never before (a socket created during the dump can

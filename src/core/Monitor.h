@@ -36,6 +36,7 @@ class Monitor
     {
         int probeIntervalMs = 2; // sampling period around an expected probe
         int tableIntervalMs = 100;
+        platform::SocketFactory *net = nullptr; // whose socket table; nullptr: the host's
     };
 
     Monitor(EventBus *bus, CancelToken *cancel, Options options);

@@ -158,9 +158,9 @@ int PeerConfig::effectiveIntervalMs() const
     return behavior == PeerBehavior::Drip ? 800 : 0;
 }
 
-PeerServer::PeerServer(EventBus *bus, Monitor *monitor)
-    : m_bus(bus), m_monitor(monitor), m_wakeFd(platform::wakeFdCreate()),
-      m_acceptedFd(platform::wakeFdCreate())
+PeerServer::PeerServer(EventBus *bus, Monitor *monitor, platform::SocketFactory *net)
+    : m_bus(bus), m_monitor(monitor), m_net(net ? net : &platform::hostNetwork()),
+      m_wakeFd(platform::wakeFdCreate()), m_acceptedFd(platform::wakeFdCreate())
 {
     // Out of descriptors (EMFILE): start() reports it instead of serving without a wake-up.
     if (m_wakeFd < 0 || m_acceptedFd < 0)
@@ -228,7 +228,7 @@ int PeerServer::start(const PeerConfig &config)
     ResolvedAddress addr;
     if (!ops::parseNumericAddress(config.bind, config.port, &addr))
         return fail("bind", EADDRNOTAVAIL);
-    m_listenFd = ::socket(addr.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    m_listenFd = m_net->tcpSocket(addr.family, true);
     if (m_listenFd < 0)
         return fail("socket", errno);
     if (m_monitor)
@@ -252,7 +252,7 @@ int PeerServer::start(const PeerConfig &config)
         return err;
     };
     if (config.behavior == PeerBehavior::Blackhole) {
-        const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int probe = m_net->tcpSocket(AF_INET, false);
         const int e = probe < 0 ? errno : platform::attachDropFilter(probe);
         if (probe >= 0)
             ::close(probe);
@@ -261,7 +261,7 @@ int PeerServer::start(const PeerConfig &config)
                                                 "blackhole peer's connections"));
     }
     if (config.behavior == PeerBehavior::Reboot) {
-        const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int probe = m_net->tcpSocket(AF_INET, false);
         const int err = probe < 0 ? errno : platform::enterRepairMode(probe);
         if (probe >= 0)
             ::close(probe);
@@ -332,7 +332,7 @@ int PeerServer::fillAcceptQueue(const ResolvedAddress &listenAddr)
     ResolvedAddress to;
     if (!ops::parseNumericAddress(host, m_port, &to))
         return EADDRNOTAVAIL;
-    m_fillerFd = ::socket(to.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    m_fillerFd = m_net->tcpSocket(to.family, true);
     if (m_fillerFd < 0)
         return errno;
     if (::connect(m_fillerFd, reinterpret_cast<const sockaddr *>(&to.addr), to.len) != 0 &&

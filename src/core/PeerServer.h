@@ -9,6 +9,9 @@
 namespace socklab {
 
 class EventBus;
+namespace platform {
+class SocketFactory;
+}
 class Monitor;
 struct ResolvedAddress;
 
@@ -45,7 +48,9 @@ struct PeerConfig
 class PeerServer
 {
   public:
-    explicit PeerServer(EventBus *bus, Monitor *monitor = nullptr);
+    // Its sockets come from `net` (nullptr: the host's network).
+    explicit PeerServer(EventBus *bus, Monitor *monitor = nullptr,
+                        platform::SocketFactory *net = nullptr);
     ~PeerServer(); // stops and closes everything
     PeerServer(const PeerServer &) = delete;
     PeerServer &operator=(const PeerServer &) = delete;
@@ -73,6 +78,7 @@ class PeerServer
 
     EventBus *m_bus;
     Monitor *m_monitor;
+    platform::SocketFactory *m_net;
     PeerConfig m_config;
     int m_listenFd = -1;
     int m_wakeFd = -1;

@@ -38,6 +38,24 @@ void wakeFdDrain(int fd);
 // The options and everything about them: OptionTable.h. Here only how to set and read them.
 using OptionId = socklab::OptionId;
 
+// Where an experiment's descriptors come from. Every socket the engine, its built-in peers and
+// its monitor open comes from one of these, so a second network needs a second implementation
+// and nothing else: the host's network first; a lab network next (a helper process inside a
+// network namespace creates the descriptors there and passes them back: a socket keeps the
+// namespace it was created in).
+class SocketFactory
+{
+  public:
+    virtual ~SocketFactory() = default;
+    virtual QString name() const = 0; // "host network"
+    // A TCP socket (close-on-exec; non-blocking if asked): its descriptor, or -1 with errno set.
+    virtual int tcpSocket(int family, bool nonBlocking) = 0;
+    // A sock_diag netlink socket that sees this network's TCP table, or -1 with errno set.
+    virtual int diagSocket() = 0;
+};
+// The host's own network: socket(2) in this process's network namespace.
+SocketFactory &hostNetwork();
+
 QString optionName(OptionId id);                   // SO_REUSEADDR, TCP_KEEPIDLE, ...
 int setOption(int fd, OptionId id, qint64 value);  // returns 0 or errno
 int getOption(int fd, OptionId id, qint64 *value); // returns 0 or errno
@@ -138,10 +156,12 @@ QString timerName(DiagRow::Timer timer);
 
 // Dumps the TCP sockets (IPv4 and IPv6) with a local or remote port in `ports`.
 // Returns 0 or errno.
-int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows);
+int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows,
+                   SocketFactory &net = hostNetwork());
 // The same for some address families only (AF_INET, AF_INET6; empty: both). Each family is
 // a walk of the kernel's whole connection hash table, so skipping one that holds nothing of
 // interest halves the cost of a refresh.
-int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows);
+int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows,
+                   SocketFactory &net = hostNetwork());
 
 } // namespace socklab::platform

@@ -369,9 +369,10 @@ class AddrNames
     QHash<QByteArray, QString> m_names;
 };
 
-int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, AddrNames *names)
+int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, AddrNames *names,
+               SocketFactory &net)
 {
-    const int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    const int nl = net.diagSocket();
     if (nl < 0)
         return errno;
 
@@ -476,12 +477,13 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, Add
 }
 } // namespace
 
-int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows)
+int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows, SocketFactory &net)
 {
-    return dumpTcpSockets(ports, QSet<int>(), rows);
+    return dumpTcpSockets(ports, QSet<int>(), rows, net);
 }
 
-int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows)
+int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows,
+                   SocketFactory &net)
 {
     rows->clear();
     if (ports.isEmpty())
@@ -490,10 +492,32 @@ int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<
     for (const int family : {AF_INET, AF_INET6}) {
         if (!families.isEmpty() && !families.contains(family))
             continue;
-        if (const int e = dumpFamily(family, ports, rows, &names))
+        if (const int e = dumpFamily(family, ports, rows, &names, net))
             return e;
     }
     return 0;
+}
+
+namespace {
+class HostNetwork final : public SocketFactory
+{
+  public:
+    QString name() const override { return QStringLiteral("host network"); }
+    int tcpSocket(int family, bool nonBlocking) override
+    {
+        return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | (nonBlocking ? SOCK_NONBLOCK : 0), 0);
+    }
+    int diagSocket() override
+    {
+        return ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    }
+};
+} // namespace
+
+SocketFactory &hostNetwork()
+{
+    static HostNetwork host;
+    return host;
 }
 
 } // namespace socklab::platform
