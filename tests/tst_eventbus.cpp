@@ -38,6 +38,30 @@ class TestEventBus : public QObject
             QCOMPARE(got[i].bytes, qint64(i));
         // One doorbell per batch: far fewer signals than events.
         QVERIFY2(batches < N / 10, qPrintable(QString::number(batches)));
+        // Numbered as delivered, across batches, without a gap.
+        for (int i = 0; i < N; ++i)
+            QCOMPARE(got[i].seq, quint64(i + 1));
+    }
+
+    // What is posted belongs to the run in progress unless it names its own.
+    void stampsTheRunInProgress()
+    {
+        EventBus bus;
+        QList<Event> got;
+        connect(&bus, &EventBus::eventsReady, this, [&](const QList<Event> &b) { got += b; });
+        Event e;
+        bus.post(e);
+        bus.setCurrentRun(7);
+        bus.post(e);
+        Event own;
+        own.run = 3;
+        bus.post(own);
+        QTRY_COMPARE(got.size(), 3);
+        QCOMPARE(got[0].run, quint64(0));
+        QCOMPARE(got[1].run, quint64(7));
+        QCOMPARE(got[2].run, quint64(3));
+        QCOMPARE(got[2].toJson().value(QStringLiteral("run")).toInteger(), 3);
+        QCOMPARE(got[2].toJson().value(QStringLiteral("seq")).toInteger(), 3);
     }
 
     // Thread A observes first and posts late; thread B observes after A and posts at once.

@@ -301,6 +301,44 @@ class TestPeers : public QObject
         QVERIFY(!rec.has(EventKind::Connecting, QStringLiteral("c1")));
     }
 
+    // Every event says which run caused it (a probe or a peer's echo too), and the stream is
+    // numbered 1, 2, 3 ... as delivered: a consumer can drop a run it has left behind.
+    void everyEventCarriesItsRun()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions ka = keepalive(1, 1, 3);
+        const quint64 first =
+            engine.run({peer(PeerBehavior::Echo), connectToPeer(ka), send("a"), recv(), hold(1.3)});
+        QVERIFY(rec.waitFinished());
+        QVERIFY(rec.has(EventKind::ProbeSent, QStringLiteral("c1")));
+        const int firstCount = int(rec.events.size());
+        rec.events.removeIf([](const Event &e) { return e.kind == EventKind::Finished; });
+        const quint64 second = engine.run({send("b"), recv()});
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                return std::any_of(rec.events.cbegin(), rec.events.cend(), [&](const Event &e) {
+                    return e.kind == EventKind::Finished && e.run == second;
+                });
+            },
+            5000));
+        QVERIFY(second > first);
+        quint64 seq = 0;
+        int inFirst = 0, inSecond = 0;
+        for (const Event &e : std::as_const(rec.events)) {
+            QVERIFY2(e.seq > seq, qPrintable(e.toText()));
+            seq = e.seq;
+            QVERIFY2(e.run == first || e.run == second, qPrintable(e.toText()));
+            (e.run == first ? inFirst : inSecond) += 1;
+        }
+        QVERIFY(inFirst >= firstCount - 1); // the table may still report a state of the first
+        QVERIFY(inSecond >= 4);             // sending, sent, the peer's echo, received ...
+        for (const Event &e : rec.of(EventKind::Received, QStringLiteral("c1")))
+            QCOMPARE(e.run, e.data == QLatin1String("a") ? first : second);
+        for (const Event &e : rec.of(EventKind::ProbeSent, QStringLiteral("c1")))
+            QCOMPARE(e.run, first);
+    }
+
     void closeSendsFin()
     {
         Engine engine;

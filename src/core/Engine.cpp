@@ -106,6 +106,7 @@ class EngineWorker : public QObject
     void runSteps(const QList<Step> &steps, quint64 gen, quint64 id)
     {
         platform::setPreciseTimerSlack();
+        m_bus->setCurrentRun(id);
         bool aborted = false;
         for (const Step &s : steps) {
             if (gen != m_generation->load())
@@ -130,6 +131,7 @@ class EngineWorker : public QObject
     void stopAll(quint64 gen, quint64 id)
     {
         if (gen == m_generation->load()) { // otherwise a later stop does it
+            m_bus->setCurrentRun(id);
             m_cancel->reset();
             closeAll(true);
             Event e = make(EventKind::Finished, {});

@@ -82,6 +82,10 @@ QJsonObject Event::toJson() const
 {
     QJsonObject o;
     o.insert(QStringLiteral("t"), roundMicro(tNs / 1e9));
+    if (run)
+        o.insert(QStringLiteral("run"), qint64(run));
+    if (seq)
+        o.insert(QStringLiteral("seq"), qint64(seq));
     o.insert(QStringLiteral("wall"), roundMicro(wall));
     o.insert(QStringLiteral("sock"), sock);
     o.insert(QStringLiteral("kind"), kindName(kind));

@@ -77,7 +77,10 @@ struct Event
     QString state;     // TCP state name, for state events
     QString detail;    // one plain sentence
     QJsonObject extra; // further JSON fields for rare kinds (lesson_result), merged into toJson
-    quint64 run = 0;   // Finished: the Engine::run() or stop() call it ends (ids only grow)
+    // The Engine::run() or stop() call it belongs to (ids only grow; 0: none yet); on Finished,
+    // the one it ends. A consumer drops what belongs to a run it has left behind.
+    quint64 run = 0;
+    quint64 seq = 0; // its place in the stream as delivered: 1, 2, 3 ... (set by the EventBus)
 
     qint64 payloadOmitted() const
     {

@@ -26,6 +26,8 @@ void EventBus::post(Event event)
     if (event.monoNs == 0)
         event.monoNs = now;
     event.tNs = event.monoNs - m_epochNs.load();
+    if (event.run == 0)
+        event.run = m_currentRun.load();
     // Wall time of the moment itself, not of posting: read by the observer with its
     // monotonic time, or (for an event stamped here or without it) converted.
     if (event.wall == 0)
@@ -104,6 +106,9 @@ void EventBus::drain()
         const qint64 waitNs = heldUntilNs ? heldUntilNs - platform::monotonicNs() : 0;
         m_reorderTimer.start(int(std::clamp<qint64>((waitNs + 999999) / 1000000, 0, 1000)));
     }
+    // Numbered in the order delivered: a consumer sees 1, 2, 3 ... with no gap.
+    for (Event &e : batch)
+        e.seq = ++m_seq;
     if (!batch.isEmpty())
         emit eventsReady(batch);
 }

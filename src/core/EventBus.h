@@ -27,8 +27,14 @@ class EventBus : public QObject
   public:
     explicit EventBus(QObject *parent = nullptr);
 
-    // Thread-safe. Stamps the event (monotonic time if unset, t since the epoch, wall time).
+    // Thread-safe. Stamps the event (monotonic time if unset, t since the epoch, wall time,
+    // and the run in progress if it names none).
     void post(Event event);
+
+    // Thread-safe. The run (Engine::run() or stop() id) that what is posted from now on belongs
+    // to, unless an event names its own (a probe names the run that made its socket).
+    void setCurrentRun(quint64 run) { m_currentRun.store(run); }
+    quint64 currentRun() const { return m_currentRun.load(); }
 
     // The experiment's time zero, on the monotonic clock.
     void resetEpoch();
@@ -54,6 +60,8 @@ class EventBus : public QObject
     // so producers need not queue another.
     bool m_doorbellRung = false;
     std::atomic<qint64> m_epochNs;
+    std::atomic<quint64> m_currentRun{0};
+    quint64 m_seq = 0; // the last sequence number delivered (this object's thread)
     // Taken from m_pending, sorted, and being delivered (this object's thread only).
     QList<Event> m_ready;
     qsizetype m_readyPos = 0;

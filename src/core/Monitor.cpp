@@ -114,7 +114,6 @@ Monitor::~Monitor()
 
 void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
 {
-    QMutexLocker lock(&m_mutex);
     Watch w;
     w.fd = fd;
     w.label = label;
@@ -131,33 +130,35 @@ void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
         w.inode = quint64(st.st_ino);
     if (platform::getOption(fd, platform::OptionId::UserTimeout, &v) == 0)
         w.userTimeoutMs = int(v);
-    m_watches.insert(fd, w);
-    lock.unlock();
+    addWatch(w);
+}
+
+void Monitor::addWatch(Watch w)
+{
+    w.run = m_bus->currentRun();
+    {
+        QMutexLocker lock(&m_mutex);
+        m_watches.insert(w.fd, w);
+    }
     platform::wakeFdSignal(m_wakeFd);
 }
 
 void Monitor::watchData(int fd, const QString &label)
 {
-    QMutexLocker lock(&m_mutex);
     Watch w;
     w.fd = fd;
     w.label = label;
     w.keepalive = false;
-    m_watches.insert(fd, w);
-    lock.unlock();
-    platform::wakeFdSignal(m_wakeFd);
+    addWatch(w);
 }
 
 void Monitor::watchConnect(int fd, const QString &label)
 {
-    QMutexLocker lock(&m_mutex);
     Watch w;
     w.fd = fd;
     w.label = label;
     w.connecting = true;
-    m_watches.insert(fd, w);
-    lock.unlock();
-    platform::wakeFdSignal(m_wakeFd);
+    addWatch(w);
 }
 
 void Monitor::unwatch(int fd)
@@ -432,6 +433,7 @@ void Monitor::sampleWatch(Watch &w, QList<Event> *out)
         e.monoNs = sampleNs;
         e.wall = at.wall;
         e.sock = w.label;
+        e.run = w.run;
         e.op = QStringLiteral("keepalive");
         e.probe = probe;
         e.detail = detail;
@@ -553,6 +555,7 @@ void Monitor::sampleConnect(Watch &w, const platform::TcpInfo &cur, const platfo
             e.monoNs = sampleNs;
             e.wall = at.wall;
             e.sock = w.label;
+            e.run = w.run;
             e.op = QStringLiteral("connect");
             e.probe = w.total;
             // The next interval is the kernel's own (tcpi_rto): it stays or doubles as

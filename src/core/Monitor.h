@@ -92,6 +92,7 @@ class Monitor
         bool finished = false;
         bool connecting = false; // watchConnect: SYN retransmissions, not keepalive
         bool keepalive = true;   // false: watchData, data retransmissions only
+        quint64 run = 0;         // the run that made the socket: its events belong to it
         qint64 sampleNs = 0;
         platform::TcpInfo last;
         int series = 0;      // probes sent since the last answer
@@ -103,6 +104,7 @@ class Monitor
         qint64 nextSampleNs = 0; // when to read TCP_INFO next
     };
 
+    void addWatch(Watch w); // replaces any watch on the same descriptor
     void run();
     // Samples the watches that are due by `now` (all of them if force); returns the earliest
     // time any watch wants its next sample.
