@@ -43,6 +43,49 @@ class TestEventBus : public QObject
             QCOMPARE(got[i].seq, quint64(i + 1));
     }
 
+    // A consumer that falls behind bounds the queue: past MaxPending the bus drops events
+    // (never a Finished or an error) and says how many, first in what it delivers next.
+    void boundedQueueSaysWhatItDropped()
+    {
+        EventBus bus;
+        QList<Event> got;
+        connect(&bus, &EventBus::eventsReady, this, [&](const QList<Event> &b) { got += b; });
+        const qsizetype n = EventBus::MaxPending + 5000;
+        std::thread producer([&] { // the consumer's loop does not run meanwhile
+            Event e;
+            e.kind = EventKind::Received;
+            for (qsizetype i = 0; i < n; ++i)
+                bus.post(e);
+            Event err;
+            err.kind = EventKind::Error;
+            bus.post(err);
+            Event fin;
+            fin.kind = EventKind::Finished;
+            bus.post(fin);
+        });
+        producer.join();
+        QTRY_VERIFY_WITH_TIMEOUT(!got.isEmpty() && got.constLast().kind == EventKind::Finished,
+                                 20000);
+        qsizetype received = 0, dropped = 0, notes = 0, errors = 0;
+        for (const Event &e : std::as_const(got)) {
+            received += e.kind == EventKind::Received;
+            errors += e.kind == EventKind::Error;
+            if (e.kind == EventKind::EventsDropped) {
+                ++notes;
+                dropped += e.extra.value(QStringLiteral("count")).toInteger();
+            }
+        }
+        QCOMPARE(received, EventBus::MaxPending);
+        QCOMPARE(errors, qsizetype(1));
+        QCOMPARE(notes, qsizetype(1));
+        QCOMPARE(dropped, n - EventBus::MaxPending); // every event is delivered or counted
+        const auto note = std::find_if(got.cbegin(), got.cend(), [](const Event &e) {
+            return e.kind == EventKind::EventsDropped;
+        });
+        QVERIFY(note->detail.contains(QString::number(dropped)));
+        QCOMPARE(kindName(note->kind), QStringLiteral("events_dropped"));
+    }
+
     // What is posted belongs to the run in progress unless it names its own.
     void stampsTheRunInProgress()
     {

@@ -39,9 +39,11 @@ enum class EventKind
     Closed,
     Cancelled,
     Info,
-    Retransmit,   // the kernel sent a segment again (a SYN while connecting): probe = its number
-    LessonResult, // a lesson's verdict; passed, predicted and observed are in `extra`
-    Finished      // the engine ran everything it was given; not printed by the CLI
+    Retransmit,    // the kernel sent a segment again (a SYN while connecting): probe = its number
+    EventsDropped, // the consumer fell behind and the bus dropped events: extra "count" says how
+                   // many
+    LessonResult,  // a lesson's verdict; passed, predicted and observed are in `extra`
+    Finished       // the engine ran everything it was given; not printed by the CLI
 };
 
 QString kindName(EventKind kind);

@@ -33,9 +33,18 @@ void EventBus::post(Event event)
     if (event.wall == 0)
         event.wall = platform::wallSeconds() - (now - event.monoNs) / 1e9;
 
+    // What consumers wait for, or what must not be lost in a flood.
+    const bool vital = event.kind == EventKind::Finished || event.kind == EventKind::LessonResult ||
+                       event.kind == EventKind::Error || event.kind == EventKind::Timeout ||
+                       event.kind == EventKind::PeerDead || event.kind == EventKind::Cancelled;
     bool ring = false;
     {
         QMutexLocker lock(&m_mutex);
+        if (!vital && m_pending.size() >= MaxPending) {
+            if (m_dropped++ == 0)
+                m_firstDroppedNs = now;
+            return; // the doorbell is rung already: the queue is full
+        }
         m_pending.append(std::move(event));
         if (!m_doorbellRung) {
             m_doorbellRung = true;
@@ -57,6 +66,22 @@ void EventBus::drain()
         {
             QMutexLocker lock(&m_mutex);
             m_ready.swap(m_pending);
+            if (m_dropped > 0) {
+                Event d;
+                d.kind = EventKind::EventsDropped;
+                d.monoNs = m_firstDroppedNs;
+                d.tNs = d.monoNs - m_epochNs.load();
+                d.wall = platform::wallSeconds() - (platform::monotonicNs() - d.monoNs) / 1e9;
+                d.run = m_currentRun.load();
+                d.extra.insert(QStringLiteral("count"), m_dropped);
+                d.detail = QStringLiteral("%1 events were dropped: more than %2 were waiting "
+                                          "for the consumer, which fell behind. Errors, "
+                                          "timeouts and results are never dropped.")
+                               .arg(m_dropped)
+                               .arg(MaxPending);
+                m_ready.append(d);
+                m_dropped = 0;
+            }
             // Threads post in the order they get the lock; deliver in the order things
             // happened. A flood from one thread is already in order: checking is cheaper.
             if (!std::is_sorted(m_ready.cbegin(), m_ready.cend(), earlier))

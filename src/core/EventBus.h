@@ -45,6 +45,10 @@ class EventBus : public QObject
     void drain();
 
     static constexpr qsizetype MaxBatch = 4096;
+    // At most this many events wait for the consumer. Past it post() drops what arrives (never
+    // a verdict, an error, a timeout or a Finished, which consumers wait for) and counts it;
+    // the next delivery starts with an events_dropped event giving the count.
+    static constexpr qsizetype MaxPending = 1 << 18;
     static constexpr qint64 ReorderNs = 2 * 1000 * 1000;
 
     // Events delivered after a later-stamped one had been delivered (this object's thread).
@@ -61,7 +65,9 @@ class EventBus : public QObject
     bool m_doorbellRung = false;
     std::atomic<qint64> m_epochNs;
     std::atomic<quint64> m_currentRun{0};
-    quint64 m_seq = 0; // the last sequence number delivered (this object's thread)
+    qint64 m_dropped = 0;        // dropped since the last events_dropped (under m_mutex)
+    qint64 m_firstDroppedNs = 0; // when the first of them was dropped
+    quint64 m_seq = 0;           // the last sequence number delivered (this object's thread)
     // Taken from m_pending, sorted, and being delivered (this object's thread only).
     QList<Event> m_ready;
     qsizetype m_readyPos = 0;

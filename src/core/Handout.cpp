@@ -140,6 +140,7 @@ const char *kindClass(EventKind k)
     case EventKind::Retransmit:
         return "k-timeout";
     case EventKind::Error:
+    case EventKind::EventsDropped:
         return "k-error";
     case EventKind::PeerDead:
         return "k-peerdead";

@@ -65,6 +65,7 @@ Category categoryOf(EventKind k)
     case EventKind::Retransmit: // the kernel's retransmission timer ran out
         return Category::Timeout;
     case EventKind::Error:
+    case EventKind::EventsDropped: // what the log does not show must stand out
         return Category::Error;
     case EventKind::PeerDead:
         return Category::PeerDead;
