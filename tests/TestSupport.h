@@ -19,23 +19,26 @@ namespace socklab::test {
 
 // Whether this process may attach a socket filter (SO_ATTACH_FILTER). The blackhole peer and
 // Pull the plug need one; some kernels refuse it to an ordinary user (EPERM).
-inline bool socketFiltersAllowed()
+// Whether the kernel lets this process do `attempt` to a fresh TCP socket (0: it did).
+inline bool allowedOnASocket(int (*attempt)(int fd))
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool ok = fd >= 0 && platform::attachDropFilter(fd) == 0;
+    const bool ok = fd >= 0 && attempt(fd) == 0;
     if (fd >= 0)
         ::close(fd);
     return ok;
 }
 
-// Whether this process may put a socket in repair mode (TCP_REPAIR: the reboot peer).
+// A drop-all socket filter (the blackhole peer, Pull the plug).
+inline bool socketFiltersAllowed()
+{
+    return allowedOnASocket(platform::attachDropFilter);
+}
+
+// Repair mode (TCP_REPAIR: the reboot peer).
 inline bool repairModeAllowed()
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool ok = fd >= 0 && platform::enterRepairMode(fd) == 0;
-    if (fd >= 0)
-        ::close(fd);
-    return ok;
+    return allowedOnASocket(platform::enterRepairMode);
 }
 
 // A test whose subject needs a socket filter skips where the kernel refuses one, and says so;

@@ -215,10 +215,8 @@ QList<std::pair<const char *, const char *>> keepaliveDefaults(const SocketOptio
     QList<std::pair<const char *, const char *>> out;
     if (!o.keepAlive.value_or(false))
         return out;
-    static constexpr char kPrefix[] = "net.ipv4.tcp_keepalive";
     for (const OptionDef &d : kOptionTable) {
-        if (d.sysctl && d.number && !(o.*d.number) &&
-            qstrncmp(d.sysctl, kPrefix, sizeof kPrefix - 1) == 0)
+        if (isKeepaliveParameter(d) && !(o.*d.number))
             out.append(std::make_pair(d.name, d.sysctl + sizeof "net.ipv4." - 1));
     }
     return out;

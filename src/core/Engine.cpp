@@ -1,8 +1,8 @@
 #include "Engine.h"
-#include "KernelFacts.h"
 
 #include "CancelToken.h"
 #include "ErrnoText.h"
+#include "KernelFacts.h"
 #include "Monitor.h"
 #include "PeerServer.h"
 #include "SocketOps.h"
@@ -353,8 +353,7 @@ class EngineWorker : public QObject
     void reportKeepaliveDefaults(int fd, const QString &sock, const SocketOptions &o)
     {
         for (const OptionDef &d : kOptionTable) {
-            if (!d.sysctl || !d.number || o.*d.number ||
-                !QLatin1String(d.sysctl).startsWith(QLatin1String("net.ipv4.tcp_keepalive")))
+            if (!isKeepaliveParameter(d) || o.*d.number)
                 continue;
             qint64 v = 0;
             platform::getOption(fd, d.id, &v);
@@ -464,6 +463,14 @@ class EngineWorker : public QObject
         const QString overshoot = QStringLiteral(" Waited %1, %2 ms past the deadline.")
                                       .arg(secondsText(o.elapsed()))
                                       .arg(over, 0, 'f', 3);
+        // What ends a connect attempt in SYN-SENT, whichever mechanism gave up on it.
+        const auto synSentEnds = [] {
+            return facts::expand(QStringLiteral("until it connects, its SYN budget "
+                                                "({net.ipv4.tcp_syn_retries}, or TCP_SYNCNT) or "
+                                                "TCP_USER_TIMEOUT runs out, or the socket is "
+                                                "closed"),
+                                 nullptr);
+        };
         const QString total =
             c.fromDeadline
                 ? QStringLiteral("The total deadline (%1) ran out: this call had the %2 left of "
@@ -476,25 +483,17 @@ class EngineWorker : public QObject
                                   "monotonic clock, as Python's settimeout does).%3")
                        .arg(op, secondsText(t.ms / 1000.0), overshoot) +
                    (op == QLatin1String("connect")
-                        ? facts::expand(
-                              QStringLiteral(" No answer to the SYN in time; the socket was in "
-                                             "SYN-SENT, where the kernel resends the SYN until "
-                                             "it connects, its SYN budget "
-                                             "({net.ipv4.tcp_syn_retries}, or TCP_SYNCNT) or "
-                                             "TCP_USER_TIMEOUT runs out, or the socket is "
-                                             "closed."),
-                              nullptr)
+                        ? QStringLiteral(" No answer to the SYN in time; the socket was in "
+                                         "SYN-SENT, where the kernel resends the SYN %1.")
+                              .arg(synSentEnds())
                         : QString());
         if (op == QLatin1String("connect"))
             return total +
-                   facts::expand(
-                       QStringLiteral("SO_SNDTIMEO expired: connect() returned EINPROGRESS while "
-                                      "the kernel goes on resending the SYN in SYN-SENT in the "
-                                      "background (see the socket table) until it connects, its "
-                                      "SYN budget ({net.ipv4.tcp_syn_retries}, or TCP_SYNCNT) or "
-                                      "TCP_USER_TIMEOUT runs out, or the socket is closed; a "
-                                      "second connect() waits again and returns EALREADY."),
-                       nullptr) +
+                   QStringLiteral("SO_SNDTIMEO expired: connect() returned EINPROGRESS while the "
+                                  "kernel goes on resending the SYN in SYN-SENT in the background "
+                                  "(see the socket table) %1; a second connect() waits again and "
+                                  "returns EALREADY.")
+                       .arg(synSentEnds()) +
                    overshoot;
         return total +
                QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer wheel "
@@ -537,11 +536,7 @@ class EngineWorker : public QObject
             e.err = o.err;
             e.detail = explainErrno(o.err, op);
             if (o.err == ETIMEDOUT && c.synCnt)
-                e.detail = QStringLiteral("The kernel gave up resending the SYN: the host never "
-                                          "answered within the time it computes from this "
-                                          "socket's SYN budget, TCP_SYNCNT %1, or "
-                                          "TCP_USER_TIMEOUT expired first.")
-                               .arg(*c.synCnt);
+                e.detail = synGiveUpText(c.synCnt);
             if (o.err == EINPROGRESS && t.mode == Timeout::Mode::NonBlocking)
                 e.detail = QStringLiteral("Timeout 0 makes the socket non-blocking: connect() "
                                           "returns EINPROGRESS at once and the handshake goes "

@@ -79,12 +79,7 @@ QString explainErrno(int err, const QString &op)
         return QStringLiteral("The connection was aborted before the call could complete.");
     case ETIMEDOUT:
         if (connecting)
-            return facts::expand(
-                QStringLiteral("The kernel gave up resending the SYN: the host never answered "
-                               "within the time it computes from its SYN budget "
-                               "({net.ipv4.tcp_syn_retries}, or TCP_SYNCNT), or "
-                               "TCP_USER_TIMEOUT expired first."),
-                nullptr);
+            return synGiveUpText();
         return facts::expand(
             QStringLiteral("The kernel declared the connection dead: on an idle connection "
                            "TCP_KEEPCNT keepalive probes went unanswered; with sent data "
@@ -155,6 +150,18 @@ QString closedWithUnreadData(qint64 unread)
                           "RST instead of FIN (data would be lost silently otherwise): the peer's "
                           "next call fails with ECONNRESET, and neither side keeps TIME_WAIT.")
         .arg(unread);
+}
+
+QString synGiveUpText(std::optional<int> synCnt)
+{
+    const QString budget =
+        synCnt ? QStringLiteral("this socket's SYN budget, TCP_SYNCNT %1").arg(*synCnt)
+               : facts::expand(QStringLiteral("its SYN budget ({net.ipv4.tcp_syn_retries}, or "
+                                              "TCP_SYNCNT)"),
+                               nullptr);
+    return QStringLiteral("The kernel gave up resending the SYN: the host never answered within "
+                          "the time it computes from %1, or TCP_USER_TIMEOUT expired first.")
+        .arg(budget);
 }
 
 QString dropFilterRefused(int err, const QString &purpose)

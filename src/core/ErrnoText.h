@@ -2,6 +2,8 @@
 
 #include <QString>
 
+#include <optional>
+
 namespace socklab {
 
 // "EADDRINUSE" for EADDRINUSE: the symbol, not strerror's prose.
@@ -9,6 +11,9 @@ QString errnoSymbol(int err);
 
 // One plain sentence of what this error means when `op` (connect, recv, bind, ...) fails.
 QString explainErrno(int err, const QString &op);
+// Why connect() failed with ETIMEDOUT: the SYN budget ran out. synCnt: the socket's own
+// TCP_SYNCNT, if it set one; otherwise the system's (read from this machine).
+QString synGiveUpText(std::optional<int> synCnt = std::nullopt);
 
 // What closing a connected socket with `unread` bytes still in its receive queue did.
 QString closedWithUnreadData(qint64 unread);

@@ -15,6 +15,12 @@ std::optional<qint64> optionValue(const OptionDef &d, const SocketOptions &o)
     return std::nullopt;
 }
 
+bool isKeepaliveParameter(const OptionDef &d)
+{
+    return d.number && d.sysctl &&
+           QLatin1String(d.sysctl).startsWith(QLatin1String("net.ipv4.tcp_keepalive"));
+}
+
 QString optionHelp(const OptionDef &d)
 {
     const QString help = QString::fromLatin1(d.help);

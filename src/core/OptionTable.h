@@ -308,6 +308,10 @@ constexpr const OptionDef &optionDef(OptionId id)
     return kOptionTable[0];
 }
 
+// TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT: the keepalive timer's parameters, each with a
+// system default (net.ipv4.tcp_keepalive_*) that applies when it is not set.
+bool isKeepaliveParameter(const OptionDef &d);
+
 // The value of d in o, as the kernel takes it (a flag as 0 or 1); nullopt where o leaves the
 // option to the kernel, and always for the per-call timeouts.
 std::optional<qint64> optionValue(const OptionDef &d, const SocketOptions &o);
