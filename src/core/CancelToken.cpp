@@ -2,6 +2,8 @@
 
 #include "Platform.h"
 
+#include <algorithm>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,11 +17,21 @@ CancelToken::~CancelToken()
         ::close(m_wakeFd);
 }
 
-void CancelToken::cancel()
+void CancelToken::cancel(const QString &who)
 {
+    {
+        QMutexLocker lock(&m_mutex);
+        m_who = who;
+    }
     m_cancelled.store(true, std::memory_order_release);
     platform::wakeFdSignal(m_wakeFd);
     kick();
+}
+
+QString CancelToken::who() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_who.isEmpty() ? QStringLiteral("Stop") : m_who;
 }
 
 void CancelToken::kick()
@@ -35,6 +47,8 @@ void CancelToken::reset()
 {
     m_cancelled.store(false, std::memory_order_release);
     platform::wakeFdDrain(m_wakeFd);
+    QMutexLocker lock(&m_mutex);
+    m_who.clear();
 }
 
 bool CancelToken::enterBlocking(int fd)
@@ -50,6 +64,39 @@ void CancelToken::leaveBlocking()
 {
     QMutexLocker lock(&m_mutex);
     m_blockingFd = -1;
+}
+
+void CancelHub::add(CancelToken *t)
+{
+    std::lock_guard lock(m_mutex);
+    m_tokens.push_back(t);
+}
+
+void CancelHub::remove(CancelToken *t)
+{
+    std::lock_guard lock(m_mutex);
+    m_tokens.erase(std::remove(m_tokens.begin(), m_tokens.end(), t), m_tokens.end());
+}
+
+void CancelHub::cancelAll(const QString &who)
+{
+    std::lock_guard lock(m_mutex);
+    for (CancelToken *t : m_tokens)
+        t->cancel(who);
+}
+
+void CancelHub::kick()
+{
+    std::lock_guard lock(m_mutex);
+    for (CancelToken *t : m_tokens)
+        t->kick();
+}
+
+bool CancelHub::anyCancelled() const
+{
+    std::lock_guard lock(m_mutex);
+    return std::any_of(m_tokens.begin(), m_tokens.end(),
+                       [](const CancelToken *t) { return t->isCancelled(); });
 }
 
 } // namespace socklab

@@ -1,14 +1,19 @@
 #pragma once
 
 #include <QMutex>
+#include <QString>
 
 #include <atomic>
+#include <mutex>
+#include <vector>
 
 namespace socklab {
 
-// Lets another thread end the engine's current wait at once. Poll-mode waits include wakeFd()
+// Lets another thread end a thread's current wait at once. Poll-mode waits include wakeFd()
 // in their ppoll set; a call blocked inside the kernel (SO_RCVTIMEO mode, or no timeout) is
-// registered with enterBlocking() and woken by shutdown() of its descriptor.
+// registered with enterBlocking() and woken by shutdown() of its descriptor. Each thread that
+// runs an experiment's calls has its own token: Stop cancels them all, a Close only the one
+// whose call is on the socket it closes.
 class CancelToken
 {
   public:
@@ -17,9 +22,11 @@ class CancelToken
     CancelToken(const CancelToken &) = delete;
     CancelToken &operator=(const CancelToken &) = delete;
 
-    void cancel(); // any thread
+    // Any thread. `who` ends the sentence "<who> ended recv() after 1.2 s".
+    void cancel(const QString &who = QStringLiteral("Stop"));
     bool isCancelled() const { return m_cancelled.load(std::memory_order_acquire); }
-    void reset(); // engine thread, when it starts the next generation
+    QString who() const;
+    void reset(); // the token's own thread, before its next call
     int wakeFd() const { return m_wakeFd; }
 
     // A blocking call on fd is about to start (false: already cancelled, don't start it).
@@ -32,8 +39,24 @@ class CancelToken
   private:
     std::atomic<bool> m_cancelled{false};
     int m_wakeFd = -1;
-    QMutex m_mutex;
+    mutable QMutex m_mutex;
     int m_blockingFd = -1;
+    QString m_who;
+};
+
+// Every live token of an engine: one Stop reaches all of them, and the monitor kicks them.
+class CancelHub
+{
+  public:
+    void add(CancelToken *t);
+    void remove(CancelToken *t);
+    void cancelAll(const QString &who = QStringLiteral("Stop"));
+    void kick();
+    bool anyCancelled() const;
+
+  private:
+    mutable std::mutex m_mutex;
+    std::vector<CancelToken *> m_tokens;
 };
 
 } // namespace socklab

@@ -6,6 +6,7 @@
 #include "Monitor.h"
 #include "PeerServer.h"
 #include "SocketOps.h"
+#include "SocketRegistry.h"
 #include "ThreadHandoff.h"
 
 #include <QHash>
@@ -13,6 +14,13 @@
 #include <QSet>
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,23 +29,34 @@ namespace socklab {
 using platform::OptionId;
 
 namespace {
-struct Sock
+using Sock = EngineSocket;
+using SockPtr = SocketRegistry::Ptr;
+
+// The thread a step runs on: its token (what Stop and a Close cancel) and its run.
+struct RunContext
 {
-    int fd = -1;
-    enum class Role
-    {
-        Client,
-        Listener,
-        Accepted
-    } role = Role::Client;
-    SocketOptions options;
-    bool connected = false;
-    QString bindHost;
-    quint16 port = 0;
-    int backlog = 16;
-    qint64 rcvTimeoMs = 0; // what SO_RCVTIMEO/SO_SNDTIMEO are set to now (0: none)
-    qint64 sndTimeoMs = 0;
-    qint64 deadlineNs = 0; // CLOCK_MONOTONIC when options.deadlineMs runs out (0: not started)
+    CancelToken *token = nullptr;
+    quint64 run = 0;
+};
+thread_local RunContext t_context;
+
+CancelToken &token()
+{
+    Q_ASSERT(t_context.token);
+    return *t_context.token;
+}
+
+// Makes `t` and `run` the calling thread's for the scope.
+class ContextScope
+{
+  public:
+    ContextScope(CancelToken *t, quint64 run) : m_saved(t_context) { t_context = {t, run}; }
+    ~ContextScope() { t_context = m_saved; }
+    ContextScope(const ContextScope &) = delete;
+    ContextScope &operator=(const ContextScope &) = delete;
+
+  private:
+    RunContext m_saved;
 };
 
 QString secondsText(double s)
@@ -85,61 +104,159 @@ void stampEnd(Event &e, const CallOutcome &o)
 }
 } // namespace
 
-// Lives on the engine thread; owns every descriptor of the experiment.
-class EngineWorker : public QObject
+// The lane tickets of one step, taken when its run was issued (see SocketRegistry).
+struct StepTickets
+{
+    QString lane; // the socket the step calls on (empty: it acts at once, on no lane)
+    quint64 ticket = 0;
+    bool laneUsed = false;
+    QString made; // Accept: the label of the socket it makes, whose first call it is
+    quint64 madeTicket = 0;
+    bool madeUsed = false;
+};
+
+// One Engine::run(): its steps, in order, and their places in the lanes.
+struct EngineRun
+{
+    QList<Step> steps;
+    QList<StepTickets> tickets;
+    quint64 gen = 0;
+    quint64 id = 0;
+    bool immediate = false; // only steps that act at once (close, pull the plug)
+};
+
+// Runs steps, on whichever thread calls it: each run on a call thread of its own (see
+// Coordinator), so that a blocking call on one socket never delays a call on another. The
+// sockets live in the registry, whose lanes order the calls on each socket.
+class StepRunner
 {
   public:
-    EngineWorker(EventBus *bus, CancelToken *cancel, Monitor *monitor,
-                 std::atomic<quint64> *generation, std::atomic<int> *pending,
-                 platform::SocketFactory *net)
-        : m_bus(bus), m_cancel(cancel), m_monitor(monitor), m_generation(generation),
-          m_pending(pending), m_net(net)
+    StepRunner(EventBus *bus, Monitor *monitor, std::atomic<quint64> *generation,
+               platform::SocketFactory *net)
+        : m_bus(bus), m_monitor(monitor), m_generation(generation), m_net(net)
     {
     }
-    ~EngineWorker() override
+    ~StepRunner()
     {
+        CancelToken own;
+        ContextScope scope(&own, 0);
         closeAll(false);
-        stopPeer(); // joins its thread, so what it did is ordered before the release below
-        handoff::release(m_cancel); // the last of this thread's work; ~Engine acquires it
+        stopPeer();
     }
 
-    void runSteps(const QList<Step> &steps, quint64 gen, quint64 id)
+    static bool actsAtOnce(Step::Kind k)
+    {
+        return k == Step::Kind::Close || k == Step::Kind::CloseAll || k == Step::Kind::PullPlug ||
+               k == Step::Kind::StopPeer;
+    }
+
+    // The issuing thread, in the order runs are issued: names what the steps leave unnamed
+    // (a new socket's label, "the last listener") and gives each step its place in the lane
+    // of the socket it calls on, so that calls on one socket run in the order issued.
+    void prepare(EngineRun &r)
+    {
+        r.immediate = true;
+        QString lastListener = m_reg.lastListener();
+        for (Step &s : r.steps) {
+            StepTickets t;
+            switch (s.kind) {
+            case Step::Kind::Connect:
+                if (s.sock.isEmpty())
+                    s.sock = m_reg.freshLabel("c");
+                t.lane = s.sock;
+                break;
+            case Step::Kind::Listen:
+                if (s.sock.isEmpty())
+                    s.sock = m_reg.freshLabel("L");
+                t.lane = lastListener = s.sock;
+                break;
+            case Step::Kind::Accept:
+                if (s.listener.isEmpty())
+                    s.listener = lastListener;
+                if (s.sock.isEmpty())
+                    s.sock = m_reg.freshLabel("a");
+                t.lane = s.listener;
+                t.made = s.sock;
+                break;
+            case Step::Kind::AcceptLoop:
+                if (s.listener.isEmpty())
+                    s.listener = lastListener;
+                t.lane = s.listener;
+                break;
+            case Step::Kind::Restart:
+                if (s.sock.isEmpty())
+                    s.sock = lastListener;
+                t.lane = s.sock;
+                break;
+            case Step::Kind::Send:
+            case Step::Kind::Recv:
+            case Step::Kind::RecvFor:
+            case Step::Kind::Hold:
+                t.lane = s.sock;
+                break;
+            default:
+                break;
+            }
+            if (!t.lane.isEmpty())
+                t.ticket = m_reg.ticket(t.lane, opOf(s.kind), r.id);
+            if (!t.made.isEmpty())
+                t.madeTicket = m_reg.ticket(t.made, QStringLiteral("accept"), r.id);
+            r.immediate = r.immediate && actsAtOnce(s.kind);
+            r.tickets << t;
+        }
+    }
+
+    // A call thread, with its context (token, run) set.
+    void runSteps(EngineRun &r)
     {
         platform::setPreciseTimerSlack();
-        m_bus->setCurrentRun(id);
         bool aborted = false;
-        for (const Step &s : steps) {
-            if (gen != m_generation->load())
+        for (int i = 0; i < r.steps.size(); ++i) {
+            token().reset(); // then the generation: a Stop after this reset still shows
+            if (r.gen != m_generation->load())
                 break;
-            if (!execute(s)) {
+            const Step &s = r.steps[i];
+            StepTickets &t = r.tickets[i];
+            bool ok = true;
+            if (s.kind == Step::Kind::Restart) {
+                restartStep(s, t); // closes at once, then waits for its turn
+            } else if (t.lane.isEmpty()) {
+                ok = execute(s, t);
+            } else {
+                t.laneUsed = true;
+                if (acquireLane(t.lane, t.ticket, opOf(s.kind), s.sock)) {
+                    LaneLease lease(&m_reg, t.lane);
+                    ok = execute(s, t);
+                }
+            }
+            abandonUnused(t);
+            if (!ok) {
                 aborted = true;
                 break;
             }
         }
-        if (gen == m_generation->load()) {
+        for (StepTickets &t : r.tickets)
+            abandonUnused(t); // the steps not reached
+        if (r.gen == m_generation->load()) {
             m_monitor->refreshProbes();
             m_monitor->refreshTable(); // the states the experiment ends in (TIME_WAIT, ...)
             Event fin = make(EventKind::Finished, {});
-            fin.run = id;
+            fin.run = r.id;
             if (aborted)
                 fin.detail = QString::fromLatin1(Engine::kAbortedDetail);
             post(fin);
         }
-        m_pending->fetch_sub(1);
     }
 
-    void stopAll(quint64 gen, quint64 id)
+    // Stop, once no call runs: closes every socket, stops the peer, says Finished.
+    void stopAll(quint64 id)
     {
-        if (gen == m_generation->load()) { // otherwise a later stop does it
-            m_bus->setCurrentRun(id);
-            m_cancel->reset();
-            closeAll(true);
-            Event e = make(EventKind::Finished, {});
-            e.run = id;
-            e.detail = QStringLiteral("stopped");
-            post(e);
-        }
-        m_pending->fetch_sub(1);
+        closeAll(true);
+        m_reg.clearLanes();
+        Event e = make(EventKind::Finished, {});
+        e.run = id;
+        e.detail = QStringLiteral("stopped");
+        post(e);
     }
 
     // Any thread. Takes no lock that is held across a wait: the peer is reached through its
@@ -150,18 +267,41 @@ class EngineWorker : public QObject
             peer->pullPlug();
             return;
         }
-        QMutexLocker lock(&m_socksMutex);
-        for (auto it = m_socks.cbegin(); it != m_socks.cend(); ++it) {
-            if ((!sock.isEmpty() && it.key() != sock) || it->role == Sock::Role::Listener ||
-                !it->connected)
-                continue;
-            Event e = make(EventKind::Info, it.key(), QStringLiteral("pull-plug"));
-            e.err = platform::attachDropFilter(it->fd);
+        // Under the registry's lock: no socket it lists is closed meanwhile.
+        m_reg.forEach([&](const QString &label, const Sock &s) {
+            if ((!sock.isEmpty() && label != sock) || s.role == Sock::Role::Listener ||
+                !s.connected.load())
+                return;
+            Event e = make(EventKind::Info, label, QStringLiteral("pull-plug"));
+            e.err = platform::attachDropFilter(s.fd);
             e.kind = e.err ? EventKind::Error : EventKind::Info;
             e.detail = e.err ? dropFilterRefused(e.err, QStringLiteral("pulls the plug"))
                              : QStringLiteral("Plug pulled on our side: the kernel now drops "
                                               "every segment arriving for this socket.");
             post(e);
+        });
+    }
+
+    static QString opOf(Step::Kind k)
+    {
+        switch (k) {
+        case Step::Kind::Connect:
+            return QStringLiteral("connect");
+        case Step::Kind::Listen:
+        case Step::Kind::Restart:
+            return QStringLiteral("listen");
+        case Step::Kind::Accept:
+        case Step::Kind::AcceptLoop:
+            return QStringLiteral("accept");
+        case Step::Kind::Send:
+            return QStringLiteral("send");
+        case Step::Kind::Recv:
+        case Step::Kind::RecvFor:
+            return QStringLiteral("recv");
+        case Step::Kind::Hold:
+            return QStringLiteral("hold");
+        default:
+            return {};
         }
     }
 
@@ -186,35 +326,65 @@ class EngineWorker : public QObject
         post(e);
     }
 
-    QString nextLabel(const QString &wanted, const char *prefix)
+    void abandonUnused(StepTickets &t)
     {
-        if (!wanted.isEmpty()) {
-            if (m_socks.contains(wanted))
-                closeSock(wanted,
-                          QStringLiteral("A new socket takes over the label %1.").arg(wanted));
-            return wanted;
+        if (!t.lane.isEmpty() && !t.laneUsed) {
+            t.laneUsed = true;
+            m_reg.abandon(t.lane, t.ticket);
         }
-        QString label;
-        do {
-            label = QString::fromLatin1(prefix) + QString::number(++m_counters[prefix]);
-        } while (m_socks.contains(label));
-        return label;
+        if (!t.made.isEmpty() && !t.madeUsed) {
+            t.madeUsed = true;
+            m_reg.abandon(t.made, t.madeTicket);
+        }
     }
 
-    Sock *find(const QString &label)
+    // Waits for the turn of `ticket` on `lane`; a `queued` event says so if it has to. False
+    // if Stop (or a close of the socket this thread is on) ended the wait.
+    bool acquireLane(const QString &lane, quint64 ticket, const QString &op, const QString &sock)
     {
-        auto it = m_socks.find(label);
-        return it == m_socks.end() ? nullptr : &it.value();
+        const qint64 t0 = platform::monotonicNs();
+        bool queued = false;
+        const bool got =
+            m_reg.acquire(lane, ticket, &token(), [&](const SocketRegistry::Holder &ahead) {
+                queued = true;
+                Event q = make(EventKind::Queued, sock.isEmpty() ? lane : sock, op);
+                q.extra.insert(QStringLiteral("lane"), lane);
+                if (!ahead.op.isEmpty())
+                    q.extra.insert(QStringLiteral("behind"), ahead.op);
+                if (ahead.run)
+                    q.extra.insert(QStringLiteral("behind_run"), qint64(ahead.run));
+                const QString what =
+                    ahead.op.isEmpty()
+                        ? QStringLiteral("an earlier call")
+                        : QStringLiteral("%1() (run %2)").arg(ahead.op).arg(ahead.run);
+                q.detail = QStringLiteral("%1() on %2 waits its turn: %3 %4 on it first. Calls "
+                                          "on one socket run one at a time, in the order they "
+                                          "were given; Close or Stop ends the wait.")
+                               .arg(op, lane, what,
+                                    ahead.running ? QStringLiteral("is still running")
+                                                  : QStringLiteral("was given earlier and runs"));
+                post(q);
+            });
+        if (!got && queued) {
+            Event c = make(EventKind::Cancelled, sock.isEmpty() ? lane : sock, op);
+            c.elapsed = (platform::monotonicNs() - t0) / 1e9;
+            c.detail = QStringLiteral("%1 ended the wait for %2() on %3 after %4.")
+                           .arg(token().who(), op, lane, secondsText(*c.elapsed));
+            post(c);
+        }
+        return got;
     }
 
-    void addSock(const QString &label, const Sock &s)
+    // The socket `label` is about to be made: one that has the label is closed first.
+    void takeLabel(const QString &label)
     {
-        QMutexLocker lock(&m_socksMutex);
-        m_socks.insert(label, s);
+        if (m_reg.find(label))
+            closeSock(label, QStringLiteral("A new socket takes over the label %1.").arg(label),
+                      false, QStringLiteral("A new socket on %1").arg(label));
     }
 
     // False when the rest of the run cannot mean anything (its built-in peer did not start).
-    bool execute(const Step &s)
+    bool execute(const Step &s, StepTickets &t)
     {
         switch (s.kind) {
         case Step::Kind::StartPeer:
@@ -236,7 +406,7 @@ class EngineWorker : public QObject
             quint16 port = s.port;
             QString host = s.host;
             if (!s.portOf.isEmpty()) {
-                const auto where = listenedAt(s.portOf, nextLabel(s.sock, "L"), "bind");
+                const auto where = listenedAt(s.portOf, s.sock, "bind");
                 if (!where)
                     break;
                 port = where->second;
@@ -247,19 +417,19 @@ class EngineWorker : public QObject
             break;
         }
         case Step::Kind::Accept:
-            acceptStep(s.listener, s.sock);
+            acceptStep(s.listener, s.sock, &t, s.current);
             break;
         case Step::Kind::AcceptLoop:
             acceptLoop(s);
             break;
         case Step::Kind::Send:
-            sendStep(s.sock, s.data);
+            sendStep(s.sock, s.data, s.current);
             break;
         case Step::Kind::Recv:
-            recvStep(s.sock, s.maxBytes);
+            recvStep(s.sock, s.maxBytes, s.current);
             break;
         case Step::Kind::RecvFor:
-            recvFor(s.sock, s.maxBytes, s.seconds);
+            recvFor(s.sock, s.maxBytes, s.seconds, s.current);
             break;
         case Step::Kind::Hold:
             holdStep(s.sock, s.seconds);
@@ -274,8 +444,7 @@ class EngineWorker : public QObject
             pullPlugNow(s.sock);
             break;
         case Step::Kind::Restart:
-            restartStep(s.sock);
-            break;
+            break; // runSteps() runs it: it closes before it waits for its turn
         }
         return true;
     }
@@ -392,10 +561,10 @@ class EngineWorker : public QObject
 
     // In sockopt mode the kernel enforces the timeout, so each call gets its own value set
     // just before it (SO_SNDTIMEO also bounds connect(), SO_RCVTIMEO also accept()).
-    bool armKernelTimeout(Sock &s, const QString &label, OptionId id, const Timeout &t)
+    bool armKernelTimeout(Sock &s, const QString &label, OptionId id, const CallSpec &c)
     {
-        if (s.options.mechanism != TimeoutMechanism::SockOpt ||
-            t.mode == Timeout::Mode::NonBlocking)
+        const Timeout &t = c.t;
+        if (c.m != TimeoutMechanism::SockOpt || t.mode == Timeout::Mode::NonBlocking)
             return true;
         const qint64 ms = t.isForever() ? 0 : t.ms;
         qint64 &current = id == OptionId::RcvTimeo ? s.rcvTimeoMs : s.sndTimeoMs;
@@ -413,12 +582,13 @@ class EngineWorker : public QObject
     // starts at the socket's first call and the call gets its own timeout or the time left,
     // whichever is shorter. nullopt when the deadline has run out: then no call is made, and
     // an error says so (a program that keeps a deadline raises before calling).
+    // `m`: the mechanism this call runs with (the socket's, or the one given with the call).
     std::optional<CallSpec> callSpec(Sock &s, const QString &label, const QString &op,
-                                     const Timeout &own)
+                                     const Timeout &own, TimeoutMechanism m)
     {
         CallSpec c;
         c.t = own;
-        c.m = s.options.mechanism;
+        c.m = m;
         c.deadlineMs = s.options.deadlineMs;
         if (!c.deadlineMs)
             return c;
@@ -523,8 +693,8 @@ class EngineWorker : public QObject
             break;
         case CallOutcome::Status::Cancelled:
             e.kind = EventKind::Cancelled;
-            e.detail =
-                QStringLiteral("Stop ended %1() after %2.").arg(op, secondsText(o.elapsed()));
+            e.detail = QStringLiteral("%1 ended %2() after %3.")
+                           .arg(token().who(), op, secondsText(o.elapsed()));
             break;
         case CallOutcome::Status::PeerClosed:
             e.kind = EventKind::PeerClosed;
@@ -584,7 +754,8 @@ class EngineWorker : public QObject
 
     void connectStep(const Step &step)
     {
-        const QString label = nextLabel(step.sock, "c");
+        const QString label = step.sock;
+        takeLabel(label);
         const SocketOptions &o = step.options;
         if (const QString bad = o.validate(); !bad.isEmpty()) {
             Event e = make(EventKind::Error, label, QStringLiteral("setsockopt"));
@@ -625,8 +796,8 @@ class EngineWorker : public QObject
         QList<ResolvedAddress> addrs;
         QString why;
         const qint64 t0 = platform::monotonicNs();
-        if (ops::resolve(host, port, *m_cancel, &addrs, &why) != 0) {
-            Event e = make(m_cancel->isCancelled() ? EventKind::Cancelled : EventKind::Error, label,
+        if (ops::resolve(host, port, token(), &addrs, &why) != 0) {
+            Event e = make(token().isCancelled() ? EventKind::Cancelled : EventKind::Error, label,
                            QStringLiteral("resolve"));
             e.detail = why;
             e.elapsed = (platform::monotonicNs() - t0) / 1e9;
@@ -646,7 +817,8 @@ class EngineWorker : public QObject
         for (int i = 0; i < addrs.size(); ++i) {
             const ResolvedAddress &a = addrs[i];
             const bool last = i == addrs.size() - 1;
-            Sock s;
+            const auto sp = std::make_shared<Sock>();
+            Sock &s = *sp;
             s.role = Sock::Role::Client;
             s.options = o;
             s.deadlineNs = deadlineNs;
@@ -658,26 +830,23 @@ class EngineWorker : public QObject
             m_monitor->nameSocket(s.fd, label);
             std::optional<CallSpec> spec =
                 applyOptions(s.fd, label, o)
-                    ? callSpec(s, label, QStringLiteral("connect"), o.connectTimeout)
+                    ? callSpec(s, label, QStringLiteral("connect"), o.connectTimeout, o.mechanism)
                     : std::nullopt;
             if (spec)
                 spec->synCnt = o.synCnt;
-            if (!spec || !armKernelTimeout(s, label, OptionId::SndTimeo, spec->t)) {
+            if (!spec || !armKernelTimeout(s, label, OptionId::SndTimeo, *spec)) {
                 ::close(s.fd);
                 return;
             }
             m_monitor->watchConnect(s.fd, label); // its SYN retransmissions
             deadlineNs = s.deadlineNs;
-            addSock(label, s);
+            m_reg.add(label, sp);
             Event c = callEvent(EventKind::Connecting, label, QStringLiteral("connect"), *spec);
             c.remote = a.text;
             post(c);
-            const CallOutcome out = ops::connect(s.fd, a, spec->t, spec->m, *m_cancel);
+            const CallOutcome out = ops::connect(s.fd, a, spec->t, spec->m, token());
             if (reportOutcome(label, QStringLiteral("connect"), out, *spec)) {
-                {
-                    QMutexLocker lock(&m_socksMutex);
-                    find(label)->connected = true;
-                }
+                s.connected.store(true);
                 Event ok = make(EventKind::Connected, label, QStringLiteral("connect"));
                 stampEnd(ok, out);
                 ok.elapsed = out.elapsed();
@@ -707,7 +876,7 @@ class EngineWorker : public QObject
     void waitForPeer(int acceptedBefore)
     {
         if (const std::shared_ptr<PeerServer> peer = currentPeer())
-            peer->waitForAccepted(acceptedBefore + 1, 1000, m_cancel->wakeFd());
+            peer->waitForAccepted(acceptedBefore + 1, 1000, token().wakeFd());
     }
 
     QString holdersOf(quint16 port)
@@ -750,9 +919,8 @@ class EngineWorker : public QObject
     std::optional<std::pair<QString, quint16>> listenedAt(const QString &listener,
                                                           const QString &label, const char *op)
     {
-        const auto it = m_listenedAt.constFind(listener);
-        if (it != m_listenedAt.cend())
-            return *it;
+        if (const auto where = m_reg.listenedAt(listener))
+            return where;
         Event e = make(EventKind::Error, label, QLatin1String(op));
         e.err = EINVAL;
         e.detail = QStringLiteral("%1 never listened, so it has no port to use.").arg(listener);
@@ -763,8 +931,9 @@ class EngineWorker : public QObject
     bool listenStep(const QString &wanted, const QString &bindHost, quint16 port, int backlog,
                     const SocketOptions &o)
     {
-        const QString label = nextLabel(wanted, "L");
-        m_failed.insert(label); // until it listens
+        const QString label = wanted;
+        takeLabel(label);
+        m_reg.setFailed(label, true); // until it listens
         if (const QString bad = o.validate(); !bad.isEmpty()) {
             Event e = make(EventKind::Error, label, QStringLiteral("setsockopt"));
             e.err = EINVAL;
@@ -777,8 +946,8 @@ class EngineWorker : public QObject
         if (!ops::parseNumericAddress(host, port, &a)) {
             QList<ResolvedAddress> addrs;
             QString why;
-            if (ops::resolve(host, port, *m_cancel, &addrs, &why) != 0) {
-                Event e = make(m_cancel->isCancelled() ? EventKind::Cancelled : EventKind::Error,
+            if (ops::resolve(host, port, token(), &addrs, &why) != 0) {
+                Event e = make(token().isCancelled() ? EventKind::Cancelled : EventKind::Error,
                                label, QStringLiteral("resolve"));
                 e.detail = why;
                 post(e);
@@ -786,7 +955,8 @@ class EngineWorker : public QObject
             }
             a = addrs.first();
         }
-        Sock s;
+        const auto sp = std::make_shared<Sock>();
+        Sock &s = *sp;
         s.role = Sock::Role::Listener;
         s.options = o;
         s.bindHost = host;
@@ -819,10 +989,9 @@ class EngineWorker : public QObject
             return false;
         }
         s.port = ops::localPort(s.fd);
-        m_listenedAt.insert(label, {host, s.port});
-        addSock(label, s);
-        m_failed.remove(label);
-        m_lastListener = label;
+        m_reg.add(label, sp);
+        m_reg.setListenedAt(label, host, s.port);
+        m_reg.setFailed(label, false);
         m_monitor->addPort(s.port);
         Event l = make(EventKind::Listening, label, QStringLiteral("listen"));
         l.local = ops::localAddressText(s.fd);
@@ -834,40 +1003,55 @@ class EngineWorker : public QObject
         return true;
     }
 
-    // Accepts one connection; returns its label, or empty if none was accepted.
-    QString acceptStep(const QString &listenerLabel, const QString &wanted)
+    // Accepts one connection as `label`; false if none was accepted. `t`: the step's tickets,
+    // whose place in the new socket's lane it takes once a connection is there (nullptr: the
+    // caller holds that lane). `current`: the timeout and mechanism to accept with, if not
+    // the listener's own.
+    bool acceptStep(const QString &ll, const QString &label, StepTickets *t,
+                    const std::optional<SocketOptions> &current = std::nullopt)
     {
-        const QString ll = listenerLabel.isEmpty() ? m_lastListener : listenerLabel;
-        Sock *l = find(ll);
-        if (!l && m_failed.contains(ll))
-            return {}; // its listen failed, and said so
-        if (!l || l->role != Sock::Role::Listener) {
+        const SockPtr lp = m_reg.find(ll);
+        if (!lp && m_reg.failed(ll))
+            return false; // its listen failed, and said so
+        if (!lp || lp->role != Sock::Role::Listener) {
             Event e = make(EventKind::Error, ll, QStringLiteral("accept"));
             e.err = EINVAL;
             e.detail = QStringLiteral("There is no listening socket to accept on.");
             post(e);
-            return {};
+            return false;
         }
-        const SocketOptions o = l->options; // l dangles once the accepted socket is added
-        const std::optional<CallSpec> spec =
-            callSpec(*l, ll, QStringLiteral("accept"), o.acceptTimeout);
-        if (!spec || !armKernelTimeout(*l, ll, OptionId::RcvTimeo, spec->t))
-            return {};
+        Sock &l = *lp;
+        const SocketOptions o = l.options;
+        const std::optional<CallSpec> spec = callSpec(
+            l, ll, QStringLiteral("accept"), current ? current->acceptTimeout : o.acceptTimeout,
+            current ? current->mechanism : o.mechanism);
+        if (!spec || !armKernelTimeout(l, ll, OptionId::RcvTimeo, *spec))
+            return false;
         post(callEvent(EventKind::Accepting, ll, QStringLiteral("accept"), *spec));
-        const CallOutcome out = ops::accept(l->fd, spec->t, spec->m, *m_cancel);
+        const CallOutcome out = ops::accept(l.fd, spec->t, spec->m, token());
         if (!reportOutcome(ll, QStringLiteral("accept"), out, *spec))
-            return {};
-        const QString label = nextLabel(wanted, "a");
-        Sock a;
+            return false;
+        std::optional<LaneLease> lease;
+        if (t) {
+            t->madeUsed = true;
+            if (!acquireLane(label, t->madeTicket, QStringLiteral("accept"), label)) {
+                ::close(out.fd); // Stop came while an earlier call on the label ran
+                return false;
+            }
+            lease.emplace(&m_reg, label);
+        }
+        takeLabel(label);
+        const auto ap = std::make_shared<Sock>();
+        Sock &a = *ap;
         a.fd = out.fd;
         a.role = Sock::Role::Accepted;
         a.options = o;
         a.options.deadlineMs.reset(); // the listener's deadline, not one for its connections
-        a.connected = true;
+        a.connected.store(true);
         // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to the accepted socket: track what it has.
         platform::getOption(out.fd, OptionId::RcvTimeo, &a.rcvTimeoMs);
         platform::getOption(out.fd, OptionId::SndTimeo, &a.sndTimeoMs);
-        addSock(label, a);
+        m_reg.add(label, ap);
         Event e = make(EventKind::Accepted, label, QStringLiteral("accept"));
         stampEnd(e, out);
         e.elapsed = out.elapsed();
@@ -881,7 +1065,7 @@ class EngineWorker : public QObject
             m_monitor->watchKeepalive(out.fd, label, effectiveKeepIdle(out.fd));
         else
             m_monitor->watchData(out.fd, label);
-        return label;
+        return true;
     }
 
     void acceptLoop(const Step &s)
@@ -890,8 +1074,13 @@ class EngineWorker : public QObject
         for (int n = 0; s.count == 0 || n < s.count; ++n) {
             if (gen != m_generation->load())
                 return;
-            const QString label = acceptStep(s.listener, QString());
-            if (label.isEmpty())
+            // Its own lane from the start: a fresh label has no call ahead of it.
+            const QString label = m_reg.freshLabel("a");
+            if (!acquireLane(label, m_reg.ticket(label, QStringLiteral("accept"), t_context.run),
+                             QStringLiteral("accept"), label))
+                return;
+            LaneLease lease(&m_reg, label);
+            if (!acceptStep(s.listener, label, nullptr, s.current))
                 return;
             if (s.seconds != 0)
                 holdStep(label, s.seconds);
@@ -902,10 +1091,10 @@ class EngineWorker : public QObject
         }
     }
 
-    Sock *connectedSock(const QString &label, const QString &op)
+    SockPtr connectedSock(const QString &label, const QString &op)
     {
-        Sock *s = find(label);
-        if (s && s->connected)
+        SockPtr s = m_reg.find(label);
+        if (s && s->connected.load())
             return s;
         if (!s) {
             Event e = make(EventKind::Error, label, op);
@@ -916,20 +1105,25 @@ class EngineWorker : public QObject
         return nullptr; // a socket whose connect failed was already reported
     }
 
-    void sendStep(const QString &label, const QByteArray &data)
+    // `current`: the timeout and mechanism given with the call (the panels' when it was
+    // pressed), else the socket's own.
+    void sendStep(const QString &label, const QByteArray &data,
+                  const std::optional<SocketOptions> &current)
     {
-        Sock *s = connectedSock(label, QStringLiteral("send"));
+        const SockPtr s = connectedSock(label, QStringLiteral("send"));
         if (!s)
             return;
         const std::optional<CallSpec> spec =
-            callSpec(*s, label, QStringLiteral("send"), s->options.sendTimeout);
-        if (!spec || !armKernelTimeout(*s, label, OptionId::SndTimeo, spec->t))
+            callSpec(*s, label, QStringLiteral("send"),
+                     current ? current->sendTimeout : s->options.sendTimeout,
+                     current ? current->mechanism : s->options.mechanism);
+        if (!spec || !armKernelTimeout(*s, label, OptionId::SndTimeo, *spec))
             return;
         Event st = callEvent(EventKind::Sending, label, QStringLiteral("send"), *spec);
         st.bytes = data.size();
         post(st);
         const CallOutcome out =
-            ops::sendAll(s->fd, data.constData(), size_t(data.size()), spec->t, spec->m, *m_cancel);
+            ops::sendAll(s->fd, data.constData(), size_t(data.size()), spec->t, spec->m, token());
         if (out.bytes > 0)
             m_monitor->dataSent(s->fd); // its resends, if no ACK comes
         if (!reportOutcome(label, QStringLiteral("send"), out, *spec)) {
@@ -984,19 +1178,22 @@ class EngineWorker : public QObject
 
     // One recv() call. Returns true if it received data. With an active summary a call that
     // receives data is added to it instead of being reported.
-    bool recvStep(const QString &label, qint64 maxBytes, RecvSummary *sum = nullptr)
+    bool recvStep(const QString &label, qint64 maxBytes,
+                  const std::optional<SocketOptions> &current, RecvSummary *sum = nullptr)
     {
-        Sock *s = connectedSock(label, QStringLiteral("recv"));
+        const SockPtr s = connectedSock(label, QStringLiteral("recv"));
         if (!s)
             return false;
         const std::optional<CallSpec> spec =
-            callSpec(*s, label, QStringLiteral("recv"), s->options.recvTimeout);
+            callSpec(*s, label, QStringLiteral("recv"),
+                     current ? current->recvTimeout : s->options.recvTimeout,
+                     current ? current->mechanism : s->options.mechanism);
         if (!spec) {
             if (sum)
                 flushRecvSummary(label, maxBytes, sum->spec, sum);
             return false;
         }
-        if (!armKernelTimeout(*s, label, OptionId::RcvTimeo, spec->t))
+        if (!armKernelTimeout(*s, label, OptionId::RcvTimeo, *spec))
             return false;
         const bool quiet = sum && sum->active;
         Event st = callEvent(EventKind::Receiving, label, QStringLiteral("recv"), *spec);
@@ -1005,7 +1202,7 @@ class EngineWorker : public QObject
             post(st);
         QByteArray buf(int(std::clamp<qint64>(maxBytes, 1, 1 << 20)), Qt::Uninitialized);
         const CallOutcome out =
-            ops::recv(s->fd, buf.data(), size_t(buf.size()), spec->t, spec->m, *m_cancel);
+            ops::recv(s->fd, buf.data(), size_t(buf.size()), spec->t, spec->m, token());
         if (quiet && out.status != CallOutcome::Status::Ok) {
             // The sum so far, then this call on its own, so its end has its start.
             flushRecvSummary(label, maxBytes, sum->spec, sum);
@@ -1043,7 +1240,8 @@ class EngineWorker : public QObject
         return true;
     }
 
-    void recvFor(const QString &label, qint64 maxBytes, double seconds)
+    void recvFor(const QString &label, qint64 maxBytes, double seconds,
+                 const std::optional<SocketOptions> &current)
     {
         const qint64 start = platform::monotonicNs();
         const qint64 end = start + qint64(seconds * 1e9);
@@ -1053,7 +1251,7 @@ class EngineWorker : public QObject
         qint64 windowNs = start; // calls are counted per second
         int windowCalls = 0;
         while (ok && platform::monotonicNs() < end) {
-            ok = recvStep(label, maxBytes, &sum);
+            ok = recvStep(label, maxBytes, current, &sum);
             ++calls;
             const qint64 now = platform::monotonicNs();
             if (now - windowNs >= 1000000000LL) {
@@ -1063,7 +1261,7 @@ class EngineWorker : public QObject
             if (++windowCalls > kRecvCallsReported)
                 sum.active = true;
         }
-        Sock *s = find(label);
+        const SockPtr s = m_reg.find(label);
         if (s)
             flushRecvSummary(label, maxBytes, sum.spec, &sum);
         if (!ok)
@@ -1075,7 +1273,9 @@ class EngineWorker : public QObject
                            "bounds each call, not the whole exchange.")
                 .arg(calls)
                 .arg(secondsText(*e.elapsed))
-                .arg(s ? s->options.recvTimeout.toString() + QStringLiteral(" s") : QString());
+                .arg(s ? (current ? current->recvTimeout : s->options.recvTimeout).toString() +
+                             QStringLiteral(" s")
+                       : QString());
         if (sum.active)
             e.detail += QStringLiteral(" More than %1 calls in a second: from then on they "
                                        "were reported in sums.")
@@ -1085,7 +1285,7 @@ class EngineWorker : public QObject
 
     void holdStep(const QString &label, double seconds)
     {
-        Sock *s = find(label);
+        const SockPtr s = m_reg.find(label);
         if (!s) {
             connectedSock(label, QStringLiteral("hold"));
             return;
@@ -1097,7 +1297,7 @@ class EngineWorker : public QObject
             h.timeoutNone = true;
         h.detail = QStringLiteral("Idle: the application sends and reads nothing.");
         post(h);
-        const CallOutcome out = ops::idle(s->connected ? s->fd : -1, seconds, *m_cancel);
+        const CallOutcome out = ops::idle(s->connected.load() ? s->fd : -1, seconds, token());
         Event e = make(EventKind::Info, label, QStringLiteral("hold"));
         stampEnd(e, out);
         e.elapsed = out.elapsed();
@@ -1111,7 +1311,7 @@ class EngineWorker : public QObject
             break;
         case CallOutcome::Status::Cancelled:
             e.kind = EventKind::Cancelled;
-            e.detail = QStringLiteral("Stop ended the idle wait.");
+            e.detail = QStringLiteral("%1 ended the idle wait.").arg(token().who());
             break;
         default:
             e.kind = EventKind::Error;
@@ -1122,33 +1322,42 @@ class EngineWorker : public QObject
         post(e);
     }
 
-    void restartStep(const QString &wanted)
+    // Closes the listener at once (ending an accept() that waits on it), then, in its turn on
+    // the listener's lane, listens again on its port: with the listener options given with the
+    // step (the panels' when Restart was pressed), else the old listener's.
+    void restartStep(const Step &step, StepTickets &t)
     {
-        const QString label = wanted.isEmpty() ? m_lastListener : wanted;
-        Sock *l = find(label);
+        const QString label = step.sock;
+        const SockPtr l = m_reg.find(label);
         if (!l || l->role != Sock::Role::Listener) {
+            t.laneUsed = true;
+            m_reg.abandon(t.lane, t.ticket);
             Event e = make(EventKind::Error, label, QStringLiteral("listen"));
             e.err = EINVAL;
             e.detail = QStringLiteral("There is no listening socket to restart.");
             post(e);
             return;
         }
-        const Sock old = *l;
-        closeSock(label, QStringLiteral("Restarting the server."));
-        listenStep(label, old.bindHost, old.port, old.backlog, old.options);
+        closeSock(label, QStringLiteral("Restarting the server."), false,
+                  QStringLiteral("Restart"));
+        t.laneUsed = true;
+        if (!acquireLane(t.lane, t.ticket, QStringLiteral("listen"), label))
+            return;
+        LaneLease lease(&m_reg, t.lane);
+        listenStep(label, l->bindHost, l->port, l->backlog,
+                   step.current ? *step.current : l->options);
     }
 
-    void closeSock(const QString &label, const QString &why, bool mustNotBlock = false)
+    // Closes `label` now, whatever its lane is doing: a call on it from another thread is
+    // cancelled (`who` ended it) and has returned before the descriptor is closed.
+    void closeSock(const QString &label, const QString &why, bool mustNotBlock = false,
+                   const QString &who = QStringLiteral("Close"))
     {
-        Sock s;
-        {
-            QMutexLocker lock(&m_socksMutex);
-            auto it = m_socks.find(label);
-            if (it == m_socks.end())
-                return;
-            s = it.value();
-            m_socks.erase(it);
-        }
+        const SockPtr sp = m_reg.take(label);
+        if (!sp)
+            return;
+        m_reg.interrupt(label, who, t_context.token);
+        const Sock &s = *sp;
         m_monitor->unwatch(s.fd);
         // With SO_LINGER > 0 and unacknowledged data, close() blocks up to the linger time.
         if (mustNotBlock && s.options.lingerSec.value_or(0) > 0)
@@ -1162,7 +1371,7 @@ class EngineWorker : public QObject
             e.bytes = unread;
             e.detail =
                 (why.isEmpty() ? QString() : why + QLatin1Char(' ')) + closedWithUnreadData(unread);
-        } else if (why.isEmpty() && s.options.lingerSec == 0 && s.connected) {
+        } else if (why.isEmpty() && s.options.lingerSec == 0 && s.connected.load()) {
             e.detail = QStringLiteral("SO_LINGER 0: the kernel sent RST and skipped TIME_WAIT.");
         }
         post(e);
@@ -1170,27 +1379,168 @@ class EngineWorker : public QObject
 
     void closeAll(bool stopping)
     {
-        const QStringList labels = m_socks.keys();
+        const QStringList labels = m_reg.labels();
         for (const QString &l : labels)
-            closeSock(l, stopping ? QStringLiteral("Closed by Stop.") : QString(), stopping);
+            closeSock(l, stopping ? QStringLiteral("Closed by Stop.") : QString(), stopping,
+                      stopping ? QStringLiteral("Stop") : QStringLiteral("Close all"));
         if (stopping)
             stopPeer();
     }
 
     EventBus *m_bus;
-    CancelToken *m_cancel;
     Monitor *m_monitor;
     std::atomic<quint64> *m_generation;
-    std::atomic<int> *m_pending;
     platform::SocketFactory *m_net; // where every socket of the experiment comes from
-    QMutex m_socksMutex;            // writes to m_socks, and reads from other threads
-    QHash<QString, Sock> m_socks;
-    QHash<QByteArray, int> m_counters;
-    QString m_lastListener;
-    QHash<QString, std::pair<QString, quint16>> m_listenedAt; // every listener's last address
-    QSet<QString> m_failed; // listeners whose set-up failed: later steps on them are moot
+    SocketRegistry m_reg;
     QMutex m_peerMutex;
     std::shared_ptr<PeerServer> m_peer;
+};
+
+// Lives on the engine thread and takes every request there, in the order they were made:
+// gives each run its places in the lanes and a call thread, ends them all on Stop. A run gets
+// a thread of its own (a call that blocks in the kernel needs one for SO_RCVTIMEO to be real),
+// at most kMaxCallThreads at once; further runs wait, visibly, for one to finish. Threads
+// take the next waiting run when theirs ends, and end when none is left.
+class Coordinator : public QObject
+{
+  public:
+    static constexpr int kMaxCallThreads = 64;
+
+    Coordinator(StepRunner *runner, CancelHub *hub, EventBus *bus, std::atomic<quint64> *generation,
+                std::atomic<int> *pending)
+        : m_runner(runner), m_hub(hub), m_bus(bus), m_generation(generation), m_pending(pending)
+    {
+    }
+    ~Coordinator() override
+    {
+        // ~Engine has moved the generation on and cancelled every token.
+        {
+            std::lock_guard lock(m_mutex);
+            m_pending->fetch_sub(int(m_waiting.size()));
+            m_waiting.clear();
+        }
+        for (Worker &w : m_workers)
+            w.thread.join();
+        // The last of this thread's work; ~Engine acquires it (on memory that outlives this
+        // object: TSan forgets what was released on memory once it is freed).
+        handoff::release(m_pending);
+    }
+
+    void submit(EngineRun r)
+    {
+        {
+            ContextScope scope(&m_own, r.id);
+            m_runner->prepare(r);
+        }
+        reap();
+        std::lock_guard lock(m_mutex);
+        if (m_busy < kMaxCallThreads || r.immediate) {
+            ++m_busy;
+            m_workers.emplace_back();
+            Worker &w = m_workers.back();
+            w.thread =
+                std::thread([this, &w, r = std::move(r)]() mutable { work(&w, std::move(r)); });
+            return;
+        }
+        Event q;
+        q.kind = EventKind::Queued;
+        q.run = r.id;
+        q.sock = r.steps.isEmpty() ? QString() : r.steps.first().sock;
+        q.detail = QStringLiteral("All %1 call threads are running calls that have not returned; "
+                                  "this one starts when one of them ends (or on Stop).")
+                       .arg(kMaxCallThreads);
+        m_bus->post(q);
+        m_waiting.push_back(std::move(r));
+    }
+
+    void stop(quint64 gen, quint64 id)
+    {
+        if (gen == m_generation->load()) { // otherwise a later stop does it
+            {
+                std::unique_lock lock(m_mutex);
+                m_pending->fetch_sub(int(m_waiting.size()));
+                m_waiting.clear();
+                // The calls were cancelled by Engine::stop(); each returns within milliseconds.
+                while (m_busy > 0) {
+                    if (!m_idle.wait_for(lock, std::chrono::milliseconds(5),
+                                         [this] { return m_busy == 0; }))
+                        m_hub->kick();
+                }
+            }
+            reap();
+            ContextScope scope(&m_own, id);
+            m_bus->setCurrentRun(id);
+            m_runner->stopAll(id);
+        }
+        m_pending->fetch_sub(1);
+    }
+
+    void pullPlug()
+    {
+        ContextScope scope(&m_own, m_bus->currentRun());
+        m_runner->pullPlugNow(QString());
+    }
+
+  private:
+    struct Worker
+    {
+        std::thread thread;
+        bool done = false; // under m_mutex: it has taken its last run and is ending
+    };
+
+    void work(Worker *self, EngineRun r)
+    {
+        pthread_setname_np(pthread_self(), "socklab-call");
+        CancelToken own;
+        m_hub->add(&own);
+        for (;;) {
+            {
+                ContextScope scope(&own, r.id);
+                m_bus->setCurrentRun(r.id);
+                m_runner->runSteps(r);
+            }
+            m_pending->fetch_sub(1);
+            std::lock_guard lock(m_mutex);
+            if (m_waiting.empty() || r.gen != m_generation->load()) {
+                --m_busy;
+                self->done = true;
+                m_idle.notify_all();
+                break;
+            }
+            r = std::move(m_waiting.front());
+            m_waiting.pop_front();
+        }
+        m_hub->remove(&own);
+    }
+
+    // Joins the threads that have ended (the engine thread only).
+    void reap()
+    {
+        std::list<Worker> ended;
+        {
+            std::lock_guard lock(m_mutex);
+            for (auto it = m_workers.begin(); it != m_workers.end();) {
+                auto next = std::next(it);
+                if (it->done)
+                    ended.splice(ended.end(), m_workers, it);
+                it = next;
+            }
+        }
+        for (Worker &w : ended)
+            w.thread.join();
+    }
+
+    StepRunner *m_runner;
+    CancelHub *m_hub;
+    EventBus *m_bus;
+    std::atomic<quint64> *m_generation;
+    std::atomic<int> *m_pending;
+    CancelToken m_own; // the engine thread's own calls (a close on Stop)
+    std::mutex m_mutex;
+    std::condition_variable m_idle;
+    std::deque<EngineRun> m_waiting;
+    std::list<Worker> m_workers; // a list: a thread keeps a pointer to its entry
+    int m_busy = 0;              // call threads not yet ended
 };
 
 namespace {
@@ -1203,14 +1553,15 @@ Monitor::Options monitorOptions(platform::SocketFactory *net)
 } // namespace
 
 Engine::Engine(QObject *parent, platform::SocketFactory *net)
-    : QObject(parent), m_bus(new EventBus(this)), m_cancel(std::make_unique<CancelToken>()),
-      m_monitor(std::make_unique<Monitor>(m_bus, m_cancel.get(), monitorOptions(net)))
+    : QObject(parent), m_bus(new EventBus(this)), m_hub(std::make_unique<CancelHub>()),
+      m_monitor(std::make_unique<Monitor>(m_bus, m_hub.get(), monitorOptions(net)))
 {
     m_thread.setObjectName(QStringLiteral("socklab-engine"));
-    m_worker = new EngineWorker(m_bus, m_cancel.get(), m_monitor.get(), &m_generation, &m_pending,
-                                net ? net : &platform::hostNetwork());
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_runner = std::make_unique<StepRunner>(m_bus, m_monitor.get(), &m_generation,
+                                            net ? net : &platform::hostNetwork());
+    m_coordinator = new Coordinator(m_runner.get(), m_hub.get(), m_bus, &m_generation, &m_pending);
+    m_coordinator->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_coordinator, &QObject::deleteLater);
     m_monitor->setTableListener([this](const QList<platform::DiagRow> &rows) {
         handoff::queuedCall(this, [this, rows] { emit socketTableChanged(rows); });
     });
@@ -1221,38 +1572,42 @@ Engine::~Engine()
 {
     m_monitor->setTableListener({});
     m_generation.fetch_add(1);
-    m_cancel->cancel();
+    m_hub->cancelAll();
     m_thread.quit();
     m_thread.wait();
-    handoff::acquire(m_cancel.get()); // what the engine thread did, before its worker was gone
+    handoff::acquire(&m_pending); // what the engine and call threads did, before they were gone
+    m_runner.reset();    // closes what is left, stops the peer
     m_monitor.reset();
 }
 
 quint64 Engine::run(const QList<Step> &steps)
 {
-    const quint64 gen = m_generation.load();
-    const quint64 id = ++m_runIds;
+    EngineRun r;
+    r.steps = steps;
+    r.gen = m_generation.load();
+    r.id = ++m_runIds;
     m_pending.fetch_add(1);
-    EngineWorker *w = m_worker;
-    handoff::queuedCall(w, [w, steps, gen, id] { w->runSteps(steps, gen, id); });
-    return id;
+    Coordinator *c = m_coordinator;
+    handoff::queuedCall(c, [c, r]() mutable { c->submit(std::move(r)); });
+    return r.id;
 }
 
 quint64 Engine::stop()
 {
     const quint64 gen = m_generation.fetch_add(1) + 1;
     const quint64 id = ++m_runIds;
-    m_cancel->cancel();
+    m_hub->cancelAll(); // at once: every call of every run, whatever socket it is on
     m_monitor->wake();
     m_pending.fetch_add(1);
-    EngineWorker *w = m_worker;
-    handoff::queuedCall(w, [w, gen, id] { w->stopAll(gen, id); });
+    Coordinator *c = m_coordinator;
+    handoff::queuedCall(c, [c, gen, id] { c->stop(gen, id); });
     return id;
 }
 
 void Engine::pullPlug()
 {
-    m_worker->pullPlugNow(QString());
+    Coordinator *c = m_coordinator;
+    handoff::queuedCall(c, [c] { c->pullPlug(); });
 }
 
 QList<platform::DiagRow> Engine::socketTable() const

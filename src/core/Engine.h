@@ -13,12 +13,15 @@
 
 namespace socklab {
 
-class CancelToken;
-class EngineWorker;
+class CancelHub;
+class Coordinator;
 class Monitor;
+class StepRunner;
 
-// The backend. Runs steps on its own thread and reports everything it and the kernel do as
-// events on bus(), in batches. No method blocks the caller; stop() ends any wait at once.
+// The backend. Runs each run's steps in order, runs side by side (a blocking call on one
+// socket never delays a call on another; calls on one socket run in the order issued), and
+// reports everything it and the kernel do as events on bus(), in batches. No method blocks
+// the caller; stop() ends every wait at once.
 class Engine : public QObject
 {
     Q_OBJECT
@@ -42,6 +45,7 @@ class Engine : public QObject
     // event (detail "stopped") carries the returned id, and stands for every run before it.
     quint64 stop();
     // Blackholes the live connection now: the built-in peer's side, or ours if it has none.
+    // A message to the engine, like everything else: the caller waits for nothing.
     void pullPlug();
 
     bool isBusy() const { return m_pending.load() > 0; }
@@ -53,13 +57,14 @@ class Engine : public QObject
 
   private:
     EventBus *m_bus;
-    std::unique_ptr<CancelToken> m_cancel;
+    std::unique_ptr<CancelHub> m_hub;
     std::unique_ptr<Monitor> m_monitor;
+    std::unique_ptr<StepRunner> m_runner;
     std::atomic<quint64> m_generation{0};
     std::atomic<quint64> m_runIds{0};
     std::atomic<int> m_pending{0};
     QThread m_thread;
-    EngineWorker *m_worker = nullptr;
+    Coordinator *m_coordinator = nullptr; // lives on m_thread
 };
 
 } // namespace socklab

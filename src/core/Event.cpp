@@ -40,6 +40,7 @@ constexpr std::array<std::pair<EventKind, const char *>, int(EventKind::Finished
     {EventKind::Cancelled, "cancelled"},
     {EventKind::Info, "info"},
     {EventKind::Retransmit, "retransmit"},
+    {EventKind::Queued, "queued"},
     {EventKind::EventsDropped, "events_dropped"},
     {EventKind::LessonResult, "lesson_result"},
     {EventKind::Finished, "finished"},

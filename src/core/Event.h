@@ -38,6 +38,7 @@ enum class EventKind
     State,
     Closed,
     Cancelled,
+    Queued, // a call waits its turn behind an earlier call on the same socket (or a free thread)
     Info,
     Retransmit,    // the kernel sent a segment again (a SYN while connecting): probe = its number
     EventsDropped, // the consumer fell behind and the bus dropped events: extra "count" says how

@@ -20,6 +20,21 @@ void EventBus::resetEpoch()
     m_epochNs.store(platform::monotonicNs());
 }
 
+namespace {
+thread_local quint64 t_run = 0;
+} // namespace
+
+void EventBus::setCurrentRun(quint64 run)
+{
+    t_run = run;
+    m_currentRun.store(run);
+}
+
+quint64 EventBus::currentRun() const
+{
+    return t_run ? t_run : m_currentRun.load();
+}
+
 void EventBus::post(Event event)
 {
     const qint64 now = platform::monotonicNs();
@@ -27,7 +42,7 @@ void EventBus::post(Event event)
         event.monoNs = now;
     event.tNs = event.monoNs - m_epochNs.load();
     if (event.run == 0)
-        event.run = m_currentRun.load();
+        event.run = currentRun();
     // Wall time of the moment itself, not of posting: read by the observer with its
     // monotonic time, or (for an event stamped here or without it) converted.
     if (event.wall == 0)

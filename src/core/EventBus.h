@@ -31,10 +31,12 @@ class EventBus : public QObject
     // and the run in progress if it names none).
     void post(Event event);
 
-    // Thread-safe. The run (Engine::run() or stop() id) that what is posted from now on belongs
-    // to, unless an event names its own (a probe names the run that made its socket).
-    void setCurrentRun(quint64 run) { m_currentRun.store(run); }
-    quint64 currentRun() const { return m_currentRun.load(); }
+    // The run (Engine::run() or stop() id) that what the calling thread posts from now on
+    // belongs to, unless an event names its own (a probe names the run that made its socket).
+    // Runs go on at once on several threads, so each thread says its own; a thread that never
+    // said gets the run set last by any thread.
+    void setCurrentRun(quint64 run);
+    quint64 currentRun() const;
 
     // The experiment's time zero, on the monotonic clock.
     void resetEpoch();

@@ -157,6 +157,7 @@ const char *kindClass(EventKind k)
     case EventKind::State:
         return "k-state";
     case EventKind::Cancelled:
+    case EventKind::Queued: // a call that is not running (yet)
         return "k-cancelled";
     case EventKind::LessonResult:
         return "k-lesson"; // logRow turns it red when the lesson failed

@@ -98,7 +98,7 @@ QString connectionKey(int fd, int *family)
 }
 } // namespace
 
-Monitor::Monitor(EventBus *bus, CancelToken *cancel, Options options)
+Monitor::Monitor(EventBus *bus, CancelHub *cancel, Options options)
     : m_bus(bus), m_cancel(cancel), m_options(options), m_wakeFd(platform::wakeFdCreate())
 {
     m_thread = std::thread([this] { run(); });
@@ -326,7 +326,7 @@ void Monitor::run()
         // Sleep until the next sample is due; the wake-up fd ends the sleep for stop or new
         // work (a watch, a port, Stop).
         wake = std::min(wake, tabling ? nextTable : now + 50 * kMs);
-        if (m_cancel && m_cancel->isCancelled())
+        if (m_cancel && m_cancel->anyCancelled())
             wake = std::min(wake, now + 5 * kMs); // until the engine resets it, keep kicking
         const qint64 left = std::clamp<qint64>(wake - monotonicNs(), 0, 50 * kMs);
         pollfd p{m_wakeFd, POLLIN, 0};

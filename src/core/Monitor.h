@@ -15,7 +15,7 @@
 
 namespace socklab {
 
-class CancelToken;
+class CancelHub;
 class EventBus;
 
 // Watches what the kernel does on its own: keepalive probes (TCP_INFO counters of each watched
@@ -39,8 +39,9 @@ class Monitor
         platform::SocketFactory *net = nullptr; // whose socket table; nullptr: the host's
     };
 
-    Monitor(EventBus *bus, CancelToken *cancel, Options options);
-    explicit Monitor(EventBus *bus, CancelToken *cancel = nullptr) : Monitor(bus, cancel, {}) {}
+    // cancel: the engine's tokens, kicked while any is cancelled (see CancelToken::kick).
+    Monitor(EventBus *bus, CancelHub *cancel, Options options);
+    explicit Monitor(EventBus *bus, CancelHub *cancel = nullptr) : Monitor(bus, cancel, {}) {}
     ~Monitor();
     Monitor(const Monitor &) = delete;
     Monitor &operator=(const Monitor &) = delete;
@@ -119,7 +120,7 @@ class Monitor
     QString labelForLocked(const platform::DiagRow &row) const;
 
     EventBus *m_bus;
-    CancelToken *m_cancel;
+    CancelHub *m_cancel;
     Options m_options;
     std::atomic<bool> m_stop{false};
     int m_wakeFd = -1;

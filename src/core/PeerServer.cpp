@@ -319,7 +319,11 @@ int PeerServer::start(const PeerConfig &config)
         break;
     }
     m_bus->post(e);
-    m_thread = std::thread([this] { serve(); });
+    // What the peer reports belongs to the run that started it.
+    m_thread = std::thread([this, run = m_bus->currentRun()] {
+        m_bus->setCurrentRun(run);
+        serve();
+    });
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "ThreadHandoff.h"
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <cerrno>
 #include <fcntl.h>
 #include <memory>
@@ -86,6 +87,11 @@ ResolvedAddress fromAddrinfo(const addrinfo *ai)
     return r;
 }
 
+// Lookup threads still running, abandoned by a cancelled wait included. getaddrinfo cannot be
+// interrupted, so a name server that never answers keeps its thread for the resolver's own
+// timeout; past kMaxLookups a new lookup is refused instead of adding another.
+std::atomic<int> g_lookups{0};
+
 // getaddrinfo's answer, shared with a helper thread that may outlive a cancelled wait.
 struct Lookup
 {
@@ -116,6 +122,11 @@ bool parseNumericAddress(const QString &host, quint16 port, ResolvedAddress *out
     return true;
 }
 
+int lookupsRunning()
+{
+    return g_lookups.load();
+}
+
 int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<ResolvedAddress> *out,
             QString *error)
 {
@@ -134,6 +145,15 @@ int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<Resolv
         return EAI_SYSTEM;
     }
     const QByteArray name = stripBrackets(host.trimmed()).toUtf8();
+    if (g_lookups.fetch_add(1) >= kMaxLookups) {
+        g_lookups.fetch_sub(1);
+        *error = QStringLiteral("Cannot resolve '%1' now: %2 name lookups are still waiting for "
+                                "an answer (a name server that does not reply). Use an address, "
+                                "or try again when they have given up.")
+                     .arg(host)
+                     .arg(kMaxLookups);
+        return EAI_AGAIN;
+    }
     try {
         std::thread([lookup, name, port] {
             addrinfo hints{};
@@ -151,8 +171,10 @@ int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<Resolv
                 freeaddrinfo(res);
             handoff::release(lookup.get()); // the eventfd orders it; TSan does not see that
             platform::wakeFdSignal(lookup->doneFd);
+            g_lookups.fetch_sub(1);
         }).detach();
     } catch (const std::system_error &e) {
+        g_lookups.fetch_sub(1);
         // Out of threads (EAGAIN): say so rather than let the exception end the program.
         *error = QStringLiteral("Cannot resolve '%1': no thread for the lookup (%2).")
                      .arg(host, QString::fromLocal8Bit(e.what()));

@@ -52,8 +52,12 @@ quint16 localPort(int fd);
 // Accepts "[::1]" as well as "::1". Numeric hosts resolve at once; names go through
 // getaddrinfo on a helper thread so that Stop can end the wait. Returns 0, or a getaddrinfo
 // (EAI_*) code with *error set to a plain sentence.
+// At most kMaxLookups name lookups run at once (those a Stop abandoned included); past that,
+// resolve() refuses with EAI_AGAIN and a sentence.
 int resolve(const QString &host, quint16 port, CancelToken &cancel, QList<ResolvedAddress> *out,
             QString *error);
+constexpr int kMaxLookups = 16;
+int lookupsRunning(); // name lookup threads alive now
 bool parseNumericAddress(const QString &host, quint16 port, ResolvedAddress *out);
 
 int setNonBlocking(int fd, bool on); // returns 0 or errno

@@ -39,6 +39,10 @@ struct Step
     // address, Listen binds its port. Lets an experiment say "the same port" before knowing it.
     QString portOf;
     SocketOptions options;
+    // The options in force when the step was issued (the panels' when a button was pressed),
+    // for a step on a socket that exists already: Send, Recv and Accept run with its timeout
+    // and mechanism, Restart listens again with it. Unset: the socket's own options.
+    std::optional<SocketOptions> current;
     int backlog = 16;
     QByteArray data;
     qint64 maxBytes = 4096;

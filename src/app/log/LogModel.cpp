@@ -82,6 +82,7 @@ Category categoryOf(EventKind k)
     case EventKind::State:
         return Category::State;
     case EventKind::Cancelled:
+    case EventKind::Queued: // a call that is not running (yet)
         return Category::Cancelled;
     case EventKind::Info:
     case EventKind::LessonResult:

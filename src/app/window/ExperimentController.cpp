@@ -114,9 +114,12 @@ void ExperimentController::send()
         emit refused(tr("Nothing to send on: Connect or Listen first."));
         return;
     }
-    const Profile p = m_source ? m_source() : Profile{};
+    const auto p = checkedProfile(false);
+    if (!p)
+        return;
     Step s = Step::make(Step::Kind::Send, m_current);
-    s.data = p.send.toUtf8();
+    s.data = p->send.toUtf8();
+    s.current = p->options; // what the panels show is what this call runs with
     run({s});
 }
 
@@ -126,9 +129,12 @@ void ExperimentController::receive()
         emit refused(tr("Nothing to receive on: Connect or Listen first."));
         return;
     }
-    const Profile p = m_source ? m_source() : Profile{};
+    const auto p = checkedProfile(false);
+    if (!p)
+        return;
     Step s = Step::make(Step::Kind::Recv, m_current);
-    s.maxBytes = p.recvBytes;
+    s.maxBytes = p->recvBytes;
+    s.current = p->options; // what the panels show is what this call runs with
     run({s});
 }
 
@@ -146,7 +152,12 @@ void ExperimentController::restartServer()
         emit refused(tr("No server to restart: Listen first."));
         return;
     }
+    const auto p = checkedProfile(false);
+    if (!p)
+        return;
+    // The new listener gets the panels' options (SO_REUSEADDR as the checkbox says now).
     Step r = Step::make(Step::Kind::Restart, m_listener);
+    r.current = p->options;
     Step a = Step::make(Step::Kind::Accept, QStringLiteral("a%1").arg(++m_accepted));
     a.listener = m_listener;
     m_current = a.sock;

@@ -1,0 +1,401 @@
+// Runs go on side by side: a call that blocks on one socket never delays a call on another;
+// calls on one socket run one at a time in the order given (a `queued` event says when one
+// waits); Stop and Close act at once; each call runs with the options given with it.
+#include "Platform.h"
+#include "SocketOps.h"
+#include "TestSupport.h"
+
+#include <cerrno>
+
+using namespace socklab;
+using namespace socklab::test;
+
+Q_DECLARE_METATYPE(socklab::TimeoutMechanism)
+
+namespace {
+
+SocketOptions blocking(TimeoutMechanism m = TimeoutMechanism::Poll)
+{
+    SocketOptions o;
+    o.mechanism = m; // every timeout "none": a call returns when something happens, or never
+    return o;
+}
+
+Step connectToListener(const QString &listener, const QString &sock)
+{
+    Step s = Step::make(Step::Kind::Connect, sock);
+    s.portOf = listener;
+    return s;
+}
+
+Step restart(const QString &listener, const std::optional<SocketOptions> &current)
+{
+    Step s = Step::make(Step::Kind::Restart, listener);
+    s.current = current;
+    return s;
+}
+
+// No call ended on `sock` (it is still blocked): no result, timeout, error or cancel.
+bool stillBlocked(const EventRecorder &rec, const QString &sock)
+{
+    for (EventKind k : {EventKind::Received, EventKind::Accepted, EventKind::Timeout,
+                        EventKind::Error, EventKind::Cancelled, EventKind::PeerClosed})
+        if (rec.has(k, sock))
+            return false;
+    return true;
+}
+
+} // namespace
+
+class TestLanes : public QObject
+{
+    Q_OBJECT
+
+  private slots:
+    // A connect and its accept complete while another socket's recv blocks with no timeout.
+    void connectAndAcceptWhileARecvBlocks()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(blocking()), recv()});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Receiving, "c1"); }, 5000));
+
+        engine.run({listen("L1", 0, blocking()), accept("L1", "a1")});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Accepting, "L1"); }, 5000));
+        engine.run({connectToListener("L1", "c2")});
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         return rec.has(EventKind::Connected, "c2") &&
+                                rec.has(EventKind::Accepted, "a1");
+                     },
+                     5000),
+                 qPrintable(rec.dump()));
+        // The accepted connection is c2's: its addresses mirror each other.
+        const Event c2 = rec.first(EventKind::Connected, "c2");
+        const Event a1 = rec.first(EventKind::Accepted, "a1");
+        QCOMPARE(a1.remote, c2.local);
+        QCOMPARE(a1.local, c2.remote);
+        QVERIFY2(stillBlocked(rec, "c1"), qPrintable(rec.dump()));
+        QVERIFY(!rec.has(EventKind::Queued)); // nothing waited for anything
+
+        const qint64 stopNs = platform::monotonicNs();
+        engine.stop();
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Cancelled, "c1"); }, 2000));
+        QVERIFY((rec.first(EventKind::Cancelled, "c1").monoNs - stopNs) / 1e6 < 50);
+    }
+
+    // A listener restarted while a connection it accepted blocks in recv(): the restart runs
+    // at once, and takes the options given with it (SO_REUSEADDR as the panel says now).
+    void restartWhileAnAcceptedRecvBlocks_data()
+    {
+        QTest::addColumn<bool>("reuseAddr");
+        QTest::newRow("SO_REUSEADDR on") << true;
+        QTest::newRow("SO_REUSEADDR off") << false;
+    }
+    void restartWhileAnAcceptedRecvBlocks()
+    {
+        QFETCH(bool, reuseAddr);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions withReuse = blocking();
+        withReuse.reuseAddr = true;
+        engine.run({listen("L1", 0, withReuse), connectToListener("L1", "c1"), accept("L1", "a1")});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Accepted, "a1"); }, 5000));
+        QVERIFY(rec.waitFinished());
+        const quint16 port = rec.listeningPort("L1");
+        engine.run({recv("a1")});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Receiving, "a1"); }, 5000));
+
+        rec.clear();
+        SocketOptions now = blocking();
+        if (reuseAddr)
+            now.reuseAddr = true; // else unset: the new listener does not set it
+        engine.run({restart("L1", now), accept("L1", "a2")});
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         return rec.has(EventKind::Accepting, "L1") ||
+                                rec.has(EventKind::Error, "L1");
+                     },
+                     5000),
+                 qPrintable(rec.dump()));
+        QVERIFY(rec.has(EventKind::Closed, "L1"));
+        if (reuseAddr) {
+            // Bound again on the same port although a1 (ESTABLISHED) holds it.
+            QCOMPARE(rec.listeningPort("L1"), port);
+            QCOMPARE(rec.first(EventKind::OptionSet, "L1").option, QStringLiteral("SO_REUSEADDR"));
+            engine.run({connectToListener("L1", "c2")});
+            QVERIFY2(QTest::qWaitFor([&] { return rec.has(EventKind::Accepted, "a2"); }, 5000),
+                     qPrintable(rec.dump()));
+        } else {
+            // What the unchecked box means: bind() refused while a1 holds the port.
+            const Event e = rec.first(EventKind::Error, "L1");
+            QCOMPARE(e.op, QStringLiteral("bind"));
+            QCOMPARE(e.err, EADDRINUSE);
+            QVERIFY(!rec.has(EventKind::OptionSet, "L1"));
+        }
+        QVERIFY2(stillBlocked(rec, "a1"), qPrintable(rec.dump()));
+        engine.stop();
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Cancelled, "a1"); }, 2000));
+    }
+
+    // Two listeners on one port (SO_REUSEPORT) accept at once; the kernel spreads the
+    // connections between them.
+    void twoReuseportListenersEachAccept()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        SocketOptions o = blocking();
+        o.reusePort = true;
+        engine.run({listen("L1", 0, o)});
+        QVERIFY(rec.waitFinished());
+        const quint16 port = rec.listeningPort("L1");
+        Step second = Step::make(Step::Kind::Listen, "L2");
+        second.host = QStringLiteral("127.0.0.1");
+        second.portOf = QStringLiteral("L1");
+        second.options = o;
+        rec.clear();
+        engine.run({second});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(rec.listeningPort("L2"), port);
+
+        engine.run({accept("L1", "a1")});
+        engine.run({accept("L2", "a2")});
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                return rec.has(EventKind::Accepting, "L1") && rec.has(EventKind::Accepting, "L2");
+            },
+            5000));
+        // Each connection goes to one of the two by a hash of its addresses: connect until
+        // both have accepted one (40 in a row to one listener: odds 1 in 2^39).
+        int clients = 0;
+        while (!(rec.has(EventKind::Accepted, "a1") && rec.has(EventKind::Accepted, "a2")) &&
+               clients < 40) {
+            const QString c = QStringLiteral("c%1").arg(++clients);
+            engine.run({connectToListener("L1", c)});
+            QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Connected, c); }, 5000));
+            // A moment for the accept to be reported; either outcome is fine here.
+            (void)QTest::qWaitFor(
+                [&] {
+                    return rec.has(EventKind::Accepted, "a1") && rec.has(EventKind::Accepted, "a2");
+                },
+                20);
+        }
+        QVERIFY2(rec.has(EventKind::Accepted, "a1") && rec.has(EventKind::Accepted, "a2"),
+                 qPrintable(rec.dump()));
+        QCOMPARE(rec.first(EventKind::Accepted, "a1").detail, QStringLiteral("Accepted on L1."));
+        QCOMPARE(rec.first(EventKind::Accepted, "a2").detail, QStringLiteral("Accepted on L2."));
+        engine.stop();
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                for (const Event &e : rec.of(EventKind::Finished))
+                    if (e.detail == QLatin1String("stopped"))
+                        return true;
+                return false;
+            },
+            2000));
+    }
+
+    // Stop during several blocked calls (on different sockets, both mechanisms) ends every one
+    // of them within 50 ms.
+    void stopEndsSeveralBlockedCallsAtOnce()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(blocking(), "c1"),
+                    connectToPeer(blocking(TimeoutMechanism::SockOpt), "c2"),
+                    connectToPeer(blocking(), "c3")});
+        QVERIFY(rec.waitFinished());
+        QVERIFY(rec.has(EventKind::Connected, "c3"));
+        engine.run({recv("c1")});
+        engine.run({recv("c2")}); // SO_RCVTIMEO 0: blocked in the kernel
+        engine.run({hold(-1, "c3")});
+        engine.run({listen("L1", 0, blocking(TimeoutMechanism::SockOpt)), accept("L1")});
+        const QList<std::pair<EventKind, QString>> started = {{EventKind::Receiving, "c1"},
+                                                              {EventKind::Receiving, "c2"},
+                                                              {EventKind::Holding, "c3"},
+                                                              {EventKind::Accepting, "L1"}};
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         for (const auto &[k, s] : started)
+                             if (!rec.has(k, s))
+                                 return false;
+                         return true;
+                     },
+                     5000),
+                 qPrintable(rec.dump()));
+        QVERIFY(!QTest::qWaitFor([&] { return rec.has(EventKind::Cancelled); }, 200));
+        const qint64 stopNs = platform::monotonicNs();
+        engine.stop();
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                for (const auto &[k, s] : started)
+                    if (!rec.has(EventKind::Cancelled, s))
+                        return false;
+                return true;
+            },
+            2000));
+        for (const auto &[k, s] : started) {
+            const double ms = (rec.first(EventKind::Cancelled, s).monoNs - stopNs) / 1e6;
+            QVERIFY2(ms >= 0 && ms < 50, qPrintable(QStringLiteral("%1: %2 ms").arg(s).arg(ms)));
+        }
+        QTRY_VERIFY(rec.has(EventKind::Closed, "L1"));
+    }
+
+    // The timeout and mechanism given with a call are the ones it runs with, not the ones the
+    // socket had when it was made.
+    void optionChangedBetweenTwoRecvs_data()
+    {
+        QTest::addColumn<TimeoutMechanism>("first");
+        QTest::addColumn<TimeoutMechanism>("second");
+        QTest::newRow("poll, then poll") << TimeoutMechanism::Poll << TimeoutMechanism::Poll;
+        QTest::newRow("sockopt, then sockopt")
+            << TimeoutMechanism::SockOpt << TimeoutMechanism::SockOpt;
+        QTest::newRow("poll, then sockopt") << TimeoutMechanism::Poll << TimeoutMechanism::SockOpt;
+        QTest::newRow("sockopt, then poll") << TimeoutMechanism::SockOpt << TimeoutMechanism::Poll;
+    }
+    void optionChangedBetweenTwoRecvs()
+    {
+        QFETCH(TimeoutMechanism, first);
+        QFETCH(TimeoutMechanism, second);
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(timeouts(0.2, first)), recv()});
+        QVERIFY(rec.waitFinished());
+        const Event t1 = rec.first(EventKind::Timeout, "c1");
+        QCOMPARE(t1.timeout.value_or(-1), 0.2);
+        QCOMPARE(t1.mechanism, mechanismName(first));
+        QVERIFY2(*t1.elapsed >= 0.2 && *t1.elapsed < 0.45, qPrintable(rec.dump()));
+
+        rec.clear();
+        Step r = recv();
+        r.current = timeouts(0.5, second); // the panel changed before the second Receive
+        engine.run({r});
+        QVERIFY(rec.waitFinished());
+        const Event t2 = rec.first(EventKind::Timeout, "c1");
+        QCOMPARE(t2.timeout.value_or(-1), 0.5);
+        QCOMPARE(t2.mechanism, mechanismName(second));
+        QCOMPARE(rec.first(EventKind::Receiving, "c1").mechanism, mechanismName(second));
+        // The kernel (or ppoll) really waited the new time.
+        QVERIFY2(*t2.elapsed >= 0.5 && *t2.elapsed < 0.8, qPrintable(rec.dump()));
+        if (second == TimeoutMechanism::SockOpt) {
+            QCOMPARE(t2.err, EAGAIN);
+            const Event set = rec.first(EventKind::OptionSet, "c1");
+            QCOMPARE(set.option, QStringLiteral("SO_RCVTIMEO"));
+            QCOMPARE(set.effective.toDouble(), 0.5);
+        }
+    }
+
+    // A call on a socket whose lane is busy waits, visibly, and Close ends the call ahead at
+    // once; the waiting call then finds the socket gone and says so.
+    void aSecondCallOnOneSocketIsQueuedAndCloseActsAtOnce()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Silent), connectToPeer(blocking())});
+        QVERIFY(rec.waitFinished());
+        const quint64 recvRun = engine.run({recv()});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Receiving, "c1"); }, 5000));
+        engine.run({send("hello")});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Queued, "c1"); }, 5000));
+        const Event q = rec.first(EventKind::Queued, "c1");
+        QCOMPARE(q.op, QStringLiteral("send"));
+        QCOMPARE(q.extra.value(QStringLiteral("behind")).toString(), QStringLiteral("recv"));
+        QCOMPARE(qint64(q.extra.value(QStringLiteral("behind_run")).toDouble()), qint64(recvRun));
+        // It really waits: send() does not run while recv() holds the socket.
+        QVERIFY(!QTest::qWaitFor([&] { return rec.has(EventKind::Sending, "c1"); }, 300));
+
+        const qint64 closeNs = platform::monotonicNs();
+        engine.run({Step::make(Step::Kind::Close, "c1")});
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Cancelled, "c1"); }, 2000));
+        const Event c = rec.first(EventKind::Cancelled, "c1");
+        QVERIFY2((c.monoNs - closeNs) / 1e6 < 50, qPrintable(rec.dump()));
+        QVERIFY2(c.detail.startsWith(QLatin1String("Close ended recv()")), qPrintable(c.detail));
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Closed, "c1"); }, 2000));
+        // The send, in its turn, finds no socket.
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Error, "c1"); }, 2000));
+        QCOMPARE(rec.first(EventKind::Error, "c1").op, QStringLiteral("send"));
+        QCOMPARE(rec.first(EventKind::Error, "c1").err, EBADF);
+        QVERIFY(!rec.has(EventKind::Sending, "c1"));
+    }
+
+    // Calls on one socket run in the order issued, even when issued back to back.
+    void callsOnOneSocketRunInTheOrderIssued()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Echo), connectToPeer(timeouts(2, TimeoutMechanism::Poll))});
+        QVERIFY(rec.waitFinished());
+        for (int i = 0; i < 20; ++i) {
+            engine.run({send(QByteArray::number(i) + ';')});
+            engine.run({recv()});
+        }
+        QVERIFY(QTest::qWaitFor([&] { return rec.count(EventKind::Finished) == 41; }, 10000));
+        QString sent, received;
+        for (const Event &e : rec.events) {
+            if (e.sock != QLatin1String("c1"))
+                continue; // the echo peer reports its own
+            if (e.kind == EventKind::Sent)
+                sent += e.data;
+            if (e.kind == EventKind::Received)
+                received += QString::fromLatin1(e.payload);
+        }
+        QString expected;
+        for (int i = 0; i < 20; ++i)
+            expected += QString::number(i) + QLatin1Char(';');
+        QCOMPARE(sent, expected);
+        QCOMPARE(received, expected); // the echo of each, in order
+        QCOMPARE(rec.count(EventKind::Error), 0);
+    }
+
+    // Name lookups run on threads of their own (getaddrinfo cannot be interrupted); each one
+    // ends when its answer comes, even when Stop abandoned the wait for it.
+    void nameLookupThreadsDoNotPileUp()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({listen("L1", 0, blocking())});
+        QVERIFY(rec.waitFinished());
+        const quint16 port = rec.listeningPort("L1");
+        for (int i = 1; i <= 40; ++i) {
+            Step c = Step::make(Step::Kind::Connect, QStringLiteral("c%1").arg(i));
+            c.host = QStringLiteral("localhost");
+            c.port = port;
+            engine.run({c});
+            if (i % 10 == 0) {
+                QVERIFY(
+                    QTest::qWaitFor([&] { return rec.has(EventKind::Resolving, c.sock); }, 5000));
+                engine.stop(); // abandons whatever lookup is waiting
+            }
+        }
+        QTRY_VERIFY(!engine.isBusy());
+        QVERIFY(rec.has(EventKind::Resolved));
+        QTRY_COMPARE(ops::lookupsRunning(), 0);
+    }
+
+    // Call threads are bounded: past the bound a run waits, says so, and Stop drops it.
+    void callThreadsAreBounded()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        constexpr int kBound = 64;
+        for (int i = 1; i <= kBound + 1; ++i) {
+            const QString l = QStringLiteral("L%1").arg(i);
+            engine.run({listen(l, 0, blocking()), accept(l)});
+        }
+        QVERIFY2(QTest::qWaitFor([&] { return rec.count(EventKind::Accepting) == kBound; }, 10000),
+                 qPrintable(QString::number(rec.count(EventKind::Accepting))));
+        QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Queued); }, 2000));
+        const Event q = rec.first(EventKind::Queued);
+        QVERIFY2(q.detail.contains(QLatin1String("All 64 call threads")), qPrintable(q.detail));
+        QVERIFY(!QTest::qWaitFor([&] { return rec.count(EventKind::Accepting) > kBound; }, 200));
+        engine.stop();
+        QVERIFY(QTest::qWaitFor([&] { return rec.count(EventKind::Cancelled) == kBound; }, 3000));
+        QTRY_VERIFY(rec.has(EventKind::Finished));
+        QTRY_COMPARE(rec.count(EventKind::Closed), kBound);
+        QCOMPARE(rec.count(EventKind::Accepting), kBound); // the one that waited never ran
+        QVERIFY(!engine.isBusy());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLanes)
+#include "tst_lanes.moc"
