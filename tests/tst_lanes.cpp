@@ -311,11 +311,37 @@ class TestLanes : public QObject
         QVERIFY2((c.monoNs - closeNs) / 1e6 < 50, qPrintable(rec.dump()));
         QVERIFY2(c.detail.startsWith(QLatin1String("Close ended recv()")), qPrintable(c.detail));
         QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Closed, "c1"); }, 2000));
-        // The send, in its turn, finds no socket.
+        // The send, issued before the Close, finds the socket gone in its turn.
         QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Error, "c1"); }, 2000));
         QCOMPARE(rec.first(EventKind::Error, "c1").op, QStringLiteral("send"));
         QCOMPARE(rec.first(EventKind::Error, "c1").err, EBADF);
         QVERIFY(!rec.has(EventKind::Sending, "c1"));
+    }
+
+    // A Close is ordered with the calls on its socket: it ends what was issued before it, and
+    // leaves alone a socket that a later step makes under the same label.
+    void closeEndsOnlyWhatWasIssuedBeforeIt()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Echo)});
+        QVERIFY(rec.waitFinished());
+        const Step close = Step::make(Step::Kind::Close, "c1");
+        for (int i = 0; i < 10; ++i) {
+            engine.run({connectToPeer(blocking()), send("ping"), close});
+            engine.run({connectToPeer(blocking()), send("pong"), recv(), close});
+        }
+        QVERIFY(QTest::qWaitFor([&] { return rec.count(EventKind::Finished) == 21; }, 10000));
+        // Every second connection got its echo: no Close of an earlier run closed it.
+        int echoes = 0;
+        for (const Event &e : rec.of(EventKind::Received, "c1")) {
+            QCOMPARE(e.payload, QByteArray("pong"));
+            ++echoes;
+        }
+        QCOMPARE(echoes, 10);
+        QCOMPARE(rec.count(EventKind::Sent, "c1"), 20);
+        QCOMPARE(rec.count(EventKind::Error, "c1"), 0);
+        QCOMPARE(rec.count(EventKind::Cancelled), 0);
     }
 
     // Calls on one socket run in the order issued, even when issued back to back.

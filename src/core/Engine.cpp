@@ -19,6 +19,7 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <pthread.h>
 #include <sys/socket.h>
@@ -113,6 +114,9 @@ struct StepTickets
     QString made; // Accept: the label of the socket it makes, whose first call it is
     quint64 madeTicket = 0;
     bool madeUsed = false;
+    // Close, Restart: the socket, taken out of the registry when the step was reached, so
+    // that the calls ahead of it find it gone; closed in the step's turn.
+    std::shared_ptr<EngineSocket> taken;
 };
 
 // One Engine::run(): its steps, in order, and their places in the lanes.
@@ -144,10 +148,18 @@ class StepRunner
         stopPeer();
     }
 
+    // Steps that never wait on the network: a run of only these gets a call thread even when
+    // all are taken.
     static bool actsAtOnce(Step::Kind k)
     {
         return k == Step::Kind::Close || k == Step::Kind::CloseAll || k == Step::Kind::PullPlug ||
                k == Step::Kind::StopPeer;
+    }
+    // Steps that end the socket they are on: they cancel the calls ahead of them in its lane
+    // instead of waiting for them.
+    static bool preempts(Step::Kind k)
+    {
+        return k == Step::Kind::Close || k == Step::Kind::Restart;
     }
 
     // The issuing thread, in the order runs are issued: names what the steps leave unnamed
@@ -192,6 +204,7 @@ class StepRunner
             case Step::Kind::Recv:
             case Step::Kind::RecvFor:
             case Step::Kind::Hold:
+            case Step::Kind::Close:
                 t.lane = s.sock;
                 break;
             default:
@@ -218,15 +231,24 @@ class StepRunner
             const Step &s = r.steps[i];
             StepTickets &t = r.tickets[i];
             bool ok = true;
-            if (s.kind == Step::Kind::Restart) {
-                restartStep(s, t); // closes at once, then waits for its turn
-            } else if (t.lane.isEmpty()) {
+            if (t.lane.isEmpty()) {
                 ok = execute(s, t);
             } else {
                 t.laneUsed = true;
-                if (acquireLane(t.lane, t.ticket, opOf(s.kind), s.sock)) {
+                if (preempts(s.kind))
+                    t.taken = m_reg.take(s.sock);
+                const bool turn =
+                    preempts(s.kind)
+                        ? m_reg.preempt(t.lane, t.ticket, &token(),
+                                        s.kind == Step::Kind::Close ? QStringLiteral("Close")
+                                                                    : QStringLiteral("Restart"))
+                        : acquireLane(t.lane, t.ticket, opOf(s.kind), s.sock);
+                if (turn) {
                     LaneLease lease(&m_reg, t.lane);
                     ok = execute(s, t);
+                } else if (t.taken) {
+                    // Stop came first: it closes the socket, once no call uses it.
+                    m_reg.add(s.sock, std::exchange(t.taken, {}));
                 }
             }
             abandonUnused(t);
@@ -435,7 +457,9 @@ class StepRunner
             holdStep(s.sock, s.seconds);
             break;
         case Step::Kind::Close:
-            closeSock(s.sock, QString());
+            if (t.taken)
+                closeTaken(s.sock, std::exchange(t.taken, {}), QString());
+            closeSock(s.sock, QString()); // one an earlier step made meanwhile
             break;
         case Step::Kind::CloseAll:
             closeAll(false);
@@ -444,7 +468,8 @@ class StepRunner
             pullPlugNow(s.sock);
             break;
         case Step::Kind::Restart:
-            break; // runSteps() runs it: it closes before it waits for its turn
+            restartStep(s, t);
+            break;
         }
         return true;
     }
@@ -1322,28 +1347,23 @@ class StepRunner
         post(e);
     }
 
-    // Closes the listener at once (ending an accept() that waits on it), then, in its turn on
-    // the listener's lane, listens again on its port: with the listener options given with the
+    // Closes the listener and listens again on its port, in its lane at once (an accept()
+    // waiting on it was cancelled to let it in): with the listener options given with the
     // step (the panels' when Restart was pressed), else the old listener's.
     void restartStep(const Step &step, StepTickets &t)
     {
         const QString label = step.sock;
-        const SockPtr l = m_reg.find(label);
+        const SockPtr l = std::exchange(t.taken, {});
         if (!l || l->role != Sock::Role::Listener) {
-            t.laneUsed = true;
-            m_reg.abandon(t.lane, t.ticket);
+            if (l)
+                m_reg.add(label, l); // not a listener: left as it was
             Event e = make(EventKind::Error, label, QStringLiteral("listen"));
             e.err = EINVAL;
             e.detail = QStringLiteral("There is no listening socket to restart.");
             post(e);
             return;
         }
-        closeSock(label, QStringLiteral("Restarting the server."), false,
-                  QStringLiteral("Restart"));
-        t.laneUsed = true;
-        if (!acquireLane(t.lane, t.ticket, QStringLiteral("listen"), label))
-            return;
-        LaneLease lease(&m_reg, t.lane);
+        closeTaken(label, l, QStringLiteral("Restarting the server."));
         listenStep(label, l->bindHost, l->port, l->backlog,
                    step.current ? *step.current : l->options);
     }
@@ -1357,6 +1377,13 @@ class StepRunner
         if (!sp)
             return;
         m_reg.interrupt(label, who, t_context.token);
+        closeTaken(label, sp, why, mustNotBlock);
+    }
+
+    // Closes a socket already out of the registry, once no call uses it.
+    void closeTaken(const QString &label, const SockPtr &sp, const QString &why,
+                    bool mustNotBlock = false)
+    {
         const Sock &s = *sp;
         m_monitor->unwatch(s.fd);
         // With SO_LINGER > 0 and unacknowledged data, close() blocks up to the linger time.
@@ -1576,7 +1603,7 @@ Engine::~Engine()
     m_thread.quit();
     m_thread.wait();
     handoff::acquire(&m_pending); // what the engine and call threads did, before they were gone
-    m_runner.reset();    // closes what is left, stops the peer
+    m_runner.reset();             // closes what is left, stops the peer
     m_monitor.reset();
 }
 

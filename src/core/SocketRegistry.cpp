@@ -131,6 +131,37 @@ bool SocketRegistry::acquire(const QString &lane, quint64 ticket, CancelToken *t
     }
 }
 
+bool SocketRegistry::preempt(const QString &lane, quint64 ticket, CancelToken *token,
+                             const QString &who)
+{
+    std::unique_lock lock(m_mutex);
+    std::optional<quint64> cancelled; // the ticket whose call was cancelled last
+    for (;;) {
+        Lane &l = m_lanes[lane];
+        if (l.serving == ticket && !l.holder) {
+            l.holder = token;
+            l.tickets[ticket].running = true;
+            return true;
+        }
+        if (token->isCancelled()) {
+            if (l.serving == ticket)
+                advanceLocked(lane, l);
+            else
+                l.abandoned.insert(ticket);
+            return false;
+        }
+        if (l.holder && l.holder != token) {
+            if (cancelled != l.serving) {
+                cancelled = l.serving;
+                l.holder->cancel(who);
+            } else {
+                l.holder->kick(); // between its cancelled check and its system call
+            }
+        }
+        m_turn.wait_for(lock, kPoll);
+    }
+}
+
 void SocketRegistry::advanceLocked(const QString &lane, Lane &l)
 {
     l.holder = nullptr;

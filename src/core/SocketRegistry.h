@@ -86,6 +86,9 @@ class SocketRegistry
     // if `token` was cancelled meanwhile (the ticket is then skipped).
     bool acquire(const QString &lane, quint64 ticket, CancelToken *token,
                  const std::function<void(const Holder &)> &onQueued);
+    // The same for a close (Close, Restart): every call ahead of `ticket` is cancelled as it
+    // runs (`who` ended it), so the turn comes at once and no call issued after it is touched.
+    bool preempt(const QString &lane, quint64 ticket, CancelToken *token, const QString &who);
     void release(const QString &lane);
     // A ticket that will never be used (its step did not run): the lane skips it.
     void abandon(const QString &lane, quint64 ticket);
