@@ -30,14 +30,15 @@ void countSignal(int)
 }
 
 // The engine's thread, by the name it gives itself (Linux thread names, /proc/self/task).
-QList<pid_t> engineThreads()
+// The threads that run the experiment's calls (one per run).
+QList<pid_t> callThreads()
 {
     QList<pid_t> tids;
     const QStringList tasks =
         QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
     for (const QString &t : tasks) {
         QFile f(QStringLiteral("/proc/self/task/%1/comm").arg(t));
-        if (f.open(QIODevice::ReadOnly) && f.readAll().trimmed() == "socklab-engine")
+        if (f.open(QIODevice::ReadOnly) && f.readAll().trimmed() == "socklab-call")
             tids << pid_t(t.toInt());
     }
     return tids;
@@ -497,7 +498,7 @@ class TestFaults : public QObject
         }
         engine.run(steps);
         QVERIFY(QTest::qWaitFor([&] { return rec.has(started, sock); }, 5000));
-        const QList<pid_t> tids = engineThreads();
+        const QList<pid_t> tids = callThreads();
         QVERIFY(!tids.isEmpty());
         g_signals.store(0);
         QTimer pelt;
