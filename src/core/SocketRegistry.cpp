@@ -103,8 +103,22 @@ quint64 SocketRegistry::ticket(const QString &lane, const QString &op, quint64 r
 bool SocketRegistry::acquire(const QString &lane, quint64 ticket, CancelToken *token,
                              const std::function<void(const Holder &)> &onQueued)
 {
+    return waitTurn(lane, ticket, token, onQueued, nullptr);
+}
+
+bool SocketRegistry::preempt(const QString &lane, quint64 ticket, CancelToken *token,
+                             const QString &who)
+{
+    return waitTurn(lane, ticket, token, {}, &who);
+}
+
+bool SocketRegistry::waitTurn(const QString &lane, quint64 ticket, CancelToken *token,
+                              const std::function<void(const Holder &)> &onQueued,
+                              const QString *preemptWho)
+{
     std::unique_lock lock(m_mutex);
     bool told = false;
+    std::optional<quint64> cancelled; // preempting: the ticket whose call was cancelled last
     for (;;) {
         Lane &l = m_lanes[lane];
         if (l.serving == ticket && !l.holder) {
@@ -119,44 +133,20 @@ bool SocketRegistry::acquire(const QString &lane, quint64 ticket, CancelToken *t
                 l.abandoned.insert(ticket);
             return false;
         }
-        if (!told && onQueued) {
+        if (preemptWho && l.holder && l.holder != token) {
+            if (cancelled != l.serving) {
+                cancelled = l.serving;
+                l.holder->cancel(*preemptWho);
+            } else {
+                l.holder->kick(); // between its cancelled check and its system call
+            }
+        } else if (!told && onQueued) {
             told = true;
             const Holder ahead = l.tickets.value(l.serving);
             lock.unlock();
             onQueued(ahead);
             lock.lock();
             continue;
-        }
-        m_turn.wait_for(lock, kPoll);
-    }
-}
-
-bool SocketRegistry::preempt(const QString &lane, quint64 ticket, CancelToken *token,
-                             const QString &who)
-{
-    std::unique_lock lock(m_mutex);
-    std::optional<quint64> cancelled; // the ticket whose call was cancelled last
-    for (;;) {
-        Lane &l = m_lanes[lane];
-        if (l.serving == ticket && !l.holder) {
-            l.holder = token;
-            l.tickets[ticket].running = true;
-            return true;
-        }
-        if (token->isCancelled()) {
-            if (l.serving == ticket)
-                advanceLocked(lane, l);
-            else
-                l.abandoned.insert(ticket);
-            return false;
-        }
-        if (l.holder && l.holder != token) {
-            if (cancelled != l.serving) {
-                cancelled = l.serving;
-                l.holder->cancel(who);
-            } else {
-                l.holder->kick(); // between its cancelled check and its system call
-            }
         }
         m_turn.wait_for(lock, kPoll);
     }

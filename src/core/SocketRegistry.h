@@ -108,6 +108,8 @@ class SocketRegistry
         QSet<quint64> abandoned;        // tickets ahead that nobody will use
     };
     void advanceLocked(const QString &lane, Lane &l); // the next ticket's turn
+    bool waitTurn(const QString &lane, quint64 ticket, CancelToken *token,
+                  const std::function<void(const Holder &)> &onQueued, const QString *preemptWho);
 
     mutable std::mutex m_mutex;
     std::condition_variable m_turn; // a lane moved on
