@@ -209,10 +209,4 @@ void SocketRegistry::clearLanes()
     m_turn.notify_all();
 }
 
-int SocketRegistry::laneCount() const
-{
-    std::lock_guard lock(m_mutex);
-    return int(m_lanes.size());
-}
-
 } // namespace socklab

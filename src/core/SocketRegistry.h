@@ -96,7 +96,6 @@ class SocketRegistry
     void interrupt(const QString &lane, const QString &who, const CancelToken *self);
     // Forgets every lane (Stop, once no call runs).
     void clearLanes();
-    int laneCount() const;
 
   private:
     struct Lane
