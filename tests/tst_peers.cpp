@@ -2,6 +2,8 @@
 #include "ReliabilitySupport.h"
 #include "TestSupport.h"
 
+#include "PeerServer.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>

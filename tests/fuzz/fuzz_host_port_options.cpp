@@ -1,4 +1,4 @@
-// Fuzzes the parsers of single values typed by users (src/core/Options.cpp, Profile.cpp): the
+// Fuzzes the parsers of single values typed by users (src/core/model/Options.cpp, Profile.cpp): the
 // bytes, as UTF-8, are given to validateHost, to parseInteger with every option's range, to
 // Timeout::parse and to the name lookups; SocketOptions::validate is checked against them.
 // Beyond not crashing: an accepted value is inside its range and prints back to itself; a

@@ -1,4 +1,4 @@
-// Fuzzes Lesson::fromJson (src/core/Lesson.cpp, JsonReader.h): the bytes are a lesson file.
+// Fuzzes Lesson::fromJson (src/core/lessons/Lesson.cpp, JsonReader.h): the bytes are a lesson file.
 // Beyond not crashing: a refused lesson has a message without raw control characters; an
 // accepted lesson is complete and consistent (every step acts on a socket an earlier step
 // created, values in range, hosts valid as in profiles, no key a step would ignore), and

@@ -1,4 +1,4 @@
-// Fuzzes Profile::fromJson (src/core/Profile.cpp, JsonReader.h): the bytes are a profile file.
+// Fuzzes Profile::fromJson (src/core/model/Profile.cpp, JsonReader.h): the bytes are a profile file.
 // Beyond not crashing: a refused file has a message, and the message shows no raw control
 // characters; an accepted profile is valid (host, ranges, options) and survives a save and
 // reopen unchanged, as File > Save profile then Open profile does.

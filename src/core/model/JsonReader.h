@@ -3,7 +3,7 @@
 // Strict JSON reading shared by profiles and lessons: every error names the key path, the
 // value and what is allowed, and reading stops at the first one.
 #include "Options.h"
-#include "PeerServer.h"
+#include "PeerConfig.h"
 
 #include <QJsonObject>
 #include <QJsonValue>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "Options.h"
-#include "PeerServer.h"
+#include "PeerConfig.h"
 
 #include <QByteArray>
 #include <QString>
