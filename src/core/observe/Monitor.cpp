@@ -4,14 +4,9 @@
 #include "Event.h"
 #include "EventBus.h"
 
-#include <arpa/inet.h>
 #include <limits>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include <sys/socket.h> // AF_INET, AF_INET6
 
 namespace socklab {
 
@@ -63,39 +58,6 @@ qint64 wheelSlackNs(qint64 lengthNs)
     return worst;
 }
 
-QString hostOf(const sockaddr_storage &ss, quint16 *port)
-{
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (ss.ss_family == AF_INET6) {
-        const auto *a = reinterpret_cast<const sockaddr_in6 *>(&ss);
-        inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-        *port = ntohs(a->sin6_port);
-    } else {
-        const auto *a = reinterpret_cast<const sockaddr_in *>(&ss);
-        inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-        *port = ntohs(a->sin_port);
-    }
-    return QString::fromLatin1(buf);
-}
-
-// The key DiagRow::key() gives the kernel's row of this connected socket, or empty.
-// The DiagRow::key() of a connected socket (empty for a listener); *family is its address
-// family (0 if unknown).
-QString connectionKey(int fd, int *family)
-{
-    sockaddr_storage local{}, remote{};
-    socklen_t llen = sizeof local, rlen = sizeof remote;
-    *family = 0;
-    if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) != 0)
-        return {};
-    *family = local.ss_family;
-    if (getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) != 0)
-        return {};
-    DiagRow row;
-    row.localAddr = hostOf(local, &row.localPort);
-    row.remoteAddr = hostOf(remote, &row.remotePort);
-    return row.key();
-}
 } // namespace
 
 Monitor::Monitor(EventBus *bus, CancelHub *cancel, Options options)
@@ -109,7 +71,7 @@ Monitor::~Monitor()
     m_stop.store(true);
     platform::wakeFdSignal(m_wakeFd);
     m_thread.join();
-    ::close(m_wakeFd);
+    platform::closeFd(m_wakeFd);
 }
 
 void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
@@ -123,11 +85,7 @@ void Monitor::watchKeepalive(int fd, const QString &label, int keepIdleS)
         w.keepIntvlMs = int(v) * 1000;
     if (platform::getOption(fd, platform::OptionId::KeepCnt, &v) == 0)
         w.keepCnt = int(v);
-    struct stat st
-    {
-    };
-    if (fstat(fd, &st) == 0)
-        w.inode = quint64(st.st_ino);
+    w.inode = platform::socketInode(fd);
     if (platform::getOption(fd, platform::OptionId::UserTimeout, &v) == 0)
         w.userTimeoutMs = int(v);
     addWatch(w);
@@ -204,18 +162,16 @@ void Monitor::addPort(quint16 port)
 
 void Monitor::nameSocket(int fd, const QString &label)
 {
-    struct stat st
-    {
-    };
-    if (fstat(fd, &st) != 0)
+    const quint64 inode = platform::socketInode(fd);
+    if (inode == 0)
         return;
     int family = 0;
-    const QString key = connectionKey(fd, &family);
+    const QString key = platform::connectionKey(fd, &family);
     QMutexLocker lock(&m_mutex);
     if (family == AF_INET || family == AF_INET6)
         m_families.insert(family);
-    m_inodeNames.insert(quint64(st.st_ino), label);
-    m_recentInodes.insert(quint64(st.st_ino));
+    m_inodeNames.insert(inode, label);
+    m_recentInodes.insert(inode);
     if (!key.isEmpty()) {
         m_names.insert(key, label); // names its TIME_WAIT row, which has no inode
         m_recentKeys.insert(key);
@@ -299,8 +255,7 @@ void Monitor::post(Event &&e)
 
 void Monitor::run()
 {
-    // Named so that tools (top -H, the benchmark's CPU accounting) can tell it apart.
-    pthread_setname_np(pthread_self(), "socklab-monitor");
+    platform::nameThisThread("socklab-monitor");
     platform::setPreciseTimerSlack();
     const qint64 tableNs = qint64(m_options.tableIntervalMs) * kMs;
     qint64 nextTable = 0;
@@ -329,10 +284,7 @@ void Monitor::run()
         if (m_cancel && m_cancel->anyCancelled())
             wake = std::min(wake, now + 5 * kMs); // until the engine resets it, keep kicking
         const qint64 left = std::clamp<qint64>(wake - monotonicNs(), 0, 50 * kMs);
-        pollfd p{m_wakeFd, POLLIN, 0};
-        timespec ts{time_t(left / 1000000000LL), long(left % 1000000000LL)};
-        if (::ppoll(&p, 1, &ts, nullptr) > 0)
-            platform::wakeFdDrain(m_wakeFd);
+        platform::wakeFdWait(m_wakeFd, left);
     }
 }
 

@@ -30,10 +30,19 @@ Instant now();
 // so a poll deadline returns as close to its deadline as the hardware allows.
 void setPreciseTimerSlack();
 
+// Names the calling thread, so tools (top -H, the benchmark's CPU accounting) can tell it
+// apart; at most 15 characters.
+void nameThisThread(const char *name);
+
 // A descriptor that becomes readable when signalled (eventfd on Linux).
 int wakeFdCreate();
 void wakeFdSignal(int fd);
 void wakeFdDrain(int fd);
+// Sleeps until fd is signalled (then drains it; true) or timeoutNs have passed (false).
+bool wakeFdWait(int fd, qint64 timeoutNs);
+
+// Closes a descriptor (sockets, wake-up descriptors).
+void closeFd(int fd);
 
 // The options and everything about them: OptionTable.h. Here only how to set and read them.
 using OptionId = socklab::OptionId;
@@ -153,6 +162,11 @@ struct DiagRow
     QString key() const; // local|remote, unique per connection
 };
 QString timerName(DiagRow::Timer timer);
+// The DiagRow::key() of a connected socket (empty for a listener); *family is its address
+// family (0 if unknown).
+QString connectionKey(int fd, int *family);
+// The inode that names a socket in the kernel's table (DiagRow::inode), or 0.
+quint64 socketInode(int fd);
 
 // Dumps the TCP sockets (IPv4 and IPv6) with a local or remote port in `ports`.
 // Returns 0 or errno.

@@ -17,10 +17,13 @@
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -71,6 +74,26 @@ void wakeFdDrain(int fd)
 {
     uint64_t value = 0;
     [[maybe_unused]] ssize_t n = ::read(fd, &value, sizeof value);
+}
+
+bool wakeFdWait(int fd, qint64 timeoutNs)
+{
+    pollfd p{fd, POLLIN, 0};
+    const timespec ts{time_t(timeoutNs / 1000000000LL), long(timeoutNs % 1000000000LL)};
+    if (::ppoll(&p, 1, &ts, nullptr) <= 0)
+        return false;
+    wakeFdDrain(fd);
+    return true;
+}
+
+void closeFd(int fd)
+{
+    ::close(fd); // not retried on EINTR: Linux has released the descriptor either way
+}
+
+void nameThisThread(const char *name)
+{
+    pthread_setname_np(pthread_self(), name);
 }
 
 namespace {
@@ -348,6 +371,45 @@ QString addrString(int family, const __be32 *addr)
     inet_ntop(family, addr, buf, sizeof buf);
     return QString::fromLatin1(buf);
 }
+
+QString hostOf(const sockaddr_storage &ss, quint16 *port)
+{
+    if (ss.ss_family == AF_INET6) {
+        const auto *a = reinterpret_cast<const sockaddr_in6 *>(&ss);
+        *port = ntohs(a->sin6_port);
+        return addrString(AF_INET6, reinterpret_cast<const __be32 *>(&a->sin6_addr));
+    }
+    const auto *a = reinterpret_cast<const sockaddr_in *>(&ss);
+    *port = ntohs(a->sin_port);
+    return addrString(AF_INET, reinterpret_cast<const __be32 *>(&a->sin_addr));
+}
+} // namespace
+
+QString connectionKey(int fd, int *family)
+{
+    sockaddr_storage local{}, remote{};
+    socklen_t llen = sizeof local, rlen = sizeof remote;
+    *family = 0;
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) != 0)
+        return {};
+    *family = local.ss_family;
+    if (getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) != 0)
+        return {};
+    DiagRow row;
+    row.localAddr = hostOf(local, &row.localPort);
+    row.remoteAddr = hostOf(remote, &row.remotePort);
+    return row.key();
+}
+
+quint64 socketInode(int fd)
+{
+    struct stat st
+    {
+    };
+    return fstat(fd, &st) == 0 ? quint64(st.st_ino) : 0;
+}
+
+namespace {
 
 // A dump names the same few addresses thousands of times (127.0.0.1, ::1, the host's own):
 // format each once and share the string.

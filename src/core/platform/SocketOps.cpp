@@ -217,6 +217,16 @@ int setNonBlocking(int fd, bool on)
     return 0;
 }
 
+int bind(int fd, const ResolvedAddress &at)
+{
+    return ::bind(fd, reinterpret_cast<const sockaddr *>(&at.addr), at.len) == 0 ? 0 : errno;
+}
+
+int listen(int fd, int backlog)
+{
+    return ::listen(fd, backlog) == 0 ? 0 : errno;
+}
+
 namespace {
 enum class Wait
 {

@@ -60,7 +60,9 @@ constexpr int kMaxLookups = 16;
 int lookupsRunning(); // name lookup threads alive now
 bool parseNumericAddress(const QString &host, quint16 port, ResolvedAddress *out);
 
-int setNonBlocking(int fd, bool on); // returns 0 or errno
+int setNonBlocking(int fd, bool on);         // returns 0 or errno
+int bind(int fd, const ResolvedAddress &at); // returns 0 or errno
+int listen(int fd, int backlog);             // returns 0 or errno
 
 CallOutcome connect(int fd, const ResolvedAddress &to, const Timeout &t, TimeoutMechanism m,
                     CancelToken &cancel);

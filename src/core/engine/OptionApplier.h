@@ -1,0 +1,40 @@
+#pragma once
+
+#include "CallSpec.h"
+#include "OptionTable.h"
+
+#include <QString>
+
+namespace socklab {
+
+class EventBus;
+struct EngineSocket;
+
+// Sets a socket's options in the option table's order, reads each back from the kernel and
+// reports both (option_set; an error names the option when the kernel refuses it).
+class OptionApplier
+{
+  public:
+    explicit OptionApplier(EventBus *bus) : m_bus(bus) {}
+
+    // One option. False (and an error event) if the kernel refused it.
+    bool apply(int fd, const QString &sock, OptionId id, qint64 value);
+    // Every option `o` sets, in the table's order (reuse before bind, buffers before
+    // connect); keepalive parameters it leaves unset are reported with the system's values.
+    bool applyAll(int fd, const QString &sock, const SocketOptions &o);
+    // What an accepted socket got from its listener's options.
+    void reportInherited(int fd, const QString &sock, const SocketOptions &listenerOpts);
+    // In sockopt mode the kernel enforces the timeout, so each call gets its own value set
+    // just before it (SO_SNDTIMEO also bounds connect(), SO_RCVTIMEO also accept()). `id`:
+    // RcvTimeo or SndTimeo. False if the kernel refused it.
+    bool armKernelTimeout(EngineSocket &s, const QString &label, OptionId id, const CallSpec &c);
+
+    static int effectiveKeepIdle(int fd);
+
+  private:
+    void reportKeepaliveDefaults(int fd, const QString &sock, const SocketOptions &o);
+
+    EventBus *m_bus;
+};
+
+} // namespace socklab

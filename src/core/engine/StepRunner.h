@@ -1,0 +1,136 @@
+#pragma once
+
+#include "CallReporter.h"
+#include "OptionApplier.h"
+#include "SocketRegistry.h"
+#include "Step.h"
+
+#include <QList>
+#include <QMutex>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace socklab {
+
+class EventBus;
+class Monitor;
+class PeerServer;
+
+namespace platform {
+class SocketFactory;
+}
+
+// The lane tickets of one step, taken when its run was issued (see SocketRegistry).
+struct StepTickets
+{
+    QString lane; // the socket the step calls on (empty: it acts at once, on no lane)
+    quint64 ticket = 0;
+    bool laneUsed = false;
+    QString made; // Accept: the label of the socket it makes, whose first call it is
+    quint64 madeTicket = 0;
+    bool madeUsed = false;
+    // Close, Restart: the socket, taken out of the registry when the step was reached, so
+    // that the calls ahead of it find it gone; closed in the step's turn.
+    std::shared_ptr<EngineSocket> taken;
+};
+
+// One Engine::run(): its steps, in order, and their places in the lanes.
+struct EngineRun
+{
+    QList<Step> steps;
+    QList<StepTickets> tickets;
+    quint64 gen = 0;
+    quint64 id = 0;
+    bool immediate = false; // only steps that act at once (close, pull the plug)
+};
+
+// Runs steps, on whichever thread calls it: each run on a call thread of its own (see
+// Coordinator), so that a blocking call on one socket never delays a call on another. The
+// sockets live in the registry, whose lanes order the calls on each socket. The thread's
+// token and run come from its CallScope.
+class StepRunner
+{
+  public:
+    StepRunner(EventBus *bus, Monitor *monitor, std::atomic<quint64> *generation,
+               platform::SocketFactory *net);
+    ~StepRunner();
+    StepRunner(const StepRunner &) = delete;
+    StepRunner &operator=(const StepRunner &) = delete;
+
+    // Steps that never wait on the network: a run of only these gets a call thread even when
+    // all are taken.
+    static bool actsAtOnce(Step::Kind k);
+    // Steps that end the socket they are on: they cancel the calls ahead of them in its lane
+    // instead of waiting for them.
+    static bool preempts(Step::Kind k);
+    // The call a step makes, as events name it ("connect", "recv"; empty for steps that call
+    // nothing on a socket).
+    static QString opOf(Step::Kind k);
+
+    // The issuing thread, in the order runs are issued: names what the steps leave unnamed
+    // (a new socket's label, "the last listener") and gives each step its place in the lane
+    // of the socket it calls on, so that calls on one socket run in the order issued.
+    void prepare(EngineRun &r);
+    // A call thread, with its CallScope set: the run's steps in order, then Finished.
+    void runSteps(EngineRun &r);
+    // Stop, once no call runs: closes every socket, stops the peer, says Finished.
+    void stopAll(quint64 id);
+    // Any thread. Takes no lock that is held across a wait: the peer is reached through its
+    // own reference, and PeerServer::pullPlug() only sets a flag and wakes the peer's thread.
+    void pullPlugNow(const QString &sock);
+
+  private:
+    struct RecvSummary;
+    using SockPtr = SocketRegistry::Ptr;
+
+    void postError(const QString &sock, const QString &op, int err, const QString &extra = {});
+    void abandonUnused(StepTickets &t);
+    bool acquireLane(const QString &lane, quint64 ticket, const QString &op, const QString &sock);
+    void takeLabel(const QString &label);
+    bool execute(const Step &s, StepTickets &t);
+
+    bool startPeer(const PeerConfig &cfg);
+    std::shared_ptr<PeerServer> currentPeer();
+    void stopPeer();
+    void waitForPeer(int acceptedBefore);
+
+    void connectStep(const Step &step);
+    std::optional<std::pair<QString, quint16>> listenedAt(const QString &listener,
+                                                          const QString &label, const char *op);
+    bool listenStep(const QString &wanted, const QString &bindHost, quint16 port, int backlog,
+                    const SocketOptions &o);
+    bool acceptStep(const QString &ll, const QString &label, StepTickets *t,
+                    const std::optional<SocketOptions> &current = std::nullopt);
+    void acceptLoop(const Step &s);
+    SockPtr connectedSock(const QString &label, const QString &op);
+    void sendStep(const QString &label, const QByteArray &data,
+                  const std::optional<SocketOptions> &current);
+    void flushRecvSummary(const QString &label, qint64 maxBytes, const CallSpec &c,
+                          RecvSummary *sum);
+    bool recvStep(const QString &label, qint64 maxBytes,
+                  const std::optional<SocketOptions> &current, RecvSummary *sum = nullptr);
+    void recvFor(const QString &label, qint64 maxBytes, double seconds,
+                 const std::optional<SocketOptions> &current);
+    void holdStep(const QString &label, double seconds);
+    void restartStep(const Step &step, StepTickets &t);
+    void closeSock(const QString &label, const QString &why, bool mustNotBlock = false,
+                   const QString &who = QStringLiteral("Close"));
+    void closeTaken(const QString &label, const SockPtr &sp, const QString &why,
+                    bool mustNotBlock = false);
+    void closeAll(bool stopping);
+
+    EventBus *m_bus;
+    Monitor *m_monitor;
+    std::atomic<quint64> *m_generation;
+    platform::SocketFactory *m_net; // where every socket of the experiment comes from
+    SocketRegistry m_reg;
+    OptionApplier m_options;
+    CallReporter m_calls;
+    QMutex m_peerMutex; // guards m_peer, the pointer only
+    std::shared_ptr<PeerServer> m_peer;
+};
+
+} // namespace socklab
