@@ -211,381 +211,45 @@ bool couldMatchTime(const QString &needle)
 
 LogModel::LogModel(QObject *parent) : QAbstractTableModel(parent) {}
 
-// --- storage ---------------------------------------------------------------------------------
-
-namespace {
-
-constexpr size_t kTextChunk = 64 * 1024;
-
-bool fitsLatin1(const QString &s)
-{
-    return std::all_of(s.cbegin(), s.cend(), [](QChar c) { return c.unicode() < 0x100; });
-}
-
-size_t storedBytes(const QString &s, bool wide)
-{
-    return size_t(s.size()) * (wide ? 2 : 1);
-}
-
-void store(char *to, const QString &s, bool wide)
-{
-    if (wide) {
-        std::memcpy(to, s.constData(), storedBytes(s, true));
-        return;
-    }
-    for (QChar c : s)
-        *to++ = char(c.unicode());
-}
-
-QString load(const char *from, quint32 length, bool wide)
-{
-    if (!length)
-        return {};
-    if (!wide)
-        return QString::fromLatin1(from, qsizetype(length));
-    QString s(qsizetype(length), Qt::Uninitialized);
-    std::memcpy(s.data(), from, size_t(length) * 2);
-    return s;
-}
-
-// Exact equality, type included: a bool true and an int 1 read back differently in the
-// exports, so they are different shapes.
-bool sameVariant(const QVariant &a, const QVariant &b)
-{
-    return a.metaType() == b.metaType() && a == b;
-}
-
-size_t variantHash(const QVariant &v)
-{
-    return v.isValid() ? qHashMulti(0, v.metaType().id(), v.toString()) : 0;
-}
-
-} // namespace
-
-quint64 LogModel::TextStore::append(const QString &a, bool aWide, const QString &b, bool bWide)
-{
-    const size_t na = storedBytes(a, aWide), nb = storedBytes(b, bWide);
-    if (na + nb == 0)
-        return m_end;
-    if (m_chunks.empty() || m_chunks.back().size - m_chunks.back().used < na + nb) {
-        const size_t size = std::max(kTextChunk, na + nb);
-        m_chunks.push_back({m_end, std::make_unique<char[]>(size), size, 0});
-    }
-    Chunk &c = m_chunks.back();
-    const quint64 offset = m_end;
-    store(c.data.get() + c.used, a, aWide);
-    store(c.data.get() + c.used + na, b, bWide);
-    c.used += na + nb;
-    m_end += na + nb;
-    return offset;
-}
-
-const char *LogModel::TextStore::at(quint64 offset) const
-{
-    // The last chunk starting at or before offset holds it (texts never straddle chunks).
-    auto it = std::upper_bound(m_chunks.cbegin(), m_chunks.cend(), offset,
-                               [](quint64 o, const Chunk &c) { return o < c.start; });
-    if (it == m_chunks.cbegin())
-        return nullptr;
-    --it;
-    return it->data.get() + (offset - it->start);
-}
-
-void LogModel::TextStore::dropBefore(quint64 offset)
-{
-    while (m_chunks.size() > 1 && m_chunks[1].start <= offset)
-        m_chunks.pop_front();
-}
-
-void LogModel::TextStore::clear()
-{
-    std::deque<Chunk>().swap(m_chunks);
-    m_end = 0;
-}
-
-quint32 LogModel::shapeFor(const Event &e)
-{
-    const qint64 epoch = e.monoNs - e.tNs;
-    const bool hasTimeout = e.timeout.has_value();
-    const double timeout = e.timeout.value_or(0);
-    const auto same = [&](const Shape &s) {
-        return s.refs && s.epochNs == epoch && s.err == e.err && s.probe == e.probe &&
-               s.hasTimeout == hasTimeout && s.timeout == timeout &&
-               s.timeoutNone == e.timeoutNone && s.sock == e.sock && s.op == e.op &&
-               s.mechanism == e.mechanism && s.option == e.option && s.state == e.state &&
-               s.local == e.local && s.remote == e.remote &&
-               sameVariant(s.requested, e.requested) && sameVariant(s.effective, e.effective) &&
-               s.extra == e.extra;
-    };
-    // A flood repeats a handful of shapes: try the ones used last before hashing.
-    for (quint32 i = 0; i < m_recentCount; ++i) {
-        const quint32 id = m_recent[i];
-        if (same(m_shapes[id])) {
-            std::rotate(m_recent.begin(), m_recent.begin() + i, m_recent.begin() + i + 1);
-            return id;
-        }
-    }
-    const size_t hash =
-        qHashMulti(qHashMulti(0, e.sock, e.op, e.mechanism, e.option, e.state, e.local, e.remote),
-                   epoch, e.err, e.probe, hasTimeout, timeout, e.timeoutNone,
-                   variantHash(e.requested), variantHash(e.effective));
-    quint32 id = 0;
-    bool found = false;
-    for (auto it = m_shapeIndex.constFind(hash); it != m_shapeIndex.cend() && it.key() == hash;
-         ++it) {
-        if (same(m_shapes[it.value()])) {
-            id = it.value();
-            found = true;
-            break;
-        }
-    }
-    if (!found) {
-        Shape s;
-        s.sock = e.sock;
-        s.op = e.op;
-        s.mechanism = e.mechanism;
-        s.option = e.option;
-        s.state = e.state;
-        s.local = e.local;
-        s.remote = e.remote;
-        s.requested = e.requested;
-        s.effective = e.effective;
-        s.extra = e.extra;
-        s.epochNs = epoch;
-        s.timeout = timeout;
-        s.hasTimeout = hasTimeout;
-        s.timeoutNone = e.timeoutNone;
-        s.err = e.err;
-        s.probe = e.probe;
-        s.hash = hash;
-        if (!m_freeShapes.empty()) {
-            id = m_freeShapes.back();
-            m_freeShapes.pop_back();
-            m_shapes[id] = std::move(s);
-        } else {
-            id = quint32(m_shapes.size());
-            m_shapes.push_back(std::move(s));
-        }
-        m_shapeIndex.insert(hash, id);
-    }
-    if (m_recentCount < m_recent.size())
-        ++m_recentCount;
-    std::copy_backward(m_recent.begin(), m_recent.begin() + m_recentCount - 1,
-                       m_recent.begin() + m_recentCount);
-    m_recent[0] = id;
-    return id;
-}
-
-void LogModel::releaseShape(quint32 id)
-{
-    Shape &s = m_shapes[id];
-    if (--s.refs)
-        return;
-    m_shapeIndex.remove(s.hash, id);
-    s = Shape(); // gives its strings back
-    m_freeShapes.push_back(id);
-    m_recentCount = 0; // it may be among them
-}
-
-QString LogModel::detailAt(const Row &r) const
-{
-    if (!r.detailLen)
-        return {};
-    return load(m_text.at(r.text), r.detailLen, r.flags & DetailWide);
-}
-
-QString LogModel::dataAt(const Row &r) const
-{
-    if (!r.dataLen)
-        return {};
-    const size_t skip = size_t(r.detailLen) * ((r.flags & DetailWide) ? 2 : 1);
-    return load(m_text.at(r.text) + skip, r.dataLen, r.flags & DataWide);
-}
-
 void LogModel::append(const QList<Event> &batch)
 {
     if (batch.isEmpty())
         return;
-    // A batch larger than the ring keeps only its own newest events.
-    const qsizetype skip = std::max<qsizetype>(0, batch.size() - m_capacity);
-    const int incoming = int(batch.size() - skip);
-    const int overflow = int(m_rows.size()) + incoming - m_capacity;
-    if (overflow > 0)
-        removeOldest(overflow);
-    const int first = int(m_rows.size());
-    beginInsertRows({}, first, first + incoming - 1);
-    for (qsizetype i = skip; i < batch.size(); ++i) {
-        const Event &e = batch.at(i);
-        Row r;
-        r.tNs = e.tNs;
-        r.wall = e.wall;
-        r.elapsed = e.elapsed.value_or(0);
-        r.bytes = e.bytes;
-        r.kind = quint8(e.kind);
-        const bool detailWide = !fitsLatin1(e.detail);
-        const bool dataWide = !fitsLatin1(e.data);
-        r.flags = quint8((e.elapsed ? HasElapsed : 0) | (detailWide ? DetailWide : 0) |
-                         (dataWide ? DataWide : 0));
-        r.detailLen = quint32(e.detail.size());
-        r.dataLen = quint32(e.data.size());
-        r.text = m_text.append(e.detail, detailWide, e.data, dataWide);
-        r.shape = shapeFor(e);
-        ++m_shapes[r.shape].refs;
-        if (e.payloadKept) {
-            r.flags |= HasPayload;
-            if (!e.payload.isEmpty())
-                holdPayload(m_firstSerial + m_rows.size(), e.payload);
-        }
-        m_rows.push_back(r);
-    }
-    trimPayloads();
+    const socklab::EventStore::Plan p = m_store.plan(batch.size());
+    removeOldest(p.evict);
+    const int first = m_store.size();
+    beginInsertRows({}, first, first + p.incoming - 1);
+    m_store.appendFrom(batch, p.skip);
     endInsertRows();
 }
 
 void LogModel::removeOldest(int count)
 {
-    count = std::min<int>(count, int(m_rows.size()));
+    count = std::min(count, m_store.size());
     if (count <= 0)
         return;
     beginRemoveRows({}, 0, count - 1);
-    for (int i = 0; i < count; ++i)
-        releaseShape(m_rows[size_t(i)].shape);
-    m_rows.erase(m_rows.begin(), m_rows.begin() + count);
-    m_firstSerial += quint64(count);
-    while (!m_payloads.empty() && m_payloads.front().serial < m_firstSerial) {
-        m_payloadBytes -= m_payloads.front().bytes.size();
-        m_payloads.pop_front();
-    }
-    if (m_rows.empty())
-        m_text.clear();
-    else
-        m_text.dropBefore(m_rows.front().text);
+    m_store.removeOldest(count);
     endRemoveRows();
 }
 
 void LogModel::clear()
 {
     beginResetModel();
-    // Give the memory back, not just the elements.
-    std::deque<Row>().swap(m_rows);
-    std::vector<Shape>().swap(m_shapes);
-    std::vector<quint32>().swap(m_freeShapes);
-    m_shapeIndex = {};
-    m_recentCount = 0;
-    m_text.clear();
-    std::deque<HeldPayload>().swap(m_payloads);
-    m_payloadBytes = 0;
-    m_firstSerial = 0;
+    m_store.clear();
     endResetModel();
 }
 
 void LogModel::setCapacity(int rows)
 {
-    m_capacity = std::max(1, rows);
-    if (int(m_rows.size()) > m_capacity)
-        removeOldest(int(m_rows.size()) - m_capacity);
-}
-
-int LogModel::capacity() const
-{
-    return m_capacity;
-}
-
-void LogModel::setPayloadBudget(qint64 bytes)
-{
-    m_payloadBudget = std::max<qint64>(0, bytes);
-    trimPayloads();
-}
-
-void LogModel::holdPayload(quint64 serial, const QByteArray &bytes)
-{
-    m_payloads.push_back({serial, bytes});
-    m_payloadBytes += bytes.size();
-}
-
-// Releases the oldest payloads until the rest fit the budget (the newest one is kept even if
-// it alone is larger: it is at most kPayloadLimit).
-void LogModel::trimPayloads()
-{
-    while (m_payloadBytes > m_payloadBudget && m_payloads.size() > 1) {
-        m_payloadBytes -= m_payloads.front().bytes.size();
-        m_payloads.pop_front();
-    }
-}
-
-const LogModel::HeldPayload *LogModel::payloadOf(int row) const
-{
-    const quint64 serial = m_firstSerial + quint64(row);
-    const auto it = std::lower_bound(m_payloads.cbegin(), m_payloads.cend(), serial,
-                                     [](const HeldPayload &p, quint64 s) { return p.serial < s; });
-    return it != m_payloads.cend() && it->serial == serial ? &*it : nullptr;
-}
-
-bool LogModel::payloadReleased(int row) const
-{
-    if (row < 0 || row >= int(m_rows.size()))
-        return false;
-    const Row &r = m_rows[size_t(row)];
-    return (r.flags & HasPayload) && r.bytes > 0 && !payloadOf(row);
-}
-
-Event LogModel::eventAt(int row) const
-{
-    if (row < 0 || row >= int(m_rows.size()))
-        return {};
-    const Row &r = m_rows[size_t(row)];
-    const Shape &s = m_shapes[r.shape];
-    Event e;
-    e.kind = EventKind(r.kind);
-    e.tNs = r.tNs;
-    e.monoNs = r.tNs + s.epochNs;
-    e.wall = r.wall;
-    e.sock = s.sock;
-    e.op = s.op;
-    e.err = s.err;
-    if (r.flags & HasElapsed)
-        e.elapsed = r.elapsed;
-    if (s.hasTimeout)
-        e.timeout = s.timeout;
-    e.timeoutNone = s.timeoutNone;
-    e.mechanism = s.mechanism;
-    e.probe = s.probe;
-    e.option = s.option;
-    e.requested = s.requested;
-    e.effective = s.effective;
-    e.bytes = r.bytes;
-    e.data = dataAt(r);
-    e.local = s.local;
-    e.remote = s.remote;
-    e.state = s.state;
-    e.detail = detailAt(r);
-    e.extra = s.extra;
-    if (r.flags & HasPayload) {
-        e.payloadKept = true; // released: empty, and every byte counts as omitted
-        if (const HeldPayload *p = payloadOf(row))
-            e.payload = p->bytes;
-    }
-    return e;
-}
-
-EventKind LogModel::kindAt(int row) const
-{
-    if (row < 0 || row >= int(m_rows.size()))
-        return EventKind::Info;
-    return EventKind(m_rows[size_t(row)].kind);
-}
-
-const QString &LogModel::socketAt(int row) const
-{
-    static const QString none;
-    if (row < 0 || row >= int(m_rows.size()))
-        return none;
-    return shapeAt(row).sock;
+    const int keep = std::max(1, rows);
+    removeOldest(m_store.size() - keep);
+    m_store.setCapacity(keep);
 }
 
 int LogModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_rows.size());
+    return parent.isValid() ? 0 : m_store.size();
 }
 
 int LogModel::columnCount(const QModelIndex &parent) const
@@ -645,21 +309,21 @@ QString LogModel::detailSummary(const Event &e)
 
 QString LogModel::displayText(int row, int column) const
 {
-    if (row < 0 || row >= int(m_rows.size()))
+    if (row < 0 || row >= m_store.size())
         return {};
-    const Row &r = m_rows[size_t(row)];
-    const Shape &s = m_shapes[r.shape];
     switch (column) {
     case Time:
-        return timeText(r.tNs);
+        return timeText(m_store.timeNsAt(row));
     case Socket:
-        return s.sock;
+        return m_store.socketAt(row);
     case Kind:
-        return cachedKindName(EventKind(r.kind));
+        return cachedKindName(m_store.kindAt(row));
     case Op:
-        return s.op;
-    case Errno:
-        return s.err ? socklab::errnoSymbol(s.err) : QString();
+        return m_store.opAt(row);
+    case Errno: {
+        const int err = m_store.errAt(row);
+        return err ? socklab::errnoSymbol(err) : QString();
+    }
     case Detail:
         return detailSummary(eventAt(row));
     default:
@@ -671,18 +335,18 @@ bool LogModel::rowContains(int row, const QString &needle) const
 {
     if (needle.isEmpty())
         return true;
-    if (row < 0 || row >= int(m_rows.size()))
+    if (row < 0 || row >= m_store.size())
         return false;
-    const Row &r = m_rows[size_t(row)];
-    const Shape &s = m_shapes[r.shape];
     constexpr auto ci = Qt::CaseInsensitive;
     // Stored strings first: no formatting needed to test them.
-    if (s.sock.contains(needle, ci) || cachedKindName(EventKind(r.kind)).contains(needle, ci) ||
-        s.op.contains(needle, ci))
+    if (m_store.socketAt(row).contains(needle, ci) ||
+        cachedKindName(m_store.kindAt(row)).contains(needle, ci) ||
+        m_store.opAt(row).contains(needle, ci))
         return true;
-    if (s.err && socklab::errnoSymbol(s.err).contains(needle, ci))
+    const int err = m_store.errAt(row);
+    if (err && socklab::errnoSymbol(err).contains(needle, ci))
         return true;
-    if (couldMatchTime(needle) && timeText(r.tNs).contains(needle, ci))
+    if (couldMatchTime(needle) && timeText(m_store.timeNsAt(row)).contains(needle, ci))
         return true;
     return detailSummary(eventAt(row)).contains(needle, ci);
 }
@@ -697,10 +361,9 @@ QIcon LogModel::iconFor(EventKind kind) const
 
 QVariant LogModel::data(const QModelIndex &index, int role) const
 {
-    if (!index.isValid() || index.row() >= int(m_rows.size()) || index.column() >= ColumnCount)
+    if (!index.isValid() || index.row() >= m_store.size() || index.column() >= ColumnCount)
         return {};
-    const Row &r = m_rows[size_t(index.row())];
-    const EventKind kind = EventKind(r.kind);
+    const EventKind kind = m_store.kindAt(index.row());
     switch (role) {
     case Qt::DisplayRole:
         return displayText(index.row(), index.column());
@@ -772,7 +435,7 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
     case KindRole:
         return int(kind);
     case SocketRole:
-        return m_shapes[r.shape].sock;
+        return m_store.socketAt(index.row());
     default:
         return {};
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Event.h"
+#include "EventStore.h"
 
 #include <QAbstractTableModel>
 #include <QHash>
@@ -8,18 +9,10 @@
 #include <QSortFilterProxyModel>
 
 #include <array>
-#include <deque>
-#include <memory>
-#include <vector>
 
-// The event log: a bounded ring of events, appended a batch at a time (one beginInsertRows
-// per batch; evicted rows are removed properly first).
-//
-// A million events must fit in little memory and go in fast, so rows are stored compactly:
-// the fields many events share (socket, op, mechanism, option, addresses, state, errno, ...)
-// once per distinct combination (a "shape", reference-counted), the per-event numbers in a
-// fixed-size row, and the per-event text (detail, data) in a byte store, Latin-1 when it
-// fits. eventAt() rebuilds the full Event, losslessly.
+// The event log as a table: the rows of an EventStore (a bounded ring of compactly stored
+// events), appended a batch at a time (one beginInsertRows per batch; evicted rows are removed
+// properly first). Text is built only when a row is shown.
 class LogModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -40,27 +33,28 @@ class LogModel : public QAbstractTableModel
         SocketRole
     };
 
-    static constexpr int DefaultCapacity = 1000000;
+    static constexpr int DefaultCapacity = socklab::EventStore::DefaultCapacity;
     // Received payloads are kept for the newest events up to this many bytes in all; an older
     // payload is then released (its bytes stay counted, and payloadReleased() says so).
-    static constexpr qint64 DefaultPayloadBudget = 64LL << 20;
+    static constexpr qint64 DefaultPayloadBudget = socklab::EventStore::DefaultPayloadBudget;
 
     explicit LogModel(QObject *parent = nullptr);
 
     void append(const QList<socklab::Event> &batch);
     void clear();
     void setCapacity(int rows);
-    int capacity() const;
-    void setPayloadBudget(qint64 bytes);
-    qint64 payloadBudget() const { return m_payloadBudget; }
-    qint64 payloadBytesHeld() const { return m_payloadBytes; }
+    int capacity() const { return m_store.capacity(); }
+    void setPayloadBudget(qint64 bytes) { m_store.setPayloadBudget(bytes); }
+    qint64 payloadBudget() const { return m_store.payloadBudget(); }
+    qint64 payloadBytesHeld() const { return m_store.payloadBytesHeld(); }
     // Whether the row's payload was kept when it arrived but released since for the budget.
-    bool payloadReleased(int row) const;
+    bool payloadReleased(int row) const { return m_store.payloadReleased(row); }
     // The event of a row, rebuilt from storage (an empty Event out of range).
-    socklab::Event eventAt(int row) const;
+    socklab::Event eventAt(int row) const { return m_store.at(row); }
     // Cheap reads for filters: no Event is rebuilt.
-    socklab::EventKind kindAt(int row) const;
-    const QString &socketAt(int row) const;
+    socklab::EventKind kindAt(int row) const { return m_store.kindAt(row); }
+    const QString &socketAt(int row) const { return m_store.socketAt(row); }
+    const socklab::EventStore &store() const { return m_store; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -77,96 +71,11 @@ class LogModel : public QAbstractTableModel
     static QString detailSummary(const socklab::Event &e);
 
   private:
-    // What many events have in common, stored once.
-    struct Shape
-    {
-        QString sock, op, mechanism, option, state, local, remote;
-        QVariant requested, effective;
-        QJsonObject extra;
-        qint64 epochNs = 0; // monoNs - tNs: the bus's epoch
-        double timeout = 0;
-        int err = 0;
-        int probe = 0;
-        bool hasTimeout = false;
-        bool timeoutNone = false;
-        quint32 refs = 0; // rows using it; 0: free
-        size_t hash = 0;
-    };
-    // One event: its own numbers, its shape, and where its text is. 56 bytes.
-    struct Row
-    {
-        qint64 tNs;
-        double wall;
-        double elapsed; // valid with HasElapsed
-        qint64 bytes;
-        quint64 text; // offset of detail, then data, in m_text
-        quint32 shape;
-        quint32 detailLen; // characters
-        quint32 dataLen;
-        quint8 kind;
-        quint8 flags;
-    };
-    enum RowFlag : quint8
-    {
-        HasElapsed = 1,
-        DetailWide = 2, // stored as UTF-16, not Latin-1
-        DataWide = 4,
-        HasPayload = 8 // arrived with a kept payload (in m_payloads unless released)
-    };
-    // A row's payload, by the row's serial number (rows are numbered as they arrive).
-    struct HeldPayload
-    {
-        quint64 serial;
-        QByteArray bytes;
-    };
-    // Bytes appended at the back and released from the front in chunks, addressed by a
-    // running offset so rows can point into it while old chunks are dropped.
-    class TextStore
-    {
-      public:
-        quint64 append(const QString &a, bool aWide, const QString &b, bool bWide);
-        const char *at(quint64 offset) const;
-        void dropBefore(quint64 offset);
-        void clear();
-
-      private:
-        struct Chunk
-        {
-            quint64 start; // running offset of data[0]
-            std::unique_ptr<char[]> data;
-            size_t size;
-            size_t used;
-        };
-        std::deque<Chunk> m_chunks;
-        quint64 m_end = 0;
-    };
-
-    // Rows are dropped from the front and added at the back; a deque does both without
-    // moving the survivors, and indexes in O(1).
-    std::deque<Row> m_rows;
-    std::vector<Shape> m_shapes;
-    std::vector<quint32> m_freeShapes;
-    QMultiHash<size_t, quint32> m_shapeIndex; // Shape::hash -> ids
-    std::array<quint32, 4> m_recent{};        // shapes used last: most rows repeat them
-    quint32 m_recentCount = 0;
-    TextStore m_text;
-    std::deque<HeldPayload> m_payloads; // by serial, oldest first
-    quint64 m_firstSerial = 0;          // serial of m_rows.front()
-    qint64 m_payloadBytes = 0;
-    qint64 m_payloadBudget = DefaultPayloadBudget;
-    int m_capacity = DefaultCapacity;
+    socklab::EventStore m_store;
     mutable std::array<QIcon, 16> m_icons; // painted once per kind category, on first use
 
-    quint32 shapeFor(const socklab::Event &e);
-    void releaseShape(quint32 id);
-    const Shape &shapeAt(int row) const { return m_shapes[m_rows[size_t(row)].shape]; }
-    QString detailAt(const Row &r) const;
-    QString dataAt(const Row &r) const;
     QIcon iconFor(socklab::EventKind kind) const;
     void removeOldest(int count);
-    void holdPayload(quint64 serial, const QByteArray &bytes);
-    void trimPayloads();
-    const HeldPayload *payloadOf(int row) const;
 };
 
 // Filters the log by kind, socket and free text.
