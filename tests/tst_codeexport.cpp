@@ -5,12 +5,18 @@
 #include "PeerServer.h"
 #include "TestSupport.h"
 
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QMap>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
+
+#include <algorithm>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -127,6 +133,53 @@ Profile clientProfile(quint16 port, TimeoutMechanism m)
     p.options.recvTimeout = Timeout::fromMs(200);
     p.options.mechanism = m;
     return p;
+}
+
+// The programs' fixed text, read from the source tree (resources/export) to check each file
+// on its own, and from the build (:/export) to check they agree.
+const QString kFragmentsDir = QStringLiteral(SOCKLAB_EXPORT_DIR);
+
+// Every file under root, relative to it, sorted.
+QStringList filesUnder(const QString &root)
+{
+    QStringList files;
+    const QDir dir(root);
+    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        files << dir.relativeFilePath(it.next());
+    files.sort();
+    return files;
+}
+
+// What each C fragment uses that other fragments define, in the order the generator emits
+// them: a fragment is checked after includes.c, the program's timeout macros (the generator
+// defines them before any function) and these. A new fragment needs a row here.
+QMap<QString, QStringList> cFragmentNeeds()
+{
+    const QString common = QStringLiteral("common.c");
+    const QString poll = QStringLiteral("poll.c");
+    const QString sockopt = QStringLiteral("sockopt.c");
+    return {
+        {QStringLiteral("includes.c"), {}},
+        {common, {}},
+        {poll, {common}},
+        {sockopt, {common}},
+        {QStringLiteral("set_int_option.c"), {common}},
+        {QStringLiteral("set_linger.c"), {common}},
+        {QStringLiteral("show_int_option.c"), {}},
+        {QStringLiteral("show_linger.c"), {}},
+        {QStringLiteral("print_bytes.c"), {}},
+        {QStringLiteral("print_connected.c"), {common}},
+        {QStringLiteral("connect_within_poll.c"),
+         {common, poll, QStringLiteral("print_connected.c")}},
+        {QStringLiteral("connect_within_sockopt.c"),
+         {common, sockopt, QStringLiteral("print_connected.c")}},
+        {QStringLiteral("print_accepted.c"), {common}},
+        {QStringLiteral("accept_within_poll.c"),
+         {common, poll, QStringLiteral("print_accepted.c")}},
+        {QStringLiteral("accept_within_sockopt.c"),
+         {common, sockopt, QStringLiteral("print_accepted.c")}},
+    };
 }
 
 } // namespace
@@ -351,6 +404,155 @@ class TestCodeExport : public QObject
             for (const QString &m : mentions)
                 QVERIFY2(error.contains(m), qPrintable(error));
         }
+    }
+
+    // resources/export and :/export hold the same files, byte for byte, and each of them is in
+    // some program: nothing the checks below pass is left out of the build, or dead in it.
+    void fragmentsAreCompiledInAndUsed()
+    {
+        const QStringList files = filesUnder(kFragmentsDir);
+        QVERIFY2(!files.isEmpty(), qPrintable(QStringLiteral("no files under ") + kFragmentsDir));
+        const QStringList compiled = filesUnder(QStringLiteral(":/export"));
+        QStringList problems;
+        for (const QString &name : files) {
+            if (!compiled.contains(name))
+                problems << name + QStringLiteral(": not compiled in (src/core/CMakeLists.txt "
+                                                  "takes python/*.py and c/*.c)");
+        }
+        for (const QString &name : compiled) {
+            if (!files.contains(name))
+                problems << name + QStringLiteral(": compiled in but not in the source tree");
+        }
+        QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
+
+        // Between them these use every fragment: both roles and mechanisms, a set int option
+        // and SO_LINGER (which a server shows inherited), keepalive parameters left at the
+        // system's defaults (shown), and a recv (its bytes printed).
+        QStringList programs[2];
+        for (const Profile::Role role : {Profile::Role::Client, Profile::Role::Server}) {
+            for (const TimeoutMechanism mech :
+                 {TimeoutMechanism::Poll, TimeoutMechanism::SockOpt}) {
+                Profile p = clientProfile(4000, mech);
+                p.role = role;
+                p.options.keepAlive = true;
+                p.options.lingerSec = 1;
+                p.options.rcvBuf = 4096;
+                for (const Language lang : {Language::Python, Language::C}) {
+                    QString error;
+                    const QString text = code::generate(lang, p, &error);
+                    QVERIFY2(!text.isEmpty(), qPrintable(error));
+                    programs[lang == Language::C] << text;
+                }
+            }
+        }
+        for (const QString &name : files) {
+            QFile source(kFragmentsDir + QLatin1Char('/') + name);
+            QFile built(QStringLiteral(":/export/") + name);
+            QVERIFY2(source.open(QIODevice::ReadOnly) && built.open(QIODevice::ReadOnly),
+                     qPrintable(name));
+            const QByteArray text = source.readAll();
+            QVERIFY2(built.readAll() == text,
+                     qPrintable(name + QStringLiteral(": the build's copy differs; rebuild")));
+            const bool python =
+                name.startsWith(QLatin1String("python/")) && name.endsWith(QLatin1String(".py"));
+            const bool c =
+                name.startsWith(QLatin1String("c/")) && name.endsWith(QLatin1String(".c"));
+            QVERIFY2(python || c, qPrintable(name + QStringLiteral(": code export reads only "
+                                                                   "python/*.py and c/*.c")));
+            const QString fragment = QString::fromUtf8(text);
+            const QStringList &in = programs[c];
+            QVERIFY2(
+                std::any_of(in.cbegin(), in.cend(),
+                            [&](const QString &program) { return program.contains(fragment); }),
+                qPrintable(name + QStringLiteral(": in no generated program")));
+        }
+    }
+
+    // Each Python fragment on its own passes python3 -m py_compile.
+    void pythonFragmentsCompile()
+    {
+        QVERIFY2(!m_python.isEmpty(), "python3 is not installed (apt-get install python3): the "
+                                      "Python fragments cannot be checked");
+        // The bytecode goes to the scratch directory, not next to the fragment: the source tree
+        // stays clean, and may not be writable to the user running the test.
+        const QString cache =
+            QStringLiteral("pycache_prefix=") + m_dir.filePath(QStringLiteral("pyc"));
+        QStringList failed;
+        int checked = 0;
+        for (const QString &name : filesUnder(kFragmentsDir)) {
+            if (!name.endsWith(QLatin1String(".py")))
+                continue;
+            ++checked;
+            const Run r =
+                run({m_python, QStringLiteral("-X"), cache, QStringLiteral("-m"),
+                     QStringLiteral("py_compile"), kFragmentsDir + QLatin1Char('/') + name},
+                    {}, 30000);
+            if (r.code != 0) {
+                // In full here: a QVERIFY2 message is cut at about 1000 characters.
+                qWarning("%s: %s", qPrintable(name), qPrintable(r.dump()));
+                failed << name + QStringLiteral(" (its output is above)");
+            }
+        }
+        QVERIFY2(checked > 0, "no Python fragments");
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.join(QLatin1Char('\n'))));
+    }
+
+    // Each C fragment passes cc -fsyntax-only -Wall -Wextra -Werror after what it needs (see
+    // cFragmentNeeds).
+    void cFragmentsCompile()
+    {
+        QVERIFY2(!m_cc.isEmpty(), "cc is not installed (apt-get install gcc): the C fragments "
+                                  "cannot be checked");
+        const QString dir = kFragmentsDir + QStringLiteral("/c/");
+        const QMap<QString, QStringList> needs = cFragmentNeeds();
+        const auto include = [&](const QString &name) {
+            return QStringLiteral("#include \"%1%2\"\n").arg(dir, name);
+        };
+        const QString includes = QStringLiteral("includes.c");
+        QStringList failed;
+        int checked = 0;
+        for (const QString &name : filesUnder(dir)) {
+            if (!name.endsWith(QLatin1String(".c")))
+                continue;
+            if (!needs.contains(name)) {
+                failed << name + QStringLiteral(": add it to cFragmentNeeds() in "
+                                                "tst_codeexport.cpp");
+                continue;
+            }
+            ++checked;
+            // Included rather than pasted, so that cc names the fragment's own file and line.
+            QString unit = include(includes);
+            if (name != includes) {
+                unit += QStringLiteral("#define CONNECT_TIMEOUT_MS 2000\n"
+                                       "#define SEND_TIMEOUT_MS 2000\n"
+                                       "#define RECV_TIMEOUT_MS 200\n"
+                                       "#define ACCEPT_TIMEOUT_MS -1\n");
+                for (const QString &need : needs.value(name))
+                    unit += include(need);
+                unit += include(name);
+            }
+            const QString path = m_dir.filePath(QStringLiteral("check-") + name);
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly) && f.write(unit.toUtf8()) == unit.toUtf8().size());
+            f.close();
+            // A fragment alone calls few of its own functions: unused ones are no fault of it
+            // (gcc does not warn under -fsyntax-only anyway; clang would).
+            const Run r = run({m_cc, QStringLiteral("-fsyntax-only"), QStringLiteral("-Wall"),
+                               QStringLiteral("-Wextra"), QStringLiteral("-Werror"),
+                               QStringLiteral("-Wno-unused-function"), path},
+                              {}, 30000);
+            if (r.code != 0) {
+                // In full here: a QVERIFY2 message is cut at about 1000 characters.
+                qWarning("%s: %s", qPrintable(name), qPrintable(r.dump()));
+                failed << name + QStringLiteral(" (its output is above)");
+            }
+        }
+        for (auto it = needs.cbegin(); it != needs.cend(); ++it) {
+            if (!QFile::exists(dir + it.key()))
+                failed << it.key() + QStringLiteral(": in cFragmentNeeds() but not in ") + dir;
+        }
+        QVERIFY2(checked > 0, "no C fragments");
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.join(QLatin1Char('\n'))));
     }
 
     // Silent (a recv timeout), echo (the payload comes back) and a refused port, in both

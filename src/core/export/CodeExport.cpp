@@ -1,5 +1,8 @@
 #include "CodeExport.h"
 
+#include <QDirIterator>
+#include <QFile>
+#include <QHash>
 #include <QStringList>
 
 #include <algorithm>
@@ -241,10 +244,61 @@ struct Ctx
     QList<std::pair<const char *, const char *>> defaults = {};
     bool linger = false;
     bool intOpts = false; // any option set through set_int_option
+    // Fragments this build lacks: generate() refuses rather than print a program without them.
+    mutable QStringList missing = {};
 
     bool anyOptions() const { return !opts.isEmpty() || !defaults.isEmpty(); }
     bool showInherited() const { return server && !opts.isEmpty(); }
 };
+
+// --- Fixed program text ---------------------------------------------------------------------
+// Fixed text that stands on its own (the includes, whole functions) lives in resources/export,
+// compiled in as :/export, so that tst_codeexport can check each piece with python3 -m
+// py_compile or cc; fixed text cut up by the generator's decisions stays in the functions below.
+// A fragment starts at its first line of code: the blank lines that part it from what comes
+// before are added here (two in Python, as PEP 8 has between functions; one in C), so the files
+// carry nothing the programs do not.
+
+const QHash<QString, QString> &fragments()
+{
+    // Read once, by whichever thread generates first: a static's initialisation is
+    // thread-safe, and the hash is never written after it.
+    static const QHash<QString, QString> all = [] {
+        QHash<QString, QString> h;
+        const QString root = QStringLiteral(":/export/");
+        QDirIterator it(root, QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            QFile f(it.next());
+            if (f.open(QIODevice::ReadOnly))
+                h.insert(f.fileName().mid(root.size()), QString::fromUtf8(f.readAll()));
+        }
+        return h;
+    }();
+    return all;
+}
+
+// The fragment at :/export/<path>. A build without it must not print a program with a hole in
+// it: the path goes to c.missing and generate() refuses, naming it.
+QString fragment(const Ctx &c, const QString &path)
+{
+    const auto it = fragments().constFind(path);
+    if (it != fragments().cend())
+        return *it;
+    Q_ASSERT_X(false, "socklab::code::fragment", qPrintable(path));
+    c.missing << path;
+    return {};
+}
+
+QString pyFragment(const Ctx &c, const char *name)
+{
+    return QStringLiteral("\n\n") +
+           fragment(c, QStringLiteral("python/%1.py").arg(QLatin1String(name)));
+}
+
+QString cFragment(const Ctx &c, const char *name)
+{
+    return QLatin1Char('\n') + fragment(c, QStringLiteral("c/%1.c").arg(QLatin1String(name)));
+}
 
 // --- The header -----------------------------------------------------------------------------
 
@@ -407,113 +461,6 @@ QString cHeader(const Ctx &c)
 }
 
 // --- Python -----------------------------------------------------------------------------------
-
-const char *const kPyCommon = R"PY(
-
-def seconds(timeout):
-    """A timeout as text: None blocks forever, 0 does not block at all."""
-    if timeout is None:
-        return 'none'
-    return '0 (non-blocking)' if timeout == 0 else f'{timeout:.3f} s'
-
-
-def error_text(e):
-    """The errno's symbol and the C library's text, e.g. 'ECONNREFUSED (Connection refused)'."""
-    if e.errno is None:
-        return str(e)
-    return f'{errno.errorcode.get(e.errno, e.errno)} ({os.strerror(e.errno)})'
-
-
-def address_text(address):
-    """'127.0.0.1:4000', or '[::1]:4000' for IPv6."""
-    host, port = address[0], address[1]
-    return f'[{host}]:{port}' if ':' in host else f'{host}:{port}'
-)PY";
-
-const char *const kPyPollTimeout = R"PY(
-
-def settimeout_expired(e):
-    """Whether e is settimeout()'s deadline passing. socket.timeout is TimeoutError since
-    Python 3.10, and TimeoutError is also what a kernel ETIMEDOUT raises (keepalive or
-    TCP_USER_TIMEOUT declared the peer dead): only the deadline's has no errno."""
-    return isinstance(e, socket.timeout) and e.errno is None
-
-
-def timed_out(op, start, timeout):
-    """settimeout()'s deadline passed: Python raised socket.timeout."""
-    print(f'{op} timed out after {time.monotonic() - start:.3f} s (timeout {seconds(timeout)})')
-)PY";
-
-const char *const kPySockoptTimeout = R"PY(
-
-kernel_timeouts = {}  # (socket, option): microseconds it holds; a new socket has 0 (none)
-
-
-def set_kernel_timeout(sock, option, name, timeout):
-    """Gets sock ready for one call whose timeout the kernel enforces.
-
-    SO_RCVTIMEO and SO_SNDTIMEO take a struct timeval in which 0 means no timeout at all, so
-    a timeout of 0.0 makes just this call non-blocking instead. Otherwise the socket stays
-    blocking and the kernel ends the call with EAGAIN (EINPROGRESS for connect()).
-    """
-    if timeout == 0:
-        sock.setblocking(False)
-        return
-    sock.setblocking(True)
-    usec = 0 if timeout is None else round(timeout * 1_000_000)
-    # Like SockLab, set the option only when the value changes.
-    if kernel_timeouts.get((sock, option), 0) == usec:
-        return
-    kernel_timeouts[(sock, option)] = usec
-    timeval = struct.pack('ll', usec // 1_000_000, usec % 1_000_000)
-    sock.setsockopt(socket.SOL_SOCKET, option, timeval)
-    sec, usec = struct.unpack('ll', sock.getsockopt(socket.SOL_SOCKET, option, len(timeval)))
-    effective = sec + usec / 1_000_000
-    print(f'{name}: requested {seconds(timeout)}, effective {seconds(effective or None)}')
-
-
-def timed_out(op, start, option, timeout, e):
-    """The kernel ended the call when option ran out."""
-    print(f'{op} timed out after {time.monotonic() - start:.3f} s '
-          f'({option} {seconds(timeout)}: {errno.errorcode[e.errno]})')
-)PY";
-
-const char *const kPySetOption = R"PY(
-
-def set_option(sock, level, option, name, value):
-    """Sets an option and prints what the kernel reads back, which can differ."""
-    try:
-        sock.setsockopt(level, option, value)
-    except OSError as e:
-        print(f'error: setsockopt {name} {value}: {error_text(e)}')
-        raise
-    print(f'{name}: requested {value}, effective {sock.getsockopt(level, option)}')
-)PY";
-
-const char *const kPyLinger = R"PY(
-
-def linger_text(sock):
-    """SO_LINGER reads back as a struct linger {int l_onoff; int l_linger;}."""
-    onoff, secs = struct.unpack('ii', sock.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8))
-    return f'on {secs} s' if onoff else 'off'
-
-
-def set_linger(sock, secs):
-    """SO_LINGER on, with a time in seconds."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, secs))
-    except OSError as e:
-        print(f'error: setsockopt SO_LINGER {secs}: {error_text(e)}')
-        raise
-    print(f'SO_LINGER: requested on {secs} s, effective {linger_text(sock)}')
-)PY";
-
-const char *const kPyShowOption = R"PY(
-
-def show_option(sock, level, option, name, why):
-    """Prints an option as the kernel reads it back."""
-    print(f'{name}: {sock.getsockopt(level, option)} ({why})')
-)PY";
 
 QString pyLevel(const Opt &o)
 {
@@ -887,14 +834,14 @@ QString python(const Ctx &c)
     }
     if (c.recvBytes > 0)
         s += QStringLiteral("RECV_TIMEOUT = %1\n").arg(pyTimeout(o.recvTimeout));
-    s += QLatin1String(kPyCommon);
-    s += QLatin1String(c.sockopt ? kPySockoptTimeout : kPyPollTimeout);
+    s += pyFragment(c, "common");
+    s += pyFragment(c, c.sockopt ? "sockopt_timeout" : "poll_timeout");
     if (c.intOpts)
-        s += QLatin1String(kPySetOption);
+        s += pyFragment(c, "set_option");
     if (c.linger)
-        s += QLatin1String(kPyLinger);
+        s += pyFragment(c, "linger");
     if (!c.defaults.isEmpty() || c.showInherited())
-        s += QLatin1String(kPyShowOption);
+        s += pyFragment(c, "show_option");
     if (c.anyOptions())
         s += pyApplyOptions(c);
     if (c.showInherited())
@@ -910,305 +857,6 @@ QString python(const Ctx &c)
 }
 
 // --- C ----------------------------------------------------------------------------------------
-
-const char *const kCIncludes = R"C(
-#define _GNU_SOURCE /* TCP_KEEPIDLE, TCP_USER_TIMEOUT, NI_MAXHOST also under -std=c99/c11 */
-
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
-)C";
-
-const char *const kCCommon = R"C(
-/* Seconds on the monotonic clock: unlike the wall clock, nothing makes it jump. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The errno's symbol, as the man pages and SockLab name it. */
-static const char *errno_name(int e)
-{
-    static const struct
-    {
-        int code;
-        const char *name;
-    } names[] = {
-        {EPERM, "EPERM"},
-        {EINTR, "EINTR"},
-        {EBADF, "EBADF"},
-        {EACCES, "EACCES"},
-        {EFAULT, "EFAULT"},
-        {EINVAL, "EINVAL"},
-        {ENFILE, "ENFILE"},
-        {EMFILE, "EMFILE"},
-        {ENOMEM, "ENOMEM"},
-        {EPIPE, "EPIPE"},
-        {EAGAIN, "EAGAIN"},
-        {EINPROGRESS, "EINPROGRESS"},
-        {EALREADY, "EALREADY"},
-        {ENOTSOCK, "ENOTSOCK"},
-        {ENOPROTOOPT, "ENOPROTOOPT"},
-        {EOPNOTSUPP, "EOPNOTSUPP"},
-        {EAFNOSUPPORT, "EAFNOSUPPORT"},
-        {EADDRINUSE, "EADDRINUSE"},
-        {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
-        {ENETDOWN, "ENETDOWN"},
-        {ENETUNREACH, "ENETUNREACH"},
-        {ENETRESET, "ENETRESET"},
-        {ECONNABORTED, "ECONNABORTED"},
-        {ECONNRESET, "ECONNRESET"},
-        {ENOBUFS, "ENOBUFS"},
-        {EISCONN, "EISCONN"},
-        {ENOTCONN, "ENOTCONN"},
-        {ETIMEDOUT, "ETIMEDOUT"},
-        {ECONNREFUSED, "ECONNREFUSED"},
-        {EHOSTDOWN, "EHOSTDOWN"},
-        {EHOSTUNREACH, "EHOSTUNREACH"},
-    };
-    static char other[32];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (names[i].code == e)
-            return names[i].name;
-    }
-    snprintf(other, sizeof other, "errno %d", e);
-    return other;
-}
-
-static void print_error(const char *op, int e)
-{
-    printf("error: %s: %s (%s)\n", op, errno_name(e), strerror(e));
-}
-
-/* A timeout in ms as text: -1 blocks forever, 0 does not block at all. */
-static const char *timeout_text(int ms)
-{
-    static char text[32];
-    if (ms < 0)
-        return "none";
-    if (ms == 0)
-        return "0 (non-blocking)";
-    snprintf(text, sizeof text, "%.3f s", ms / 1000.0);
-    return text;
-}
-
-/* "127.0.0.1:4000", or "[::1]:4000" for IPv6. */
-static void address_text(const struct sockaddr *sa, socklen_t len, char *out, size_t size)
-{
-    char host[NI_MAXHOST], port[NI_MAXSERV];
-    if (getnameinfo(sa, len, host, sizeof host, port, sizeof port,
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        snprintf(out, size, "?");
-        return;
-    }
-    snprintf(out, size, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
-}
-
-#define ADDRESS_TEXT_SIZE (NI_MAXHOST + NI_MAXSERV + 4)
-
-static void set_nonblocking(int fd, int on)
-{
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
-}
-
-/* A decimal port number from min to 65535. */
-static int valid_port(const char *text, long min)
-{
-    if (text == NULL || *text < '0' || *text > '9')
-        return 0;
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    return errno == 0 && *end == '\0' && v >= min && v <= 65535;
-}
-)C";
-
-const char *const kCPoll = R"C(
-/* When a call that starts at start must end, or -1: no deadline. */
-static double deadline_of(double start, int timeout_ms)
-{
-    return timeout_ms < 0 ? -1.0 : start + timeout_ms / 1000.0;
-}
-
-/* Waits until fd is ready for events or the deadline passes: 1 ready, 0 timed out,
- * -1 error (errno). */
-static int wait_ready(int fd, short events, double deadline)
-{
-    for (;;) {
-        int ms = -1;
-        if (deadline >= 0) {
-            double left = deadline - now();
-            if (left <= 0)
-                return 0;
-            /* poll() counts whole ms: round up, so it never returns before the deadline. */
-            ms = (int)(left * 1000.0) + 1;
-        }
-        struct pollfd p = {fd, events, 0};
-        int n = poll(&p, 1, ms);
-        if (n > 0)
-            return 1;
-        if (n < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
-static void print_timeout(const char *op, double start, int timeout_ms)
-{
-    double elapsed = now() - start;
-    printf("%s timed out after %.3f s (timeout %s)\n", op, elapsed, timeout_text(timeout_ms));
-}
-)C";
-
-const char *const kCSockopt = R"C(
-/* Gets fd ready for one call whose timeout the kernel enforces. SO_RCVTIMEO and SO_SNDTIMEO
- * take a struct timeval in which {0, 0} means no timeout at all, so a timeout of 0 makes just
- * this call non-blocking instead. Otherwise the socket stays blocking and the kernel ends the
- * call with EAGAIN (EINPROGRESS for connect()). 0, or -1 if the kernel refused (printed). */
-/* What SO_RCVTIMEO and SO_SNDTIMEO hold on each descriptor, in ms (0: none, -1: unknown);
- * like SockLab, a call sets the option only when its value changes. */
-#define KERNEL_TIMEOUT_FDS 1024
-static int kernel_timeout_ms[KERNEL_TIMEOUT_FDS][2];
-
-/* A new socket has no timeouts (known: 0); an accepted one inherits its listener's (unknown). */
-static void reset_kernel_timeouts(int fd, int known)
-{
-    if (fd >= 0 && fd < KERNEL_TIMEOUT_FDS)
-        kernel_timeout_ms[fd][0] = kernel_timeout_ms[fd][1] = known ? 0 : -1;
-}
-
-static int set_kernel_timeout(int fd, int option, const char *name, int timeout_ms)
-{
-    set_nonblocking(fd, timeout_ms == 0);
-    if (timeout_ms == 0)
-        return 0;
-    int *held = fd >= 0 && fd < KERNEL_TIMEOUT_FDS
-                    ? &kernel_timeout_ms[fd][option == SO_RCVTIMEO ? 0 : 1]
-                    : NULL;
-    int wanted = timeout_ms > 0 ? timeout_ms : 0;
-    if (held != NULL && *held == wanted)
-        return 0;
-    if (held != NULL)
-        *held = wanted;
-    struct timeval tv = {0, 0};
-    if (timeout_ms > 0) {
-        tv.tv_sec = timeout_ms / 1000;
-        tv.tv_usec = (timeout_ms % 1000) * 1000;
-    }
-    if (setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv) != 0) {
-        int e = errno;
-        printf("error: setsockopt %s: %s (%s)\n", name, errno_name(e), strerror(e));
-        return -1;
-    }
-    socklen_t len = sizeof tv;
-    getsockopt(fd, SOL_SOCKET, option, &tv, &len);
-    printf("%s: requested %s, ", name, timeout_text(timeout_ms));
-    int effective_ms = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
-    printf("effective %s\n", timeout_text(effective_ms > 0 ? effective_ms : -1));
-    return 0;
-}
-
-static void print_kernel_timeout(const char *op, double start, const char *option,
-                                 int timeout_ms, int e)
-{
-    double elapsed = now() - start;
-    printf("%s timed out after %.3f s (%s %s: %s)\n", op, elapsed, option,
-           timeout_text(timeout_ms), errno_name(e));
-}
-)C";
-
-const char *const kCSetIntOption = R"C(
-/* Sets an int option and prints what the kernel reads back, which can differ.
- * 0, or -1 if the kernel refused (printed). */
-static int set_int_option(int fd, int level, int option, const char *name, int value)
-{
-    if (setsockopt(fd, level, option, &value, sizeof value) != 0) {
-        int e = errno;
-        printf("error: setsockopt %s %d: %s (%s)\n", name, value, errno_name(e), strerror(e));
-        return -1;
-    }
-    int effective = 0;
-    socklen_t len = sizeof effective;
-    getsockopt(fd, level, option, &effective, &len);
-    printf("%s: requested %d, effective %d\n", name, value, effective);
-    return 0;
-}
-)C";
-
-const char *const kCSetLinger = R"C(
-/* SO_LINGER on, with a time in seconds: a struct linger, not an int. */
-static int set_linger(int fd, int seconds)
-{
-    struct linger l = {1, seconds};
-    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) {
-        int e = errno;
-        printf("error: setsockopt SO_LINGER %d: %s (%s)\n", seconds, errno_name(e), strerror(e));
-        return -1;
-    }
-    socklen_t len = sizeof l;
-    getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len);
-    printf("SO_LINGER: requested on %d s, effective %s %d s\n", seconds,
-           l.l_onoff ? "on" : "off", l.l_linger);
-    return 0;
-}
-)C";
-
-const char *const kCShowIntOption = R"C(
-/* Prints an int option as the kernel reads it back. */
-static void show_int_option(int fd, int level, int option, const char *name, const char *why)
-{
-    int value = 0;
-    socklen_t len = sizeof value;
-    if (getsockopt(fd, level, option, &value, &len) == 0)
-        printf("%s: %d (%s)\n", name, value, why);
-}
-)C";
-
-const char *const kCShowLinger = R"C(
-static void show_linger(int fd, const char *why)
-{
-    struct linger l = {0, 0};
-    socklen_t len = sizeof l;
-    getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len);
-    printf("SO_LINGER: %s %d s (%s)\n", l.l_onoff ? "on" : "off", l.l_linger, why);
-}
-)C";
-
-const char *const kCPrintBytes = R"C(
-/* Prints bytes as Python shows them, b'...': what the peer sent is shown, never interpreted. */
-static void print_bytes(const char *data, size_t len)
-{
-    fputs("b'", stdout);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)data[i];
-        if (c == '\\' || c == '\'')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\r')
-            fputs("\\r", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c >= 0x20 && c < 0x7f)
-            putchar(c);
-        else
-            printf("\\x%02x", c);
-    }
-    putchar('\'');
-}
-)C";
 
 QString cLevel(const Opt &o)
 {
@@ -1261,82 +909,8 @@ QString cShowInherited(const Ctx &c)
 
 QString cConnect(const Ctx &c)
 {
-    QString s = QStringLiteral(R"C(
-/* Prints both ends of a connected socket. */
-static void print_connected(int fd, double elapsed)
-{
-    struct sockaddr_storage peer, local;
-    socklen_t peer_len = sizeof peer, local_len = sizeof local;
-    char peer_text[ADDRESS_TEXT_SIZE], local_text[ADDRESS_TEXT_SIZE];
-    getpeername(fd, (struct sockaddr *)&peer, &peer_len);
-    getsockname(fd, (struct sockaddr *)&local, &local_len);
-    address_text((struct sockaddr *)&peer, peer_len, peer_text, sizeof peer_text);
-    address_text((struct sockaddr *)&local, local_len, local_text, sizeof local_text);
-    printf("connected to %s from %s in %.3f s\n", peer_text, local_text, elapsed);
-}
-)C");
-    if (c.sockopt)
-        s += QStringLiteral(R"C(
-/* connect() under CONNECT_TIMEOUT_MS, enforced by the kernel: SO_SNDTIMEO bounds connect().
- * When it runs out Linux returns EINPROGRESS, and the kernel goes on sending SYNs in SYN-SENT
- * in the background until it connects, its SYN budget (tcp_syn_retries) or TCP_USER_TIMEOUT
- * runs out, or the socket is closed. 1: connected, 0: timed out, -1: failed. */
-static int connect_within(int fd, const struct sockaddr *addr, socklen_t len)
-{
-    reset_kernel_timeouts(fd, 1); /* a new socket: no timeouts yet */
-    if (set_kernel_timeout(fd, SO_SNDTIMEO, "SO_SNDTIMEO", CONNECT_TIMEOUT_MS) != 0)
-        return -1;
-    double start = now();
-    if (connect(fd, addr, len) != 0) {
-        int e = errno;
-        if (e == EINPROGRESS && CONNECT_TIMEOUT_MS != 0) {
-            print_kernel_timeout("connect", start, "SO_SNDTIMEO", CONNECT_TIMEOUT_MS, e);
-            return 0;
-        }
-        print_error("connect", e);
-        return -1;
-    }
-    print_connected(fd, now() - start);
-    return 1;
-}
-)C");
-    else
-        s += QStringLiteral(R"C(
-/* connect() under CONNECT_TIMEOUT_MS: a non-blocking connect(), poll() until the socket is
- * writable or the deadline passes, then SO_ERROR says how the handshake ended.
- * 1: connected, 0: timed out, -1: failed (printed). */
-static int connect_within(int fd, const struct sockaddr *addr, socklen_t len)
-{
-    double start = now();
-    set_nonblocking(fd, 1);
-    if (connect(fd, addr, len) != 0) {
-        if (errno != EINPROGRESS || CONNECT_TIMEOUT_MS == 0) {
-            /* With a timeout of 0 this is EINPROGRESS: the handshake goes on without us. */
-            print_error("connect", errno);
-            return -1;
-        }
-        int r = wait_ready(fd, POLLOUT, deadline_of(start, CONNECT_TIMEOUT_MS));
-        if (r == 0) {
-            /* The SYN went unanswered; the socket stays in SYN-SENT until it is closed. */
-            print_timeout("connect", start, CONNECT_TIMEOUT_MS);
-            return 0;
-        }
-        if (r < 0) {
-            print_error("poll", errno);
-            return -1;
-        }
-        int err = 0;
-        socklen_t err_len = sizeof err;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
-        if (err != 0) {
-            print_error("connect", err);
-            return -1;
-        }
-    }
-    print_connected(fd, now() - start);
-    return 1;
-}
-)C");
+    QString s = cFragment(c, "print_connected");
+    s += cFragment(c, c.sockopt ? "connect_within_sockopt" : "connect_within_poll");
     s += QStringLiteral(R"C(
 /* Resolves host and tries each address in turn, as SockLab does (the next one after an
  * error, none after a timeout). Returns the connected socket, or -1 after printing why. */
@@ -1438,79 +1012,9 @@ static int open_listener(const char *host, const char *port)
                "connect\n");
     return fd;
 }
-
-static void print_accepted(const struct sockaddr_storage *peer, socklen_t len, double elapsed)
-{
-    char where[ADDRESS_TEXT_SIZE];
-    address_text((const struct sockaddr *)peer, len, where, sizeof where);
-    printf("accepted a connection from %s in %.3f s\n", where, elapsed);
-}
 )C");
-    if (c.sockopt)
-        s += QStringLiteral(R"C(
-/* accept() under ACCEPT_TIMEOUT_MS, enforced by the kernel: SO_RCVTIMEO bounds accept() too,
- * which fails with EAGAIN when it runs out. Returns the connection, or -1 (printed). */
-static int accept_within(int listener)
-{
-    printf("accepting (timeout %s)\n", timeout_text(ACCEPT_TIMEOUT_MS));
-    if (set_kernel_timeout(listener, SO_RCVTIMEO, "SO_RCVTIMEO", ACCEPT_TIMEOUT_MS) != 0)
-        return -1;
-    double start = now();
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
-    int fd = accept(listener, (struct sockaddr *)&peer, &len);
-    if (fd < 0) {
-        int e = errno;
-        if ((e == EAGAIN || e == EWOULDBLOCK) && ACCEPT_TIMEOUT_MS != 0)
-            print_kernel_timeout("accept", start, "SO_RCVTIMEO", ACCEPT_TIMEOUT_MS, e);
-        else
-            print_error("accept", e);
-        return -1;
-    }
-    reset_kernel_timeouts(fd, 0);
-    print_accepted(&peer, len, now() - start);
-    return fd;
-}
-)C");
-    else
-        s += QStringLiteral(R"C(
-/* accept() under ACCEPT_TIMEOUT_MS: poll() the non-blocking listener until a connection is
- * waiting or the deadline passes. Returns the connection, or -1 (printed). */
-static int accept_within(int listener)
-{
-    printf("accepting (timeout %s)\n", timeout_text(ACCEPT_TIMEOUT_MS));
-    double start = now();
-    double deadline = deadline_of(start, ACCEPT_TIMEOUT_MS);
-    struct sockaddr_storage peer;
-    socklen_t len;
-    int fd;
-    set_nonblocking(listener, 1);
-    for (;;) {
-        if (ACCEPT_TIMEOUT_MS != 0) {
-            int r = wait_ready(listener, POLLIN, deadline);
-            if (r == 0) {
-                print_timeout("accept", start, ACCEPT_TIMEOUT_MS);
-                return -1;
-            }
-            if (r < 0) {
-                print_error("poll", errno);
-                return -1;
-            }
-        }
-        len = sizeof peer;
-        fd = accept(listener, (struct sockaddr *)&peer, &len);
-        if (fd >= 0)
-            break;
-        /* Someone else took the connection first: wait again, until the deadline. */
-        if ((errno == EAGAIN || errno == EWOULDBLOCK) && ACCEPT_TIMEOUT_MS != 0)
-            continue;
-        print_error("accept", errno);
-        return -1;
-    }
-    print_accepted(&peer, len, now() - start);
-    return fd;
-}
-)C");
+    s += cFragment(c, "print_accepted");
+    s += cFragment(c, c.sockopt ? "accept_within_sockopt" : "accept_within_poll");
     return s;
 }
 
@@ -1695,7 +1199,7 @@ QString cProgram(const Ctx &c)
 {
     const SocketOptions &o = c.p.options;
     QString s = cHeader(c);
-    s += QLatin1String(kCIncludes);
+    s += cFragment(c, "includes");
     s += QStringLiteral("\nstatic const char default_host[] = %1;\n").arg(cStr(c.host.toUtf8()));
     if (!c.server && c.p.port == 0)
         s += QStringLiteral("/* Known only once the peer runs: give it as an argument. */\n"
@@ -1727,22 +1231,22 @@ QString cProgram(const Ctx &c)
     }
     if (c.recvBytes > 0)
         s += cTimeoutDefine("RECV_TIMEOUT_MS", o.recvTimeout);
-    s += QLatin1String(kCCommon);
-    s += QLatin1String(c.sockopt ? kCSockopt : kCPoll);
+    s += cFragment(c, "common");
+    s += cFragment(c, c.sockopt ? "sockopt" : "poll");
     if (c.intOpts)
-        s += QLatin1String(kCSetIntOption);
+        s += cFragment(c, "set_int_option");
     if (c.linger)
-        s += QLatin1String(kCSetLinger);
+        s += cFragment(c, "set_linger");
     const bool showInt =
         !c.defaults.isEmpty() ||
         (c.showInherited() &&
          std::any_of(c.opts.cbegin(), c.opts.cend(), [](const Opt &op) { return !isLinger(op); }));
     if (showInt)
-        s += QLatin1String(kCShowIntOption);
+        s += cFragment(c, "show_int_option");
     if (c.showInherited() && c.linger)
-        s += QLatin1String(kCShowLinger);
+        s += cFragment(c, "show_linger");
     if (c.recvBytes > 0)
-        s += QLatin1String(kCPrintBytes);
+        s += cFragment(c, "print_bytes");
     if (c.anyOptions())
         s += cApplyOptions(c);
     if (c.showInherited())
@@ -1825,7 +1329,15 @@ QString generate(Language lang, const Profile &profile, QString *error)
         else
             c.intOpts = true;
     }
-    return lang == Language::Python ? python(c) : cProgram(c);
+    const QString program = lang == Language::Python ? python(c) : cProgram(c);
+    if (!c.missing.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("Cannot export: this build lacks the program text %1 (the "
+                                    "files under resources/export, compiled in as :/export).")
+                         .arg(c.missing.join(QStringLiteral(", ")));
+        return {};
+    }
+    return program;
 }
 
 } // namespace socklab::code
