@@ -4,6 +4,7 @@
 #include "log/LogModel.h"
 #include "log/LogView.h"
 
+#include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
@@ -96,6 +97,41 @@ class TestLogModel : public QObject
 {
     Q_OBJECT
   private slots:
+    // The log and its filter keep Qt's model contract through everything the window does to
+    // them: batches, ring evictions, a smaller capacity, filters, clear.
+    void modelsKeepTheContract()
+    {
+        LogModel m;
+        LogFilterProxy p;
+        p.setSourceModel(&m);
+        QAbstractItemModelTester checkModel(&m,
+                                            QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester checkProxy(&p,
+                                            QAbstractItemModelTester::FailureReportingMode::QtTest);
+        m.setCapacity(12);
+        m.append(mixedRun());
+        QCOMPARE(m.rowCount(), 10);
+        p.setKindShown(EventKind::OptionSet, false);
+        QCOMPARE(p.rowCount(), 9);
+        m.append(mixedRun()); // 20 events into 12 rows: 8 evicted first
+        QCOMPARE(m.rowCount(), 12);
+        p.setSocket(QStringLiteral("c1"));
+        p.setText(QStringLiteral("connect"));
+        QVERIFY(p.rowCount() > 0);
+        m.append(numbered(0, 30)); // larger than the ring
+        QCOMPARE(m.rowCount(), 12);
+        m.setCapacity(4);
+        QCOMPARE(m.rowCount(), 4);
+        p.showAllKinds();
+        p.setSocket({});
+        p.setText({});
+        QCOMPARE(p.rowCount(), 4);
+        m.clear();
+        QCOMPARE(p.rowCount(), 0);
+        m.append(mixedRun());
+        QCOMPARE(p.rowCount(), 4); // capacity 4 still
+    }
+
     void oneInsertSignalPerBatch()
     {
         LogModel m;

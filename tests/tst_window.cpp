@@ -15,7 +15,9 @@
 #include "timeline/TimelineWidget.h"
 #include "window/ExperimentController.h"
 #include "window/MainWindow.h"
+#include "window/SocketTableModel.h"
 
+#include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
@@ -104,6 +106,7 @@ class TestWindow : public QObject
 
     QTemporaryDir m_settingsDir;
     std::unique_ptr<MainWindow> m_window;
+    std::vector<std::unique_ptr<QAbstractItemModelTester>> m_testers;
 };
 
 void TestWindow::initTestCase()
@@ -120,12 +123,24 @@ void TestWindow::init()
 {
     QSettings().clear();
     m_window = std::make_unique<MainWindow>();
+    // Every model of the window (the log, its filter, the socket table) is checked against
+    // Qt's model contract by QAbstractItemModelTester in every test: a broken begin/end pair or
+    // an inconsistent row count fails the test that caused it.
+    const QList<QAbstractItemModel *> models = m_window->findChildren<QAbstractItemModel *>();
+    for (QAbstractItemModel *m : models) {
+        if (qobject_cast<LogModel *>(m) || qobject_cast<LogFilterProxy *>(m) ||
+            qobject_cast<SocketTableModel *>(m))
+            m_testers.push_back(std::make_unique<QAbstractItemModelTester>(
+                m, QAbstractItemModelTester::FailureReportingMode::QtTest));
+    }
+    QCOMPARE(m_testers.size(), size_t(3));
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
 }
 
 void TestWindow::cleanup()
 {
+    m_testers.clear();
     if (m_window) {
         m_window->engine()->stop();
         m_window.reset();

@@ -24,13 +24,16 @@ void SocketTableModel::setRows(const QList<DiagRow> &rows)
     bool same = rows.size() == m_rows.size();
     for (int i = 0; same && i < rows.size(); ++i)
         same = rows[i].key() == m_rows[i].key();
-    m_rows = rows;
-    m_labels = labels;
-    if (same && !rows.isEmpty()) {
-        emit dataChanged(index(0, 0), index(int(rows.size()) - 1, Count - 1));
+    if (same) {
+        m_rows = rows;
+        m_labels = labels;
+        if (!rows.isEmpty())
+            emit dataChanged(index(0, 0), index(int(rows.size()) - 1, Count - 1));
         return;
     }
-    beginResetModel();
+    beginResetModel(); // views may still read the old rows until here
+    m_rows = rows;
+    m_labels = labels;
     endResetModel();
 }
 
