@@ -7,14 +7,19 @@
 #include "ReliabilitySupport.h"
 #include "TestSupport.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
+#include <QHostAddress>
 #include <QJsonObject>
 #include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTimer>
 
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <poll.h>
 #include <sys/syscall.h>
 
 using namespace socklab;
@@ -99,13 +104,67 @@ class CountingNetwork final : public platform::SocketFactory
         ++diag;
         return platform::hostNetwork().diagSocket();
     }
+    int captureSocket(const QString &ifname) override
+    {
+        return platform::hostNetwork().captureSocket(ifname);
+    }
 };
+
+// Waits up to `ms` for a frame on the capture socket `fd` (link header first, as on lo) that
+// is an IPv4 TCP SYN to `port`.
+bool seesSynTo(int fd, quint16 port, int ms)
+{
+    QDeadlineTimer deadline(ms);
+    unsigned char frame[2048];
+    while (!deadline.hasExpired()) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, int(std::max<qint64>(1, deadline.remainingTime()))) <= 0)
+            continue;
+        const ssize_t n = ::recv(fd, frame, sizeof frame, 0);
+        constexpr int link = 14; // lo's link header: two zero addresses and the ethertype
+        if (n < link + 20 || frame[12] != 0x08 || frame[13] != 0x00 || frame[link + 9] != 6)
+            continue;
+        const int ihl = (frame[link] & 0x0f) * 4;
+        const unsigned char *tcp = frame + link + ihl;
+        if (n < link + ihl + 14)
+            continue;
+        const quint16 dst = quint16(tcp[2] << 8 | tcp[3]);
+        const bool syn = (tcp[13] & 0x12) == 0x02; // SYN without ACK
+        if (dst == port && syn)
+            return true;
+    }
+    return false;
+}
 
 class TestFaults : public QObject
 {
     Q_OBJECT
 
   private slots:
+    // The capture descriptor comes from the factory too (the lab's wire, issue 16): on the
+    // host's loopback it sees a connection's SYN where the user may capture (CAP_NET_RAW), and
+    // elsewhere the kernel's EPERM comes back as it is, never a socket made some other way.
+    void captureSocketComesFromTheFactory()
+    {
+        errno = 0;
+        QCOMPARE(platform::hostNetwork().captureSocket(QStringLiteral("no-such-if0")), -1);
+        QCOMPARE(errno, ENODEV);
+        const int fd = platform::hostNetwork().captureSocket(QStringLiteral("lo"));
+        const int err = errno;
+        if (fd < 0) {
+            QVERIFY2(geteuid() != 0, qPrintable(errnoSymbol(err)));
+            QCOMPARE(errnoSymbol(err), errnoSymbol(EPERM));
+            return;
+        }
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+        QTcpSocket client;
+        client.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QVERIFY(client.waitForConnected(2000));
+        QVERIFY2(seesSynTo(fd, server.serverPort(), 2000), "no SYN to the server's port on lo");
+        ::close(fd);
+    }
+
     // Every socket of an experiment (the client's, the built-in peer's, the socket table's)
     // comes from the engine's socket factory: the seam a lab network plugs into. A factory
     // that refuses is an error that names the call, not a socket made elsewhere.

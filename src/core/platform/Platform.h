@@ -1,7 +1,10 @@
 #pragma once
 
-// Every operating-system-specific call SockLab makes lives behind this header
-// (PlatformLinux.cpp on Linux), so another system needs one new file, not a hunt.
+// Every operating-system call of the engine lives in this folder: this header
+// (PlatformLinux.cpp on Linux), SocketOps.h (timed calls), CancelToken.h and KernelFacts.h, so
+// another system needs one new folder, not a hunt. The built-in peers (src/core/peers) are a
+// small POSIX server of their own and the stated exception; tests/checks/os_calls_in_platform.py
+// fails on any other OS call in src/core.
 
 #include "OptionTable.h"
 
@@ -61,6 +64,11 @@ class SocketFactory
     virtual int tcpSocket(int family, bool nonBlocking) = 0;
     // A sock_diag netlink socket that sees this network's TCP table, or -1 with errno set.
     virtual int diagSocket() = 0;
+    // A packet socket (AF_PACKET, SOCK_RAW, every protocol) bound to this network's interface
+    // `ifname`: each frame on that link, link header first. -1 with errno set; on the host's
+    // network it needs CAP_NET_RAW (EPERM for an ordinary user), inside a lab's user and
+    // network namespace the lab's own capability.
+    virtual int captureSocket(const QString &ifname) = 0;
 };
 // The host's own network: socket(2) in this process's network namespace.
 SocketFactory &hostNetwork();

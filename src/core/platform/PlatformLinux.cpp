@@ -10,12 +10,15 @@
 #include <cerrno>
 #include <ctime>
 #include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -572,6 +575,26 @@ class HostNetwork final : public SocketFactory
     int diagSocket() override
     {
         return ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    }
+    int captureSocket(const QString &ifname) override
+    {
+        const unsigned index = if_nametoindex(ifname.toLocal8Bit().constData());
+        if (index == 0)
+            return -1; // errno: ENODEV
+        const int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+        if (fd < 0)
+            return -1;
+        sockaddr_ll at{};
+        at.sll_family = AF_PACKET;
+        at.sll_protocol = htons(ETH_P_ALL);
+        at.sll_ifindex = int(index);
+        if (::bind(fd, reinterpret_cast<const sockaddr *>(&at), sizeof at) != 0) {
+            const int err = errno;
+            ::close(fd);
+            errno = err;
+            return -1;
+        }
+        return fd;
     }
 };
 } // namespace
