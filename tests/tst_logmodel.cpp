@@ -312,15 +312,16 @@ class TestLogModel : public QObject
 
     void csvQuotesAndGuardsFormulas()
     {
-        QCOMPARE(csvHeader(), QStringLiteral("t,wall,sock,kind,op,errno,elapsed,timeout,mechanism,"
-                                             "probe,option,requested,effective,bytes,data,local,"
-                                             "remote,state,detail,payload,payload_omitted"));
+        QCOMPARE(csvHeader(),
+                 QStringLiteral("t,run,seq,wall,sock,kind,op,errno,elapsed,timeout,mechanism,"
+                                "probe,option,requested,effective,bytes,data,local,"
+                                "remote,state,detail,payload,payload_omitted"));
         Event e = ev(EventKind::Received, QStringLiteral("c1"), 1500000);
         e.op = QStringLiteral("=cmd");
         e.bytes = 12;
         e.detail = QStringLiteral("He said \"hi\", then\nleft");
         const QString row = toCsvRow(e);
-        QCOMPARE(row, QStringLiteral("0.001500,0.000000,c1,received,'=cmd,,,,,,,,,12,,,,,"
+        QCOMPARE(row, QStringLiteral("0.001500,,,0.000000,c1,received,'=cmd,,,,,,,,,12,,,,,"
                                      "\"He said \"\"hi\"\", then\nleft\",,"));
 
         QCOMPARE(csvTextCell(QStringLiteral("+1")), QStringLiteral("'+1"));
@@ -338,11 +339,11 @@ class TestLogModel : public QObject
         o.effective = QStringLiteral("-1");
         o.timeoutNone = true;
         const QStringList cells = toCsvRow(o).split(u',');
-        QCOMPARE(cells.size(), 21);
-        QCOMPARE(cells.at(7), QStringLiteral("none"));
-        QCOMPARE(cells.at(11), QStringLiteral("-1"));
-        QCOMPARE(cells.at(12), QStringLiteral("'-1"));
-        QCOMPARE(cells.at(13), QString()); // bytes -1 means absent
+        QCOMPARE(cells.size(), 23);
+        QCOMPARE(cells.at(9), QStringLiteral("none"));
+        QCOMPARE(cells.at(13), QStringLiteral("-1"));
+        QCOMPARE(cells.at(14), QStringLiteral("'-1"));
+        QCOMPARE(cells.at(15), QString()); // bytes -1 means absent
     }
 
     void ndjsonLineParsesBack()
@@ -474,7 +475,16 @@ class TestLogModel : public QObject
     void exportWritesEveryEventRoundTrip()
     {
         LogView view;
-        QList<Event> run = mixedRun();
+        // Each event's run and place in the stream go out with it.
+        const auto numberedRun = [] {
+            QList<Event> l = mixedRun();
+            for (qsizetype i = 0; i < l.size(); ++i) {
+                l[i].run = 4 + quint64(i / 5);
+                l[i].seq = 100 + quint64(i);
+            }
+            return l;
+        };
+        QList<Event> run = numberedRun();
         run << ev(EventKind::Finished, QString()); // the engine's marker: not logged
         view.append(run);
         QCOMPARE(view.model()->rowCount(), 10);
@@ -491,7 +501,9 @@ class TestLogModel : public QObject
         const QList<QByteArray> csvLines = csv.readAll().split('\n');
         QCOMPARE(csvLines.size(), 12); // header, 10 rows, and the empty tail after the last CRLF
         QCOMPARE(csvLines.first(), csvHeader().toUtf8() + "\r");
-        QCOMPARE(csvLines.at(1), toCsvRow(mixedRun().first()).toUtf8() + "\r");
+        QCOMPARE(csvLines.at(1), toCsvRow(numberedRun().first()).toUtf8() + "\r");
+        QVERIFY(csvLines.at(1).startsWith("0.000001,4,100,"));
+        QVERIFY(csvLines.at(6).contains(",5,105,"));
         QVERIFY(csvLines.at(6).contains(",error,connect,ECONNREFUSED,"));
         QVERIFY(csvLines.last().isEmpty());
 
@@ -502,9 +514,10 @@ class TestLogModel : public QObject
         QList<QByteArray> lines = nd.readAll().split('\n');
         QCOMPARE(lines.size(), 11);
         QVERIFY(lines.takeLast().isEmpty());
-        const QList<Event> expected = mixedRun();
+        const QList<Event> expected = numberedRun();
         for (int i = 0; i < lines.size(); ++i) {
             const QJsonObject o = QJsonDocument::fromJson(lines.at(i)).object();
+            QCOMPARE(o.value(QStringLiteral("seq")).toInteger(), qint64(100 + i));
             QCOMPARE(o.value(QStringLiteral("kind")).toString(), kindName(expected.at(i).kind));
             QCOMPARE(o.value(QStringLiteral("sock")).toString(), expected.at(i).sock);
             QCOMPARE(o, expected.at(i).toJson());

@@ -208,7 +208,8 @@ class TestSecurity : public QObject
             QStringLiteral("src/app/log/LogView.cpp"),       // the export path chosen
             QStringLiteral("src/app/code/CodePanel.cpp"),    // the program's path chosen
             QStringLiteral("src/app/code/CodePanel.h"),
-            QStringLiteral("src/core/lessons/Lesson.cpp"), // :/lessons, compiled-in resources
+            QStringLiteral("src/core/lessons/Lesson.cpp"),    // :/lessons, compiled-in resources
+            QStringLiteral("src/core/export/CodeExport.cpp"), // :/export, compiled-in resources
             QStringLiteral("src/core/platform/PlatformLinux.cpp") // /proc/sys keepalive defaults
         };
         // Text in quotes is a message, not a call ("system (default)").

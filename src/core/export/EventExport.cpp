@@ -15,11 +15,14 @@ namespace socklab {
 namespace {
 // The order is the CLI's NDJSON field order, so a CSV and an NDJSON export line up.
 // The payload comes last: it can be long.
-constexpr std::array<const char *, 21> kColumns{
-    "t",       "wall",      "sock",   "kind",   "op",        "errno",     "elapsed",
-    "timeout", "mechanism", "probe",  "option", "requested", "effective", "bytes",
-    "data",    "local",     "remote", "state",  "detail",    "payload",   "payload_omitted",
+// clang-format off
+constexpr std::array<const char *, 23> kColumns{
+    "t",       "run",       "seq",       "wall",      "sock",   "kind",   "op",
+    "errno",   "elapsed",   "timeout",   "mechanism", "probe",  "option", "requested",
+    "effective", "bytes",   "data",      "local",     "remote", "state",  "detail",
+    "payload", "payload_omitted",
 };
+// clang-format on
 
 bool isSecondsColumn(QLatin1StringView key)
 {
