@@ -17,24 +17,30 @@
 #include "window/MainWindow.h"
 #include "window/SocketTableModel.h"
 
+#include <QAbstractButton>
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialog>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
+#include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTabBar>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 
 #include <QRegularExpression>
 
@@ -87,6 +93,10 @@ class TestWindow : public QObject
     void handoutOfAnExperiment();
     void codeTabFollowsThePanels();
     void textsStateOnlyReadFacts();
+    void statusMessagesShowOverTheState();
+    void mnemonicsAreUnique();
+    void resetStartsACleanPage();
+    void helpPagesNameTheKeys();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -530,6 +540,123 @@ void TestWindow::codeTabFollowsThePanels()
     setKeepalive(42, 5, 3);
     QTRY_VERIFY2(code->text().contains(QLatin1String("42")), qPrintable(code->text().left(400)));
     QVERIFY(code->text().contains(QLatin1String("TCP_KEEPIDLE")));
+}
+
+// A refusal or "Saved ..." in the status bar is seen: the state label gives way to it.
+void TestWindow::statusMessagesShowOverTheState()
+{
+    auto *state = child<QLabel>("stateLabel");
+    QVERIFY(state->isVisible());
+    action("actionReceive")->trigger(); // nothing is connected
+    QStatusBar *bar = m_window->statusBar();
+    QVERIFY2(bar->currentMessage().contains(QLatin1String("Nothing to receive")),
+             qPrintable(bar->currentMessage()));
+    QVERIFY(!state->isVisible()); // nothing covers the message
+    bar->clearMessage();
+    QVERIFY(state->isVisible());
+}
+
+// Alt+letter reaches one thing: a menu, or a field of the window. "P&eer" took Alt+E from the
+// Experiment menu once.
+void TestWindow::mnemonicsAreUnique()
+{
+    const auto mnemonic = [](const QString &text) -> QChar {
+        for (qsizetype i = text.indexOf(u'&'); i >= 0 && i + 1 < text.size();
+             i = text.indexOf(u'&', i + 2)) {
+            if (text[i + 1] != u'&')
+                return text[i + 1].toLower();
+        }
+        return {};
+    };
+    QMultiHash<QChar, QString> owners;
+    const auto add = [&](const QString &text) {
+        if (const QChar c = mnemonic(text); !c.isNull())
+            owners.insert(c, text);
+    };
+    for (QAction *a : m_window->menuBar()->actions())
+        add(a->text());
+    for (QLabel *l : m_window->findChildren<QLabel *>()) {
+        if (l->buddy())
+            add(l->text());
+    }
+    for (QAbstractButton *b : m_window->findChildren<QAbstractButton *>())
+        add(b->text());
+    for (QGroupBox *g : m_window->findChildren<QGroupBox *>())
+        add(g->title());
+    for (QTabBar *t : m_window->findChildren<QTabBar *>()) {
+        for (int i = 0; i < t->count(); ++i)
+            add(t->tabText(i));
+    }
+    QVERIFY(owners.size() >= 8);
+    for (const QChar c : owners.uniqueKeys())
+        QVERIFY2(owners.count(c) == 1,
+                 qPrintable(QStringLiteral("Alt+%1 is taken by %2")
+                                .arg(c.toUpper(), owners.values(c).join(QStringLiteral(", ")))));
+}
+
+// Reset: everything stops and closes, the views start empty at time zero, and what the last
+// demo left in the kernel (its client side in TIME_WAIT) is kept out of the table and counted.
+void TestWindow::resetStartsACleanPage()
+{
+    usePeer(PeerBehavior::Echo);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    action("actionSend")->trigger();
+    action("actionReceive")->trigger(); // the echo: unread data would turn the close into RST
+    QTRY_VERIFY(!rows(EventKind::Received).isEmpty());
+    action("actionClose")->trigger(); // the client closes first: its side keeps TIME_WAIT
+    QTRY_VERIFY2_WITH_TIMEOUT(m_window->socketsStatus().contains(QLatin1String("TIME_WAIT: 1")),
+                              qPrintable(m_window->socketsStatus()), 3000);
+    QVERIFY(log()->rowCount() > 0);
+
+    action("actionReset")->trigger();
+    QCOMPARE(log()->rowCount(), 0);
+    QCOMPARE(child<TimelineWidget>("timeline")->laneCount(), 0);
+    const quint64 pageAfter = m_window->page().after();
+    QVERIFY(pageAfter > 0);
+    // The Stop closes the peer's sockets; its events (and the old socket's TIME_WAIT) are of
+    // the last page, and the table hides that connection, saying so.
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->socketsStatus().contains(QLatin1String(
+                                 "1 earlier connection(s) still in TIME_WAIT, hidden")),
+                             3000);
+    QVERIFY2(m_window->socketsStatus().contains(QLatin1String("TIME_WAIT: 0")),
+             qPrintable(m_window->socketsStatus()));
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("clean page")));
+    QCOMPARE(log()->rowCount(), 0);
+
+    // The next experiment is the page's first: its events from zero, none of an earlier run.
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    for (int r = 0; r < log()->rowCount(); ++r) {
+        const Event e = log()->eventAt(r);
+        QVERIFY2(e.run > pageAfter, qPrintable(e.toText()));
+    }
+    QVERIFY(rows(EventKind::Connected).first().tNs < 2'000'000'000);
+    QCOMPARE(child<TimelineWidget>("timeline")->lanes().contains(QStringLiteral("c1")), true);
+}
+
+// Help: the keys the pages name are the keys set on the actions.
+void TestWindow::helpPagesNameTheKeys()
+{
+    const auto helpPage = [this]() -> QTextBrowser * {
+        auto *dialog = m_window->findChild<QDialog *>(QStringLiteral("helpPage"));
+        return dialog ? dialog->findChild<QTextBrowser *>() : nullptr;
+    };
+    action("actionShortcuts")->trigger();
+    QTextBrowser *page = nullptr;
+    QTRY_VERIFY((page = helpPage()) != nullptr);
+    const QString text = page->toPlainText();
+    for (const char *name : {"actionConnect", "actionStop", "actionReset", "actionNextStep"}) {
+        const QString key = action(name)->shortcut().toString(QKeySequence::NativeText);
+        QVERIFY2(!key.isEmpty() && text.contains(key), qPrintable(key));
+    }
+    page->window()->close();
+    QTRY_VERIFY(helpPage() == nullptr);
+    action("actionGettingStarted")->trigger();
+    QTRY_VERIFY((page = helpPage()) != nullptr);
+    QVERIFY(page->toPlainText().contains(
+        action("actionReset")->shortcut().toString(QKeySequence::NativeText)));
+    QVERIFY(page->toPlainText().contains(QLatin1String("silent")));
 }
 
 QTEST_MAIN(TestWindow)

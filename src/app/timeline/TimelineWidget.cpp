@@ -428,6 +428,26 @@ void TimelineWidget::zoomOut()
     setPixelsPerSecond(m_pps / kZoomFactor);
 }
 
+std::pair<double, double> TimelineWidget::visibleSeconds() const
+{
+    return {m_viewStart, m_viewStart + plotRect().width() / m_pps};
+}
+
+void TimelineWidget::frame(qint64 fromNs, qint64 toNs)
+{
+    const double span = std::max((toNs - fromNs) / 1e9, 0.05);
+    // A quarter of the span more than the span: the newest event then stands before the tenth
+    // of the view that maxViewStart() leaves free, so nothing of the range is clamped away.
+    const double pps = std::clamp(std::max(1, plotRect().width()) / (span * 1.25),
+                                  kMinPixelsPerSecond, kMaxPixelsPerSecond);
+    const bool changed = !qFuzzyCompare(pps, m_pps);
+    m_pps = pps;
+    setFollowInternal(false);
+    scrollToSeconds(fromNs / 1e9 - span * 0.1);
+    if (changed)
+        emit pixelsPerSecondChanged(m_pps);
+}
+
 void TimelineWidget::setFollowLive(bool follow)
 {
     setFollowInternal(follow);

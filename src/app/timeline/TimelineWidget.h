@@ -62,6 +62,10 @@ class TimelineWidget : public QWidget
     QString toolTipAt(const QPoint &pos) const;
     // The time shown at the left edge of the plot, seconds since the epoch.
     double viewStartSeconds() const { return m_viewStart; }
+    // The range of time on screen, seconds since the epoch: [start, end].
+    std::pair<double, double> visibleSeconds() const;
+    // The latest event time the picture holds, ns since the epoch.
+    qint64 lastEventNs() const { return m_model.lastEventNs(); }
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
@@ -72,6 +76,12 @@ class TimelineWidget : public QWidget
     void zoomOut();
     void setPixelsPerSecond(double pps);
     void setFollowLive(bool follow);
+    // Shows [fromNs, toNs] whole, with a margin either side (zooms and scrolls to it, and
+    // stops following live time): a finished run, framed.
+    void frame(qint64 fromNs, qint64 toNs);
+    // Frames everything from time zero to now (a run that has just ended: its verdict, which
+    // the picture does not draw, and its last events still on their way are within it).
+    void frameUntilNow() { frame(0, std::max(m_model.lastEventNs(), nowNs())); }
 
   signals:
     void followLiveChanged(bool follow);

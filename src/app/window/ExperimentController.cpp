@@ -57,6 +57,7 @@ void ExperimentController::run(const QList<Step> &steps)
 
 bool ExperimentController::connectToTarget()
 {
+    emit actionStarting();
     const auto p = checkedProfile(true);
     if (!p)
         return false;
@@ -89,6 +90,7 @@ bool ExperimentController::connectToTarget()
 
 bool ExperimentController::listen()
 {
+    emit actionStarting();
     const auto p = checkedProfile(true);
     if (!p)
         return false;
@@ -110,6 +112,7 @@ bool ExperimentController::listen()
 
 void ExperimentController::send()
 {
+    emit actionStarting();
     if (m_current.isEmpty()) {
         emit refused(tr("Nothing to send on: Connect or Listen first."));
         return;
@@ -125,6 +128,7 @@ void ExperimentController::send()
 
 void ExperimentController::receive()
 {
+    emit actionStarting();
     if (m_current.isEmpty()) {
         emit refused(tr("Nothing to receive on: Connect or Listen first."));
         return;
@@ -140,6 +144,7 @@ void ExperimentController::receive()
 
 void ExperimentController::closeCurrent()
 {
+    emit actionStarting();
     if (m_current.isEmpty())
         return;
     run({Step::make(Step::Kind::Close, m_current)});
@@ -148,6 +153,7 @@ void ExperimentController::closeCurrent()
 
 void ExperimentController::restartServer()
 {
+    emit actionStarting();
     if (m_listener.isEmpty()) {
         emit refused(tr("No server to restart: Listen first."));
         return;
@@ -166,15 +172,22 @@ void ExperimentController::restartServer()
 
 void ExperimentController::pullPlug()
 {
+    emit actionStarting();
     m_engine->pullPlug();
 }
 
-void ExperimentController::stop()
+quint64 ExperimentController::stop()
 {
-    m_engine->stop();
+    const quint64 id = m_engine->stop();
     m_peer.reset(); // Stop also stops the built-in peer
     m_current.clear();
     m_listener.clear();
+    return id;
+}
+
+void ExperimentController::restartNames()
+{
+    m_clients = m_listeners = m_accepted = 0;
 }
 
 void ExperimentController::setStatus(const QString &text)

@@ -39,9 +39,16 @@ class ExperimentController : public QObject
     void closeCurrent();
     void restartServer();
     void pullPlug();
-    void stop();
+    // Stops everything; returns the Stop's id (its Finished event carries it).
+    quint64 stop();
+    // A new page: sockets are named from c1, L1, a1 again (the old ones are closed and their
+    // events are not on the page).
+    void restartNames();
 
   signals:
+    // An action is about to act (before it reads the panels or names a socket): the window
+    // may begin a new page first.
+    void actionStarting();
     void statusChanged(const QString &text);
     // An action was refused because of the configuration; nothing ran.
     void refused(const QString &why);

@@ -9,6 +9,7 @@
 #include "Platform.h"
 #include "SocketTableModel.h"
 #include "code/CodePanel.h"
+#include "help/HelpTexts.h"
 #include "lessons/LessonsPanel.h"
 #include "log/LogModel.h"
 #include "log/LogView.h"
@@ -122,6 +123,13 @@ void MainWindow::setupActions()
             &ExperimentController::restartServer);
     connect(ui.actionPullPlug, &QAction::triggered, m_controller, &ExperimentController::pullPlug);
     connect(ui.actionStop, &QAction::triggered, m_controller, &ExperimentController::stop);
+    connect(ui.actionReset, &QAction::triggered, this, &MainWindow::reset);
+    // A manual action after a finished lesson starts a page of its own: the lesson's page (and
+    // its handout) stays the lesson's.
+    connect(m_controller, &ExperimentController::actionStarting, this, [this] {
+        if (m_page.isEnded())
+            beginPage(false);
+    });
     connect(ui.actionClearLog, &QAction::triggered, this, &MainWindow::clearLog);
     connect(ui.actionOpenProfile, &QAction::triggered, this, &MainWindow::openProfileDialog);
     connect(ui.actionSaveProfile, &QAction::triggered, this, &MainWindow::saveProfileDialog);
@@ -136,16 +144,32 @@ void MainWindow::setupActions()
     connect(ui.actionTimelineZoomIn, &QAction::triggered, ui.timeline, &TimelineWidget::zoomIn);
     connect(ui.actionTimelineZoomOut, &QAction::triggered, ui.timeline, &TimelineWidget::zoomOut);
     connect(ui.actionAbout, &QAction::triggered, this, &MainWindow::showAbout);
+    connect(ui.actionShortcuts, &QAction::triggered, this, [this] {
+        help::showPage(this, tr("Keyboard shortcuts"), help::shortcutsHtml(menuBar()));
+    });
+    connect(ui.actionGettingStarted, &QAction::triggered, this, [this] {
+        help::GettingStartedKeys keys;
+        keys.connect = m_ui->actionConnect;
+        keys.receive = m_ui->actionReceive;
+        keys.stop = m_ui->actionStop;
+        keys.reset = m_ui->actionReset;
+        keys.lessons = m_ui->lessonsDock->toggleViewAction();
+        keys.presenter = m_ui->actionPresenter;
+        help::showPage(this, tr("Getting started"), help::gettingStartedHtml(keys));
+    });
 }
 
 void MainWindow::setupStatusBar()
 {
+    m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
     m_stateLabel->setToolTip(tr("What the backend thread is doing: idle, the call it is running "
                                 "and its timeout, or what Stop cancelled."));
     m_socketsLabel->setToolTip(tr("TCP sockets of the experiment in the kernel's table: those a "
                                   "descriptor owns, and connections in TIME_WAIT, which none "
                                   "does."));
-    statusBar()->addPermanentWidget(m_stateLabel, 1);
+    // A normal widget, not a permanent one: a message (a refusal, "Saved ...") then shows in
+    // its place for its time instead of being covered by it.
+    statusBar()->addWidget(m_stateLabel, 1);
     statusBar()->addPermanentWidget(m_socketsLabel);
     m_stateLabel->setText(m_controller->status());
     connect(m_controller, &ExperimentController::statusChanged, m_stateLabel, &QLabel::setText);
@@ -162,10 +186,9 @@ void MainWindow::setupLessons()
         statusBar()->showMessage(tr("Some lessons did not load: %1").arg(error), kMessageMs);
     panel->setRunner(m_lessonRunner);
     connect(panel, &LessonsPanel::lessonChosen, this, &MainWindow::onLessonChosen);
-    connect(panel, &LessonsPanel::runStarting, this, [this] {
-        m_controller->stop(); // a lesson starts from a clean slate
-        clearLog();
-    });
+    // A lesson starts on a clean page, and its page ends with its verdict.
+    connect(panel, &LessonsPanel::runStarting, this, [this] { beginPage(true); });
+    connect(m_lessonRunner, &socklab::LessonRunner::finished, this, &MainWindow::onLessonFinished);
     connect(panel, &LessonsPanel::stopRequested, m_controller, &ExperimentController::stop);
     m_ui->menuView->addSeparator();
     QAction *show = m_ui->lessonsDock->toggleViewAction();
@@ -244,7 +267,7 @@ bool MainWindow::exportHandout(const QString &path, QString *error) const
     socklab::handout::Input in;
     const socklab::LessonRunner *runner = m_lessonRunner;
     const auto result = m_ui->lessonsPanel->lastResult();
-    if (result && runner->isLoaded() && runner->lesson().name == result->lesson) {
+    if (m_lessonPage && result && runner->isLoaded() && runner->lesson().name == result->lesson) {
         in.title = runner->lesson().title;
         in.explanation = runner->lesson().explanation;
         in.verdict = socklab::handout::Verdict{result->passed, result->predictedText(),
@@ -304,7 +327,7 @@ void MainWindow::exportHandoutDialog()
         QMessageBox::warning(this, tr("Handout not saved"), error);
         return;
     }
-    statusBar()->showMessage(tr("Saved %1").arg(QFileInfo(path).fileName()), kMessageMs);
+    showMessage(tr("Saved %1").arg(QFileInfo(path).fileName()));
 }
 
 void MainWindow::setupSocketTable()
@@ -385,7 +408,7 @@ void MainWindow::openProfileDialog()
         QMessageBox::warning(this, tr("Profile not loaded"), error);
         return;
     }
-    statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(path).fileName()), kMessageMs);
+    showMessage(tr("Loaded %1").arg(QFileInfo(path).fileName()));
 }
 
 void MainWindow::saveProfileDialog()
@@ -405,11 +428,20 @@ void MainWindow::saveProfileDialog()
         QMessageBox::warning(this, tr("Profile not saved"), error);
         return;
     }
-    statusBar()->showMessage(tr("Saved %1").arg(QFileInfo(path).fileName()), kMessageMs);
+    showMessage(tr("Saved %1").arg(QFileInfo(path).fileName()));
 }
 
-void MainWindow::onEvents(const QList<Event> &batch)
+void MainWindow::onEvents(const QList<Event> &all)
 {
+    for (const Event &e : all) {
+        if (e.kind == EventKind::Finished && m_pageStop != 0 && e.run == m_pageStop) {
+            m_sockets->leftoversSettled(); // the Stop has closed what the last page had open
+            m_pageStop = 0;
+        }
+    }
+    const QList<Event> batch = m_page.filter(all);
+    if (batch.isEmpty())
+        return;
     m_ui->logView->append(batch);
     m_ui->timeline->append(batch);
     for (const Event &e : batch) {
@@ -427,7 +459,39 @@ void MainWindow::onEvents(const QList<Event> &batch)
 
 void MainWindow::onRefused(const QString &why)
 {
-    statusBar()->showMessage(tr("Not started: %1").arg(why), kMessageMs);
+    showMessage(tr("Not started: %1").arg(why));
+}
+
+void MainWindow::showMessage(const QString &text)
+{
+    statusBar()->showMessage(text, kMessageMs);
+}
+
+void MainWindow::beginPage(bool lesson)
+{
+    const quint64 stop = m_controller->stop();
+    m_controller->restartNames();
+    m_page.beginAfter(stop);
+    m_pageStop = stop;
+    m_lessonPage = lesson;
+    m_sockets->hideLeftovers();
+    clearLog();
+}
+
+void MainWindow::reset()
+{
+    m_ui->lessonsPanel->reset(); // forgets a lesson's run and verdict; the lesson stays picked
+    beginPage(false);
+    showMessage(tr("A clean page: everything stopped and closed, time at zero."));
+}
+
+// The lesson's page ends with its verdict: what it left running (a drip peer, open sockets)
+// is stopped, as the CLI's lesson ends with its process, and the timeline frames the run.
+void MainWindow::onLessonFinished()
+{
+    m_page.endAt(m_lessonRunner->lastRun(), socklab::platform::monotonicNs());
+    m_controller->stop();
+    m_ui->timeline->frameUntilNow();
 }
 
 void MainWindow::clearLog()
@@ -453,9 +517,12 @@ QString MainWindow::backendStatus() const
 
 QString MainWindow::socketsStatus() const
 {
-    return tr("Open sockets: %1 · TIME_WAIT: %2")
-        .arg(m_sockets->openSockets())
-        .arg(m_sockets->timeWaitSockets());
+    QString text = tr("Open sockets: %1 · TIME_WAIT: %2")
+                       .arg(m_sockets->openSockets())
+                       .arg(m_sockets->timeWaitSockets());
+    if (const int hidden = m_sockets->hiddenTimeWait())
+        text += tr(" · %n earlier connection(s) still in TIME_WAIT, hidden", nullptr, hidden);
+    return text;
 }
 
 void MainWindow::setZoomStep(int step)

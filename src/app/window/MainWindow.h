@@ -2,6 +2,7 @@
 
 #include "Event.h"
 #include "Profile.h"
+#include "RunPage.h"
 
 #include <QMainWindow>
 
@@ -59,8 +60,14 @@ class MainWindow : public QMainWindow
     QString backendStatus() const;
     QString socketsStatus() const;
 
+    // The page the views show (RunPage): which runs it holds.
+    const RunPage &page() const { return m_page; }
+
   public slots:
     void clearLog();
+    // Stops everything, closes every socket and starts a clean page (empty views, time at
+    // zero, TIME_WAIT leftovers of earlier demos hidden from the table).
+    void reset();
 
   protected:
     void closeEvent(QCloseEvent *e) override;
@@ -75,6 +82,10 @@ class MainWindow : public QMainWindow
     void onEvents(const QList<socklab::Event> &batch);
     void onRefused(const QString &why);
     void updateSocketsStatus();
+    // Stops what runs and begins a new page of the views after that Stop.
+    void beginPage(bool lesson);
+    void onLessonFinished();
+    void showMessage(const QString &text);
     void openProfileDialog();
     void saveProfileDialog();
     void showAbout();
@@ -90,6 +101,9 @@ class MainWindow : public QMainWindow
     int m_zoomStep = 0;
     QString m_lastProfileDir;
     socklab::LessonRunner *m_lessonRunner;
+    RunPage m_page;
+    bool m_lessonPage = false; // the page is a lesson's run (its handout has its verdict)
+    quint64 m_pageStop = 0;    // the Stop that began the page: its Finished settles leftovers
     bool m_presenter = false;
     int m_zoomBeforePresenter = 0;
     QByteArray m_viewSplitterBeforePresenter;

@@ -9,7 +9,7 @@ LessonRunner::LessonRunner(Engine *engine, QObject *parent) : QObject(parent), m
     m_stopTimer.setSingleShot(true);
     m_settleTimer.setSingleShot(true);
     // The lesson's "Stop" is the same Stop a user presses; what it cancels is still real.
-    connect(&m_stopTimer, &QTimer::timeout, m_engine, &Engine::stop);
+    connect(&m_stopTimer, &QTimer::timeout, this, &LessonRunner::stopLesson);
     connect(&m_settleTimer, &QTimer::timeout, this, &LessonRunner::judge);
     connect(engine->bus(), &EventBus::eventsReady, this, &LessonRunner::onEvents);
 }
@@ -29,6 +29,7 @@ void LessonRunner::reset()
     m_issued = 0;
     m_pendingFinishes = 0;
     m_firstRun = 0;
+    m_lastRun = 0;
     m_running = false;
     m_peerStarted = false;
     emit stateChanged();
@@ -51,6 +52,7 @@ void LessonRunner::issue(const QList<Step> &steps)
     const quint64 id = m_engine->run(steps);
     if (m_firstRun == 0)
         m_firstRun = id;
+    m_lastRun = id;
     if (m_issued == m_lesson.steps.size() && m_lesson.stopAfter > 0)
         m_stopTimer.start(int(m_lesson.stopAfter * 1000));
     emit stateChanged();
@@ -125,6 +127,24 @@ void LessonRunner::onEvents(const QList<Event> &batch)
     emit stateChanged();
 }
 
+// The lesson's "Stop" is the same Stop a user presses; what it cancels is the lesson's own
+// evidence, so the stop's id counts among the lesson's runs.
+void LessonRunner::stopLesson()
+{
+    m_lastRun = m_engine->stop();
+}
+
+// The verdict, on the bus as the lesson's last event (it belongs to the lesson's runs, not to
+// whatever ran last), then to whoever waits for it.
+void LessonRunner::post(const LessonResult &result)
+{
+    Event e = result.toEvent();
+    e.run = m_lastRun;
+    m_engine->bus()->post(e);
+    emit stateChanged();
+    emit finished(result);
+}
+
 // The run was cut short before it could show anything (its peer did not start): no verdict
 // on the kernel, and the error that says why.
 void LessonRunner::notRun()
@@ -141,18 +161,14 @@ void LessonRunner::notRun()
         result.notRun = QStringLiteral("a step it needs failed.");
     m_issued = int(m_lesson.steps.size());
     m_running = false;
-    m_engine->bus()->post(result.toEvent());
-    emit stateChanged();
-    emit finished(result);
+    post(result);
 }
 
 void LessonRunner::judge()
 {
     const LessonResult result = evaluate(m_lesson, m_events);
     m_running = false;
-    m_engine->bus()->post(result.toEvent());
-    emit stateChanged();
-    emit finished(result);
+    post(result);
 }
 
 } // namespace socklab

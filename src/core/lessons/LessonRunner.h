@@ -27,6 +27,10 @@ class LessonRunner : public QObject
     // Steps issued so far, and whether another can be issued now.
     int stepsIssued() const { return m_issued; }
     bool canStep() const;
+    // The engine runs of the lesson so far: its first and its latest (its own Stop included;
+    // 0: none yet). Everything the lesson caused carries a run id in [firstRun, lastRun].
+    quint64 firstRun() const { return m_firstRun; }
+    quint64 lastRun() const { return m_lastRun; }
 
   public slots:
     // Issues every remaining step.
@@ -46,6 +50,8 @@ class LessonRunner : public QObject
     void issue(const QList<Step> &steps);
     void judge();
     void notRun();
+    void stopLesson();
+    void post(const LessonResult &result);
 
     Engine *m_engine;
     Lesson m_lesson;
@@ -53,6 +59,7 @@ class LessonRunner : public QObject
     int m_issued = 0;
     int m_pendingFinishes = 0; // engine runs not yet finished
     quint64 m_firstRun = 0;    // the id of the lesson's first engine run (0: none yet)
+    quint64 m_lastRun = 0;     // the id of its latest run or Stop
     bool m_running = false;
     bool m_peerStarted = false;
     QTimer m_stopTimer;

@@ -1,0 +1,189 @@
+// Every lesson, run in one window one after another as a teacher would (Run all, or Next step
+// to the end), gives the verdict `socklab-cli lesson` gives on the same kernel, prediction by
+// prediction; the window's log holds only that lesson's run, and the timeline frames it.
+#include "Engine.h"
+#include "Lesson.h"
+#include "LessonRunner.h"
+#include "TestSupport.h"
+#include "lessons/LessonsPanel.h"
+#include "log/LogModel.h"
+#include "log/LogView.h"
+#include "timeline/TimelineWidget.h"
+#include "window/MainWindow.h"
+
+#include <QAction>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+
+using namespace socklab;
+
+namespace {
+
+// The CLI's verdict: the lesson_result line of `socklab-cli lesson NAME --json`.
+QJsonObject cliVerdict(const QString &name, QString *why)
+{
+    QProcess cli;
+    cli.start(QStringLiteral(SOCKLAB_CLI_PATH),
+              {QStringLiteral("lesson"), name, QStringLiteral("--json")});
+    if (!cli.waitForFinished(180000) || cli.exitStatus() != QProcess::NormalExit ||
+        cli.exitCode() != 0) {
+        *why = QStringLiteral("socklab-cli lesson %1 did not end with 0: %2")
+                   .arg(name, QString::fromUtf8(cli.readAllStandardError()));
+        return {};
+    }
+    const QList<QByteArray> lines = cli.readAllStandardOutput().trimmed().split('\n');
+    for (auto it = lines.crbegin(); it != lines.crend(); ++it) {
+        const QJsonObject o = QJsonDocument::fromJson(*it).object();
+        if (o.value(QStringLiteral("kind")).toString() == QLatin1String("lesson_result"))
+            return o;
+    }
+    *why = QStringLiteral("socklab-cli lesson %1 printed no lesson_result").arg(name);
+    return {};
+}
+
+} // namespace
+
+class TestWindowLessons : public QObject
+{
+    Q_OBJECT
+  private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_settingsDir.isValid());
+        QCoreApplication::setOrganizationName(QStringLiteral("SockLabTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_window_lessons"));
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
+        QSettings().clear();
+        m_window = std::make_unique<MainWindow>();
+        m_window->resize(1280, 720);
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    }
+    void cleanupTestCase()
+    {
+        if (m_window)
+            m_window->engine()->stop();
+        m_window.reset();
+    }
+
+    void sameVerdictAsTheCli_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("stepwise");
+        const QList<Lesson> all = lessonCatalogue();
+        QVERIFY(all.size() >= 16);
+        // Run all for every lesson; a few again step by step (Next step), short ones that
+        // have several steps, so the stepwise path is judged the same way.
+        for (const Lesson &l : all)
+            QTest::newRow(qPrintable(l.name)) << l.name << false;
+        for (const char *name : {"restart-without-reuseaddr", "two-listeners", "recv-timeout"})
+            QTest::newRow(qPrintable(QStringLiteral("%1 (Next step)").arg(QLatin1String(name))))
+                << QString::fromLatin1(name) << true;
+    }
+
+    void sameVerdictAsTheCli()
+    {
+        QFETCH(QString, name);
+        QFETCH(bool, stepwise);
+        QString why;
+        const QJsonObject cli = cliVerdict(name, &why);
+        QVERIFY2(!cli.isEmpty(), qPrintable(why));
+
+        auto *panel = m_window->findChild<LessonsPanel *>(QStringLiteral("lessonsPanel"));
+        QVERIFY(panel);
+        QVERIFY(panel->selectLesson(name));
+        LessonRunner *runner = m_window->lessonRunner();
+        QSignalSpy done(runner, &LessonRunner::finished);
+        // The Stop the window issues after the verdict (it ends what the lesson left running):
+        // seen when its Finished arrives, after every event it caused.
+        bool stoppedAfter = false;
+        const QMetaObject::Connection watch = connect(
+            m_window->engine()->bus(), &EventBus::eventsReady, this, [&](const QList<Event> &b) {
+                for (const Event &e : b) {
+                    if (e.kind == EventKind::Finished && runner->lastRun() != 0 &&
+                        e.run > runner->lastRun() && done.count() > 0)
+                        stoppedAfter = true;
+                }
+            });
+        const Lesson lesson = runner->lesson();
+        // Long enough for the lesson's own stop (stopAfter) and its settling, under sanitizers.
+        const int waitMs = 60000 + int(lesson.stopAfter * 1000);
+        if (stepwise) {
+            for (int i = 0; i < lesson.steps.size(); ++i) {
+                QTRY_VERIFY_WITH_TIMEOUT(runner->canStep(), waitMs);
+                panel->nextStep();
+            }
+        } else {
+            panel->runAll();
+        }
+        QVERIFY2(done.wait(waitMs) || done.count() == 1, qPrintable(name));
+        const LessonResult result = done.first().first().value<LessonResult>();
+
+        // The window's verdict is the CLI's: the same, prediction by prediction.
+        const QJsonObject verdict = cli.value(QStringLiteral("extra")).toObject().isEmpty()
+                                        ? cli
+                                        : cli.value(QStringLiteral("extra")).toObject();
+        const bool cliRan = verdict.value(QStringLiteral("ran")).toBool(true);
+        QCOMPARE(result.notRun.isEmpty(), cliRan);
+        QCOMPARE(result.passed, verdict.value(QStringLiteral("passed")).toBool());
+        const QJsonArray checks = verdict.value(QStringLiteral("checks")).toArray();
+        QCOMPARE(result.checks.size(), checks.size());
+        for (int i = 0; i < checks.size(); ++i) {
+            const QJsonObject c = checks.at(i).toObject();
+            QCOMPARE(result.checks[i].says, c.value(QStringLiteral("says")).toString());
+            QVERIFY2(
+                result.checks[i].held == c.value(QStringLiteral("held")).toBool(),
+                qPrintable(
+                    QStringLiteral("%1: window %2 (%3), CLI %4 (%5)")
+                        .arg(result.checks[i].says, result.checks[i].held ? "held" : "did not hold",
+                             result.checks[i].observed,
+                             c.value(QStringLiteral("held")).toBool() ? "held" : "did not hold",
+                             c.value(QStringLiteral("observed")).toString())));
+        }
+
+        // The log holds this lesson's run only, ending with its verdict; the timeline frames
+        // the run from its first event to its last.
+        const LogModel *log = m_window->findChild<LogView *>(QStringLiteral("logView"))->model();
+        QTRY_VERIFY(log->rowCount() > 0 &&
+                    log->eventAt(log->rowCount() - 1).kind == EventKind::LessonResult);
+        QTRY_VERIFY_WITH_TIMEOUT(stoppedAfter, 10000);
+        disconnect(watch);
+        QVERIFY2(log->eventAt(log->rowCount() - 1).kind == EventKind::LessonResult,
+                 qPrintable(log->eventAt(log->rowCount() - 1).toText()));
+        double first = 1e9, last = 0;
+        for (int r = 0; r < log->rowCount(); ++r) {
+            const Event e = log->eventAt(r);
+            QVERIFY2(e.run >= runner->firstRun() && e.run <= runner->lastRun(),
+                     qPrintable(QStringLiteral("run %1 not in [%2, %3]: %4")
+                                    .arg(e.run)
+                                    .arg(runner->firstRun())
+                                    .arg(runner->lastRun())
+                                    .arg(e.toText())));
+            first = std::min(first, e.tNs / 1e9);
+            last = std::max(last, e.tNs / 1e9);
+        }
+        QVERIFY2(first >= 0 && first < 2, qPrintable(QString::number(first)));
+        const auto *timeline = m_window->findChild<TimelineWidget *>(QStringLiteral("timeline"));
+        const auto [from, to] = timeline->visibleSeconds();
+        QVERIFY2(!timeline->followLive(), "the finished run is framed, not followed");
+        QVERIFY2(from <= first && to >= last,
+                 qPrintable(QStringLiteral("events %1-%2 s, view %3-%4 s")
+                                .arg(first)
+                                .arg(last)
+                                .arg(from)
+                                .arg(to)));
+    }
+
+  private:
+    QTemporaryDir m_settingsDir;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+QTEST_MAIN(TestWindowLessons)
+#include "tst_window_lessons.moc"
