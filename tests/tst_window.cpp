@@ -31,6 +31,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QPlainTextEdit>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
@@ -38,9 +39,12 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTabBar>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QToolBar>
+#include <QToolButton>
 
 #include <QRegularExpression>
 
@@ -97,6 +101,7 @@ class TestWindow : public QObject
     void mnemonicsAreUnique();
     void resetStartsACleanPage();
     void helpPagesNameTheKeys();
+    void fitsA720Projector();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -657,6 +662,50 @@ void TestWindow::helpPagesNameTheKeys()
     QVERIFY(page->toPlainText().contains(
         action("actionReset")->shortcut().toString(QKeySequence::NativeText)));
     QVERIFY(page->toPlainText().contains(QLatin1String("silent")));
+}
+
+// A classroom projector is 1280x720: the window fits it with nothing clipped, the lessons
+// pane open, and stays that size when the log's "Auto-scroll paused" button appears.
+void TestWindow::fitsA720Projector()
+{
+    m_window->findChild<QDockWidget *>(QStringLiteral("lessonsDock"))->show();
+    const QSize min = m_window->minimumSizeHint().expandedTo(m_window->minimumSize());
+    QVERIFY2(min.width() <= 1280 && min.height() <= 720,
+             qPrintable(QStringLiteral("%1x%2").arg(min.width()).arg(min.height())));
+    m_window->resize(1280, 720);
+    QTRY_COMPARE(m_window->size(), QSize(1280, 720));
+    const QRect inside = m_window->rect();
+    const auto within = [&](QWidget *w) {
+        const QRect r(w->mapTo(m_window.get(), QPoint(0, 0)), w->size());
+        return w->isVisible() && inside.contains(r);
+    };
+    for (QToolButton *b : m_window->findChild<QToolBar *>(QStringLiteral("mainToolBar"))
+                              ->findChildren<QToolButton *>()) {
+        if (b->defaultAction() && !b->defaultAction()->isSeparator())
+            QVERIFY2(within(b), qPrintable(b->defaultAction()->text()));
+    }
+    for (const char *name : {"runAllButton", "nextButton", "stateLabel"})
+        QVERIFY2(within(child<QWidget>(name)), name);
+    // A run with long sentences, its event opened in the detail pane, the log scrolled up
+    // ("Auto-scroll paused"), a socket chosen in the log's filter: the window keeps its size.
+    usePeer(PeerBehavior::Silent);
+    setAllTimeouts(100);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+    auto *table = child<QTableView>("table");
+    int timeoutRow = -1;
+    for (int r = 0; r < log()->rowCount() && timeoutRow < 0; ++r)
+        timeoutRow = log()->eventAt(r).kind == EventKind::Timeout ? r : -1;
+    table->setCurrentIndex(table->model()->index(timeoutRow, 0));
+    child<QWidget>("followButton")->show();
+    auto *sockets = child<QComboBox>("socketCombo");
+    sockets->setCurrentIndex(sockets->count() - 1);
+    QTRY_VERIFY(!child<QPlainTextEdit>("detailText")->toPlainText().isEmpty());
+    QCoreApplication::processEvents();
+    QCOMPARE(m_window->size(), QSize(1280, 720));
+    QVERIFY2(m_window->minimumSizeHint().width() <= 1280,
+             qPrintable(QString::number(m_window->minimumSizeHint().width())));
 }
 
 QTEST_MAIN(TestWindow)

@@ -12,6 +12,8 @@
 #include "window/MainWindow.h"
 
 #include <QAction>
+#include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -178,6 +180,57 @@ class TestWindowLessons : public QObject
                                 .arg(last)
                                 .arg(from)
                                 .arg(to)));
+    }
+
+    // Preparing a class: socklab --run-lessons runs the lessons in its window as Run all does
+    // and writes a handout of each, with the CLI's verdict and the run's picture.
+    void runLessonsWritesHandouts()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QStringList names = {QStringLiteral("recv-timeout"),
+                                   QStringLiteral("restart-without-reuseaddr")};
+        QProcess app;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        env.insert(QStringLiteral("HOME"), dir.path()); // no saved window of the user's
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
+        app.setProcessEnvironment(env);
+        app.start(QStringLiteral(SOCKLAB_APP_PATH),
+                  {QStringLiteral("--run-lessons"), names.join(QLatin1Char(',')),
+                   QStringLiteral("--handout-dir"), dir.filePath(QStringLiteral("out"))});
+        QVERIFY(app.waitForFinished(180000));
+        QVERIFY2(app.exitStatus() == QProcess::NormalExit && app.exitCode() == 0,
+                 app.readAllStandardError().constData());
+        for (const QString &name : names) {
+            QString why;
+            const QJsonObject cli = cliVerdict(name, &why);
+            QVERIFY2(!cli.isEmpty(), qPrintable(why));
+            QFile f(dir.filePath(QStringLiteral("out/%1.html").arg(name)));
+            QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(f.fileName()));
+            const QString html = QString::fromUtf8(f.readAll());
+            const Lesson lesson = *findLesson(name);
+            QVERIFY(html.contains(lesson.title.toHtmlEscaped()));
+            const bool passed = cli.value(QStringLiteral("passed")).toBool();
+            QVERIFY2(html.contains(passed ? QStringLiteral("<p class=\"result\">PASSED</p>")
+                                          : QStringLiteral("<p class=\"result\">FAILED</p>")),
+                     qPrintable(name));
+            QVERIFY(html.contains(QLatin1String("data:image/png;base64,")));
+        }
+
+        // A name that is not a lesson changes nothing and says which there are.
+        QProcess bad;
+        bad.setProcessEnvironment(env);
+        bad.start(QStringLiteral(SOCKLAB_APP_PATH),
+                  {QStringLiteral("--run-lessons"), QStringLiteral("recv-timeout,nope"),
+                   QStringLiteral("--handout-dir"), dir.filePath(QStringLiteral("bad"))});
+        QVERIFY(bad.waitForFinished(30000));
+        QCOMPARE(bad.exitCode(), 2);
+        const QString err = QString::fromUtf8(bad.readAllStandardError());
+        QVERIFY2(err.contains(QLatin1String("'nope' is not a lesson")) &&
+                     err.contains(QLatin1String("recv-timeout")),
+                 qPrintable(err));
+        QVERIFY(!QDir(dir.filePath(QStringLiteral("bad"))).exists());
     }
 
   private:

@@ -1,9 +1,13 @@
+#include "lessons/LessonBatch.h"
 #include "window/MainWindow.h"
 #include "window/Theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QTextStream>
+
+#include <memory>
 
 int main(int argc, char *argv[])
 {
@@ -34,6 +38,19 @@ int main(int argc, char *argv[])
                                        QStringLiteral("Start in presenter mode (F5): large text, "
                                                       "the lesson beside a large timeline."));
     parser.addOption(presenterOption);
+    QCommandLineOption runLessonsOption(
+        QStringLiteral("run-lessons"),
+        QStringLiteral("Run these lessons (comma-separated names, or all) one after another in "
+                       "the window, as Run all does, write a handout of each into "
+                       "--handout-dir, and quit: status 0 when every lesson ran (whatever its "
+                       "verdict), 1 otherwise."),
+        QStringLiteral("names"));
+    parser.addOption(runLessonsOption);
+    QCommandLineOption handoutDirOption(
+        QStringLiteral("handout-dir"),
+        QStringLiteral("Where --run-lessons writes NAME.html (created if missing)."),
+        QStringLiteral("dir"));
+    parser.addOption(handoutDirOption);
     parser.addPositionalArgument(QStringLiteral("profile"),
                                  QStringLiteral("A JSON profile to load (optional)."),
                                  QStringLiteral("[profile]"));
@@ -63,8 +80,33 @@ int main(int argc, char *argv[])
                             << "' is not a lesson; socklab-cli lessons lists them.\n";
         return 2;
     }
+    std::unique_ptr<LessonBatch> batch;
+    if (parser.isSet(runLessonsOption)) {
+        QString error;
+        const QStringList names = LessonBatch::resolve(
+            parser.value(runLessonsOption).split(QLatin1Char(','), Qt::SkipEmptyParts), &error);
+        if (names.isEmpty()) {
+            QTextStream(stderr) << "socklab: --run-lessons: " << error << "\n";
+            return 2;
+        }
+        const QString dir = parser.value(handoutDirOption);
+        if (dir.isEmpty() || !QDir().mkpath(dir)) {
+            QTextStream(stderr) << "socklab: --run-lessons needs --handout-dir DIR, a folder it "
+                                   "can write ("
+                                << (dir.isEmpty() ? QStringLiteral("none given") : dir) << ").\n";
+            return 2;
+        }
+        batch = std::make_unique<LessonBatch>(&w, names, dir);
+        QObject::connect(batch.get(), &LessonBatch::done, &app,
+                         [](bool allRan) { QCoreApplication::exit(allRan ? 0 : 1); });
+    } else if (parser.isSet(handoutDirOption)) {
+        QTextStream(stderr) << "socklab: --handout-dir goes with --run-lessons.\n";
+        return 2;
+    }
     w.show();
     if (parser.isSet(presenterOption))
         w.setPresenterMode(true);
+    if (batch)
+        batch->start();
     return app.exec();
 }

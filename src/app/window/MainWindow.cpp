@@ -33,6 +33,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QSaveFile>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
@@ -550,7 +551,12 @@ void MainWindow::showAbout()
 void MainWindow::restoreSettings()
 {
     QSettings s;
-    restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) {
+        // First start: the designed size, but never more than the screen has (a projector is
+        // often 1280x720): the status bar and the lessons' buttons must be on it.
+        if (const QScreen *screen = QGuiApplication::primaryScreen())
+            resize(size().boundedTo(screen->availableGeometry().size()));
+    }
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     // Growing the window gives the room to the pictures, not to the option panels.
     m_ui->mainSplitter->setStretchFactor(0, 0);
