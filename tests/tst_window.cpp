@@ -504,15 +504,26 @@ void TestWindow::presenterModeAndBack()
     auto *dock = child<QDockWidget>("lessonsDock");
     dock->hide();
     const int zoom = m_window->zoomStep();
+    m_window->resize(1280, 720); // a projector
     action("actionPresenter")->trigger();
     QVERIFY(m_window->isPresenterMode());
-    QCOMPARE(m_window->zoomStep(), zoom + 3);
+    QVERIFY(m_window->zoomStep() > zoom);
+    // Readable from the back of a room, and the picture gets most of the height.
+    QVERIFY2(QApplication::font().pointSizeF() >= MainWindow::kPresenterPoints,
+             qPrintable(QString::number(QApplication::font().pointSizeF())));
     QVERIFY(options->isHidden());
     QVERIFY(dock->isVisible());
+    auto *timeline = child<TimelineWidget>("timeline");
+    auto *views = child<QWidget>("viewSplitter");
+    QTRY_VERIFY2(
+        timeline->height() >= 0.6 * views->height(),
+        qPrintable(QStringLiteral("%1 of %2").arg(timeline->height()).arg(views->height())));
+    QVERIFY(child<QWidget>("socketsBox")->isHidden());
     action("actionPresenter")->trigger();
     QVERIFY(!m_window->isPresenterMode());
     QCOMPARE(m_window->zoomStep(), zoom);
     QVERIFY(options->isVisible());
+    QVERIFY(child<QWidget>("socketsBox")->isVisible());
     QVERIFY(dock->isHidden());
 }
 

@@ -38,6 +38,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QSysInfo>
+#include <QTimer>
 
 #include <cmath>
 
@@ -247,17 +248,34 @@ void MainWindow::setPresenterMode(bool on)
         m_zoomBeforePresenter = m_zoomStep;
         m_viewSplitterBeforePresenter = m_ui->viewSplitter->saveState();
         m_lessonsVisibleBeforePresenter = m_ui->lessonsDock->isVisible();
-        setZoomStep(std::max(m_zoomStep, 0) + 3);
+        // Read from the back of a room: text of at least kPresenterPoints, and larger still if
+        // the teacher had zoomed in further.
+        const double base = systemFont().pointSizeF() > 0 ? systemFont().pointSizeF() : 10.0;
+        const int needed =
+            int(std::ceil(std::log(kPresenterPoints / base) / std::log(kZoomFactor) - 1e-9));
+        setZoomStep(std::max({m_zoomStep + 1, needed, 0}));
         m_ui->optionsScroll->hide();
+        // The kernel's table is for reading up close; the timeline draws TIME_WAIT too.
+        m_ui->socketsBox->hide();
+        // The log may get less than its own minimum (its rows scroll); a positive minimum is
+        // what the splitter then goes by instead of the log's size hint.
+        m_ui->bottomTabs->setMinimumHeight(1);
         m_ui->lessonsDock->show();
-        // The picture first: most of the height to the timeline.
-        const int h = m_ui->viewSplitter->height();
-        m_ui->viewSplitter->setSizes({h * 6 / 10, h * 3 / 10, h / 10});
+        // The picture first: most of the height to the timeline, once the larger text has
+        // been laid out (the splitter shares out the height again when its children grow).
+        QTimer::singleShot(0, this, [this] {
+            if (!m_presenter)
+                return;
+            const int h = m_ui->viewSplitter->height();
+            m_ui->viewSplitter->setSizes({h * 7 / 10, h * 3 / 10, 0});
+        });
         // The explanation is read from the back of the room: give it a third of the width.
         resizeDocks({m_ui->lessonsDock}, {width() / 3}, Qt::Horizontal);
     } else {
         setZoomStep(m_zoomBeforePresenter);
         m_ui->optionsScroll->show();
+        m_ui->socketsBox->show();
+        m_ui->bottomTabs->setMinimumHeight(0);
         m_ui->lessonsDock->setVisible(m_lessonsVisibleBeforePresenter);
         m_ui->viewSplitter->restoreState(m_viewSplitterBeforePresenter);
     }
@@ -532,7 +550,7 @@ void MainWindow::setZoomStep(int step)
     m_zoomStep = step;
     QFont f = systemFont();
     const double base = f.pointSizeF() > 0 ? f.pointSizeF() : 10.0;
-    f.setPointSizeF(base * std::pow(1.15, step));
+    f.setPointSizeF(base * std::pow(kZoomFactor, step));
     QApplication::setFont(f);
     m_ui->actionZoomIn->setEnabled(step < kMaxZoom);
     m_ui->actionZoomOut->setEnabled(step > kMinZoom);

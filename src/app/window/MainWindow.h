@@ -48,6 +48,8 @@ class MainWindow : public QMainWindow
     void setZoomStep(int step);
     static constexpr int kMinZoom = -3;
     static constexpr int kMaxZoom = 10;
+    static constexpr double kZoomFactor = 1.15;      // one zoom step
+    static constexpr double kPresenterPoints = 16.0; // presenter mode's smallest text
 
     // The finished experiment or lesson as a self-contained HTML page.
     bool exportHandout(const QString &path, QString *error) const;
