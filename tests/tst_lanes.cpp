@@ -140,6 +140,38 @@ class TestLanes : public QObject
 
     // Two listeners on one port (SO_REUSEPORT) accept at once; the kernel spreads the
     // connections between them.
+    // A socket's states (from the kernel's table) belong to the run that made the socket, not
+    // to whichever run is going on when the monitor sees them: a window showing a later page
+    // then never shows an earlier socket's TIME_WAIT or its disappearance.
+    void stateEventsBelongToTheRunThatMadeTheSocket()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        const quint64 made =
+            engine.run({listen("L1", 0), connectToListener("L1", "c1"), accept("L1", "a1")});
+        QVERIFY(rec.waitFinished());
+        rec.clear();
+        const quint64 closing = engine.run({Step::make(Step::Kind::Close, QStringLiteral("a1"))});
+        QVERIFY(closing > made);
+        // a1 closes first: a1 goes to FIN_WAIT2, c1 to CLOSE_WAIT, both seen while `closing`
+        // is the run going on.
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         return rec.has(EventKind::State, QStringLiteral("a1")) &&
+                                rec.has(EventKind::State, QStringLiteral("c1"));
+                     },
+                     5000),
+                 qPrintable(rec.dump()));
+        QCOMPARE(rec.first(EventKind::Closed, QStringLiteral("a1")).run, closing);
+        for (const Event &e : rec.of(EventKind::State)) {
+            if (e.sock == QLatin1String("a1") || e.sock == QLatin1String("c1"))
+                QVERIFY2(
+                    e.run == made,
+                    qPrintable(
+                        QStringLiteral("run %1, not %2: %3").arg(e.run).arg(made).arg(e.toText())));
+        }
+    }
+
     void twoReuseportListenersEachAccept()
     {
         Engine engine;

@@ -3,6 +3,7 @@
 #include "timeline/TimelineWidget.h"
 
 #include <QImage>
+#include <QPixmap>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
@@ -390,6 +391,35 @@ class TestTimeline : public QObject
         QCOMPARE(spy.count(), 2);
         w.append({ev(EventKind::Closed, QStringLiteral("c1"), 300.0, QStringLiteral("close"))});
         QVERIFY(w.viewStartSeconds() > 290);
+    }
+
+    // A finished run is framed whole (a lesson's end, a handout's picture): from zero to the
+    // last event with room either side; the handout's picture leaves the user's view alone.
+    void framingShowsTheWholeRun()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        w.append({ev(EventKind::Closed, QStringLiteral("c1"), 0.5, QStringLiteral("close")),
+                  ev(EventKind::Closed, QStringLiteral("c1"), 40.0, QStringLiteral("close"))});
+        w.frame(0, 40'000'000'000LL);
+        QVERIFY(!w.followLive());
+        const auto [from, to] = w.visibleSeconds();
+        QVERIFY2(from <= 0.5 && to >= 40.0, qPrintable(QStringLiteral("%1-%2").arg(from).arg(to)));
+        QVERIFY2(to - from < 60, "framed, not zoomed far out");
+
+        w.setPixelsPerSecond(1000); // the user looks closely at 10 s
+        auto *bar = w.findChild<QScrollBar *>();
+        bar->setValue(10000);
+        const double pps = w.pixelsPerSecond(), start = w.viewStartSeconds();
+        const QPixmap picture = w.grabRun();
+        QCOMPARE(picture.size(), w.size() * picture.devicePixelRatio());
+        QCOMPARE(w.pixelsPerSecond(), pps);
+        QCOMPARE(w.viewStartSeconds(), start);
+        QVERIFY(!w.followLive());
+
+        // A new page starts at the usual zoom.
+        w.clear();
+        QCOMPARE(w.pixelsPerSecond(), TimelineWidget::kDefaultPixelsPerSecond);
     }
 
     void clearEmptiesEverything()

@@ -68,7 +68,8 @@ void TimelineModel::add(const Event &e)
         }
         return;
     }
-    if (!isLaneLabel(e.sock))
+    // The verdict is a lesson's word on the run, not a socket: it has no lane.
+    if (!isLaneLabel(e.sock) || e.kind == EventKind::LessonResult)
         return;
     Lane &lane = laneFor(e.sock);
     const auto orphanMark = [&] {

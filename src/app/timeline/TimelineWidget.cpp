@@ -1,11 +1,13 @@
 #include "TimelineWidget.h"
 
 #include "ErrnoText.h"
+#include "TimelineStyle.h"
 
 #include <QHelpEvent>
 #include <QKeyEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QPixmap>
 #include <QScrollBar>
 #include <QStyle>
 #include <QTimer>
@@ -28,20 +30,7 @@ namespace {
 
 constexpr int kFrameMs = 33; // ~30 fps while something runs
 
-// Outcome hues, the same in light and dark palettes; drawn as tints so the base shows through.
-const QColor kOk(46, 160, 67);
-const QColor kTimeout(240, 160, 0);
-const QColor kError(218, 54, 51);
-const QColor kGrey(140, 140, 140);
-const QColor kPeerClosed(30, 144, 200);
-const QColor kTimeWait(150, 90, 200);
-constexpr int kTintAlpha = 100;
-
-QColor withAlpha(QColor c, int alpha)
-{
-    c.setAlpha(alpha);
-    return c;
-}
+using namespace timelineStyle;
 
 // Which of several calls squeezed into one pixel column shows: the most alarming.
 int severity(TimelineModel::Outcome o)
@@ -169,6 +158,11 @@ void TimelineWidget::clear()
 {
     m_model.clear();
     m_viewStart = 0;
+    // A new page starts at the usual zoom, not at the last run's framing.
+    if (!qFuzzyCompare(m_pps, kDefaultPixelsPerSecond)) {
+        m_pps = kDefaultPixelsPerSecond;
+        emit pixelsPerSecondChanged(m_pps);
+    }
     setFollowInternal(true);
     layoutScrollBars();
     syncScrollBars();
@@ -446,6 +440,24 @@ void TimelineWidget::frame(qint64 fromNs, qint64 toNs)
     scrollToSeconds(fromNs / 1e9 - span * 0.1);
     if (changed)
         emit pixelsPerSecondChanged(m_pps);
+}
+
+QPixmap TimelineWidget::grabRun()
+{
+    const double pps = m_pps, start = m_viewStart;
+    const bool follow = m_follow, hbar = m_hbar->isVisible();
+    const QSignalBlocker block(this); // the zoom label and follow button stay as they are
+    frameUntilNow();
+    m_hbar->hide(); // a scroll bar means nothing on paper
+    const QPixmap picture = grab();
+    m_hbar->setVisible(hbar);
+    m_pps = pps;
+    m_viewStart = start;
+    m_follow = follow;
+    syncScrollBars();
+    updateAnimation();
+    update();
+    return picture;
 }
 
 void TimelineWidget::setFollowLive(bool follow)
@@ -915,29 +927,7 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
                 p.setPen(link);
                 p.drawLine(QPointF(x + r, barMid), QPointF(std::max(rx, x + r), barMid));
             }
-            const QPointF diamond[4] = {
-                {x, barMid - r}, {x + r, barMid}, {x, barMid + r}, {x - r, barMid}};
-            switch (mk.result) {
-            case ProbeResult::Acked:
-                p.setPen(QPen(kOk.darker(130), thin));
-                p.setBrush(kOk);
-                p.drawPolygon(diamond, 4);
-                break;
-            case ProbeResult::Unanswered: {
-                p.setPen(QPen(kTimeout, thin * 1.5));
-                p.setBrush(pal.color(QPalette::Base));
-                p.drawPolygon(diamond, 4);
-                const double c = r * 0.4;
-                p.drawLine(QPointF(x - c, barMid - c), QPointF(x + c, barMid + c));
-                p.drawLine(QPointF(x - c, barMid + c), QPointF(x + c, barMid - c));
-                break;
-            }
-            case ProbeResult::Pending:
-                p.setPen(QPen(pal.color(QPalette::Text), thin));
-                p.setBrush(pal.color(QPalette::Base));
-                p.drawPolygon(diamond, 4);
-                break;
-            }
+            drawProbe(p, QPointF(x, barMid), r, thin, mk.result, pal);
             const QString n = QString::number(mk.probe);
             // Numbers only where the diamonds have room between them, or they run together.
             if (x - r >= numberRight) {

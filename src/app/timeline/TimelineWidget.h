@@ -37,6 +37,7 @@ class TimelineWidget : public QWidget
     static constexpr double kMinPixelsPerSecond = 5;
     static constexpr double kMaxPixelsPerSecond = 20000;
     static constexpr double kZoomFactor = 1.5;
+    static constexpr double kDefaultPixelsPerSecond = 100;
 
     explicit TimelineWidget(QWidget *parent = nullptr);
     ~TimelineWidget() override;
@@ -82,6 +83,9 @@ class TimelineWidget : public QWidget
     // Frames everything from time zero to now (a run that has just ended: its verdict, which
     // the picture does not draw, and its last events still on their way are within it).
     void frameUntilNow() { frame(0, std::max(m_model.lastEventNs(), nowNs())); }
+    // A picture of the whole run (from zero to now), whatever the view shows: for a handout.
+    // The view is left as it was.
+    QPixmap grabRun();
 
   signals:
     void followLiveChanged(bool follow);
@@ -145,9 +149,9 @@ class TimelineWidget : public QWidget
 
     TimelineModel m_model;
     std::function<qint64()> m_clock;
-    double m_pps = 100;     // zoom: pixels per second
-    double m_viewStart = 0; // seconds at the plot's left edge
-    bool m_follow = true;   // keep "now" in view
+    double m_pps = kDefaultPixelsPerSecond; // zoom: pixels per second
+    double m_viewStart = 0;                 // seconds at the plot's left edge
+    bool m_follow = true;                   // keep "now" in view
     bool m_syncing = false; // the scroll bars are being set from the view, not the user
     QScrollBar *m_hbar = nullptr;
     QScrollBar *m_vbar = nullptr;

@@ -124,13 +124,23 @@ void MainWindow::setupActions()
     connect(ui.actionRestart, &QAction::triggered, m_controller,
             &ExperimentController::restartServer);
     connect(ui.actionPullPlug, &QAction::triggered, m_controller, &ExperimentController::pullPlug);
-    connect(ui.actionStop, &QAction::triggered, m_controller, &ExperimentController::stop);
+    // Esc is Stop everywhere in the window, except that it first closes an open drop-down or
+    // menu, as Esc does everywhere else: closing the peer list must not end the experiment.
+    connect(ui.actionStop, &QAction::triggered, this, [this] {
+        if (QWidget *popup = QApplication::activePopupWidget()) {
+            popup->close();
+            return;
+        }
+        m_controller->stop();
+    });
     connect(ui.actionReset, &QAction::triggered, this, &MainWindow::reset);
     // A manual action after a finished lesson starts a page of its own: the lesson's page (and
     // its handout) stays the lesson's.
     connect(m_controller, &ExperimentController::actionStarting, this, [this] {
-        if (m_page.isEnded())
-            beginPage(false);
+        if (!m_page.isEnded())
+            return;
+        m_ui->lessonsPanel->reset(); // the verdict was the lesson's, not this experiment's
+        beginPage(false);
     });
     connect(ui.actionClearLog, &QAction::triggered, this, &MainWindow::clearLog);
     connect(ui.actionOpenProfile, &QAction::triggered, this, &MainWindow::openProfileDialog);
@@ -224,6 +234,8 @@ bool MainWindow::selectLesson(const QString &name)
 
 void MainWindow::onLessonChosen(const socklab::Lesson &lesson)
 {
+    // A clean page under the lesson's title: the last run is not this lesson's.
+    beginPage(true);
     // Show the lesson's setup in the panels (its steps may still set options per socket).
     Profile p = currentProfile();
     p.options = lesson.options;
@@ -310,7 +322,7 @@ bool MainWindow::exportHandout(const QString &path, QString *error) const
     const bool own = timeline->testAttribute(Qt::WA_SetPalette);
     const QPalette screen = timeline->palette();
     timeline->setPalette(timeline->style()->standardPalette());
-    timeline->grab().save(&buffer, "PNG");
+    timeline->grabRun().save(&buffer, "PNG"); // the run framed, not the view scrolled
     // Give back the palette it had; an inherited one stays inherited, so it follows the theme.
     timeline->setPalette(own ? screen : QPalette());
     in.timelinePng = png;
@@ -452,12 +464,6 @@ void MainWindow::saveProfileDialog()
 
 void MainWindow::onEvents(const QList<Event> &all)
 {
-    for (const Event &e : all) {
-        if (e.kind == EventKind::Finished && m_pageStop != 0 && e.run == m_pageStop) {
-            m_sockets->leftoversSettled(); // the Stop has closed what the last page had open
-            m_pageStop = 0;
-        }
-    }
     const QList<Event> batch = m_page.filter(all);
     if (batch.isEmpty())
         return;
@@ -491,9 +497,8 @@ void MainWindow::beginPage(bool lesson)
     const quint64 stop = m_controller->stop();
     m_controller->restartNames();
     m_page.beginAfter(stop);
-    m_pageStop = stop;
     m_lessonPage = lesson;
-    m_sockets->hideLeftovers();
+    m_sockets->hideRunsUpTo(stop);
     clearLog();
 }
 
@@ -572,8 +577,16 @@ void MainWindow::restoreSettings()
     if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) {
         // First start: the designed size, but never more than the screen has (a projector is
         // often 1280x720): the status bar and the lessons' buttons must be on it.
-        if (const QScreen *screen = QGuiApplication::primaryScreen())
-            resize(size().boundedTo(screen->availableGeometry().size()));
+        if (const QScreen *screen = QGuiApplication::primaryScreen()) {
+            const QSize available = screen->availableGeometry().size();
+            if (size().width() > available.width() || size().height() > available.height()) {
+                // Smaller than designed: fill the screen. A window manager then fits the
+                // frame too (its title bar would push the status bar off); without one the
+                // size alone does it.
+                resize(size().boundedTo(available));
+                setWindowState(windowState() | Qt::WindowMaximized);
+            }
+        }
     }
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     // Growing the window gives the room to the pictures, not to the option panels.

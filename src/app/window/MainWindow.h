@@ -105,7 +105,6 @@ class MainWindow : public QMainWindow
     socklab::LessonRunner *m_lessonRunner;
     RunPage m_page;
     bool m_lessonPage = false; // the page is a lesson's run (its handout has its verdict)
-    quint64 m_pageStop = 0;    // the Stop that began the page: its Finished settles leftovers
     bool m_presenter = false;
     int m_zoomBeforePresenter = 0;
     QByteArray m_viewSplitterBeforePresenter;

@@ -13,42 +13,27 @@ SocketTableModel::SocketTableModel(socklab::Engine *engine, QObject *parent)
     connect(engine, &socklab::Engine::socketTableChanged, this, &SocketTableModel::setRows);
 }
 
-void SocketTableModel::hideLeftovers()
+void SocketTableModel::hideRunsUpTo(quint64 run)
 {
-    m_collecting = -1;
-}
-
-void SocketTableModel::leftoversSettled()
-{
-    if (m_collecting < 0)
-        m_collecting = 2;
+    m_hiddenUpTo = run;
+    setRows(m_all);
 }
 
 void SocketTableModel::setRows(const QList<DiagRow> &all)
 {
-    if (m_collecting != 0) {
-        for (const DiagRow &r : all) {
-            if (r.inode == 0)
-                m_hidden.insert(r.key());
-        }
-        if (m_collecting > 0)
-            --m_collecting;
-    }
+    m_all = all;
     QList<DiagRow> rows;
-    QSet<QString> stillThere;
-    m_hiddenTimeWait = 0;
+    m_hiddenNow = m_hiddenTimeWait = 0;
     for (const DiagRow &r : all) {
-        const QString key = r.key();
-        if (!m_hidden.contains(key)) {
+        const quint64 run = m_engine->runFor(r);
+        if (run == 0 || run > m_hiddenUpTo) {
             rows << r;
             continue;
         }
-        stillThere.insert(key);
+        ++m_hiddenNow;
         if (r.timer == DiagRow::Timer::TimeWait)
             ++m_hiddenTimeWait;
     }
-    m_hidden = stillThere; // the kernel forgot the others: a new connection may reuse the key
-    m_hiddenNow = int(stillThere.size());
     QStringList labels;
     labels.reserve(rows.size());
     for (const DiagRow &r : rows)

@@ -3,7 +3,6 @@
 #include "Platform.h"
 
 #include <QAbstractTableModel>
-#include <QSet>
 
 namespace socklab {
 class Engine;
@@ -11,7 +10,7 @@ class Engine;
 
 // The kernel's table of the experiment's TCP sockets (like `ss -tano`), refreshed by the
 // engine's monitor a few times a second: state, timer and its countdown, probes, queues;
-// without the rows an earlier page left behind (hideLeftovers()).
+// without the rows of sockets that earlier pages' runs made (hideRunsUpTo()).
 class SocketTableModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -37,12 +36,10 @@ class SocketTableModel : public QAbstractTableModel
     int openSockets() const; // rows a descriptor owns
     int timeWaitSockets() const;
 
-    // Reset: the connections no descriptor owns (TIME_WAIT, orphans closing) are an earlier
-    // demo's, not the new page's. From now until two refreshes after leftoversSettled() (the
-    // Stop has closed everything, and the table has been read since), every such row is kept
-    // out of the table until the kernel forgets it.
-    void hideLeftovers();
-    void leftoversSettled();
+    // The window's page holds the runs after `run`: rows of sockets made by earlier runs (an
+    // earlier demo's TIME_WAIT, a lesson's connection after Reset) are kept out of the table
+    // until the kernel forgets them.
+    void hideRunsUpTo(quint64 run);
     // Hidden rows still in the kernel's table, and how many of them are in TIME_WAIT.
     int hiddenRows() const { return m_hiddenNow; }
     int hiddenTimeWait() const { return m_hiddenTimeWait; }
@@ -56,8 +53,8 @@ class SocketTableModel : public QAbstractTableModel
     socklab::Engine *m_engine;
     QList<socklab::platform::DiagRow> m_rows;
     QStringList m_labels;
-    QSet<QString> m_hidden; // keys of earlier pages' rows
-    int m_collecting = 0;   // refreshes left that add leftovers (-1: until settled)
+    QList<socklab::platform::DiagRow> m_all; // the kernel's rows, hidden ones included
+    quint64 m_hiddenUpTo = 0;                // rows of runs up to this one are hidden
     int m_hiddenNow = 0;
     int m_hiddenTimeWait = 0;
 };

@@ -80,6 +80,11 @@ QList<platform::DiagRow> Engine::socketTable() const
     return m_monitor->table();
 }
 
+quint64 Engine::runFor(const platform::DiagRow &row) const
+{
+    return m_monitor->runFor(row);
+}
+
 QString Engine::labelFor(const platform::DiagRow &row) const
 {
     return m_monitor->labelFor(row);

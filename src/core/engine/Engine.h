@@ -51,6 +51,7 @@ class Engine : public QObject
     bool isBusy() const { return m_pending.load() > 0; }
     QList<platform::DiagRow> socketTable() const;
     QString labelFor(const platform::DiagRow &row) const;
+    quint64 runFor(const platform::DiagRow &row) const; // the run that made its socket (0: ?)
 
   signals:
     void socketTableChanged(const QList<socklab::platform::DiagRow> &rows);

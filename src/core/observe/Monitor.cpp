@@ -167,13 +167,14 @@ void Monitor::nameSocket(int fd, const QString &label)
         return;
     int family = 0;
     const QString key = platform::connectionKey(fd, &family);
+    const Name name{label, m_bus->currentRun()};
     QMutexLocker lock(&m_mutex);
     if (family == AF_INET || family == AF_INET6)
         m_families.insert(family);
-    m_inodeNames.insert(inode, label);
+    m_inodeNames.insert(inode, name);
     m_recentInodes.insert(inode);
     if (!key.isEmpty()) {
-        m_names.insert(key, label); // names its TIME_WAIT row, which has no inode
+        m_names.insert(key, name); // names its TIME_WAIT row, which has no inode
         m_recentKeys.insert(key);
     }
 }
@@ -209,10 +210,10 @@ void Monitor::pruneLocked(const QList<DiagRow> &rows, qint64 now)
         ports.insert(r.localPort);
         ports.insert(r.remotePort);
     }
-    m_inodeNames.removeIf([&](const QHash<quint64, QString>::iterator &it) {
+    m_inodeNames.removeIf([&](const QHash<quint64, Name>::iterator &it) {
         return !inodes.contains(it.key()) && !m_recentInodes.contains(it.key());
     });
-    m_names.removeIf([&](const QHash<QString, QString>::iterator &it) {
+    m_names.removeIf([&](const QHash<QString, Name>::iterator &it) {
         return !keys.contains(it.key()) && !m_recentKeys.contains(it.key());
     });
     m_ports.removeIf([&](quint16 p) { return !ports.contains(p) && !m_recentPorts.contains(p); });
@@ -230,16 +231,22 @@ QList<DiagRow> Monitor::table() const
 QString Monitor::labelFor(const DiagRow &row) const
 {
     QMutexLocker lock(&m_mutex);
-    return labelForLocked(row);
+    return nameForLocked(row).label;
 }
 
-QString Monitor::labelForLocked(const DiagRow &row) const
+quint64 Monitor::runFor(const DiagRow &row) const
+{
+    QMutexLocker lock(&m_mutex);
+    return nameForLocked(row).run;
+}
+
+Monitor::Name Monitor::nameForLocked(const DiagRow &row) const
 {
     if (row.inode) {
         if (const auto it = m_inodeNames.constFind(row.inode); it != m_inodeNames.constEnd())
             return it.value();
     }
-    return m_names.value(row.key(), QStringLiteral("-"));
+    return m_names.value(row.key(), Name{QStringLiteral("-"), 0});
 }
 
 void Monitor::setTableListener(std::function<void(const QList<DiagRow> &)> listener)
@@ -627,7 +634,9 @@ void Monitor::sampleTable()
             e.kind = EventKind::State;
             e.monoNs = observedNs;
             e.wall = observed.wall;
-            e.sock = labelForLocked(r);
+            const Name name = nameForLocked(r);
+            e.sock = name.label;
+            e.run = name.run; // a state of a socket belongs to the run that made it
             e.state = platform::tcpStateName(r.state);
             e.local = QStringLiteral("%1:%2").arg(r.localAddr).arg(r.localPort);
             if (r.remotePort)
@@ -653,7 +662,9 @@ void Monitor::sampleTable()
             e.kind = EventKind::State;
             e.monoNs = observedNs;
             e.wall = observed.wall;
-            e.sock = m_names.value(it.key(), QStringLiteral("-"));
+            const Name name = m_names.value(it.key(), Name{QStringLiteral("-"), 0});
+            e.sock = name.label;
+            e.run = name.run;
             e.state = QStringLiteral("GONE");
             const QStringList ends = it.key().split(QLatin1Char('|'));
             e.local = ends.value(0);

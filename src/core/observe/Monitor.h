@@ -64,7 +64,8 @@ class Monitor
     void addPort(quint16 port);
     // Names the socket behind fd in the table, for state events. Call it as soon as the
     // socket exists (rows are matched by inode) and again once it is connected (its
-    // addresses then name its TIME_WAIT row, which no descriptor owns).
+    // addresses then name its TIME_WAIT row, which no descriptor owns). The socket belongs to
+    // the calling thread's run (EventBus::currentRun()), and so do its state events.
     void nameSocket(int fd, const QString &label);
     void clearTable(); // forgets ports, names and rows
     void wake();       // ends the current sleep (Stop: kick the blocked call again at once)
@@ -76,6 +77,9 @@ class Monitor
 
     QList<platform::DiagRow> table() const;
     QString labelFor(const platform::DiagRow &row) const;
+    // The run that made the row's socket (its label's run), 0 if it is not one of ours: a
+    // consumer showing one page of runs hides the rows of earlier ones.
+    quint64 runFor(const platform::DiagRow &row) const;
     // Called on the monitor thread after each refresh of the table.
     void setTableListener(std::function<void(const QList<platform::DiagRow> &)> listener);
 
@@ -117,7 +121,13 @@ class Monitor
     void sampleTable();
     void pruneLocked(const QList<platform::DiagRow> &rows, qint64 now);
     void post(Event &&e);
-    QString labelForLocked(const platform::DiagRow &row) const;
+    // A socket's label, and the run that made it (what its state events belong to).
+    struct Name
+    {
+        QString label;
+        quint64 run = 0;
+    };
+    Name nameForLocked(const platform::DiagRow &row) const;
 
     EventBus *m_bus;
     CancelHub *m_cancel;
@@ -129,9 +139,9 @@ class Monitor
     mutable QMutex m_mutex; // guards everything below
     QHash<int, Watch> m_watches;
     QSet<quint16> m_ports;
-    QHash<quint64, QString> m_inodeNames; // socket inode -> label
-    QHash<QString, QString> m_names;      // DiagRow::key() -> label, learnt from inode rows
-    QHash<QString, int> m_states;         // DiagRow::key() -> last state seen
+    QHash<quint64, Name> m_inodeNames; // socket inode -> name
+    QHash<QString, Name> m_names;      // DiagRow::key() -> name, learnt from inode rows
+    QHash<QString, int> m_states;      // DiagRow::key() -> last state seen
     QList<platform::DiagRow> m_table;
     QSet<int> m_families; // address families of the named sockets: the only ones dumped
     // Each row's DiagRow::key() by inode, from the last refresh (guarded by m_tableMutex):
