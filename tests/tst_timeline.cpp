@@ -1,5 +1,6 @@
 // The timeline turns the event stream into lanes of calls and marks, follows live time, zooms
 // and paints without trouble at any zoom and with many events.
+#include "timeline/TimelineLegend.h"
 #include "timeline/TimelineWidget.h"
 
 #include <QImage>
@@ -420,6 +421,41 @@ class TestTimeline : public QObject
         // A new page starts at the usual zoom.
         w.clear();
         QCOMPARE(w.pixelsPerSecond(), TimelineWidget::kDefaultPixelsPerSecond);
+    }
+
+    // Stop and the plug pulled are drawn across every lane and explained on hover; the lane
+    // names are explained in the gutter; the legend names every shape the picture uses.
+    void stopsPlugsAndNamesAreExplained()
+    {
+        TimelineWidget w;
+        w.resize(800, 240);
+        w.show();
+        Event plug = ev(EventKind::Info, QStringLiteral("c1"), 1.0, QStringLiteral("pull-plug"));
+        plug.detail = QStringLiteral("Plug pulled on our side.");
+        Event stop = ev(EventKind::Finished, QString(), 2.0);
+        stop.detail = QStringLiteral("stopped");
+        w.append({call(EventKind::Receiving, QStringLiteral("c1"), 0.5, QStringLiteral("recv"), -1),
+                  plug, stop});
+        w.frame(0, ns(2.5));
+        const QRectF bar = w.spanRect(QStringLiteral("c1"), 0);
+        QVERIFY(!bar.isEmpty());
+        // The call's bar starts at 0.5 s: x of a time, from there.
+        const auto xAt = [&](double t) { return bar.left() + (t - 0.5) * w.pixelsPerSecond(); };
+        const int y = int(bar.center().y());
+        QVERIFY2(
+            w.toolTipAt(QPoint(int(std::lround(xAt(2.0))), y)).startsWith(QLatin1String("Stop")),
+            qPrintable(w.toolTipAt(QPoint(int(std::lround(xAt(2.0))), y))));
+        QVERIFY(w.toolTipAt(QPoint(int(std::lround(xAt(1.0))), y))
+                    .startsWith(QLatin1String("plug pulled")));
+        const QString gutter = w.toolTipAt(QPoint(4, y));
+        QVERIFY2(gutter.startsWith(QLatin1String("c1: a client socket")), qPrintable(gutter));
+
+        TimelineLegend legend;
+        const QStringList entries = legend.entries();
+        for (const char *needed : {"timed out", "keepalive probe, ACKed", "probe unanswered",
+                                   "peer declared dead", "TIME_WAIT", "Stop, plug pulled"})
+            QVERIFY2(entries.contains(QLatin1String(needed)), needed);
+        QVERIFY(legend.heightForWidth(300) > legend.heightForWidth(1200)); // it wraps
     }
 
     void clearEmptiesEverything()

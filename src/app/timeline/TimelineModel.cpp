@@ -35,6 +35,7 @@ QStringList TimelineModel::laneNames() const
 void TimelineModel::clear()
 {
     m_lanes.clear();
+    m_markers.clear();
     m_laneIndex.clear();
     m_lastNs = 0;
     m_running = 0;
@@ -60,7 +61,12 @@ TimelineModel::Lane &TimelineModel::laneFor(const QString &name)
 void TimelineModel::add(const Event &e)
 {
     m_lastNs = std::max(m_lastNs, e.tNs);
+    if (e.op == QLatin1String("pull-plug") && e.kind == EventKind::Info)
+        m_markers.push_back({e.tNs, QStringLiteral("plug pulled"), e.detail});
     if (e.kind == EventKind::Finished) {
+        if (e.detail == QLatin1String("stopped"))
+            m_markers.push_back({e.tNs, QStringLiteral("Stop"),
+                                 QStringLiteral("Stop: every call ended, every socket closed.")});
         // The engine has run all it was given: a call still open lost its ending event.
         for (Lane &l : m_lanes) {
             while (!l.running.empty())

@@ -83,8 +83,18 @@ class TimelineModel
         std::vector<int> running;  // indices of spans still running
     };
 
+    // A moment that concerns the whole experiment, drawn across every lane: Stop, or the plug
+    // pulled (the network, not a call).
+    struct Marker
+    {
+        qint64 tNs = 0;
+        QString text;   // "Stop", "plug pulled"
+        QString detail; // the event's sentence, for the tooltip
+    };
+
     void append(const QList<socklab::Event> &batch);
     void clear();
+    const std::vector<Marker> &markers() const { return m_markers; }
 
     int laneCount() const { return int(m_lanes.size()); }
     const Lane &lane(int index) const { return m_lanes[size_t(index)]; }
@@ -115,6 +125,7 @@ class TimelineModel
     void updateReach(Lane &lane, size_t from);
 
     std::vector<Lane> m_lanes;
+    std::vector<Marker> m_markers; // in the order they came, which is time order
     QHash<QString, int> m_laneIndex;
     qint64 m_lastNs = 0;
     int m_running = 0;

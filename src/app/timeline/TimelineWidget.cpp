@@ -642,6 +642,7 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     paintAxis(p, plot, m); // grid lines only, inside the clip
     for (int i = firstLane; i <= lastLane; ++i)
         paintLane(p, i, plot, m, now);
+    paintMarkers(p, plot, m);
     if (m_model.runningCount() > 0 && m_clock) {
         const double x = xForNs(now, plot);
         if (x >= plot.left() && x <= plot.right()) {
@@ -669,6 +670,31 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     p.drawLine(m.gutter - 1, 0, m.gutter - 1, height());
     // The corner under the vertical scroll bar's column and left of the horizontal one.
     p.fillRect(QRect(0, height() - m.scroll, m.gutter - 1, m.scroll), pal.color(QPalette::Window));
+}
+
+// Stop and the plug pulled concern every socket: a dashed line across all lanes, named at the
+// top of the plot.
+void TimelineWidget::paintMarkers(QPainter &p, const QRect &plot, const Metrics &m) const
+{
+    const QFont bold = [this] {
+        QFont f = font();
+        f.setBold(true);
+        return f;
+    }();
+    p.setFont(bold);
+    const QFontMetrics fm(bold);
+    for (const TimelineModel::Marker &mk : m_model.markers()) {
+        const double x = xForNs(mk.tNs, plot);
+        if (x < plot.left() - 1 || x > plot.right() + 1)
+            continue;
+        const QColor c = mk.text == QLatin1String("Stop") ? kError : kTimeWait;
+        p.setPen(QPen(c, std::max(2.0, m.line / 8.0), Qt::DashLine));
+        p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+        const QRectF label(x + 3, plot.top() + 2, fm.horizontalAdvance(mk.text) + 6, fm.height());
+        p.fillRect(label, withAlpha(palette().color(QPalette::Base), 220));
+        p.setPen(c);
+        p.drawText(label, Qt::AlignLeft | Qt::AlignVCenter, mk.text);
+    }
 }
 
 // With a plot rect spanning the lanes it draws the grid; with the axis strip, ticks and labels.
@@ -1000,8 +1026,16 @@ QString TimelineWidget::toolTipAt(const QPoint &pos) const
 {
     const Metrics m = metrics();
     const QRect plot = plotRect();
+    if (pos.x() < plot.left() && pos.y() >= plot.top()) {
+        const int li = laneAt(pos.y(), m);
+        return li < 0 ? QString() : laneNameToolTip(m_model.lane(li).name);
+    }
     if (!plot.contains(pos))
         return {};
+    for (const TimelineModel::Marker &mk : m_model.markers()) {
+        if (std::abs(xForNs(mk.tNs, plot) - pos.x()) <= 3)
+            return tr("%1 at %2 s\n%3").arg(mk.text, secsNs(mk.tNs), mk.detail);
+    }
     const int li = laneAt(pos.y(), m);
     if (li < 0)
         return {};
@@ -1045,6 +1079,26 @@ QString TimelineWidget::toolTipAt(const QPoint &pos) const
         }
     }
     return {};
+}
+
+QString TimelineWidget::laneNameToolTip(const QString &name)
+{
+    const QChar kind = name.isEmpty() ? QChar() : name.front();
+    QString what;
+    if (name.startsWith(QLatin1String("peer")))
+        what = name == QLatin1String("peer")
+                   ? tr("the built-in peer's listening socket (the other end of the experiment)")
+                   : tr("a connection the built-in peer accepted (peer1 the first, peer2 the "
+                        "next)");
+    else if (kind == u'c')
+        what = tr("a client socket: Connect made it (c1 the first, c2 the next)");
+    else if (kind == u'L')
+        what = tr("a listening socket: Listen made it (L1 the first)");
+    else if (kind == u'a')
+        what = tr("a connection a listener accepted (a1 the first)");
+    else
+        what = tr("a socket of the experiment");
+    return tr("%1: %2").arg(name, what);
 }
 
 QString TimelineWidget::spanToolTip(const Lane &lane, const Span &s) const

@@ -142,6 +142,8 @@ class TimelineWidget : public QWidget
     void paintSpans(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m,
                     qint64 now) const;
     void paintMarks(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m) const;
+    void paintMarkers(QPainter &p, const QRect &plot, const Metrics &m) const;
+    static QString laneNameToolTip(const QString &name);
 
     QString spanToolTip(const TimelineModel::Lane &lane, const TimelineModel::Span &s) const;
     QString markToolTip(const TimelineModel::Lane &lane, const TimelineModel::Mark &mk) const;

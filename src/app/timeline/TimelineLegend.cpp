@@ -1,0 +1,174 @@
+#include "TimelineLegend.h"
+
+#include "TimelineStyle.h"
+
+#include <QEvent>
+#include <QPainter>
+
+using namespace timelineStyle;
+
+namespace {
+// About the narrowest the timeline gets in the window at 1280 px wide (the panels and the
+// lessons beside it).
+constexpr int kNarrowestViews = 560;
+} // namespace
+
+TimelineLegend::TimelineLegend(QWidget *parent) : QWidget(parent)
+{
+    m_entries = {
+        {Glyph::Returned, tr("call returned")},
+        {Glyph::TimedOut, tr("timed out")},
+        {Glyph::Failed, tr("failed (errno)")},
+        {Glyph::Cancelled, tr("cancelled")},
+        {Glyph::PeerClosed, tr("peer closed (FIN)")},
+        {Glyph::NoTimeout, tr("no timeout: waits until…")},
+        {Glyph::ProbeAcked, tr("keepalive probe, ACKed")},
+        {Glyph::ProbeUnanswered, tr("probe unanswered")},
+        {Glyph::PeerDead, tr("peer declared dead")},
+        {Glyph::Resend, tr("SYN or data sent again")},
+        {Glyph::TimeWait, tr("TIME_WAIT")},
+        {Glyph::Stop, tr("Stop, plug pulled")},
+    };
+    setToolTip(tr("What the timeline draws. Each lane is one socket: c1, c2 the clients "
+                  "(Connect), L1 a listener (Listen), a1 a connection it accepted, peer the "
+                  "built-in peer's listener and peer1 the connection it accepted. Hover over "
+                  "a bar or a mark for its numbers."));
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+}
+
+QStringList TimelineLegend::entries() const
+{
+    QStringList out;
+    for (const Entry &e : m_entries)
+        out << e.text;
+    return out;
+}
+
+int TimelineLegend::glyphWidth() const
+{
+    return fontMetrics().height() * 2;
+}
+
+int TimelineLegend::layout(int width, QList<QPoint> *at) const
+{
+    const QFontMetrics fm = fontMetrics();
+    const int gap = fm.height();
+    const int rowHeight = fm.height() + 4;
+    int x = 0, y = 2;
+    for (const Entry &e : m_entries) {
+        const int w = glyphWidth() + 4 + fm.horizontalAdvance(e.text);
+        if (x > 0 && x + w > width) { // wrap: the entry goes to the next row whole
+            x = 0;
+            y += rowHeight;
+        }
+        if (at)
+            *at << QPoint(x, y);
+        x += w + gap;
+    }
+    return y + rowHeight;
+}
+
+int TimelineLegend::heightForWidth(int width) const
+{
+    return layout(std::max(1, width), nullptr);
+}
+
+QSize TimelineLegend::sizeHint() const
+{
+    const int w = 900;
+    return QSize(w, heightForWidth(w));
+}
+
+QSize TimelineLegend::minimumSizeHint() const
+{
+    // Never wider than one entry: it wraps instead of widening the window; and no taller than
+    // it is at the narrowest the views get, so it does not make the window taller either.
+    return QSize(glyphWidth() * 4, heightForWidth(kNarrowestViews));
+}
+
+void TimelineLegend::changeEvent(QEvent *e)
+{
+    if (e->type() == QEvent::FontChange)
+        updateGeometry();
+    QWidget::changeEvent(e);
+}
+
+void TimelineLegend::paintGlyph(QPainter &p, Glyph g, const QRectF &r) const
+{
+    const QPalette &pal = palette();
+    const double thin = std::max(1.0, r.height() / 12.0);
+    const double mid = r.center().y();
+    const auto bar = [&](const QColor &c) {
+        const QRectF b = r.adjusted(0, r.height() * 0.15, 0, -r.height() * 0.15);
+        p.fillRect(b, withAlpha(c, kTintAlpha));
+        p.setPen(QPen(c, 1));
+        p.setBrush(Qt::NoBrush);
+        p.drawRect(b.adjusted(0.5, 0.5, -0.5, -0.5));
+    };
+    switch (g) {
+    case Glyph::Returned:
+        bar(kOk);
+        break;
+    case Glyph::TimedOut:
+        bar(kTimeout);
+        break;
+    case Glyph::Failed:
+        bar(kError);
+        break;
+    case Glyph::Cancelled:
+        bar(kGrey);
+        break;
+    case Glyph::PeerClosed:
+        bar(kPeerClosed);
+        break;
+    case Glyph::NoTimeout: {
+        const QRectF b = r.adjusted(0, r.height() * 0.15, -r.height() * 0.4, -r.height() * 0.15);
+        p.fillRect(b, withAlpha(pal.color(QPalette::Highlight), 50));
+        p.fillRect(b, QBrush(withAlpha(pal.color(QPalette::Highlight), 150), Qt::BDiagPattern));
+        const QPointF arrow[3] = {{b.right(), b.top()}, {r.right(), mid}, {b.right(), b.bottom()}};
+        p.setPen(Qt::NoPen);
+        p.setBrush(pal.color(QPalette::Highlight));
+        p.drawPolygon(arrow, 3);
+        break;
+    }
+    case Glyph::ProbeAcked:
+        drawProbe(p, r.center(), r.height() * 0.42, thin, TimelineModel::ProbeResult::Acked, pal);
+        break;
+    case Glyph::ProbeUnanswered:
+        drawProbe(p, r.center(), r.height() * 0.42, thin, TimelineModel::ProbeResult::Unanswered,
+                  pal);
+        break;
+    case Glyph::PeerDead:
+        p.setPen(QPen(kError, std::max(3.0, r.height() / 5.0)));
+        p.drawLine(QPointF(r.center().x(), r.top()), QPointF(r.center().x(), r.bottom()));
+        break;
+    case Glyph::Resend:
+        p.setPen(QPen(kTimeout, thin * 1.5));
+        p.drawLine(QPointF(r.center().x(), r.top() + 2), QPointF(r.center().x(), r.bottom() - 2));
+        break;
+    case Glyph::TimeWait:
+        p.fillRect(r, withAlpha(kTimeWait, 40));
+        p.fillRect(r, QBrush(withAlpha(kTimeWait, 130), Qt::BDiagPattern));
+        break;
+    case Glyph::Stop:
+        p.setPen(QPen(kError, std::max(2.0, r.height() / 8.0), Qt::DashLine));
+        p.drawLine(QPointF(r.center().x(), r.top()), QPointF(r.center().x(), r.bottom()));
+        break;
+    }
+}
+
+void TimelineLegend::paintEvent(QPaintEvent *)
+{
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    QList<QPoint> at;
+    layout(width(), &at);
+    const QFontMetrics fm = fontMetrics();
+    for (qsizetype i = 0; i < m_entries.size(); ++i) {
+        const QPoint o = at.at(i);
+        const QRectF glyph(o.x(), o.y(), glyphWidth(), fm.height());
+        paintGlyph(p, m_entries[i].glyph, glyph);
+        p.setPen(palette().color(QPalette::WindowText));
+        p.drawText(QPointF(glyph.right() + 4, o.y() + fm.ascent()), m_entries[i].text);
+    }
+}

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <QWidget>
+
+// What the timeline's shapes and colours mean, drawn with the timeline's own glyphs (see
+// TimelineStyle): a row of samples under the picture that wraps to the width it gets.
+class TimelineLegend : public QWidget
+{
+    Q_OBJECT
+  public:
+    explicit TimelineLegend(QWidget *parent = nullptr);
+
+    bool hasHeightForWidth() const override { return true; }
+    int heightForWidth(int width) const override;
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+    // The entries' texts, in order (for tests and tooltips).
+    QStringList entries() const;
+
+  protected:
+    void paintEvent(QPaintEvent *e) override;
+    void changeEvent(QEvent *e) override;
+
+  private:
+    enum class Glyph
+    {
+        Returned,
+        TimedOut,
+        Failed,
+        Cancelled,
+        PeerClosed,
+        NoTimeout,
+        ProbeAcked,
+        ProbeUnanswered,
+        PeerDead,
+        Resend,
+        TimeWait,
+        Stop
+    };
+    struct Entry
+    {
+        Glyph glyph;
+        QString text;
+    };
+    // Lays the entries out in rows of `width`; returns the height used and, if `at` is
+    // given, where each entry's glyph starts.
+    int layout(int width, QList<QPoint> *at) const;
+    void paintGlyph(QPainter &p, Glyph g, const QRectF &r) const;
+    int glyphWidth() const;
+
+    QList<Entry> m_entries;
+};
