@@ -507,8 +507,27 @@ void TestWindow::presenterModeAndBack()
     dock->hide();
     const int zoom = m_window->zoomStep();
     m_window->resize(1280, 720); // a projector
+    Event e;
+    e.kind = EventKind::Timeout;
+    e.sock = QStringLiteral("c1");
+    e.op = QStringLiteral("recv");
+    e.err = ETIMEDOUT;
+    e.tNs = 1234'567'890'123LL;
+    child<LogView>("logView")->append({e});
+    m_window->statusBar()->showMessage(QStringLiteral("A message before the zoom"));
     action("actionPresenter")->trigger();
     QVERIFY(m_window->isPresenterMode());
+    // The message still shows alone (no state text drawn under it), and the log's columns
+    // were measured again for the larger text: no "1234.5…".
+    QTRY_VERIFY(!child<QLabel>("stateLabel")->isVisible());
+    auto *table = child<QTableView>("table");
+    QFont bold = table->font();
+    bold.setBold(true);
+    QTRY_VERIFY2(table->columnWidth(LogModel::Time) >=
+                     QFontMetrics(bold).horizontalAdvance(QStringLiteral("1234.567890")),
+                 qPrintable(QString::number(table->columnWidth(LogModel::Time))));
+    m_window->statusBar()->clearMessage();
+    QVERIFY(child<QLabel>("stateLabel")->isVisible());
     QVERIFY(m_window->zoomStep() > zoom);
     // Readable from the back of a room, and the picture gets most of the height.
     QVERIFY2(QApplication::font().pointSizeF() >= MainWindow::kPresenterPoints,
@@ -764,13 +783,27 @@ void TestWindow::escClosesADropDownBeforeItStops()
     usePeer(PeerBehavior::Silent);
     action("actionConnect")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    // Real key presses, through the shortcut map: a triggered action would prove nothing.
     auto *peer = child<QComboBox>("peerCombo");
     peer->showPopup();
-    QTRY_VERIFY(QApplication::activePopupWidget() != nullptr);
-    action("actionStop")->trigger();
+    QWidget *popup = nullptr;
+    QTRY_VERIFY((popup = QApplication::activePopupWidget()) != nullptr);
+    QTest::keyClick(popup, Qt::Key_Escape);
     QTRY_VERIFY(QApplication::activePopupWidget() == nullptr);
     QCOMPARE(m_window->controller()->currentSocket(), QStringLiteral("c1")); // not stopped
-    action("actionStop")->trigger();
+    // A dialog closes with Esc, and stops nothing either.
+    action("actionShortcuts")->trigger();
+    QDialog *help = nullptr;
+    QTRY_VERIFY((help = m_window->findChild<QDialog *>(QStringLiteral("helpPage"))) != nullptr);
+    QTRY_VERIFY(help->isVisible());
+    QApplication::setActiveWindow(help); // the offscreen platform activates nothing by itself
+    QTRY_COMPARE(QApplication::activeWindow(), help);
+    QTest::keyClick(help->findChild<QTextBrowser *>(), Qt::Key_Escape);
+    QTRY_VERIFY(!help->isVisible());
+    QCOMPARE(m_window->controller()->currentSocket(), QStringLiteral("c1"));
+    // In the window itself, whichever widget has the focus, Esc is Stop.
+    child<QLineEdit>("searchEdit")->setFocus();
+    QTest::keyClick(child<QLineEdit>("searchEdit"), Qt::Key_Escape);
     QCOMPARE(m_window->controller()->currentSocket(), QString());
 }
 

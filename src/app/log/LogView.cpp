@@ -345,6 +345,17 @@ void LogView::addSocketLabel(const QString &label)
     combo->setItemData(pos, tr("Show only the events of socket %1").arg(label), Qt::ToolTipRole);
 }
 
+// A zoom for the projector changes the font: the columns are measured again, or times and
+// errno symbols are cut ("4.092…", "ETIMED…").
+void LogView::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::FontChange) {
+        m_columnsSized = false;
+        sizeColumnsOnce();
+    }
+    QWidget::changeEvent(event);
+}
+
 void LogView::sizeColumnsOnce()
 {
     if (m_columnsSized || m_proxy->rowCount() == 0)

@@ -49,6 +49,7 @@ class LogView : public QWidget
 
   protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
   private:
     std::unique_ptr<Ui::LogView> m_ui;

@@ -112,8 +112,10 @@ void MainWindow::setupActions()
     // Ctrl+= as well as Ctrl++: on most keyboards "+" needs Shift.
     ui.actionZoomIn->setShortcuts({QKeySequence::ZoomIn, QKeySequence(QStringLiteral("Ctrl+="))});
     ui.actionZoomOut->setShortcuts(QKeySequence::ZoomOut);
-    // Stop must work from anywhere in the window, whichever widget has the focus.
-    ui.actionStop->setShortcutContext(Qt::ApplicationShortcut);
+    // Stop works from anywhere in the window, whichever widget has the focus; not from a
+    // drop-down's list or a dialog, where Esc closes them as it does everywhere (a window
+    // shortcut: those are windows of their own).
+    ui.actionStop->setShortcutContext(Qt::WindowShortcut);
 
     connect(ui.actionConnect, &QAction::triggered, m_controller,
             &ExperimentController::connectToTarget);
@@ -124,15 +126,7 @@ void MainWindow::setupActions()
     connect(ui.actionRestart, &QAction::triggered, m_controller,
             &ExperimentController::restartServer);
     connect(ui.actionPullPlug, &QAction::triggered, m_controller, &ExperimentController::pullPlug);
-    // Esc is Stop everywhere in the window, except that it first closes an open drop-down or
-    // menu, as Esc does everywhere else: closing the peer list must not end the experiment.
-    connect(ui.actionStop, &QAction::triggered, this, [this] {
-        if (QWidget *popup = QApplication::activePopupWidget()) {
-            popup->close();
-            return;
-        }
-        m_controller->stop();
-    });
+    connect(ui.actionStop, &QAction::triggered, m_controller, &ExperimentController::stop);
     connect(ui.actionReset, &QAction::triggered, this, &MainWindow::reset);
     // A manual action after a finished lesson starts a page of its own: the lesson's page (and
     // its handout) stays the lesson's.
@@ -182,6 +176,11 @@ void MainWindow::setupStatusBar()
     // A normal widget, not a permanent one: a message (a refusal, "Saved ...") then shows in
     // its place for its time instead of being covered by it.
     statusBar()->addWidget(m_stateLabel, 1);
+    // QStatusBar hides its normal widgets while a message shows; a relayout (a zoom for the
+    // projector) could show the label again under the message, so its visibility follows the
+    // message itself.
+    connect(statusBar(), &QStatusBar::messageChanged, m_stateLabel,
+            [this](const QString &message) { m_stateLabel->setVisible(message.isEmpty()); });
     statusBar()->addPermanentWidget(m_socketsLabel);
     m_stateLabel->setText(m_controller->status());
     connect(m_controller, &ExperimentController::statusChanged, m_stateLabel, &QLabel::setText);
