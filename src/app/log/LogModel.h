@@ -54,7 +54,6 @@ class LogModel : public QAbstractTableModel
     // Cheap reads for filters: no Event is rebuilt.
     socklab::EventKind kindAt(int row) const { return m_store.kindAt(row); }
     const QString &socketAt(int row) const { return m_store.socketAt(row); }
-    const socklab::EventStore &store() const { return m_store; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -65,8 +65,6 @@ class TimelineWidget : public QWidget
     double viewStartSeconds() const { return m_viewStart; }
     // The range of time on screen, seconds since the epoch: [start, end].
     std::pair<double, double> visibleSeconds() const;
-    // The latest event time the picture holds, ns since the epoch.
-    qint64 lastEventNs() const { return m_model.lastEventNs(); }
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;

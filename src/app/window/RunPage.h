@@ -29,7 +29,6 @@ class RunPage
         m_untilNs = monoNs;
     }
     quint64 after() const { return m_after; }
-    quint64 until() const { return m_until; }
     bool isEnded() const { return m_until != 0; }
 
     bool admits(const socklab::Event &e) const

@@ -23,14 +23,13 @@ void SocketTableModel::setRows(const QList<DiagRow> &all)
 {
     m_all = all;
     QList<DiagRow> rows;
-    m_hiddenNow = m_hiddenTimeWait = 0;
+    m_hiddenTimeWait = 0;
     for (const DiagRow &r : all) {
         const quint64 run = m_engine->runFor(r);
         if (run == 0 || run > m_hiddenUpTo) {
             rows << r;
             continue;
         }
-        ++m_hiddenNow;
         if (r.timer == DiagRow::Timer::TimeWait)
             ++m_hiddenTimeWait;
     }

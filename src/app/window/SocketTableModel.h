@@ -40,8 +40,7 @@ class SocketTableModel : public QAbstractTableModel
     // earlier demo's TIME_WAIT, a lesson's connection after Reset) are kept out of the table
     // until the kernel forgets them.
     void hideRunsUpTo(quint64 run);
-    // Hidden rows still in the kernel's table, and how many of them are in TIME_WAIT.
-    int hiddenRows() const { return m_hiddenNow; }
+    // Hidden rows still in the kernel's table in TIME_WAIT.
     int hiddenTimeWait() const { return m_hiddenTimeWait; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -55,6 +54,5 @@ class SocketTableModel : public QAbstractTableModel
     QStringList m_labels;
     QList<socklab::platform::DiagRow> m_all; // the kernel's rows, hidden ones included
     quint64 m_hiddenUpTo = 0;                // rows of runs up to this one are hidden
-    int m_hiddenNow = 0;
     int m_hiddenTimeWait = 0;
 };
