@@ -5,6 +5,8 @@
 #include "SocketOps.h"
 #include "TestSupport.h"
 
+#include <QFile>
+
 #include <cerrno>
 
 using namespace socklab;
@@ -315,6 +317,78 @@ class TestLanes : public QObject
             QCOMPARE(set.option, QStringLiteral("SO_RCVTIMEO"));
             QCOMPARE(set.effective.toDouble(), 0.5);
         }
+    }
+
+    // Options given with a call on a live socket (the panels' when Receive is pressed): those
+    // that take effect at any time are set before the call and read back; keepalive switched
+    // on then really probes; those fixed since bind()/connect() are left, and the log says
+    // so once; an option left unset goes back to the system's value.
+    void liveOptionsApplyToTheNextCall()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run(
+            {peer(PeerBehavior::Silent), connectToPeer(timeouts(0.2, TimeoutMechanism::Poll))});
+        QVERIFY(rec.waitFinished());
+        QVERIFY(!rec.has(EventKind::OptionSet, "c1")); // nothing set yet: no keepalive
+
+        SocketOptions live = timeouts(2.5, TimeoutMechanism::Poll);
+        live.keepAlive = true;
+        live.keepIdle = 1;
+        live.keepIntvl = 1;
+        live.keepCnt = 9;
+        live.rcvBuf = 8192;    // fixed since connect()
+        live.reuseAddr = true; // fixed since bind()
+        rec.clear();
+        Step r = recv();
+        r.current = live;
+        engine.run({r});
+        QVERIFY(rec.waitFinished());
+        const auto setOf = [&](const char *option) {
+            for (const Event &e : rec.of(EventKind::OptionSet, "c1"))
+                if (e.option == QLatin1String(option))
+                    return e;
+            QTest::qFail(qPrintable(QStringLiteral("no option_set for %1:\n%2")
+                                        .arg(QLatin1String(option), rec.dump())),
+                         __FILE__, __LINE__);
+            return Event{};
+        };
+        QCOMPARE(setOf("SO_KEEPALIVE").effective.toBool(), true);
+        QCOMPARE(setOf("TCP_KEEPIDLE").effective.toInt(), 1);
+        QCOMPARE(setOf("TCP_KEEPINTVL").effective.toInt(), 1);
+        QCOMPARE(setOf("TCP_KEEPCNT").effective.toInt(), 9);
+        // Set before the call, not after it.
+        QVERIFY(setOf("TCP_KEEPCNT").monoNs <= rec.first(EventKind::Receiving, "c1").monoNs);
+        // The kernel probed the silent peer during the 2.5 s recv, 1 s after the last data.
+        QVERIFY2(rec.count(EventKind::ProbeSent, "c1") >= 1, qPrintable(rec.dump()));
+        QVERIFY2(rec.count(EventKind::ProbeAcked, "c1") >= 1, qPrintable(rec.dump()));
+        QStringList fixed;
+        for (const Event &e : rec.of(EventKind::Info, "c1"))
+            if (!e.option.isEmpty())
+                fixed << e.option;
+        fixed.sort();
+        QCOMPARE(fixed, (QStringList{"SO_RCVBUF", "SO_REUSEADDR"}));
+        QVERIFY(!rec.has(EventKind::Error, "c1"));
+
+        // The same options again: nothing to set, nothing to say again.
+        rec.clear();
+        r.current->setAllTimeouts(Timeout::fromMs(200));
+        engine.run({r});
+        QVERIFY(rec.waitFinished());
+        QVERIFY2(!rec.has(EventKind::OptionSet, "c1") && !rec.has(EventKind::Info, "c1"),
+                 qPrintable(rec.dump()));
+
+        // Keepalive's parameters left to the system again: the sysctl's value, read here.
+        QFile f(QStringLiteral("/proc/sys/net/ipv4/tcp_keepalive_time"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const int system = f.readAll().trimmed().toInt();
+        QVERIFY(system > 0);
+        rec.clear();
+        r.current->keepIdle.reset();
+        engine.run({r});
+        QVERIFY(rec.waitFinished());
+        QCOMPARE(setOf("TCP_KEEPIDLE").effective.toInt(), system);
+        QCOMPARE(rec.count(EventKind::OptionSet, "c1"), 1);
     }
 
     // A call on a socket whose lane is busy waits, visibly, and Close ends the call ahead at

@@ -78,10 +78,10 @@ void Coordinator::stop(quint64 gen, quint64 id)
     m_pending->fetch_sub(1);
 }
 
-void Coordinator::pullPlug()
+void Coordinator::pullPlug(const QString &sock)
 {
     CallScope scope(&m_own, m_bus->currentRun());
-    m_runner->pullPlugNow(QString());
+    m_runner->pullPlugNow(sock);
 }
 
 void Coordinator::work(Worker *self, EngineRun r)

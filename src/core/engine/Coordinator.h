@@ -33,7 +33,7 @@ class Coordinator : public QObject
     // The engine thread only (each is a queued call from Engine).
     void submit(EngineRun r);
     void stop(quint64 gen, quint64 id);
-    void pullPlug();
+    void pullPlug(const QString &sock);
 
   private:
     struct Worker

@@ -69,10 +69,10 @@ quint64 Engine::stop()
     return id;
 }
 
-void Engine::pullPlug()
+void Engine::pullPlug(const QString &sock)
 {
     Coordinator *c = m_coordinator;
-    handoff::queuedCall(c, [c] { c->pullPlug(); });
+    handoff::queuedCall(c, [c, sock] { c->pullPlug(sock); });
 }
 
 QList<platform::DiagRow> Engine::socketTable() const

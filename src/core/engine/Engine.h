@@ -44,9 +44,10 @@ class Engine : public QObject
     // stops the built-in peer. A Cancelled event names the call it ended. Its own Finished
     // event (detail "stopped") carries the returned id, and stands for every run before it.
     quint64 stop();
-    // Blackholes the live connection now: the built-in peer's side, or ours if it has none.
-    // A message to the engine, like everything else: the caller waits for nothing.
-    void pullPlug();
+    // Blackholes the live connection now: the built-in peer's side, or ours if it has none
+    // (`sock`'s only, if given; every connected socket's otherwise). A message to the engine,
+    // like everything else: the caller waits for nothing.
+    void pullPlug(const QString &sock = {});
 
     bool isBusy() const { return m_pending.load() > 0; }
     QList<platform::DiagRow> socketTable() const;

@@ -75,6 +75,56 @@ bool OptionApplier::applyAll(int fd, const QString &sock, const SocketOptions &o
     return true;
 }
 
+bool OptionApplier::applyLive(EngineSocket &s, const QString &sock, const SocketOptions &now)
+{
+    const bool listener = s.role == EngineSocket::Role::Listener;
+    bool keepalive = false;
+    for (const OptionDef &d : kOptionTable) {
+        if (d.phase == ApplyPhase::EachCall || (!d.flag && !d.number))
+            continue;
+        const std::optional<qint64> had = optionValue(d, s.options);
+        const std::optional<qint64> want = optionValue(d, now);
+        if (had == want)
+            continue;
+        if (const QString why = lockedOnLiveSocket(d, listener); !why.isEmpty()) {
+            if (optionValue(d, s.lockedAsked) == want)
+                continue; // said already for this value
+            if (d.flag)
+                s.lockedAsked.*d.flag = now.*d.flag;
+            else
+                s.lockedAsked.*d.number = now.*d.number;
+            Event e = makeEvent(EventKind::Info, sock, QStringLiteral("setsockopt"));
+            e.option = QLatin1String(d.name);
+            e.detail = why;
+            m_bus->post(e);
+            continue;
+        }
+        // Unset in `now`: back to what the kernel does when nobody sets it.
+        qint64 value = 0;
+        if (want) {
+            value = *want;
+        } else if (d.kind == OptionKind::Linger) {
+            value = -1;
+        } else if (isKeepaliveParameter(d)) {
+            const platform::KeepaliveDefaults def = platform::readKeepaliveDefaults();
+            value = d.id == OptionId::KeepIdle    ? def.time
+                    : d.id == OptionId::KeepIntvl ? def.intvl
+                                                  : def.probes;
+            if (value < 1)
+                continue; // the system's value is not readable here: leave it
+        }
+        if (!apply(s.fd, sock, d.id, value))
+            return keepalive;
+        if (d.flag)
+            s.options.*d.flag = now.*d.flag;
+        else
+            s.options.*d.number = now.*d.number;
+        keepalive = keepalive || d.id == OptionId::KeepAlive || isKeepaliveParameter(d) ||
+                    d.id == OptionId::UserTimeout;
+    }
+    return keepalive;
+}
+
 // Keepalive's parameters left unset run with the system's settings: say which, and where
 // they came from.
 void OptionApplier::reportKeepaliveDefaults(int fd, const QString &sock, const SocketOptions &o)

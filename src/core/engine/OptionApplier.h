@@ -22,6 +22,12 @@ class OptionApplier
     // Every option `o` sets, in the table's order (reuse before bind, buffers before
     // connect); keepalive parameters it leaves unset are reported with the system's values.
     bool applyAll(int fd, const QString &sock, const SocketOptions &o);
+    // The options given with a call on a live socket (the panels' when it was pressed): each
+    // that takes effect at any time and differs from what the socket has is set now, or set
+    // back to the kernel's default if `now` leaves it unset (option_set, read back); each that
+    // counts only before bind() or connect() stays as it is, and an info event says so, once
+    // per value asked for. Updates s.options. True if a keepalive setting changed.
+    bool applyLive(EngineSocket &s, const QString &sock, const SocketOptions &now);
     // What an accepted socket got from its listener's options.
     void reportInherited(int fd, const QString &sock, const SocketOptions &listenerOpts);
     // In sockopt mode the kernel enforces the timeout, so each call gets its own value set

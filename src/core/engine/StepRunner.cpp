@@ -345,7 +345,8 @@ bool StepRunner::execute(const Step &s, StepTickets &t)
     case Step::Kind::Close:
         if (t.taken)
             closeTaken(s.sock, std::exchange(t.taken, {}), QString());
-        closeSock(s.sock, QString()); // one an earlier step made meanwhile
+        // One an earlier step made meanwhile; with the options the panels give (SO_LINGER).
+        closeSock(s.sock, QString(), false, QStringLiteral("Close"), s.current);
         break;
     case Step::Kind::CloseAll:
         closeAll(false);
@@ -716,6 +717,7 @@ void StepRunner::sendStep(const QString &label, const QByteArray &data,
     const SockPtr s = connectedSock(label, QStringLiteral("send"));
     if (!s)
         return;
+    applyLive(*s, label, current);
     const std::optional<CallSpec> spec = m_calls.spec(
         *s, label, QStringLiteral("send"), current ? current->sendTimeout : s->options.sendTimeout,
         current ? current->mechanism : s->options.mechanism);
@@ -786,6 +788,7 @@ bool StepRunner::recvStep(const QString &label, qint64 maxBytes,
     const SockPtr s = connectedSock(label, QStringLiteral("recv"));
     if (!s)
         return false;
+    applyLive(*s, label, current);
     const std::optional<CallSpec> spec = m_calls.spec(
         *s, label, QStringLiteral("recv"), current ? current->recvTimeout : s->options.recvTimeout,
         current ? current->mechanism : s->options.mechanism);
@@ -944,13 +947,27 @@ void StepRunner::restartStep(const Step &step, StepTickets &t)
 
 // Closes `label` now, whatever its lane is doing: a call on it from another thread is
 // cancelled (`who` ended it) and has returned before the descriptor is closed.
+void StepRunner::applyLive(EngineSocket &s, const QString &label,
+                           const std::optional<SocketOptions> &current)
+{
+    if (!current || !m_options.applyLive(s, label, *current))
+        return;
+    if (s.options.keepAlive.value_or(false))
+        m_monitor->watchKeepalive(s.fd, label, OptionApplier::effectiveKeepIdle(s.fd));
+    else
+        m_monitor->watchData(s.fd, label);
+}
+
 void StepRunner::closeSock(const QString &label, const QString &why, bool mustNotBlock,
-                           const QString &who)
+                           const QString &who, const std::optional<SocketOptions> &current)
 {
     const SockPtr sp = m_reg.take(label);
     if (!sp)
         return;
     m_reg.interrupt(label, who, callTokenOrNull());
+    // No call uses it now: the options the close is given can be set.
+    if (current)
+        m_options.applyLive(*sp, label, *current);
     closeTaken(label, sp, why, mustNotBlock);
 }
 

@@ -117,7 +117,12 @@ class StepRunner
     void holdStep(const QString &label, double seconds);
     void restartStep(const Step &step, StepTickets &t);
     void closeSock(const QString &label, const QString &why, bool mustNotBlock = false,
-                   const QString &who = QStringLiteral("Close"));
+                   const QString &who = QStringLiteral("Close"),
+                   const std::optional<SocketOptions> &current = std::nullopt);
+    // The options given with a call on a live socket (OptionApplier::applyLive); the monitor
+    // then watches it as its keepalive setting now says. The caller holds the socket's lane.
+    void applyLive(EngineSocket &s, const QString &label,
+                   const std::optional<SocketOptions> &current);
     void closeTaken(const QString &label, const SockPtr &sp, const QString &why,
                     bool mustNotBlock = false);
     void closeAll(bool stopping);

@@ -21,6 +21,30 @@ bool isKeepaliveParameter(const OptionDef &d)
            QLatin1String(d.sysctl).startsWith(QLatin1String("net.ipv4.tcp_keepalive"));
 }
 
+QString lockedOnLiveSocket(const OptionDef &d, bool listener)
+{
+    switch (d.phase) {
+    case ApplyPhase::BeforeBind:
+        return QStringLiteral("%1 counts only before bind(): the socket is already bound, so "
+                              "it keeps the value it had.")
+            .arg(QLatin1String(d.name));
+    case ApplyPhase::BeforeConnect:
+        if (listener && d.id != OptionId::SynCnt)
+            return {}; // a listener passes its buffers on to the connections it accepts next
+        return d.id == OptionId::SynCnt
+                   ? QStringLiteral("TCP_SYNCNT counts only while connect() sends SYNs: the "
+                                    "socket is past that, so it keeps the value it had.")
+                   : QStringLiteral("%1 counts before connect(): the window scale it decides "
+                                    "was offered in the SYN, so the socket keeps the value it "
+                                    "had.")
+                         .arg(QLatin1String(d.name));
+    case ApplyPhase::Any:
+    case ApplyPhase::EachCall:
+        break;
+    }
+    return {};
+}
+
 QString optionHelp(const OptionDef &d)
 {
     const QString help = QString::fromLatin1(d.help);

@@ -316,6 +316,10 @@ bool isKeepaliveParameter(const OptionDef &d);
 // option to the kernel, and always for the per-call timeouts.
 std::optional<qint64> optionValue(const OptionDef &d, const SocketOptions &o);
 
+// Why `d` can no longer change on a socket that exists (a listener, or a connection made or
+// being made), in a sentence; empty if setting it now still has its effect.
+QString lockedOnLiveSocket(const OptionDef &d, bool listener);
+
 // The flag a row gives on the command line, e.g. "TCP_KEEPIDLE: idle seconds before the first
 // probe (from 1 to 32767 s)."
 QString optionHelp(const OptionDef &d);
