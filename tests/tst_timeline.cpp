@@ -118,6 +118,43 @@ class TestTimeline : public QObject
         QCOMPARE(w.spanCount(QStringLiteral("c1")), 0); // sent without sending: no call
     }
 
+    // Runs go on side by side: the end of one run (its Finished) leaves another run's call
+    // running, and that call then ends as it really did. A Stop ends every earlier run's.
+    void aRunsEndLeavesOtherRunsCallsRunning()
+    {
+        TimelineWidget w;
+        const auto inRun = [](Event e, quint64 run) {
+            e.run = run;
+            return e;
+        };
+        w.append(
+            {inRun(call(EventKind::Connecting, QStringLiteral("c1"), 0.0, QStringLiteral("connect"),
+                        0.2),
+                   1),
+             inRun(ev(EventKind::Connected, QStringLiteral("c1"), 0.001, QStringLiteral("connect")),
+                   1),
+             inRun(call(EventKind::Receiving, QStringLiteral("c1"), 0.002, QStringLiteral("recv"),
+                        0.2),
+                   2),
+             inRun(ev(EventKind::Finished, QString(), 0.003), 1)});
+        QCOMPARE(w.spanCount(QStringLiteral("c1")), 2);
+        QVERIFY(w.span(QStringLiteral("c1"), 1).running);
+        w.append(
+            {inRun(ev(EventKind::Timeout, QStringLiteral("c1"), 0.202, QStringLiteral("recv")), 2),
+             inRun(ev(EventKind::Finished, QString(), 0.203), 2)});
+        QCOMPARE(w.span(QStringLiteral("c1"), 1).outcome, TimelineWidget::Outcome::Timeout);
+        QCOMPARE(w.span(QStringLiteral("c1"), 1).endNs, ns(0.202));
+
+        // A Stop (id 5) ends the calls of every run before it.
+        Event stop = inRun(ev(EventKind::Finished, QString(), 1.0), 5);
+        stop.detail = QStringLiteral("stopped");
+        w.append({inRun(call(EventKind::Receiving, QStringLiteral("c1"), 0.5,
+                             QStringLiteral("recv"), -1),
+                        3),
+                  stop});
+        QCOMPARE(w.span(QStringLiteral("c1"), 2).outcome, TimelineWidget::Outcome::Abandoned);
+    }
+
     void receiveThenTimeoutIsOneTimedOutSpan()
     {
         TimelineWidget w;

@@ -67,10 +67,15 @@ void TimelineModel::add(const Event &e)
         if (e.detail == QLatin1String("stopped"))
             m_markers.push_back({e.tNs, QStringLiteral("Stop"),
                                  QStringLiteral("Stop: every call ended, every socket closed.")});
-        // The engine has run all it was given: a call still open lost its ending event.
+        // A run is over: a call of it still open lost its ending event. Runs go on side by
+        // side, so only its own calls; a Stop's ends every call of the runs before it.
+        const bool stopped = e.detail == QLatin1String("stopped");
         for (Lane &l : m_lanes) {
-            while (!l.running.empty())
-                closeSpan(l, int(l.running.size()) - 1, e.tNs, Outcome::Abandoned);
+            for (int i = int(l.running.size()) - 1; i >= 0; --i) {
+                const quint64 run = l.spans[size_t(l.running[size_t(i)])].run;
+                if (stopped ? run <= e.run : run == e.run)
+                    closeSpan(l, i, e.tNs, Outcome::Abandoned);
+            }
         }
         return;
     }
@@ -178,6 +183,7 @@ void TimelineModel::startSpan(Lane &lane, const Event &e)
     Span s;
     s.startNs = e.tNs;
     s.op = e.op;
+    s.run = e.run;
     s.timeout = e.timeout.value_or(-1);
     s.timeoutNone = e.timeoutNone;
     s.mechanism = e.mechanism;

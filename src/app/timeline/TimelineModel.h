@@ -51,6 +51,7 @@ class TimelineModel
         double elapsed = -1; // measured around the system call, when the end reported it
         QString note;        // what it produced, e.g. the accepted socket's label
         QString detail;      // the ending event's sentence
+        quint64 run = 0;     // the run whose call it is
         bool running() const { return endNs == kOpen; }
     };
 
