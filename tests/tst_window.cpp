@@ -13,8 +13,10 @@
 #include "log/LogView.h"
 #include "options/TimeoutEditor.h"
 #include "timeline/TimelineWidget.h"
+#include "window/ActionNote.h"
 #include "window/ExperimentController.h"
 #include "window/MainWindow.h"
+#include "window/SocketPicker.h"
 #include "window/SocketTableModel.h"
 
 #include <QAbstractButton>
@@ -30,6 +32,7 @@
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QScrollArea>
@@ -49,6 +52,11 @@
 #include <QRegularExpression>
 
 #include <cmath>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace socklab;
 
@@ -104,6 +112,10 @@ class TestWindow : public QObject
     void fitsA720Projector();
     void lessonPageKeepsItsOwnSockets();
     void escClosesADropDownBeforeItStops();
+    void serverAcceptsWhileAClientConnects();
+    void optionChangedBetweenTwoReceivesTakesEffect();
+    void listenAgainWaitsOnTheListenerThereIs();
+    void keptRunComparesOnOneTimeAxis();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -868,3 +880,277 @@ void TestWindow::textsStateOnlyReadFacts()
 }
 
 #include "tst_window.moc"
+
+// A server waits in accept() while a client connects, all from the window; each socket is then
+// acted on by choosing it: a row of the socket table, a lane of the timeline, the drop-down,
+// a context menu. The options fixed on the chosen socket are marked in the panels.
+void TestWindow::serverAcceptsWhileAClientConnects()
+{
+    setAllTimeouts(-1); // no timeouts: every call waits for the other side
+    child<QComboBox>("roleCombo")->setCurrentIndex(2); // Server
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("127.0.0.1"));
+    child<QLineEdit>("portEdit")->setText(QStringLiteral("0")); // a free port, from the kernel
+    action("actionListen")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepting).size(), 1, 5000);
+    const QString local = rows(EventKind::Listening).value(0).local;
+    const int port = local.section(QLatin1Char(':'), -1).toInt();
+    QVERIFY2(port > 0, qPrintable(local));
+
+    ExperimentController *ctl = m_window->controller();
+    QCOMPARE(ctl->sockets(), (QStringList{"L1", "a1"}));
+    QCOMPARE(ctl->currentSocket(), QStringLiteral("a1"));
+    // Fixed on a socket that is waiting for its connection: what only counts before bind().
+    auto *reuse = child<QCheckBox>("reuseAddrCheck");
+    QVERIFY2(reuse->text().contains(QLatin1String("fixed on a1")), qPrintable(reuse->text()));
+
+    child<QComboBox>("roleCombo")->setCurrentIndex(1); // Client, to the server's port
+    child<QLineEdit>("portEdit")->setText(QString::number(port));
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepted).size(), 1, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    const Event c1 = rows(EventKind::Connected).first();
+    const Event a1 = rows(EventKind::Accepted).first();
+    QCOMPARE(a1.remote, c1.local); // one connection, seen from both ends
+    QCOMPARE(ctl->sockets(), (QStringList{"L1", "a1", "c1"}));
+    QCOMPARE(ctl->currentSocket(), QStringLiteral("c1"));
+    auto *combo = m_window->socketPicker()->comboBox();
+    QCOMPARE(combo->currentText(), QStringLiteral("c1"));
+    QVERIFY(ctl->describe(QStringLiteral("a1")).contains(c1.local));
+
+    // The server's end, chosen by its row in the socket table, sends.
+    auto *table = child<QTableView>("socketTable");
+    int row = -1;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (int r = 0; r < table->model()->rowCount(); ++r)
+                if (table->model()->index(r, SocketTableModel::Socket).data() == "a1")
+                    row = r;
+            return row >= 0;
+        }(),
+        5000);
+    QTest::mouseClick(
+        table->viewport(), Qt::LeftButton, {},
+        table->visualRect(table->model()->index(row, SocketTableModel::State)).center());
+    QCOMPARE(ctl->currentSocket(), QStringLiteral("a1"));
+    QCOMPARE(combo->currentText(), QStringLiteral("a1"));
+    child<QLineEdit>("sendEdit")->setText(QStringLiteral("from-a1"));
+    action("actionSend")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Sent).size(), 1, 5000);
+    QCOMPARE(rows(EventKind::Sent).first().sock, QStringLiteral("a1"));
+
+    // The client, chosen by a click on its lane, receives what a1 sent.
+    auto *timeline = child<TimelineWidget>("timeline");
+    QPoint lane;
+    for (int y = 0; y < timeline->height() && lane.isNull(); ++y)
+        if (timeline->laneNameAt(QPoint(5, y)) == QLatin1String("c1"))
+            lane = QPoint(5, y + 2);
+    QVERIFY(!lane.isNull());
+    QTest::mouseClick(timeline, Qt::LeftButton, {}, lane);
+    QCOMPARE(ctl->currentSocket(), QStringLiteral("c1"));
+    QCOMPARE(timeline->selectedLane(), QStringLiteral("c1"));
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Received).size(), 1, 5000);
+    const Event got = rows(EventKind::Received).first();
+    QCOMPARE(got.sock, QStringLiteral("c1"));
+    QCOMPARE(got.data, QStringLiteral("from-a1"));
+
+    // A listener's lock notes differ from a connection's: its buffers pass on to what it
+    // accepts next, so they are not fixed.
+    QVERIFY(ctl->setCurrentSocket(QStringLiteral("L1")));
+    QVERIFY(reuse->text().contains(QLatin1String("fixed on L1")));
+    QVERIFY(reuse->toolTip().contains(QLatin1String("before bind()")));
+    QVERIFY(!child<QCheckBox>("rcvBufCheck")->text().contains(QLatin1String("fixed")));
+    QVERIFY(ctl->setCurrentSocket(QStringLiteral("c1")));
+    QVERIFY(child<QCheckBox>("rcvBufCheck")->text().contains(QLatin1String("fixed on c1")));
+
+    // The context menu of a lane offers that socket's actions; Close acts on it alone.
+    std::unique_ptr<QMenu> menu(
+        m_window->socketPicker()->menuFor(QStringLiteral("a1"), m_window.get()));
+    QStringList texts;
+    for (QAction *a : menu->actions())
+        if (!a->isSeparator() && a->isEnabled())
+            texts << a->text();
+    QCOMPARE(texts,
+             (QStringList{"Send on a1", "Receive on a1", "Close a1", "Pull the plug on a1"}));
+    menu->actions().at(3)->trigger(); // Close a1 (after the section title)
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Closed).isEmpty(), 5000);
+    QCOMPARE(rows(EventKind::Closed).first().sock, QStringLiteral("a1"));
+    QCOMPARE(ctl->sockets(), (QStringList{"L1", "c1"}));
+    // c1 sees the close; it is still c1's receive.
+    QVERIFY(ctl->setCurrentSocket(QStringLiteral("c1")));
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::PeerClosed).size(), 1, 5000);
+    QCOMPARE(rows(EventKind::PeerClosed).first().sock, QStringLiteral("c1"));
+    // A socket that is not one of the experiment's is refused, with a note where one looks.
+    QVERIFY(!ctl->setCurrentSocket(QStringLiteral("a1")));
+    std::unique_ptr<QMenu> gone(
+        m_window->socketPicker()->menuFor(QStringLiteral("a1"), m_window.get()));
+    QCOMPARE(gone->actions().size(), 1);
+    QVERIFY(!gone->actions().first()->isEnabled());
+}
+
+// The panels say what the next call uses, on a socket that already exists: a longer timeout
+// and keepalive switched on between two Receive presses both take effect on the second.
+void TestWindow::optionChangedBetweenTwoReceivesTakesEffect()
+{
+    usePeer(PeerBehavior::Silent);
+    setAllTimeouts(200);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+    QCOMPARE(*rows(EventKind::Timeout).first().timeout, 0.2);
+    QVERIFY(rows(EventKind::ProbeSent).isEmpty());
+
+    setAllTimeouts(2500);
+    setKeepalive(1, 1, 9);
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 2, 8000);
+    const Event second = rows(EventKind::Timeout).at(1);
+    QCOMPARE(*second.timeout, 2.5);
+    QVERIFY(*second.elapsed >= 2.5);
+    QStringList set;
+    for (const Event &e : rows(EventKind::OptionSet))
+        if (e.sock == QLatin1String("c1"))
+            set << e.option;
+    QVERIFY2(set.contains(QLatin1String("SO_KEEPALIVE")) &&
+                 set.contains(QLatin1String("TCP_KEEPIDLE")),
+             qPrintable(set.join(QLatin1Char(','))));
+    // The kernel probed during the second receive: keepalive is really on.
+    QVERIFY(!rows(EventKind::ProbeSent).isEmpty());
+    QVERIFY(rows(EventKind::ProbeSent).first().tNs > rows(EventKind::Timeout).first().tNs);
+    QVERIFY(child<QLabel>("keepAliveKernel")->text().contains(QLatin1String("c1")));
+}
+
+// Listen again while the listener of this page still listens on that port (its accept timed
+// out): the window waits on that listener for the next connection, and says so next to the
+// button, instead of a second listener's EADDRINUSE.
+void TestWindow::listenAgainWaitsOnTheListenerThereIs()
+{
+    const int port = [] { // a port free now, for a server the window listens on by number
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        int p = -1;
+        if (::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0)
+            p = ntohs(a.sin_port);
+        ::close(fd);
+        return p;
+    }();
+    QVERIFY(port > 0);
+    setAllTimeouts(200);
+    child<QComboBox>("roleCombo")->setCurrentIndex(2);
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("127.0.0.1"));
+    child<QLineEdit>("portEdit")->setText(QString::number(port));
+    action("actionListen")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout, QStringLiteral("accept")).size(), 1, 5000);
+    QCOMPARE(m_window->controller()->sockets(), (QStringList{"L1"}));
+
+    setAllTimeouts(-1);
+    action("actionListen")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepting).size(), 2, 5000);
+    QCOMPARE(rows(EventKind::Accepting).at(1).sock, QStringLiteral("L1"));
+    QVERIFY(rows(EventKind::Error).isEmpty()); // no EADDRINUSE
+    QCOMPARE(m_window->controller()->sockets(), (QStringList{"L1", "a2"}));
+    ActionNote *note = m_window->actionNote();
+    QVERIFY(note->isVisible());
+    QVERIFY2(note->text().contains(QLatin1String("L1 still listens")), qPrintable(note->text()));
+    // Next to the Listen button, inside the window.
+    QWidget *button = child<QToolBar>("mainToolBar")->widgetForAction(action("actionListen"));
+    const QPoint under = button->mapTo(m_window.get(), QPoint(0, button->height()));
+    QVERIFY(std::abs(note->y() - under.y()) < 20);
+    QVERIFY(m_window->rect().contains(note->geometry()));
+
+    // A client of the window connects to it: L1 accepts it as a2.
+    child<QComboBox>("roleCombo")->setCurrentIndex(1);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepted).size(), 1, 5000);
+    QCOMPARE(rows(EventKind::Accepted).first().sock, QStringLiteral("a2"));
+}
+
+// "Keep this run": the run stays on screen under the next one, on the same time axis (a
+// second of one is as wide as a second of the other), and the handout has both.
+void TestWindow::keptRunComparesOnOneTimeAxis()
+{
+    QVERIFY(!m_window->keepRun()); // nothing to keep yet, and it says so
+    QVERIFY(m_window->actionNote()->isVisible());
+    usePeer(PeerBehavior::Silent);
+    setAllTimeouts(200);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+
+    QVERIFY(m_window->keepRun());
+    const auto recvOf = [](const TimelineWidget *t) {
+        for (int i = 0; i < t->spanCount(QStringLiteral("c1")); ++i)
+            if (t->span(QStringLiteral("c1"), i).op == QLatin1String("recv"))
+                return i;
+        return -1;
+    };
+    auto *live = child<TimelineWidget>("timeline");
+    auto *kept = child<TimelineWidget>("keptTimeline");
+    QVERIFY(kept->isVisible());
+    QVERIFY(child<QLabel>("keptLabel")->text().contains(QLatin1String("SockLab experiment")));
+    QCOMPARE(live->laneCount(), 0); // a clean page for the next run
+    QCOMPARE(log()->rowCount(), 0);
+    QVERIFY(kept->laneCount() >= 2); // peer1 and c1, as they were
+    QVERIFY(recvOf(kept) >= 0);
+    QCOMPARE(*kept->span(QStringLiteral("c1"), recvOf(kept)).timeout, 0.2);
+
+    setAllTimeouts(500);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+    QCOMPARE(*rows(EventKind::Timeout).first().timeout, 0.5);
+    live->frameUntilNow();
+    QApplication::processEvents();
+    kept->repaint(); // draws on the live view's axis as it is now
+    const QRectF a = live->spanRect(QStringLiteral("c1"), recvOf(live));
+    const QRectF b = kept->spanRect(QStringLiteral("c1"), recvOf(kept));
+    QVERIFY2(a.isValid() && b.isValid(),
+             qPrintable(QStringLiteral("live %1x%2 lanes %3, kept %4x%5 lanes %6")
+                            .arg(live->width())
+                            .arg(live->height())
+                            .arg(live->laneCount())
+                            .arg(kept->width())
+                            .arg(kept->height())
+                            .arg(kept->laneCount())));
+    const TimelineWidget::SpanInfo sa = live->span(QStringLiteral("c1"), recvOf(live));
+    const TimelineWidget::SpanInfo sb = kept->span(QStringLiteral("c1"), recvOf(kept));
+    // Same axis: the pixels per second of each bar agree, and each begins where its time is.
+    const double ppsA = a.width() / ((sa.endNs - sa.startNs) / 1e9);
+    const double ppsB = b.width() / ((sb.endNs - sb.startNs) / 1e9);
+    QVERIFY2(std::abs(ppsA - ppsB) / ppsA < 0.05,
+             qPrintable(QStringLiteral("%1 vs %2").arg(ppsA).arg(ppsB)));
+    QVERIFY2(std::abs((a.left() - sa.startNs / 1e9 * ppsA) - (b.left() - sb.startNs / 1e9 * ppsB)) <
+                 3,
+             qPrintable(QStringLiteral("%1 vs %2").arg(a.left()).arg(b.left())));
+    QVERIFY2(a.width() > b.width() * 2, // 0.5 s against 0.2 s
+             qPrintable(QStringLiteral("%1 (%2 s) vs %3 (%4 s)")
+                            .arg(a.width())
+                            .arg((sa.endNs - sa.startNs) / 1e9)
+                            .arg(b.width())
+                            .arg((sb.endNs - sb.startNs) / 1e9)));
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("both.html"));
+    QString error;
+    QVERIFY2(m_window->exportHandout(path, &error), qPrintable(error));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString html = QString::fromUtf8(f.readAll());
+    QCOMPARE(html.count(QLatin1String("data:image/png;base64,")), 2);
+    QVERIFY(html.contains(QLatin1String("Kept for comparison")));
+    QVERIFY(html.contains(QLatin1String("id=\"compared1-event-log\"")));
+    // Each run's own timeout in its own part.
+    const int split = html.indexOf(QLatin1String("id=\"compared1\""));
+    QVERIFY(split > 0);
+    QVERIFY(html.left(split).contains(QLatin1String("0.500")));
+    QVERIFY(html.mid(split).contains(QLatin1String("0.200")));
+
+    action("actionForgetKept")->trigger();
+    QVERIFY(!kept->isVisible());
+    QVERIFY(!m_window->hasKeptRun());
+}

@@ -182,3 +182,8 @@ void TimeoutPanel::updateKernelLabel()
     m_ui->kernelLabel->setText(parts.join(QLatin1Char('\n')));
     m_ui->kernelLabel->setVisible(!parts.isEmpty());
 }
+
+QWidget *TimeoutPanel::synCntControl() const
+{
+    return m_ui->synCntLabel;
+}

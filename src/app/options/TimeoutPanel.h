@@ -33,6 +33,9 @@ class TimeoutPanel : public QWidget
     bool perCall() const;
     QString kernelText() const;
 
+    // The label of TCP_SYNCNT's field (it says when the option is fixed on a socket).
+    QWidget *synCntControl() const;
+
   public slots:
     void setPerCall(bool on);
     // Forgets the read-back values, e.g. when a new experiment starts.

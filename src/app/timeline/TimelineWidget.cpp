@@ -3,8 +3,10 @@
 #include "ErrnoText.h"
 #include "TimelineStyle.h"
 
+#include <QContextMenuEvent>
 #include <QHelpEvent>
 #include <QKeyEvent>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
 #include <QPixmap>
@@ -284,12 +286,12 @@ QRect TimelineWidget::plotRect() const
 
 double TimelineWidget::xForNs(qint64 tNs, const QRect &plot) const
 {
-    return plot.left() + (tNs / 1e9 - m_viewStart) * m_pps;
+    return plot.left() + (tNs / 1e9 - viewStart()) * pps();
 }
 
 qint64 TimelineWidget::nsForX(double x, const QRect &plot) const
 {
-    return qint64(std::llround((m_viewStart + (x - plot.left()) / m_pps) * 1e9));
+    return qint64(std::llround((viewStart() + (x - plot.left()) / pps()) * 1e9));
 }
 
 int TimelineWidget::laneTop(int lane, const Metrics &m) const
@@ -309,12 +311,18 @@ int TimelineWidget::laneAt(int y, const Metrics &m) const
 
 QSize TimelineWidget::sizeHint() const
 {
+    if (m_axis) { // a kept run: as tall as its lanes (four at most; more scroll)
+        const Metrics m = metrics();
+        return QSize(600, m.axis + std::clamp(m_model.laneCount(), 1, 4) * m.lane + m.scroll);
+    }
     return QSize(600, std::max(200, minimumSizeHint().height()));
 }
 
 QSize TimelineWidget::minimumSizeHint() const
 {
     const Metrics m = metrics();
+    if (m_axis) // a kept run: one lane at least, the rest scrolls
+        return QSize(m.gutter + 10 * m.line, m.axis + m.lane + m.scroll);
     return QSize(m.gutter + 10 * m.line, m.axis + 3 * m.lane + m.scroll);
 }
 
@@ -325,10 +333,32 @@ double TimelineWidget::pixelsPerSecond() const
     return m_pps;
 }
 
+void TimelineWidget::showKept(const TimelineModel &model, const TimelineWidget *axis)
+{
+    m_model = model;
+    m_axis = axis;
+    m_clock = {};
+    setFocusPolicy(Qt::NoFocus);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed); // its lanes, the live one the rest
+    updateGeometry();
+    m_follow = false;
+    m_hbar->hide();
+    m_timer->stop();
+    layoutScrollBars();
+    update();
+}
+
+void TimelineWidget::setMinimumExtent(qint64 ns)
+{
+    m_extentNs = ns;
+    syncScrollBars();
+    update();
+}
+
 double TimelineWidget::maxViewStart() const
 {
     const double visible = plotRect().width() / m_pps;
-    qint64 end = m_model.lastEventNs();
+    qint64 end = std::max(m_model.lastEventNs(), m_extentNs);
     if (m_model.runningCount() > 0)
         end = std::max(end, nowNs());
     // Leave a tenth of the view after the newest event, so "now" is not glued to the edge.
@@ -442,7 +472,7 @@ void TimelineWidget::frame(qint64 fromNs, qint64 toNs)
         emit pixelsPerSecondChanged(m_pps);
 }
 
-QPixmap TimelineWidget::grabRun()
+QPixmap TimelineWidget::grabRun(TimelineWidget *kept, QPixmap *keptPicture)
 {
     const double pps = m_pps, start = m_viewStart;
     const bool follow = m_follow, hbar = m_hbar->isVisible();
@@ -450,6 +480,8 @@ QPixmap TimelineWidget::grabRun()
     frameUntilNow();
     m_hbar->hide(); // a scroll bar means nothing on paper
     const QPixmap picture = grab();
+    if (kept && keptPicture)
+        *keptPicture = kept->grab(); // it reads this view's axis as it is now
     m_hbar->setVisible(hbar);
     m_pps = pps;
     m_viewStart = start;
@@ -581,6 +613,10 @@ void TimelineWidget::keyPressEvent(QKeyEvent *e)
 
 void TimelineWidget::wheelEvent(QWheelEvent *e)
 {
+    if (m_axis) { // a kept run follows the live timeline's axis: move that one instead
+        e->ignore();
+        return;
+    }
     const QPoint delta = e->angleDelta();
     const Metrics m = metrics();
     const QRect plot = plotRect();
@@ -670,6 +706,7 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     p.drawLine(m.gutter - 1, 0, m.gutter - 1, height());
     // The corner under the vertical scroll bar's column and left of the horizontal one.
     p.fillRect(QRect(0, height() - m.scroll, m.gutter - 1, m.scroll), pal.color(QPalette::Window));
+    emit viewPainted();
 }
 
 // Stop and the plug pulled concern every socket: a dashed line across all lanes, named at the
@@ -704,14 +741,14 @@ void TimelineWidget::paintAxis(QPainter &p, const QRect &area, const Metrics &m)
     const QFontMetrics fm(font());
     const bool strip = area.top() == 0 && area.height() == m.axis;
     // Room for the widest label in view (late times have more digits), plus a gap.
-    const double tEnd = m_viewStart + area.width() / m_pps;
+    const double tEnd = viewStart() + area.width() / pps();
     const double minGap =
         fm.horizontalAdvance(QStringLiteral("%1 s").arg(std::max(tEnd, 100.0), 0, 'f', 3)) + m.line;
-    const double step = niceStep(minGap / m_pps);
+    const double step = niceStep(minGap / pps());
     const double mantissa = step / std::pow(10.0, std::floor(std::log10(step) + 1e-9));
     const int minorPerMajor = std::lround(mantissa) == 2 ? 4 : 5;
     const int decimals = std::max(0, -int(std::floor(std::log10(step) + 1e-9)));
-    const double t0 = m_viewStart;
+    const double t0 = viewStart();
     const double t1 = tEnd;
     const qint64 firstMinor = qint64(std::floor(t0 / step * minorPerMajor));
     const qint64 lastMinor = qint64(std::ceil(t1 / step * minorPerMajor));
@@ -721,7 +758,7 @@ void TimelineWidget::paintAxis(QPainter &p, const QRect &area, const Metrics &m)
         p.setFont(font());
     for (qint64 k = std::max<qint64>(0, firstMinor); k <= lastMinor; ++k) {
         const double t = double(k) * step / minorPerMajor;
-        const double x = area.left() + (t - t0) * m_pps;
+        const double x = area.left() + (t - t0) * pps();
         if (x < area.left() - 1 || x > area.right() + 1)
             continue;
         const bool major = k % minorPerMajor == 0;
@@ -756,11 +793,19 @@ void TimelineWidget::paintLane(QPainter &p, int lane, const QRect &plot, const M
     const Lane &l = m_model.lane(lane);
     const int top = laneTop(lane, m);
 
-    // The label, in the gutter.
-    const QFontMetrics fm(font());
-    p.setFont(font());
-    p.setPen(pal.color(QPalette::WindowText));
+    // The label, in the gutter; the chosen socket's on the highlight colour, in bold.
+    QFont labelFont = font();
+    const bool chosen = !m_selected.isEmpty() && l.name == m_selected;
+    labelFont.setBold(chosen);
+    const QFontMetrics fm(labelFont);
+    p.setFont(labelFont);
     const QRect labelRect(m.line / 2, top + m.barTop, m.gutter - m.line, m.bar);
+    if (chosen) {
+        p.fillRect(QRect(0, top + m.barTop, m.gutter - 1, m.bar), pal.color(QPalette::Highlight));
+        p.setPen(pal.color(QPalette::HighlightedText));
+    } else {
+        p.setPen(pal.color(QPalette::WindowText));
+    }
     p.drawText(labelRect, Qt::AlignLeft | Qt::AlignVCenter,
                fm.elidedText(l.name, Qt::ElideRight, labelRect.width()));
 
@@ -892,7 +937,7 @@ void TimelineWidget::paintSpans(QPainter &p, int lane, int top, const QRect &plo
             const bool overdue = now >= deadline;
             p.fillRect(track, withAlpha(pal.color(QPalette::Mid), 60));
             const double fillRight = std::clamp(
-                xForNs(s.startNs, plot) + fraction * (deadline - s.startNs) / 1e9 * m_pps, lo, hi);
+                xForNs(s.startNs, plot) + fraction * (deadline - s.startNs) / 1e9 * pps(), lo, hi);
             p.fillRect(QRectF(x1, trackY, std::max(fillRight - x1, 0.0), m.track),
                        overdue ? kTimeout : pal.color(QPalette::Highlight));
             p.setPen(QPen(pal.color(QPalette::Text), std::max(1.5, m.line / 10.0)));
@@ -1018,6 +1063,50 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
         lastKind = mk.kind;
     }
     p.setRenderHint(QPainter::Antialiasing, false);
+}
+
+// --- choosing a lane ---------------------------------------------------------------------------
+
+void TimelineWidget::setSelectedLane(const QString &name)
+{
+    if (name == m_selected)
+        return;
+    m_selected = name;
+    update();
+}
+
+QString TimelineWidget::laneNameAt(const QPoint &pos) const
+{
+    const Metrics m = metrics();
+    if (pos.y() < plotRect().top() || pos.y() > plotRect().bottom())
+        return {};
+    const int li = laneAt(pos.y(), m);
+    return li < 0 ? QString() : m_model.lane(li).name;
+}
+
+void TimelineWidget::mousePressEvent(QMouseEvent *e)
+{
+    if (e->button() == Qt::LeftButton) {
+        if (const QString name = laneNameAt(e->position().toPoint()); !name.isEmpty())
+            emit laneClicked(name);
+    }
+    QWidget::mousePressEvent(e);
+}
+
+void TimelineWidget::contextMenuEvent(QContextMenuEvent *e)
+{
+    QPoint pos = e->pos();
+    QString name = laneNameAt(pos);
+    if (e->reason() == QContextMenuEvent::Keyboard && !m_selected.isEmpty()) {
+        name = m_selected; // the menu key: the chosen lane's menu, at its name
+        const int li = m_model.laneIndex(name);
+        if (li >= 0)
+            pos = QPoint(metrics().line, laneTop(li, metrics()) + metrics().bar);
+    }
+    if (name.isEmpty())
+        return QWidget::contextMenuEvent(e);
+    emit laneMenuRequested(name, mapToGlobal(pos));
+    e->accept();
 }
 
 // --- tooltips ---------------------------------------------------------------------------------

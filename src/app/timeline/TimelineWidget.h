@@ -80,14 +80,39 @@ class TimelineWidget : public QWidget
     void frame(qint64 fromNs, qint64 toNs);
     // Frames everything from time zero to now (a run that has just ended: its verdict, which
     // the picture does not draw, and its last events still on their way are within it).
-    void frameUntilNow() { frame(0, std::max(m_model.lastEventNs(), nowNs())); }
+    // A kept run drawn under this one is framed with it.
+    void frameUntilNow() { frame(0, std::max({m_model.lastEventNs(), nowNs(), m_extentNs})); }
     // A picture of the whole run (from zero to now), whatever the view shows: for a handout.
-    // The view is left as it was.
-    QPixmap grabRun();
+    // With `kept` (a run kept under this one, see showKept()) its picture too, on the same time
+    // axis, into *keptPicture. The view is left as it was.
+    QPixmap grabRun(TimelineWidget *kept = nullptr, QPixmap *keptPicture = nullptr);
+
+    // --- a kept run, drawn under the live one for comparison ---
+    // What the timeline holds now, to keep.
+    TimelineModel snapshot() const { return m_model; }
+    // Shows a finished run as it was: no clock of its own (nothing grows), no scroll bar of
+    // its own, on the time axis of `axis` (the live timeline: its zoom and scrolling).
+    void showKept(const TimelineModel &model, const TimelineWidget *axis);
+    // How far the view reaches at least (a kept run's end, ns): both runs can be framed.
+    void setMinimumExtent(qint64 ns);
+    // The time of the latest event drawn (ns since the run's zero).
+    qint64 lastEventNs() const { return m_model.lastEventNs(); }
+
+    // The lane drawn as chosen (its name highlighted): the socket the actions act on.
+    void setSelectedLane(const QString &name);
+    QString selectedLane() const { return m_selected; }
+    // The lane at a point of the widget (its name), empty where there is none.
+    QString laneNameAt(const QPoint &pos) const;
 
   signals:
     void followLiveChanged(bool follow);
     void pixelsPerSecondChanged(double pps);
+    // A lane was clicked: the user chose its socket.
+    void laneClicked(const QString &name);
+    // A context menu was asked for on a lane (right click, the menu key), at `globalPos`.
+    void laneMenuRequested(const QString &name, const QPoint &globalPos);
+    // The view was drawn (a kept run on its time axis follows it).
+    void viewPainted();
 
   protected:
     bool event(QEvent *e) override;
@@ -95,6 +120,8 @@ class TimelineWidget : public QWidget
     void resizeEvent(QResizeEvent *e) override;
     void keyPressEvent(QKeyEvent *e) override;
     void wheelEvent(QWheelEvent *e) override;
+    void mousePressEvent(QMouseEvent *e) override;
+    void contextMenuEvent(QContextMenuEvent *e) override;
     void showEvent(QShowEvent *e) override;
     void hideEvent(QHideEvent *e) override;
     void changeEvent(QEvent *e) override;
@@ -119,6 +146,9 @@ class TimelineWidget : public QWidget
     QFont smallFont() const;
 
     qint64 nowNs() const;
+    // The time axis drawn: this view's, or for a kept run the live timeline's.
+    double pps() const { return m_axis ? m_axis->m_pps : m_pps; }
+    double viewStart() const { return m_axis ? m_axis->m_viewStart : m_viewStart; }
     double xForNs(qint64 tNs, const QRect &plot) const;
     qint64 nsForX(double x, const QRect &plot) const;
     int laneTop(int lane, const Metrics &m) const;
@@ -148,6 +178,9 @@ class TimelineWidget : public QWidget
     QString bandToolTip(const TimelineModel::Lane &lane, const TimelineModel::Band &b) const;
 
     TimelineModel m_model;
+    QString m_selected;                     // setSelectedLane()
+    const TimelineWidget *m_axis = nullptr; // showKept(): whose zoom and scrolling this follows
+    qint64 m_extentNs = 0;                  // setMinimumExtent()
     std::function<qint64()> m_clock;
     double m_pps = kDefaultPixelsPerSecond; // zoom: pixels per second
     double m_viewStart = 0;                 // seconds at the plot's left edge

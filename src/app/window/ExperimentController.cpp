@@ -83,7 +83,9 @@ bool ExperimentController::connectToTarget()
         c.port = p->port;
     }
     steps << c;
-    m_current = c.sock;
+    addSocket(c.sock, c.toPeer ? tr("client, connecting to the built-in peer")
+                               : tr("client, connecting to %1:%2").arg(c.host).arg(c.port));
+    setCurrent(c.sock);
     run(steps);
     return true;
 }
@@ -98,6 +100,29 @@ bool ExperimentController::listen()
         emit refused(tr("Listen needs the Server role: pick it under Experiment."));
         return false;
     }
+    // A listener of this page still listens on that port: a second one would only get
+    // EADDRINUSE (without SO_REUSEPORT), and what is meant is the next connection. Wait for
+    // it on the listener there is, and say so.
+    if (p->port != 0 && !p->options.reusePort.value_or(false)) {
+        for (const QString &sock : std::as_const(m_order)) {
+            if (!isListener(sock) || m_ports.value(sock) != p->port)
+                continue;
+            Step a = Step::make(Step::Kind::Accept, QStringLiteral("a%1").arg(++m_accepted));
+            a.listener = sock;
+            a.current = p->options; // the accept's timeout as the panel says now
+            m_listener = sock;
+            addPending(a.sock, sock);
+            setCurrent(a.sock);
+            run({a});
+            emit note(tr("%1 still listens on port %2: waiting there for the next connection "
+                         "(%3). A second listener would get EADDRINUSE unless SO_REUSEPORT is "
+                         "on.")
+                          .arg(sock)
+                          .arg(p->port)
+                          .arg(a.sock));
+            return true;
+        }
+    }
     Step l = Step::make(Step::Kind::Listen, QStringLiteral("L%1").arg(++m_listeners));
     l.host = p->host;
     l.port = p->port;
@@ -105,7 +130,12 @@ bool ExperimentController::listen()
     Step a = Step::make(Step::Kind::Accept, QStringLiteral("a%1").arg(++m_accepted));
     a.listener = l.sock;
     m_listener = l.sock;
-    m_current = a.sock;
+    m_ports.insert(l.sock, l.port);
+    addSocket(
+        l.sock,
+        tr("listener on %1:%2").arg(l.host.isEmpty() ? tr("any address") : l.host).arg(l.port));
+    addPending(a.sock, l.sock);
+    setCurrent(a.sock);
     run({l, a});
     return true;
 }
@@ -145,16 +175,27 @@ void ExperimentController::receive()
 void ExperimentController::closeCurrent()
 {
     emit actionStarting();
-    if (m_current.isEmpty())
+    if (m_current.isEmpty()) {
+        emit refused(tr("Nothing to close: Connect or Listen first."));
         return;
-    run({Step::make(Step::Kind::Close, m_current)});
-    m_current.clear();
+    }
+    const auto p = checkedProfile(false);
+    if (!p)
+        return;
+    Step c = Step::make(Step::Kind::Close, m_current);
+    c.current = p->options; // SO_LINGER as the panel says now
+    run({c});
+    if (m_current == m_listener)
+        m_listener.clear();
+    removeSocket(m_current);
 }
 
 void ExperimentController::restartServer()
 {
     emit actionStarting();
-    if (m_listener.isEmpty()) {
+    // The listener chosen, else the last one that listened.
+    const QString listener = isListener(m_current) ? m_current : m_listener;
+    if (listener.isEmpty()) {
         emit refused(tr("No server to restart: Listen first."));
         return;
     }
@@ -162,32 +203,87 @@ void ExperimentController::restartServer()
     if (!p)
         return;
     // The new listener gets the panels' options (SO_REUSEADDR as the checkbox says now).
-    Step r = Step::make(Step::Kind::Restart, m_listener);
+    Step r = Step::make(Step::Kind::Restart, listener);
     r.current = p->options;
     Step a = Step::make(Step::Kind::Accept, QStringLiteral("a%1").arg(++m_accepted));
-    a.listener = m_listener;
-    m_current = a.sock;
+    a.listener = listener;
+    m_listener = listener;
+    addSocket(listener, describe(listener));
+    addPending(a.sock, listener);
+    setCurrent(a.sock);
     run({r, a});
 }
 
 void ExperimentController::pullPlug()
 {
     emit actionStarting();
-    m_engine->pullPlug();
+    // A listener or a connection not made yet has no plug: then every connection's.
+    const bool connection =
+        m_about.contains(m_current) && !isListener(m_current) && !m_pending.contains(m_current);
+    m_engine->pullPlug(connection ? m_current : QString());
 }
 
 quint64 ExperimentController::stop()
 {
     const quint64 id = m_engine->stop();
-    m_peer.reset(); // Stop also stops the built-in peer
-    m_current.clear();
+    m_peer.reset();   // Stop also stops the built-in peer
+    m_pageAfter = id; // every socket is closed by it
     m_listener.clear();
+    m_order.clear();
+    m_about.clear();
+    m_pending.clear();
+    m_ports.clear();
+    setCurrent(QString());
     return id;
 }
 
 void ExperimentController::restartNames()
 {
     m_clients = m_listeners = m_accepted = 0;
+}
+
+bool ExperimentController::setCurrentSocket(const QString &sock)
+{
+    if (!m_about.contains(sock))
+        return false;
+    setCurrent(sock);
+    return true;
+}
+
+void ExperimentController::setCurrent(const QString &sock)
+{
+    if (sock == m_current)
+        return;
+    m_current = sock;
+    emit socketsChanged();
+}
+
+void ExperimentController::addSocket(const QString &sock, const QString &about)
+{
+    if (!m_about.contains(sock))
+        m_order << sock;
+    m_about.insert(sock, about);
+    emit socketsChanged();
+}
+
+void ExperimentController::addPending(const QString &sock, const QString &listener)
+{
+    m_pending.insert(sock, listener);
+    addSocket(sock, tr("the next connection %1 accepts").arg(listener));
+}
+
+void ExperimentController::removeSocket(const QString &sock)
+{
+    if (!m_about.remove(sock))
+        return;
+    m_order.removeAll(sock);
+    m_pending.remove(sock);
+    // A listener gone: the connections it was to accept never come.
+    for (const QString &a : m_pending.keys(sock))
+        removeSocket(a);
+    if (m_current == sock) // the newest left is acted on next
+        m_current = m_order.isEmpty() ? QString() : m_order.last();
+    emit socketsChanged();
 }
 
 void ExperimentController::setStatus(const QString &text)
@@ -202,6 +298,41 @@ void ExperimentController::onEvents(const QList<Event> &batch)
 {
     QString status = m_status;
     for (const Event &e : batch) {
+        // Which sockets there are to act on: what the kernel said of those this page made.
+        if (e.run > m_pageAfter && e.kind == EventKind::Listening && isListener(e.sock) &&
+            e.sock.mid(1).toInt() <= m_listeners) {
+            addSocket(e.sock, tr("listener on %1").arg(e.local)); // again, after a Restart
+        } else if (e.run > m_pageAfter && m_about.contains(e.sock)) {
+            if (e.kind == EventKind::Connected) {
+                m_about.insert(e.sock, tr("client, connected to %1").arg(e.remote));
+                emit socketsChanged();
+            } else if (e.kind == EventKind::Accepted) {
+                m_pending.remove(e.sock);
+                m_about.insert(e.sock, tr("accepted from %1").arg(e.remote));
+                emit socketsChanged();
+            } else if (e.kind == EventKind::Closed) {
+                removeSocket(e.sock);
+            } else if ((e.kind == EventKind::Timeout || e.kind == EventKind::Error ||
+                        e.kind == EventKind::Cancelled) &&
+                       (e.op == QLatin1String("connect") ||
+                        (isListener(e.sock) &&
+                         (e.op == QLatin1String("bind") || e.op == QLatin1String("listen"))))) {
+                removeSocket(e.sock); // it never became a connection (or a listener)
+            }
+        }
+        // An accept that ended without a connection (its events name the listener): the
+        // oldest connection that listener was to accept never comes.
+        if (e.run > m_pageAfter && e.op == QLatin1String("accept") && isListener(e.sock) &&
+            (e.kind == EventKind::Timeout || e.kind == EventKind::Error ||
+             e.kind == EventKind::Cancelled)) {
+            const QStringList order = m_order; // removeSocket() changes m_order
+            for (const QString &a : order) {
+                if (m_pending.value(a) == e.sock) {
+                    removeSocket(a);
+                    break;
+                }
+            }
+        }
         switch (e.kind) {
         case EventKind::Connecting:
         case EventKind::Accepting:

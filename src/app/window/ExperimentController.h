@@ -4,6 +4,7 @@
 #include "Profile.h"
 #include "Step.h"
 
+#include <QHash>
 #include <QObject>
 
 #include <functional>
@@ -31,6 +32,16 @@ class ExperimentController : public QObject
     QString currentListener() const { return m_listener; }
     QString status() const { return m_status; }
 
+    // The sockets the window's actions made on this page and not yet closed, oldest first.
+    // A listener's next connection ("a2") is listed from the Listen that waits for it.
+    QStringList sockets() const { return m_order; }
+    bool isListener(const QString &sock) const { return sock.startsWith(QLatin1Char('L')); }
+    // What a socket is, in a few words: "client, connected to 127.0.0.1:5000".
+    QString describe(const QString &sock) const { return m_about.value(sock); }
+    // Makes `sock` the socket Send, Receive, Close and Pull the plug act on (and, for a
+    // listener, Restart). False (and nothing changes) if it is not one of sockets().
+    bool setCurrentSocket(const QString &sock);
+
   public slots:
     bool connectToTarget();
     bool listen();
@@ -38,6 +49,7 @@ class ExperimentController : public QObject
     void receive();
     void closeCurrent();
     void restartServer();
+    // The plug of the current socket's connection (or every connection if none is chosen).
     void pullPlug();
     // Stops everything; returns the Stop's id (its Finished event carries it).
     quint64 stop();
@@ -50,14 +62,22 @@ class ExperimentController : public QObject
     // may begin a new page first.
     void actionStarting();
     void statusChanged(const QString &text);
+    // sockets() or the current socket changed.
+    void socketsChanged();
     // An action was refused because of the configuration; nothing ran.
     void refused(const QString &why);
+    // An action ran, differently from what its name alone would suggest: why.
+    void note(const QString &text);
 
   private:
     void onEvents(const QList<socklab::Event> &batch);
     std::optional<socklab::Profile> checkedProfile(bool needTarget);
     void setStatus(const QString &text);
     void run(const QList<socklab::Step> &steps);
+    void addSocket(const QString &sock, const QString &about);
+    void addPending(const QString &sock, const QString &listener);
+    void removeSocket(const QString &sock);
+    void setCurrent(const QString &sock);
 
     socklab::Engine *m_engine;
     std::function<socklab::Profile()> m_source;
@@ -68,5 +88,10 @@ class ExperimentController : public QObject
     int m_listeners = 0;
     int m_accepted = 0;
     std::optional<socklab::PeerConfig> m_peer; // the built-in peer asked for, if any
+    QStringList m_order;                       // sockets(), oldest first
+    QHash<QString, QString> m_about;           // describe()
+    QHash<QString, QString> m_pending;         // accepts not accepted yet, and their listeners
+    QHash<QString, quint16> m_ports;           // the port each listener was asked for
+    quint64 m_pageAfter = 0; // events of runs up to this one (the last Stop) are of old sockets
     QString m_status;
 };

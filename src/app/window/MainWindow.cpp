@@ -1,4 +1,6 @@
 #include "MainWindow.h"
+#include "ActionNote.h"
+#include "SocketPicker.h"
 #include "options/FactTips.h"
 
 #include "Engine.h"
@@ -22,7 +24,9 @@
 
 #include <QApplication>
 #include <QBuffer>
+#include <QCheckBox>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
@@ -63,7 +67,8 @@ MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>()),
       m_engine(new socklab::Engine(this)), m_controller(new ExperimentController(m_engine, this)),
       m_sockets(new SocketTableModel(m_engine, this)), m_stateLabel(new QLabel(this)),
-      m_socketsLabel(new QLabel(this)), m_lessonRunner(new socklab::LessonRunner(m_engine, this))
+      m_socketsLabel(new QLabel(this)), m_note(new ActionNote(this)),
+      m_lessonRunner(new socklab::LessonRunner(m_engine, this))
 {
     // The resources live in the static socklab_gui library: register them explicitly, or the
     // linker may drop them from the executable.
@@ -75,6 +80,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_controller->setProfileSource([this] { return currentProfile(); });
     m_controller->setTargetCheck([this] { return m_ui->experimentPanel->validationError(); });
     connect(m_controller, &ExperimentController::refused, this, &MainWindow::onRefused);
+    connect(m_controller, &ExperimentController::note, this, &MainWindow::showNote);
     connect(m_engine->bus(), &socklab::EventBus::eventsReady, this, &MainWindow::onEvents);
 
     // The timeline's "now" is the engine's clock, so running calls and deadlines grow live.
@@ -117,6 +123,42 @@ void MainWindow::setupActions()
     // shortcut: those are windows of their own).
     ui.actionStop->setShortcutContext(Qt::WindowShortcut);
 
+    // Where a note about an action goes: next to its button. Connected first, so it is known
+    // before the action runs.
+    for (QAction *a : {ui.actionConnect, ui.actionListen, ui.actionSend, ui.actionReceive,
+                       ui.actionClose, ui.actionRestart, ui.actionPullPlug}) {
+        connect(a, &QAction::triggered, this, [this, a] { m_lastAction = a; });
+    }
+    SocketPicker::Actions acts;
+    acts.send = ui.actionSend;
+    acts.receive = ui.actionReceive;
+    acts.close = ui.actionClose;
+    acts.pullPlug = ui.actionPullPlug;
+    acts.restart = ui.actionRestart;
+    m_picker = new SocketPicker(m_controller, acts, this);
+    m_picker->addTo(ui.mainToolBar, ui.actionSend);
+    m_picker->attachTimeline(ui.timeline);
+    m_picker->setOptionControls([this](socklab::OptionId id) -> QWidget * {
+        switch (id) {
+        case socklab::OptionId::ReuseAddr:
+            return m_ui->reusePanel->reuseAddrCheck();
+        case socklab::OptionId::ReusePort:
+            return m_ui->reusePanel->reusePortCheck();
+        case socklab::OptionId::RcvBuf:
+            return m_ui->morePanel->rcvBufCheck();
+        case socklab::OptionId::SndBuf:
+            return m_ui->morePanel->sndBufCheck();
+        case socklab::OptionId::SynCnt:
+            return m_ui->timeoutPanel->synCntControl();
+        default:
+            return nullptr;
+        }
+    });
+    connect(m_picker, &SocketPicker::message, this, [this](const QString &text) {
+        m_lastAction = nullptr;
+        showNote(text);
+    });
+
     connect(ui.actionConnect, &QAction::triggered, m_controller,
             &ExperimentController::connectToTarget);
     connect(ui.actionListen, &QAction::triggered, m_controller, &ExperimentController::listen);
@@ -128,6 +170,12 @@ void MainWindow::setupActions()
     connect(ui.actionPullPlug, &QAction::triggered, m_controller, &ExperimentController::pullPlug);
     connect(ui.actionStop, &QAction::triggered, m_controller, &ExperimentController::stop);
     connect(ui.actionReset, &QAction::triggered, this, &MainWindow::reset);
+    connect(ui.actionKeepRun, &QAction::triggered, this, &MainWindow::keepRun);
+    connect(ui.actionForgetKept, &QAction::triggered, this, &MainWindow::forgetKeptRun);
+    ui.forgetKeptButton->setDefaultAction(ui.actionForgetKept);
+    // The kept run follows the live timeline's zoom and scrolling.
+    connect(ui.timeline, &TimelineWidget::viewPainted, ui.keptTimeline,
+            qOverload<>(&QWidget::update));
     // A manual action after a finished lesson starts a page of its own: the lesson's page (and
     // its handout) stays the lesson's.
     connect(m_controller, &ExperimentController::actionStarting, this, [this] {
@@ -292,7 +340,7 @@ void MainWindow::setPresenterMode(bool on)
     }
 }
 
-bool MainWindow::exportHandout(const QString &path, QString *error) const
+socklab::handout::Input MainWindow::pageInput() const
 {
     socklab::handout::Input in;
     const socklab::LessonRunner *runner = m_lessonRunner;
@@ -313,18 +361,6 @@ bool MainWindow::exportHandout(const QString &path, QString *error) const
                          ? tr(", built-in peer: %1").arg(socklab::behaviorName(p.peer.behavior))
                          : tr(", target %1:%2").arg(p.host).arg(p.port));
     }
-    QByteArray png;
-    QBuffer buffer(&png);
-    buffer.open(QIODevice::WriteOnly);
-    // A handout is printed: draw the picture on the light palette, whatever the screen's theme.
-    TimelineWidget *timeline = m_ui->timeline;
-    const bool own = timeline->testAttribute(Qt::WA_SetPalette);
-    const QPalette screen = timeline->palette();
-    timeline->setPalette(timeline->style()->standardPalette());
-    timeline->grabRun().save(&buffer, "PNG"); // the run framed, not the view scrolled
-    // Give back the palette it had; an inherited one stays inherited, so it follows the theme.
-    timeline->setPalette(own ? screen : QPalette());
-    in.timelinePng = png;
     const LogModel *log = m_ui->logView->model();
     in.events.reserve(log->rowCount());
     for (int r = 0; r < log->rowCount(); ++r)
@@ -332,6 +368,42 @@ bool MainWindow::exportHandout(const QString &path, QString *error) const
     in.machine = QStringLiteral("%1, Linux %2 %3")
                      .arg(QSysInfo::prettyProductName(), QSysInfo::kernelVersion(),
                           QSysInfo::currentCpuArchitecture());
+    return in;
+}
+
+bool MainWindow::exportHandout(const QString &path, QString *error) const
+{
+    socklab::handout::Input in = pageInput();
+    // A handout is printed: draw the pictures on the light palette, whatever the screen's
+    // theme; the run framed, not the view scrolled; a kept run on the same time axis.
+    TimelineWidget *timeline = m_ui->timeline;
+    TimelineWidget *kept = m_kept ? m_ui->keptTimeline : nullptr;
+    QList<TimelineWidget *> drawn{timeline};
+    if (kept)
+        drawn << kept;
+    QList<std::pair<bool, QPalette>> screen;
+    for (TimelineWidget *t : drawn) {
+        screen.append({t->testAttribute(Qt::WA_SetPalette), t->palette()});
+        t->setPalette(t->style()->standardPalette());
+    }
+    QPixmap keptPicture;
+    const QPixmap picture = timeline->grabRun(kept, &keptPicture);
+    // Give back the palette each had; an inherited one stays inherited (follows the theme).
+    for (int i = 0; i < drawn.size(); ++i)
+        drawn[i]->setPalette(screen[i].first ? screen[i].second : QPalette());
+    const auto png = [](const QPixmap &pm) {
+        QByteArray bytes;
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        pm.save(&buffer, "PNG");
+        return bytes;
+    };
+    in.timelinePng = png(picture);
+    if (m_kept) {
+        socklab::handout::Input k = *m_kept;
+        k.timelinePng = png(keptPicture);
+        in.compared.push_back(std::move(k));
+    }
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly) || f.write(socklab::handout::html(in).toUtf8()) < 0 ||
         !f.commit()) {
@@ -339,6 +411,55 @@ bool MainWindow::exportHandout(const QString &path, QString *error) const
         return false;
     }
     return true;
+}
+
+bool MainWindow::keepRun()
+{
+    if (m_ui->timeline->laneCount() == 0) {
+        m_lastAction = m_ui->actionKeepRun;
+        showNote(tr("Nothing to keep yet: run an experiment or a lesson first."));
+        return false;
+    }
+    m_kept = pageInput();
+    const QString what =
+        m_kept->verdict ? tr("%1 (%2)").arg(m_kept->title,
+                                            m_kept->verdict->passed ? tr("PASSED") : tr("FAILED"))
+                        : m_kept->title;
+    m_ui->keptTimeline->showKept(m_ui->timeline->snapshot(), m_ui->timeline);
+    m_ui->keptLabel->setText(
+        tr("Kept for comparison: %1. The next run is drawn above it on the same time axis.")
+            .arg(what));
+    m_ui->keptBar->show();
+    m_ui->keptTimeline->show();
+    // Room for both pictures: the timeline's box grows to what it asks for now (the kept
+    // run's lanes whole), taken from the log below it.
+    QTimer::singleShot(0, this, [this] {
+        QList<int> sizes = m_ui->viewSplitter->sizes();
+        const int wanted = m_ui->timelineBox->sizeHint().height();
+        if (sizes.size() < 2 || sizes[0] >= wanted)
+            return;
+        const int moved = std::min(wanted - sizes[0], std::max(0, sizes[1] - 80));
+        sizes[0] += moved;
+        sizes[1] -= moved;
+        m_ui->viewSplitter->setSizes(sizes);
+    });
+    m_ui->actionForgetKept->setEnabled(true);
+    // The next run starts on a clean page; the kept one's end stays in reach of the view.
+    m_ui->lessonsPanel->reset();
+    beginPage(false);
+    m_ui->timeline->setMinimumExtent(m_ui->keptTimeline->lastEventNs());
+    showMessage(tr("Kept: %1. Run the next experiment or lesson to compare.").arg(what));
+    return true;
+}
+
+void MainWindow::forgetKeptRun()
+{
+    m_kept.reset();
+    m_ui->keptBar->hide();
+    m_ui->keptTimeline->hide();
+    m_ui->keptTimeline->showKept({}, m_ui->timeline);
+    m_ui->timeline->setMinimumExtent(0);
+    m_ui->actionForgetKept->setEnabled(false);
 }
 
 void MainWindow::exportHandoutDialog()
@@ -366,7 +487,9 @@ void MainWindow::setupSocketTable()
     view->setModel(m_sockets);
     view->verticalHeader()->hide();
     view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    view->horizontalHeader()->setStretchLastSection(true);
+    // The room left over goes to the addresses, not to a narrow number at the end.
+    view->horizontalHeader()->setSectionResizeMode(SocketTableModel::Remote, QHeaderView::Stretch);
+    m_picker->attachTable(view, SocketTableModel::Socket);
 }
 
 Profile MainWindow::currentProfile() const
@@ -483,7 +606,14 @@ void MainWindow::onEvents(const QList<Event> &all)
 
 void MainWindow::onRefused(const QString &why)
 {
-    showMessage(tr("Not started: %1").arg(why));
+    showNote(tr("Not started: %1").arg(why));
+}
+
+void MainWindow::showNote(const QString &text)
+{
+    showMessage(text);
+    QWidget *anchor = m_lastAction ? m_ui->mainToolBar->widgetForAction(m_lastAction) : nullptr;
+    m_note->showNear(anchor ? anchor : static_cast<QWidget *>(m_picker->comboBox()), text);
 }
 
 void MainWindow::showMessage(const QString &text)
@@ -503,6 +633,7 @@ void MainWindow::beginPage(bool lesson)
 
 void MainWindow::reset()
 {
+    forgetKeptRun();             // a clean page is clean of the kept run too
     m_ui->lessonsPanel->reset(); // forgets a lesson's run and verdict; the lesson stays picked
     beginPage(false);
     showMessage(tr("A clean page: everything stopped and closed, time at zero."));
@@ -512,7 +643,7 @@ void MainWindow::reset()
 // is stopped, as the CLI's lesson ends with its process, and the timeline frames the run.
 void MainWindow::onLessonFinished()
 {
-    m_page.endAt(m_lessonRunner->lastRun(), socklab::platform::monotonicNs());
+    m_page.endAt(m_lessonRunner->lastRun(), m_lessonRunner->verdictNs());
     m_controller->stop();
     m_ui->timeline->frameUntilNow();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Event.h"
+#include "Handout.h"
 #include "Profile.h"
 #include "RunPage.h"
 
@@ -9,7 +10,9 @@
 #include <memory>
 
 class QLabel;
+class ActionNote;
 class ExperimentController;
+class SocketPicker;
 class SocketTableModel;
 namespace socklab {
 class Engine;
@@ -33,6 +36,9 @@ class MainWindow : public QMainWindow
 
     socklab::Engine *engine() const { return m_engine; }
     ExperimentController *controller() const { return m_controller; }
+    SocketPicker *socketPicker() const { return m_picker; }
+    // The note shown next to the control just used (a refusal, what an action did instead).
+    ActionNote *actionNote() const { return m_note; }
 
     // Everything the panels hold, as a profile; and the reverse.
     socklab::Profile currentProfile() const;
@@ -51,8 +57,15 @@ class MainWindow : public QMainWindow
     static constexpr double kZoomFactor = 1.15;      // one zoom step
     static constexpr double kPresenterPoints = 16.0; // presenter mode's smallest text
 
-    // The finished experiment or lesson as a self-contained HTML page.
+    // The finished experiment or lesson as a self-contained HTML page (with the kept run, if
+    // one is kept, after it).
     bool exportHandout(const QString &path, QString *error) const;
+
+    // Keeps the page's run on screen, under the next one on the same time axis, and starts a
+    // clean page for that next run. False (and a note) if there is nothing to keep.
+    bool keepRun();
+    void forgetKeptRun();
+    bool hasKeptRun() const { return m_kept.has_value(); }
 
     bool selectLesson(const QString &name);
 
@@ -81,8 +94,13 @@ class MainWindow : public QMainWindow
     void setupLessons();
     void onLessonChosen(const socklab::Lesson &lesson);
     void exportHandoutDialog();
+    // The page as a handout shows it: title, explanation, verdict if a lesson's, events (no
+    // picture: the caller takes it, framed as it needs).
+    socklab::handout::Input pageInput() const;
     void onEvents(const QList<socklab::Event> &batch);
     void onRefused(const QString &why);
+    // In the status bar and next to the control that was used last.
+    void showNote(const QString &text);
     void updateSocketsStatus();
     // Stops what runs and begins a new page of the views after that Stop.
     void beginPage(bool lesson);
@@ -100,10 +118,14 @@ class MainWindow : public QMainWindow
     SocketTableModel *m_sockets;
     QLabel *m_stateLabel;
     QLabel *m_socketsLabel;
+    ActionNote *m_note;
+    SocketPicker *m_picker = nullptr;
+    QAction *m_lastAction = nullptr; // the action the user triggered last (where notes go)
     int m_zoomStep = 0;
     QString m_lastProfileDir;
     socklab::LessonRunner *m_lessonRunner;
     RunPage m_page;
+    std::optional<socklab::handout::Input> m_kept; // keepRun(): the run kept, with its picture
     bool m_lessonPage = false; // the page is a lesson's run (its handout has its verdict)
     bool m_presenter = false;
     int m_zoomBeforePresenter = 0;

@@ -533,6 +533,38 @@ QString logSection(const QList<const Event *> &events, int cap)
 
 } // namespace
 
+// Everything a run shows: explanation, verdict, options, picture, summary and its events.
+static QString body(const Input &in, const QList<const Event *> &logged)
+{
+    QString out;
+    if (!in.explanation.trimmed().isEmpty()) {
+        out += QStringLiteral("<section id=\"explanation\">\n<h2>Explanation</h2>\n");
+        out += paragraphs(in.explanation);
+        out += QStringLiteral("</section>\n");
+    }
+
+    if (in.verdict) {
+        const Verdict &v = *in.verdict;
+        // The word carries the result on a black-and-white printout; the colour only helps.
+        out += QStringLiteral("<section id=\"verdict\" class=\"verdict %1\">\n"
+                              "<h2>Verdict</h2>\n<p class=\"result\">%2</p>\n<dl>\n")
+                   .arg(v.passed ? QStringLiteral("pass") : QStringLiteral("fail"),
+                        v.passed ? QStringLiteral("PASSED") : QStringLiteral("FAILED"));
+        out += QStringLiteral("<dt>Predicted</dt><dd>") + paragraphs(v.predicted) +
+               QStringLiteral("</dd>\n<dt>Observed</dt><dd>") + paragraphs(v.observed) +
+               QStringLiteral("</dd>\n</dl>\n</section>\n");
+    }
+
+    out += optionsSection(in.events);
+    out += timelineSection(in.timelinePng);
+    out += QStringLiteral("<section id=\"summary-section\">\n<h2>Summary</h2>\n");
+    out += summaryLine(logged);
+    out += QStringLiteral("</section>\n");
+    out += logSection(logged, in.maxLogRows);
+
+    return out;
+}
+
 QString html(const Input &in)
 {
     const QString title =
@@ -567,30 +599,31 @@ QString html(const Input &in)
         out += QStringLiteral("<dt>Machine</dt><dd>%1</dd>\n").arg(esc(in.machine.trimmed()));
     out += QStringLiteral("</dl>\n</header>\n");
 
-    if (!in.explanation.trimmed().isEmpty()) {
-        out += QStringLiteral("<section id=\"explanation\">\n<h2>Explanation</h2>\n");
-        out += paragraphs(in.explanation);
-        out += QStringLiteral("</section>\n");
+    out += body(in, logged);
+    for (size_t i = 0; i < in.compared.size(); ++i) {
+        const Input &k = in.compared[i];
+        QList<const Event *> kept;
+        for (const Event &e : k.events) {
+            if (e.kind != EventKind::Finished)
+                kept << &e;
+        }
+        // Its sections one heading level down, and ids of their own.
+        QString part = body(k, kept);
+        const QString prefix = QStringLiteral("compared%1-").arg(i + 1);
+        part.replace(QStringLiteral(" id=\""), QStringLiteral(" id=\"") + prefix);
+        part.replace(QStringLiteral("<h2>"), QStringLiteral("<h3>"));
+        part.replace(QStringLiteral("</h2>"), QStringLiteral("</h3>"));
+        const QString keptTitle =
+            k.title.trimmed().isEmpty() ? QStringLiteral("SockLab experiment") : k.title.trimmed();
+        out += QStringLiteral("<article class=\"compared\" id=\"compared%1\">\n<h2>Kept for "
+                              "comparison: %2</h2>\n<p class=\"note\">A run kept before the one "
+                              "above and drawn on the same time axis, so the two pictures "
+                              "compare directly.</p>\n")
+                   .arg(i + 1)
+                   .arg(esc(keptTitle));
+        out += part;
+        out += QStringLiteral("</article>\n");
     }
-
-    if (in.verdict) {
-        const Verdict &v = *in.verdict;
-        // The word carries the result on a black-and-white printout; the colour only helps.
-        out += QStringLiteral("<section id=\"verdict\" class=\"verdict %1\">\n"
-                              "<h2>Verdict</h2>\n<p class=\"result\">%2</p>\n<dl>\n")
-                   .arg(v.passed ? QStringLiteral("pass") : QStringLiteral("fail"),
-                        v.passed ? QStringLiteral("PASSED") : QStringLiteral("FAILED"));
-        out += QStringLiteral("<dt>Predicted</dt><dd>") + paragraphs(v.predicted) +
-               QStringLiteral("</dd>\n<dt>Observed</dt><dd>") + paragraphs(v.observed) +
-               QStringLiteral("</dd>\n</dl>\n</section>\n");
-    }
-
-    out += optionsSection(in.events);
-    out += timelineSection(in.timelinePng);
-    out += QStringLiteral("<section id=\"summary-section\">\n<h2>Summary</h2>\n");
-    out += summaryLine(logged);
-    out += QStringLiteral("</section>\n");
-    out += logSection(logged, in.maxLogRows);
 
     out += QStringLiteral("<footer>\n<p>Made with SockLab %1. Every event above is an observation "
                           "of real sockets in the kernel: nothing was simulated.</p>\n"

@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <optional>
+#include <vector>
 
 // A finished experiment or lesson as one self-contained HTML file (no external resources):
 // the explanation, the options as applied (requested and effective), the timeline as an
@@ -36,6 +37,10 @@ struct Input
     // Extensions (defaults keep the original contract):
     QDateTime generated;   // shown in the header; invalid: the current local time
     int maxLogRows = 5000; // the log table's cap (first half and last half); <= 0: none
+
+    // Runs kept to compare with this one (the window's "Keep this run"), each shown after it
+    // in full: its title, verdict, options, picture (on the same time axis) and events.
+    std::vector<Input> compared;
 };
 
 QString html(const Input &in);

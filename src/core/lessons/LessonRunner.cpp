@@ -1,6 +1,7 @@
 #include "LessonRunner.h"
 
 #include "Engine.h"
+#include "Platform.h"
 
 namespace socklab {
 
@@ -30,6 +31,7 @@ void LessonRunner::reset()
     m_pendingFinishes = 0;
     m_firstRun = 0;
     m_lastRun = 0;
+    m_verdictNs = 0;
     m_running = false;
     m_peerStarted = false;
     emit stateChanged();
@@ -140,6 +142,7 @@ void LessonRunner::post(const LessonResult &result)
 {
     Event e = result.toEvent();
     e.run = m_lastRun;
+    e.monoNs = m_verdictNs = platform::monotonicNs();
     m_engine->bus()->post(e);
     emit stateChanged();
     emit finished(result);

@@ -31,6 +31,8 @@ class LessonRunner : public QObject
     // 0: none yet). Everything the lesson caused carries a run id in [firstRun, lastRun].
     quint64 firstRun() const { return m_firstRun; }
     quint64 lastRun() const { return m_lastRun; }
+    // When the verdict was given (CLOCK_MONOTONIC, the verdict event's time; 0: none yet).
+    qint64 verdictNs() const { return m_verdictNs; }
 
   public slots:
     // Issues every remaining step.
@@ -60,6 +62,7 @@ class LessonRunner : public QObject
     int m_pendingFinishes = 0; // engine runs not yet finished
     quint64 m_firstRun = 0;    // the id of the lesson's first engine run (0: none yet)
     quint64 m_lastRun = 0;     // the id of its latest run or Stop
+    qint64 m_verdictNs = 0;
     bool m_running = false;
     bool m_peerStarted = false;
     QTimer m_stopTimer;
