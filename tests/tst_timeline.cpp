@@ -155,6 +155,41 @@ class TestTimeline : public QObject
         QCOMPARE(w.span(QStringLiteral("c1"), 2).outcome, TimelineWidget::Outcome::Abandoned);
     }
 
+    // The keepalive timer's settings bracket the probes they explain: idle from the last call
+    // that returned to the first probe, interval between unanswered ones; an option changed on
+    // the socket in use is marked, the options set before its first call are not.
+    void keepaliveScheduleAndOptionChanges()
+    {
+        TimelineWidget w;
+        const auto option = [](EventKind k, const char *name, const QVariant &v, double t) {
+            Event e = ev(k, QStringLiteral("c1"), t, QStringLiteral("setsockopt"));
+            e.option = QLatin1String(name);
+            e.effective = v;
+            return e;
+        };
+        const auto probe = [](EventKind k, int n, double t) {
+            Event e = ev(k, QStringLiteral("c1"), t);
+            e.probe = n;
+            return e;
+        };
+        w.append(
+            {option(EventKind::OptionSet, "SO_KEEPALIVE", true, 0.0),
+             option(EventKind::SystemDefault, "TCP_KEEPIDLE", 2, 0.0),
+             option(EventKind::SystemDefault, "TCP_KEEPINTVL", 1, 0.0),
+             call(EventKind::Connecting, QStringLiteral("c1"), 0.0, QStringLiteral("connect"), 1),
+             ev(EventKind::Connected, QStringLiteral("c1"), 0.001, QStringLiteral("connect")),
+             probe(EventKind::ProbeSent, 1, 2.001), probe(EventKind::ProbeUnanswered, 1, 3.001),
+             probe(EventKind::ProbeSent, 2, 3.001),
+             [&] { // a later run: a Send with the panels' options
+                 Event e = option(EventKind::OptionSet, "TCP_NODELAY", true, 3.5);
+                 e.run = 2;
+                 return e;
+             }()});
+        QCOMPARE(w.probeSchedules(QStringLiteral("c1")),
+                 (QStringList{QStringLiteral("idle 2 s"), QStringLiteral("interval 1 s")}));
+        QCOMPARE(w.markCount(QStringLiteral("c1"), EventKind::OptionSet), 1);
+    }
+
     void receiveThenTimeoutIsOneTimedOutSpan()
     {
         TimelineWidget w;

@@ -116,6 +116,7 @@ class TestWindow : public QObject
     void optionChangedBetweenTwoReceivesTakesEffect();
     void listenAgainWaitsOnTheListenerThereIs();
     void keptRunComparesOnOneTimeAxis();
+    void timeStartsAtThePagesFirstAction();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -1019,6 +1020,13 @@ void TestWindow::optionChangedBetweenTwoReceivesTakesEffect()
     QVERIFY(!rows(EventKind::ProbeSent).isEmpty());
     QVERIFY(rows(EventKind::ProbeSent).first().tNs > rows(EventKind::Timeout).first().tNs);
     QVERIFY(child<QLabel>("keepAliveKernel")->text().contains(QLatin1String("c1")));
+    // The timeline marks where the options changed, and brackets the first probe with the
+    // idle time the kernel read back.
+    auto *timeline = child<TimelineWidget>("timeline");
+    QVERIFY(timeline->markCount(QStringLiteral("c1"), EventKind::OptionSet) >= 2);
+    const QStringList schedule = timeline->probeSchedules(QStringLiteral("c1"));
+    QVERIFY2(!schedule.isEmpty() && schedule.first() == QLatin1String("idle 1 s"),
+             qPrintable(schedule.join(QLatin1Char('|'))));
 }
 
 // Listen again while the listener of this page still listens on that port (its accept timed
@@ -1153,4 +1161,19 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
     action("actionForgetKept")->trigger();
     QVERIFY(!kept->isVisible());
     QVERIFY(!m_window->hasKeptRun());
+}
+
+// The first page's time starts at its first action, not when the window opened: a class sees
+// 0.000, not the seconds the teacher spent talking first.
+void TestWindow::timeStartsAtThePagesFirstAction()
+{
+    QElapsedTimer opened;
+    opened.start();
+    QTRY_VERIFY_WITH_TIMEOUT(opened.elapsed() > 600, 2000); // the teacher talks a while
+    usePeer(PeerBehavior::Echo);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    QVERIFY(log()->rowCount() > 0);
+    const double first = log()->eventAt(0).tNs / 1e9;
+    QVERIFY2(first >= 0 && first < 0.3, qPrintable(QString::number(first)));
 }

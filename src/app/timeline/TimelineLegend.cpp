@@ -28,6 +28,8 @@ TimelineLegend::TimelineLegend(QWidget *parent) : QWidget(parent)
         {Glyph::Resend, tr("SYN or data sent again")},
         {Glyph::TimeWait, tr("TIME_WAIT")},
         {Glyph::Stop, tr("Stop, plug pulled")},
+        {Glyph::OptionChanged, tr("option changed")},
+        {Glyph::KeepaliveTimer, tr("keepalive idle / interval")},
     };
     setToolTip(tr("What the timeline draws. Each lane is one socket: c1, c2 the clients "
                   "(Connect), L1 a listener (Listen), a1 a connection it accepted, peer the "
@@ -154,6 +156,24 @@ void TimelineLegend::paintGlyph(QPainter &p, Glyph g, const QRectF &r) const
         p.setPen(QPen(kError, std::max(2.0, r.height() / 8.0), Qt::DashLine));
         p.drawLine(QPointF(r.center().x(), r.top()), QPointF(r.center().x(), r.bottom()));
         break;
+    case Glyph::OptionChanged: {
+        const QColor c = palette().color(QPalette::Highlight);
+        const double x = r.left() + r.width() / 3;
+        p.setPen(QPen(c, std::max(1.5, r.height() / 10.0)));
+        p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()));
+        p.setBrush(c);
+        p.drawRect(QRectF(x, r.top(), r.width() / 2, r.height() / 3));
+        p.setBrush(Qt::NoBrush);
+        break;
+    }
+    case Glyph::KeepaliveTimer: {
+        p.setPen(QPen(palette().color(QPalette::Mid), std::max(1.0, r.height() / 12.0)));
+        const double y = r.center().y();
+        p.drawLine(QPointF(r.left(), y), QPointF(r.right(), y));
+        p.drawLine(QPointF(r.left(), y - r.height() / 4), QPointF(r.left(), y + r.height() / 4));
+        p.drawLine(QPointF(r.right(), y - r.height() / 4), QPointF(r.right(), y + r.height() / 4));
+        break;
+    }
     }
 }
 

@@ -35,7 +35,9 @@ class TimelineLegend : public QWidget
         PeerDead,
         Resend,
         TimeWait,
-        Stop
+        Stop,
+        OptionChanged,
+        KeepaliveTimer
     };
     struct Entry
     {

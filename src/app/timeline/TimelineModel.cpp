@@ -82,7 +82,10 @@ void TimelineModel::add(const Event &e)
     // The verdict is a lesson's word on the run, not a socket: it has no lane.
     if (!isLaneLabel(e.sock) || e.kind == EventKind::LessonResult)
         return;
+    const bool fresh = laneIndex(e.sock) < 0;
     Lane &lane = laneFor(e.sock);
+    if (fresh)
+        lane.firstRun = e.run;
     const auto orphanMark = [&] {
         Mark m;
         m.tNs = e.tNs;
@@ -149,6 +152,32 @@ void TimelineModel::add(const Event &e)
         orphanMark();
         resolveProbe(lane, e, ProbeResult::Unanswered);
         break;
+    case EventKind::OptionSet:
+    case EventKind::OptionInherited:
+    case EventKind::SystemDefault: {
+        const int value = e.effective.toInt();
+        if (e.option == QLatin1String("TCP_KEEPIDLE"))
+            lane.keepIdleS = value;
+        else if (e.option == QLatin1String("TCP_KEEPINTVL"))
+            lane.keepIntvlS = value;
+        // An option changed on a socket already in use, by a later run than the one that made
+        // it (the panels' change given with a call): a mark where it took effect. The per-call
+        // timeouts are set before each call and are drawn with it.
+        if (e.kind == EventKind::OptionSet && e.run != lane.firstRun &&
+            e.option != QLatin1String("SO_RCVTIMEO") && e.option != QLatin1String("SO_SNDTIMEO")) {
+            Mark m;
+            m.tNs = e.tNs;
+            m.kind = e.kind;
+            m.text = QStringLiteral("%1 %2").arg(
+                e.option,
+                e.effective.typeId() == QMetaType::Bool
+                    ? (e.effective.toBool() ? QStringLiteral("on") : QStringLiteral("off"))
+                    : e.effective.toString());
+            m.detail = e.detail;
+            addMark(lane, std::move(m));
+        }
+        break;
+    }
     case EventKind::State: {
         Mark m;
         m.tNs = e.tNs;

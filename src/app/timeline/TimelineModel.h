@@ -82,6 +82,11 @@ class TimelineModel
         std::vector<Mark> marks;   // sorted by tNs
         std::vector<Band> bands;   // sorted by startNs
         std::vector<int> running;  // indices of spans still running
+        // The keepalive timer's settings as the kernel read them back on this socket (set,
+        // inherited or the system's), seconds; -1 until one was reported.
+        int keepIdleS = -1;
+        int keepIntvlS = -1;
+        quint64 firstRun = 0; // the run of its first event: the one that made the socket
     };
 
     // A moment that concerns the whole experiment, drawn across every lane: Stop, or the plug

@@ -231,6 +231,23 @@ int TimelineWidget::markCount(const QString &lane, EventKind kind) const
                              [kind](const Mark &m) { return m.kind == kind; }));
 }
 
+QStringList TimelineWidget::probeSchedules(const QString &lane) const
+{
+    QStringList out;
+    const int li = m_model.laneIndex(lane);
+    if (li < 0)
+        return out;
+    const Lane &l = m_model.lane(li);
+    for (int i = 0; i < int(l.marks.size()); ++i) {
+        if (l.marks[size_t(i)].kind != EventKind::ProbeSent)
+            continue;
+        qint64 since = 0;
+        QString label;
+        out << (probeSchedule(l, i, &since, &label) ? label : QString());
+    }
+    return out;
+}
+
 QRectF TimelineWidget::spanRect(const QString &lane, int index) const
 {
     const int li = m_model.laneIndex(lane);
@@ -355,21 +372,28 @@ void TimelineWidget::setMinimumExtent(qint64 ns)
     update();
 }
 
-double TimelineWidget::maxViewStart() const
+double TimelineWidget::followStart() const
 {
     const double visible = plotRect().width() / m_pps;
-    qint64 end = std::max(m_model.lastEventNs(), m_extentNs);
+    qint64 end = m_model.lastEventNs();
     if (m_model.runningCount() > 0)
         end = std::max(end, nowNs());
     // Leave a tenth of the view after the newest event, so "now" is not glued to the edge.
     return std::max(0.0, end / 1e9 + visible * 0.1 - visible);
 }
 
+double TimelineWidget::maxViewStart() const
+{
+    // A kept run drawn under this one may reach further: the view can go there too.
+    const double visible = plotRect().width() / m_pps;
+    return std::max(followStart(), m_extentNs / 1e9 + visible * 0.1 - visible);
+}
+
 void TimelineWidget::syncScrollBars()
 {
     const double maxStart = maxViewStart();
     if (m_follow)
-        m_viewStart = maxStart;
+        m_viewStart = followStart();
     m_viewStart = std::clamp(m_viewStart, 0.0, maxStart);
     const QRect plot = plotRect();
     m_syncing = true;
@@ -380,7 +404,7 @@ void TimelineWidget::syncScrollBars()
     m_hbar->setPageStep(std::max(1, plot.width()));
     m_hbar->setSingleStep(std::max(1, plot.width() / 20));
     // Following sits exactly at the end, so that reading it back says "following".
-    m_hbar->setValue(m_follow ? m_hbar->maximum() : toPx(m_viewStart));
+    m_hbar->setValue(m_follow && m_viewStart >= maxStart ? m_hbar->maximum() : toPx(m_viewStart));
     m_syncing = false;
 }
 
@@ -405,7 +429,8 @@ void TimelineWidget::onHorizontalScroll(int value)
         return;
     m_viewStart = value / m_pps;
     // The user took the view: back in time stops following, back to the end resumes it.
-    setFollowInternal(value >= m_hbar->maximum());
+    setFollowInternal(value >= m_hbar->maximum() ||
+                      std::abs(value - std::round(followStart() * m_pps)) <= 1);
     update();
 }
 
@@ -947,6 +972,47 @@ void TimelineWidget::paintSpans(QPainter &p, int lane, int top, const QRect &plo
     flush();
 }
 
+// The keepalive timer at work, between the observations it explains: the silence from the
+// last sign of life (a call that returned, an answered probe) to the first probe, with
+// TCP_KEEPIDLE as the kernel read it back; from one unanswered probe to the next, with
+// TCP_KEEPINTVL. Both ends are observed events: the picture sets the settings against what
+// the kernel did. False where the lane lacks either end or the setting.
+bool TimelineWidget::probeSchedule(const Lane &l, int markIndex, qint64 *since,
+                                   QString *label) const
+{
+    const Mark &mk = l.marks[size_t(markIndex)];
+    *since = -1;
+    int setting = -1;
+    if (mk.probe > 1) {
+        for (int j = markIndex - 1; j >= 0; --j) {
+            const Mark &prev = l.marks[size_t(j)];
+            if (prev.kind == EventKind::ProbeSent) {
+                *since = prev.tNs;
+                break;
+            }
+        }
+        setting = l.keepIntvlS;
+        *label = tr("interval %1 s").arg(setting);
+    } else {
+        for (int j = int(l.spans.size()) - 1, seen = 0; j >= 0 && seen < 256; --j, ++seen) {
+            const TimelineModel::Span &s = l.spans[size_t(j)];
+            if (!s.running() && s.outcome == Outcome::Ok && s.endNs <= mk.tNs)
+                *since = std::max(*since, s.endNs);
+        }
+        for (int j = markIndex - 1; j >= 0; --j) {
+            const Mark &prev = l.marks[size_t(j)];
+            if (prev.kind == EventKind::ProbeSent && prev.result == ProbeResult::Acked &&
+                prev.resultNs <= mk.tNs) {
+                *since = std::max(*since, prev.resultNs);
+                break;
+            }
+        }
+        setting = l.keepIdleS;
+        *label = tr("idle %1 s").arg(setting);
+    }
+    return *since >= 0 && setting > 0;
+}
+
 void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plot,
                                 const Metrics &m) const
 {
@@ -998,6 +1064,26 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
                 p.setPen(link);
                 p.drawLine(QPointF(x + r, barMid), QPointF(std::max(rx, x + r), barMid));
             }
+            qint64 since = 0;
+            QString label;
+            if (probeSchedule(l, i, &since, &label)) {
+                // A bracket in the caption row, from the last sign of life to this probe.
+                // It starts after a caption still in the row (ESTABLISHED, say).
+                const double sx = xForNs(since, plot);
+                const double left = std::max(sx, captionRight);
+                const double w = sm.horizontalAdvance(label);
+                if (x - left >= w + 10) {
+                    const double y = captionY + m.small / 2.0;
+                    p.setPen(QPen(pal.color(QPalette::Mid), thin));
+                    const double lx = (left + x - w) / 2;
+                    p.drawLine(QPointF(left, y), QPointF(lx - 3, y));
+                    p.drawLine(QPointF(lx + w + 3, y), QPointF(x, y));
+                    if (left == sx)
+                        p.drawLine(QPointF(sx, y - 3), QPointF(sx, y + 3));
+                    p.drawLine(QPointF(x, y - 3), QPointF(x, y + 3));
+                    caption(lx, label, pal.color(QPalette::Text));
+                }
+            }
             drawProbe(p, QPointF(x, barMid), r, thin, mk.result, pal);
             const QString n = QString::number(mk.probe);
             // Numbers only where the diamonds have room between them, or they run together.
@@ -1011,6 +1097,17 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
         case EventKind::ProbeAcked:
         case EventKind::ProbeUnanswered:
             continue; // drawn on the probe they answer
+        case EventKind::OptionSet: {
+            // An option changed on a live socket: a flag on a staff above the bar.
+            const QColor c = pal.color(QPalette::Highlight);
+            p.setPen(QPen(c, thin * 1.5));
+            p.drawLine(QPointF(x, top + 1), QPointF(x, captionY + m.small - 2));
+            p.setBrush(c);
+            p.drawRect(QRectF(x, top + 1, r, r * 0.8));
+            p.setBrush(Qt::NoBrush);
+            caption(x + 3, mk.text, c);
+            break;
+        }
         case EventKind::PeerDead: {
             p.setPen(QPen(kError, std::max(3.0, m.line / 6.0)));
             p.drawLine(QPointF(x, top + 2), QPointF(x, top + m.lane - 2));

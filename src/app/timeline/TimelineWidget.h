@@ -57,6 +57,9 @@ class TimelineWidget : public QWidget
     int spanCount(const QString &lane) const;
     SpanInfo span(const QString &lane, int index) const; // default SpanInfo if out of range
     int markCount(const QString &lane, socklab::EventKind kind) const;
+    // The keepalive timer's bracket before each probe of the lane, in order ("idle 1 s",
+    // "interval 1 s"; empty where it has no bracket).
+    QStringList probeSchedules(const QString &lane) const;
     // Where a span is drawn, in widget coordinates (empty if its lane is scrolled away).
     QRectF spanRect(const QString &lane, int index) const;
     // The tooltip text for a point of the widget; empty where there is nothing.
@@ -158,6 +161,7 @@ class TimelineWidget : public QWidget
     void zoomTo(double pps, double anchorX);
     void scrollToSeconds(double start);
     double maxViewStart() const;
+    double followStart() const; // where the view starts when it follows live time
     void syncScrollBars();
     void layoutScrollBars();
     void onHorizontalScroll(int value);
@@ -171,6 +175,8 @@ class TimelineWidget : public QWidget
                     qint64 now) const;
     void paintMarks(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m) const;
     void paintMarkers(QPainter &p, const QRect &plot, const Metrics &m) const;
+    bool probeSchedule(const TimelineModel::Lane &l, int markIndex, qint64 *since,
+                       QString *label) const;
     static QString laneNameToolTip(const QString &name);
 
     QString spanToolTip(const TimelineModel::Lane &lane, const TimelineModel::Span &s) const;

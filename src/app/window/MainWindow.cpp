@@ -179,8 +179,14 @@ void MainWindow::setupActions()
     // A manual action after a finished lesson starts a page of its own: the lesson's page (and
     // its handout) stays the lesson's.
     connect(m_controller, &ExperimentController::actionStarting, this, [this] {
-        if (!m_page.isEnded())
+        if (!m_page.isEnded()) {
+            // The page's first action: its time starts here, not when the window opened
+            // (nothing of the page is on its way: no event shown, nothing running).
+            if (m_ui->logView->model()->rowCount() == 0 && m_ui->timeline->laneCount() == 0 &&
+                !m_engine->isBusy())
+                m_engine->bus()->resetEpoch();
             return;
+        }
         m_ui->lessonsPanel->reset(); // the verdict was the lesson's, not this experiment's
         beginPage(false);
     });
@@ -486,9 +492,10 @@ void MainWindow::setupSocketTable()
     QTableView *view = m_ui->socketTable;
     view->setModel(m_sockets);
     view->verticalHeader()->hide();
+    // Every column as wide as what it shows, none stretched: a narrow number at the end does
+    // not take the row's width, and an address is never cut short.
     view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    // The room left over goes to the addresses, not to a narrow number at the end.
-    view->horizontalHeader()->setSectionResizeMode(SocketTableModel::Remote, QHeaderView::Stretch);
+    view->horizontalHeader()->setStretchLastSection(false);
     m_picker->attachTable(view, SocketTableModel::Socket);
 }
 

@@ -169,8 +169,8 @@ QMenu *SocketPicker::menuFor(const QString &sock, QWidget *parent) const
     QAction *title = menu->addSection(tr("%1: %2").arg(sock, m_controller->describe(sock)));
     title->setEnabled(false);
     const auto add = [&](QAction *action, const QString &text) {
+        // No shortcut shown: the action's key acts on the socket chosen in the toolbar.
         QAction *a = menu->addAction(action->icon(), text);
-        a->setShortcut(action->shortcut());
         a->setToolTip(action->toolTip());
         connect(a, &QAction::triggered, this, [this, sock, action] {
             if (m_controller->setCurrentSocket(sock))
