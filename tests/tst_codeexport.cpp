@@ -810,7 +810,17 @@ class TestCodeExport : public QObject
         QString error;
         const QString text = code::generate(lang, p, &error);
         QVERIFY2(!text.isEmpty(), qPrintable(error));
-        QVERIFY(text.contains(QLatin1String("socklab-cli serve --port 5000 --behavior echo")));
+        // The peer to start and the program meet on one port: PORT, the argument, here.
+        QVERIFY(text.contains(QLatin1String("socklab-cli serve --port PORT --behavior echo")));
+        {
+            Profile known = p;
+            known.port = 47125; // a peer already started on a known port
+            const QString withPort = code::generate(lang, known, &error);
+            QVERIFY(withPort.contains(QLatin1String("port 47125")));
+            QVERIFY2(withPort.contains(QLatin1String("--port 47125")) &&
+                         !withPort.contains(QLatin1String("5000")),
+                     qPrintable(withPort.left(1500)));
+        }
         QString why;
         const QStringList cmd = build(lang, text, &why);
         QVERIFY2(!cmd.isEmpty(), qPrintable(why));

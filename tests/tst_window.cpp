@@ -117,6 +117,7 @@ class TestWindow : public QObject
     void listenAgainWaitsOnTheListenerThereIs();
     void keptRunComparesOnOneTimeAxis();
     void timeStartsAtThePagesFirstAction();
+    void optionsComeBackAfterALesson();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -1176,4 +1177,28 @@ void TestWindow::timeStartsAtThePagesFirstAction()
     QVERIFY(log()->rowCount() > 0);
     const double first = log()->eventAt(0).tNs / 1e9;
     QVERIFY2(first >= 0 && first < 0.3, qPrintable(QString::number(first)));
+}
+
+// Picking a lesson shows its options in the panels; the teacher's own come back with one
+// action, whatever lessons were picked since.
+void TestWindow::optionsComeBackAfterALesson()
+{
+    child<QComboBox>("roleCombo")->setCurrentIndex(1); // Client, to a target of one's own
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("192.0.2.1"));
+    child<QLineEdit>("portEdit")->setText(QStringLiteral("8080"));
+    setAllTimeouts(1500);
+    QVERIFY(!child<QCheckBox>("keepAliveCheck")->isChecked());
+    const Profile mine = m_window->currentProfile();
+    QVERIFY(!action("actionRestoreOptions")->isEnabled());
+
+    QVERIFY(m_window->selectLesson(QStringLiteral("keepalive-dead-peer")));
+    QVERIFY(child<QCheckBox>("keepAliveCheck")->isChecked());
+    QVERIFY(m_window->selectLesson(QStringLiteral("recv-timeout")));
+    QVERIFY(action("actionRestoreOptions")->isEnabled());
+
+    action("actionRestoreOptions")->trigger();
+    QCOMPARE(m_window->currentProfile().toJsonBytes(), mine.toJsonBytes());
+    QVERIFY(!child<QCheckBox>("keepAliveCheck")->isChecked());
+    QCOMPARE(child<QLineEdit>("hostEdit")->text(), QStringLiteral("192.0.2.1"));
+    QVERIFY(!action("actionRestoreOptions")->isEnabled());
 }

@@ -172,6 +172,8 @@ void MainWindow::setupActions()
     connect(ui.actionReset, &QAction::triggered, this, &MainWindow::reset);
     connect(ui.actionKeepRun, &QAction::triggered, this, &MainWindow::keepRun);
     connect(ui.actionForgetKept, &QAction::triggered, this, &MainWindow::forgetKeptRun);
+    connect(ui.actionRestoreOptions, &QAction::triggered, this,
+            &MainWindow::restoreOptionsBeforeLesson);
     ui.forgetKeptButton->setDefaultAction(ui.actionForgetKept);
     // The kept run follows the live timeline's zoom and scrolling.
     connect(ui.timeline, &TimelineWidget::viewPainted, ui.keptTimeline,
@@ -290,6 +292,11 @@ void MainWindow::onLessonChosen(const socklab::Lesson &lesson)
     // A clean page under the lesson's title: the last run is not this lesson's.
     beginPage(true);
     // Show the lesson's setup in the panels (its steps may still set options per socket).
+    // What the teacher had there can be put back (Experiment > Put my options back).
+    if (!m_beforeLesson) {
+        m_beforeLesson = currentProfile();
+        m_ui->actionRestoreOptions->setEnabled(true);
+    }
     Profile p = currentProfile();
     p.options = lesson.options;
     if (lesson.peer) {
@@ -455,6 +462,18 @@ bool MainWindow::keepRun()
     beginPage(false);
     m_ui->timeline->setMinimumExtent(m_ui->keptTimeline->lastEventNs());
     showMessage(tr("Kept: %1. Run the next experiment or lesson to compare.").arg(what));
+    return true;
+}
+
+bool MainWindow::restoreOptionsBeforeLesson()
+{
+    if (!m_beforeLesson)
+        return false;
+    applyProfile(*m_beforeLesson);
+    m_ui->codePanel->setProfile(currentProfile());
+    m_beforeLesson.reset();
+    m_ui->actionRestoreOptions->setEnabled(false);
+    showMessage(tr("Your options are back in the panels."));
     return true;
 }
 

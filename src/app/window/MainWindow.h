@@ -65,6 +65,8 @@ class MainWindow : public QMainWindow
     // clean page for that next run. False (and a note) if there is nothing to keep.
     bool keepRun();
     void forgetKeptRun();
+    // Puts back what the panels held before the first lesson was picked (false: nothing to).
+    bool restoreOptionsBeforeLesson();
     bool hasKeptRun() const { return m_kept.has_value(); }
 
     bool selectLesson(const QString &name);
@@ -125,7 +127,8 @@ class MainWindow : public QMainWindow
     QString m_lastProfileDir;
     socklab::LessonRunner *m_lessonRunner;
     RunPage m_page;
-    std::optional<socklab::handout::Input> m_kept; // keepRun(): the run kept, with its picture
+    std::optional<socklab::handout::Input> m_kept;  // keepRun(): the run kept, with its picture
+    std::optional<socklab::Profile> m_beforeLesson; // the panels before a lesson was picked
     bool m_lessonPage = false; // the page is a lesson's run (its handout has its verdict)
     bool m_presenter = false;
     int m_zoomBeforePresenter = 0;

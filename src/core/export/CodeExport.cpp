@@ -346,11 +346,13 @@ QStringList headerLines(const Ctx &c)
         l << entry(QStringLiteral("role"),
                    QStringLiteral("client of SockLab's built-in %1 peer at %2 port %3 (the "
                                   "arguments HOST PORT override them). Start one with: "
-                                  "socklab-cli serve --port 5000 --behavior %1")
+                                  "socklab-cli serve --port %4 --behavior %1")
                        .arg(behavior, hostShown,
                             c.p.port == 0 ? QStringLiteral("PORT (required: it is chosen when "
                                                            "the peer starts)")
-                                          : port));
+                                          : port,
+                            // The same port the program connects to, so the two meet.
+                            c.p.port == 0 ? QStringLiteral("PORT") : port));
     } else {
         l << entry(QStringLiteral("role"),
                    QStringLiteral("client: connect to %1 port %2%3 (the arguments HOST PORT "
