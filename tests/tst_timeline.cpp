@@ -527,6 +527,16 @@ class TestTimeline : public QObject
         for (const char *needed : {"timed out", "keepalive probe, ACKed", "probe unanswered",
                                    "peer declared dead", "TIME_WAIT", "Stop, plug pulled"})
             QVERIFY2(entries.contains(QLatin1String(needed)), needed);
+        // It names what this picture draws: a recv with no timeout, cancelled by the Stop,
+        // the plug pulled and the Stop; nothing else.
+        QVERIFY(legend.shownEntries().isEmpty());
+        QCOMPARE(legend.heightForWidth(800), 0);
+        legend.setDrawn(w.drawn());
+        QCOMPARE(legend.shownEntries(), (QStringList{QStringLiteral("cancelled"),
+                                                     QStringLiteral("no timeout: waits until…"),
+                                                     QStringLiteral("Stop, plug pulled")}));
+        legend.setDrawn(~0u);
+        QCOMPARE(legend.shownEntries(), entries);
         QVERIFY(legend.heightForWidth(300) > legend.heightForWidth(1200)); // it wraps
     }
 

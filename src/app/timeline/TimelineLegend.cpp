@@ -1,9 +1,11 @@
 #include "TimelineLegend.h"
 
+#include "TimelineModel.h"
 #include "TimelineStyle.h"
 
 #include <QEvent>
 #include <QPainter>
+#include <QResizeEvent>
 
 using namespace timelineStyle;
 
@@ -15,21 +17,22 @@ constexpr int kNarrowestViews = 560;
 
 TimelineLegend::TimelineLegend(QWidget *parent) : QWidget(parent)
 {
+    using M = TimelineModel;
     m_entries = {
-        {Glyph::Returned, tr("call returned")},
-        {Glyph::TimedOut, tr("timed out")},
-        {Glyph::Failed, tr("failed (errno)")},
-        {Glyph::Cancelled, tr("cancelled")},
-        {Glyph::PeerClosed, tr("peer closed (FIN)")},
-        {Glyph::NoTimeout, tr("no timeout: waits until…")},
-        {Glyph::ProbeAcked, tr("keepalive probe, ACKed")},
-        {Glyph::ProbeUnanswered, tr("probe unanswered")},
-        {Glyph::PeerDead, tr("peer declared dead")},
-        {Glyph::Resend, tr("SYN or data sent again")},
-        {Glyph::TimeWait, tr("TIME_WAIT")},
-        {Glyph::Stop, tr("Stop, plug pulled")},
-        {Glyph::OptionChanged, tr("option changed")},
-        {Glyph::KeepaliveTimer, tr("keepalive idle / interval")},
+        {Glyph::Returned, tr("call returned"), M::DrawnReturned},
+        {Glyph::TimedOut, tr("timed out"), M::DrawnTimedOut},
+        {Glyph::Failed, tr("failed (errno)"), M::DrawnFailed},
+        {Glyph::Cancelled, tr("cancelled"), M::DrawnCancelled},
+        {Glyph::PeerClosed, tr("peer closed (FIN)"), M::DrawnPeerClosed},
+        {Glyph::NoTimeout, tr("no timeout: waits until…"), M::DrawnNoTimeout},
+        {Glyph::ProbeAcked, tr("keepalive probe, ACKed"), M::DrawnProbeAcked},
+        {Glyph::ProbeUnanswered, tr("probe unanswered"), M::DrawnProbeUnanswered},
+        {Glyph::PeerDead, tr("peer declared dead"), M::DrawnPeerDead},
+        {Glyph::Resend, tr("SYN or data sent again"), M::DrawnResend},
+        {Glyph::TimeWait, tr("TIME_WAIT"), M::DrawnTimeWait},
+        {Glyph::Stop, tr("Stop, plug pulled"), M::DrawnStop},
+        {Glyph::OptionChanged, tr("option changed"), M::DrawnOptionChanged},
+        {Glyph::KeepaliveTimer, tr("keepalive idle / interval"), M::DrawnKeepaliveTimer},
     };
     setToolTip(tr("What the timeline draws. Each lane is one socket: c1, c2 the clients "
                   "(Connect), L1 a listener (Listen), a1 a connection it accepted, peer the "
@@ -46,6 +49,33 @@ QStringList TimelineLegend::entries() const
     return out;
 }
 
+void TimelineLegend::setDrawn(quint32 drawn)
+{
+    if (drawn == m_drawn)
+        return;
+    m_drawn = drawn;
+    updateGeometry();
+    update();
+}
+
+QList<TimelineLegend::Entry> TimelineLegend::shown() const
+{
+    QList<Entry> out;
+    for (const Entry &e : m_entries) {
+        if (m_drawn & e.drawn)
+            out << e;
+    }
+    return out;
+}
+
+QStringList TimelineLegend::shownEntries() const
+{
+    QStringList out;
+    for (const Entry &e : shown())
+        out << e.text;
+    return out;
+}
+
 int TimelineLegend::glyphWidth() const
 {
     return fontMetrics().height() * 2;
@@ -56,8 +86,11 @@ int TimelineLegend::layout(int width, QList<QPoint> *at) const
     const QFontMetrics fm = fontMetrics();
     const int gap = fm.height();
     const int rowHeight = fm.height() + 4;
+    const QList<Entry> entries = shown();
+    if (entries.isEmpty())
+        return 0; // nothing drawn yet: nothing to explain
     int x = 0, y = 2;
-    for (const Entry &e : m_entries) {
+    for (const Entry &e : entries) {
         const int w = glyphWidth() + 4 + fm.horizontalAdvance(e.text);
         if (x > 0 && x + w > width) { // wrap: the entry goes to the next row whole
             x = 0;
@@ -84,8 +117,18 @@ QSize TimelineLegend::sizeHint() const
 QSize TimelineLegend::minimumSizeHint() const
 {
     // Never wider than one entry: it wraps instead of widening the window; and no taller than
-    // it is at the narrowest the views get, so it does not make the window taller either.
-    return QSize(glyphWidth() * 4, heightForWidth(kNarrowestViews));
+    // it is at the width it has (the narrowest the views get, before it is laid out), so it
+    // does not make the window taller either.
+    return QSize(glyphWidth() * 4,
+                 heightForWidth(width() > kNarrowestViews ? width() : kNarrowestViews));
+}
+
+void TimelineLegend::resizeEvent(QResizeEvent *e)
+{
+    // Its minimum height follows its width: tell the layout when the rows change.
+    if (heightForWidth(e->size().width()) != heightForWidth(e->oldSize().width()))
+        updateGeometry();
+    QWidget::resizeEvent(e);
 }
 
 void TimelineLegend::changeEvent(QEvent *e)
@@ -184,11 +227,12 @@ void TimelineLegend::paintEvent(QPaintEvent *)
     QList<QPoint> at;
     layout(width(), &at);
     const QFontMetrics fm = fontMetrics();
-    for (qsizetype i = 0; i < m_entries.size(); ++i) {
+    const QList<Entry> entries = shown();
+    for (qsizetype i = 0; i < entries.size() && i < at.size(); ++i) {
         const QPoint o = at.at(i);
         const QRectF glyph(o.x(), o.y(), glyphWidth(), fm.height());
-        paintGlyph(p, m_entries[i].glyph, glyph);
+        paintGlyph(p, entries[i].glyph, glyph);
         p.setPen(palette().color(QPalette::WindowText));
-        p.drawText(QPointF(glyph.right() + 4, o.y() + fm.ascent()), m_entries[i].text);
+        p.drawText(QPointF(glyph.right() + 4, o.y() + fm.ascent()), entries[i].text);
     }
 }

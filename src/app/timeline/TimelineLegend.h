@@ -16,10 +16,17 @@ class TimelineLegend : public QWidget
     QSize minimumSizeHint() const override;
     // The entries' texts, in order (for tests and tooltips).
     QStringList entries() const;
+    // Names only what is drawn (TimelineModel::drawn() bits): a page with no marks yet has no
+    // legend, and a lesson's shows its few shapes in a row or two, which a projector's
+    // height can spare.
+    void setDrawn(quint32 drawn);
+    // The entries shown now, in order.
+    QStringList shownEntries() const;
 
   protected:
     void paintEvent(QPaintEvent *e) override;
     void changeEvent(QEvent *e) override;
+    void resizeEvent(QResizeEvent *e) override;
 
   private:
     enum class Glyph
@@ -43,7 +50,9 @@ class TimelineLegend : public QWidget
     {
         Glyph glyph;
         QString text;
+        quint32 drawn; // the TimelineModel::drawn() bit it explains
     };
+    QList<Entry> shown() const;
     // Lays the entries out in rows of `width`; returns the height used and, if `at` is
     // given, where each entry's glyph starts.
     int layout(int width, QList<QPoint> *at) const;
@@ -51,4 +60,5 @@ class TimelineLegend : public QWidget
     int glyphWidth() const;
 
     QList<Entry> m_entries;
+    quint32 m_drawn = 0;
 };

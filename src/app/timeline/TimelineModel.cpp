@@ -34,6 +34,7 @@ QStringList TimelineModel::laneNames() const
 
 void TimelineModel::clear()
 {
+    m_drawn = 0;
     m_lanes.clear();
     m_markers.clear();
     m_laneIndex.clear();
@@ -61,12 +62,16 @@ TimelineModel::Lane &TimelineModel::laneFor(const QString &name)
 void TimelineModel::add(const Event &e)
 {
     m_lastNs = std::max(m_lastNs, e.tNs);
-    if (e.op == QLatin1String("pull-plug") && e.kind == EventKind::Info)
+    if (e.op == QLatin1String("pull-plug") && e.kind == EventKind::Info) {
         m_markers.push_back({e.tNs, QStringLiteral("plug pulled"), e.detail});
+        m_drawn |= DrawnStop;
+    }
     if (e.kind == EventKind::Finished) {
-        if (e.detail == QLatin1String("stopped"))
+        if (e.detail == QLatin1String("stopped")) {
             m_markers.push_back({e.tNs, QStringLiteral("Stop"),
                                  QStringLiteral("Stop: every call ended, every socket closed.")});
+            m_drawn |= DrawnStop;
+        }
         // A run is over: a call of it still open lost its ending event. Runs go on side by
         // side, so only its own calls; a Stop's ends every call of the runs before it.
         const bool stopped = e.detail == QLatin1String("stopped");
@@ -194,6 +199,7 @@ void TimelineModel::add(const Event &e)
             b.state = e.state;
             b.detail = e.detail;
             lane.bands.push_back(std::move(b));
+            m_drawn |= DrawnTimeWait;
         }
         break;
     }
@@ -217,6 +223,8 @@ void TimelineModel::startSpan(Lane &lane, const Event &e)
     s.timeoutNone = e.timeoutNone;
     s.mechanism = e.mechanism;
     s.detail = e.detail;
+    if (s.timeoutNone)
+        m_drawn |= DrawnNoTimeout;
     // Events from different threads can arrive slightly out of order: keep the vector sorted.
     auto pos = lane.spans.end();
     if (!lane.spans.empty() && lane.spans.back().startNs > s.startNs)
@@ -258,6 +266,26 @@ void TimelineModel::closeSpan(Lane &lane, int runningSlot, qint64 endNs, Outcome
     const int index = lane.running[size_t(runningSlot)];
     Span &s = lane.spans[size_t(index)];
     s.endNs = std::max(endNs, s.startNs);
+    switch (outcome) {
+    case Outcome::Ok:
+        m_drawn |= DrawnReturned;
+        break;
+    case Outcome::Timeout:
+        m_drawn |= DrawnTimedOut;
+        break;
+    case Outcome::Error:
+        m_drawn |= DrawnFailed;
+        break;
+    case Outcome::Cancelled:
+    case Outcome::Abandoned:
+        m_drawn |= DrawnCancelled;
+        break;
+    case Outcome::PeerClosed:
+        m_drawn |= DrawnPeerClosed;
+        break;
+    case Outcome::Running:
+        break;
+    }
     s.outcome = outcome;
     lane.running.erase(lane.running.begin() + runningSlot);
     --m_running;
@@ -276,6 +304,35 @@ void TimelineModel::updateReach(Lane &lane, size_t from)
 
 void TimelineModel::addMark(Lane &lane, Mark mark)
 {
+    switch (mark.kind) {
+    case EventKind::Timeout:
+        m_drawn |= DrawnTimedOut;
+        break;
+    case EventKind::Error:
+        m_drawn |= DrawnFailed;
+        break;
+    case EventKind::Cancelled:
+        m_drawn |= DrawnCancelled;
+        break;
+    case EventKind::PeerClosed:
+        m_drawn |= DrawnPeerClosed;
+        break;
+    case EventKind::PeerDead:
+        m_drawn |= DrawnPeerDead;
+        break;
+    case EventKind::Retransmit:
+        m_drawn |= DrawnResend;
+        break;
+    case EventKind::OptionSet:
+        m_drawn |= DrawnOptionChanged;
+        break;
+    case EventKind::ProbeSent:
+        if (lane.keepIdleS > 0 || lane.keepIntvlS > 0)
+            m_drawn |= DrawnKeepaliveTimer;
+        break;
+    default:
+        break;
+    }
     if (lane.marks.empty() || lane.marks.back().tNs <= mark.tNs) {
         lane.marks.push_back(std::move(mark));
         return;
@@ -287,6 +344,7 @@ void TimelineModel::addMark(Lane &lane, Mark mark)
 
 void TimelineModel::resolveProbe(Lane &lane, const Event &e, ProbeResult result)
 {
+    m_drawn |= result == ProbeResult::Acked ? DrawnProbeAcked : DrawnProbeUnanswered;
     // The probe it answers is among the last few marks; bounded so a flood stays linear.
     const int stop = std::max(0, int(lane.marks.size()) - 64);
     for (int i = int(lane.marks.size()) - 1; i >= stop; --i) {

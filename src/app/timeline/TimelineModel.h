@@ -98,6 +98,26 @@ class TimelineModel
         QString detail; // the event's sentence, for the tooltip
     };
 
+    // What the lanes hold, as bits (for a legend that names only what is drawn).
+    enum Drawn : quint32
+    {
+        DrawnReturned = 1u << 0,
+        DrawnTimedOut = 1u << 1,
+        DrawnFailed = 1u << 2,
+        DrawnCancelled = 1u << 3,
+        DrawnPeerClosed = 1u << 4,
+        DrawnNoTimeout = 1u << 5,
+        DrawnProbeAcked = 1u << 6,
+        DrawnProbeUnanswered = 1u << 7,
+        DrawnPeerDead = 1u << 8,
+        DrawnResend = 1u << 9,
+        DrawnTimeWait = 1u << 10,
+        DrawnStop = 1u << 11,
+        DrawnOptionChanged = 1u << 12,
+        DrawnKeepaliveTimer = 1u << 13,
+    };
+    quint32 drawn() const { return m_drawn; }
+
     void append(const QList<socklab::Event> &batch);
     void clear();
     const std::vector<Marker> &markers() const { return m_markers; }
@@ -131,6 +151,7 @@ class TimelineModel
     void updateReach(Lane &lane, size_t from);
 
     std::vector<Lane> m_lanes;
+    quint32 m_drawn = 0;           // drawn()
     std::vector<Marker> m_markers; // in the order they came, which is time order
     QHash<QString, int> m_laneIndex;
     qint64 m_lastNs = 0;

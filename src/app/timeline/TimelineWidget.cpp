@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <utility>
 
 using socklab::Event;
 using socklab::EventKind;
@@ -141,7 +142,10 @@ TimelineWidget::~TimelineWidget() = default;
 void TimelineWidget::append(const QList<Event> &batch)
 {
     const int lanesBefore = m_model.laneCount();
+    const quint32 drawnBefore = m_model.drawn();
     m_model.append(batch);
+    if (m_model.drawn() != drawnBefore)
+        emit drawnChanged(m_model.drawn());
     if (m_model.laneCount() != lanesBefore)
         layoutScrollBars();
     syncScrollBars();
@@ -158,7 +162,10 @@ void TimelineWidget::setClock(std::function<qint64()> nowNs)
 
 void TimelineWidget::clear()
 {
+    const quint32 drawnBefore = m_model.drawn();
     m_model.clear();
+    if (drawnBefore)
+        emit drawnChanged(0);
     m_viewStart = 0;
     // A new page starts at the usual zoom, not at the last run's framing.
     if (!qFuzzyCompare(m_pps, kDefaultPixelsPerSecond)) {
@@ -298,7 +305,9 @@ QRect TimelineWidget::plotRect() const
 {
     const Metrics m = metrics();
     const int right = width() - (m_vbar->isHidden() ? 0 : m.scroll);
-    return QRect(QPoint(m.gutter, m.axis), QPoint(right - 1, height() - m.scroll - 1));
+    // A kept run has no horizontal scroll bar of its own: the lanes go down to the bottom.
+    const int bottom = height() - (m_axis ? 0 : m.scroll);
+    return QRect(QPoint(m.gutter, m.axis), QPoint(right - 1, bottom - 1));
 }
 
 double TimelineWidget::xForNs(qint64 tNs, const QRect &plot) const
@@ -330,7 +339,7 @@ QSize TimelineWidget::sizeHint() const
 {
     if (m_axis) { // a kept run: as tall as its lanes (four at most; more scroll)
         const Metrics m = metrics();
-        return QSize(600, m.axis + std::clamp(m_model.laneCount(), 1, 4) * m.lane + m.scroll);
+        return QSize(600, m.axis + std::clamp(m_model.laneCount(), 1, 4) * m.lane);
     }
     return QSize(600, std::max(200, minimumSizeHint().height()));
 }
@@ -339,8 +348,8 @@ QSize TimelineWidget::minimumSizeHint() const
 {
     const Metrics m = metrics();
     if (m_axis) // a kept run: one lane at least, the rest scrolls
-        return QSize(m.gutter + 10 * m.line, m.axis + m.lane + m.scroll);
-    return QSize(m.gutter + 10 * m.line, m.axis + 3 * m.lane + m.scroll);
+        return QSize(m.gutter + 10 * m.line, m.axis + m.lane);
+    return QSize(m.gutter + 10 * m.line, m.axis + m.lane + m.scroll); // the rest scrolls
 }
 
 // --- scrolling and zoom -----------------------------------------------------------------------
@@ -353,10 +362,12 @@ double TimelineWidget::pixelsPerSecond() const
 void TimelineWidget::showKept(const TimelineModel &model, const TimelineWidget *axis)
 {
     m_model = model;
+    emit drawnChanged(m_model.drawn());
     m_axis = axis;
     m_clock = {};
     setFocusPolicy(Qt::NoFocus);
-    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed); // its lanes, the live one the rest
+    // As tall as its lanes when there is room; down to one lane (the rest scrolls) when not.
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     updateGeometry();
     m_follow = false;
     m_hbar->hide();
@@ -502,9 +513,13 @@ QPixmap TimelineWidget::grabRun(TimelineWidget *kept, QPixmap *keptPicture)
     const double pps = m_pps, start = m_viewStart;
     const bool follow = m_follow, hbar = m_hbar->isVisible();
     const QSignalBlocker block(this); // the zoom label and follow button stay as they are
-    frameUntilNow();
+    // The run, not the time since: to now only while something still runs.
+    const qint64 end = m_model.runningCount() > 0 ? nowNs() : m_model.lastEventNs();
+    frame(0, std::max(end, m_extentNs));
     m_hbar->hide(); // a scroll bar means nothing on paper
+    const QString selected = std::exchange(m_selected, QString()); // nor the lane chosen
     const QPixmap picture = grab();
+    m_selected = selected;
     if (kept && keptPicture)
         *keptPicture = kept->grab(); // it reads this view's axis as it is now
     m_hbar->setVisible(hbar);

@@ -98,6 +98,8 @@ class TimelineWidget : public QWidget
     void showKept(const TimelineModel &model, const TimelineWidget *axis);
     // How far the view reaches at least (a kept run's end, ns): both runs can be framed.
     void setMinimumExtent(qint64 ns);
+    // What the lanes hold (TimelineModel::drawn() bits), for the legend.
+    quint32 drawn() const { return m_model.drawn(); }
     // The time of the latest event drawn (ns since the run's zero).
     qint64 lastEventNs() const { return m_model.lastEventNs(); }
 
@@ -116,6 +118,8 @@ class TimelineWidget : public QWidget
     void laneMenuRequested(const QString &name, const QPoint &globalPos);
     // The view was drawn (a kept run on its time axis follows it).
     void viewPainted();
+    // drawn() changed.
+    void drawnChanged(quint32 drawn);
 
   protected:
     bool event(QEvent *e) override;

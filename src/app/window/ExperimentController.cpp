@@ -112,7 +112,7 @@ bool ExperimentController::listen()
             a.current = p->options; // the accept's timeout as the panel says now
             m_listener = sock;
             addPending(a.sock, sock);
-            setCurrent(a.sock);
+            setCurrent(sock); // its connection is chosen once it is accepted
             run({a});
             emit note(tr("%1 still listens on port %2: waiting there for the next connection "
                          "(%3). A second listener would get EADDRINUSE unless SO_REUSEPORT is "
@@ -135,7 +135,7 @@ bool ExperimentController::listen()
         l.sock,
         tr("listener on %1:%2").arg(l.host.isEmpty() ? tr("any address") : l.host).arg(l.port));
     addPending(a.sock, l.sock);
-    setCurrent(a.sock);
+    setCurrent(l.sock); // its connection is chosen once it is accepted
     run({l, a});
     return true;
 }
@@ -145,6 +145,10 @@ void ExperimentController::send()
     emit actionStarting();
     if (m_current.isEmpty()) {
         emit refused(tr("Nothing to send on: Connect or Listen first."));
+        return;
+    }
+    if (isListener(m_current)) {
+        emit refused(listenerCarriesNoData());
         return;
     }
     const auto p = checkedProfile(false);
@@ -161,6 +165,10 @@ void ExperimentController::receive()
     emit actionStarting();
     if (m_current.isEmpty()) {
         emit refused(tr("Nothing to receive on: Connect or Listen first."));
+        return;
+    }
+    if (isListener(m_current)) {
+        emit refused(listenerCarriesNoData());
         return;
     }
     const auto p = checkedProfile(false);
@@ -210,7 +218,7 @@ void ExperimentController::restartServer()
     m_listener = listener;
     addSocket(listener, describe(listener));
     addPending(a.sock, listener);
-    setCurrent(a.sock);
+    setCurrent(listener);
     run({r, a});
 }
 
@@ -218,8 +226,7 @@ void ExperimentController::pullPlug()
 {
     emit actionStarting();
     // A listener or a connection not made yet has no plug: then every connection's.
-    const bool connection =
-        m_about.contains(m_current) && !isListener(m_current) && !m_pending.contains(m_current);
+    const bool connection = m_about.contains(m_current) && !isListener(m_current);
     m_engine->pullPlug(connection ? m_current : QString());
 }
 
@@ -268,19 +275,39 @@ void ExperimentController::addSocket(const QString &sock, const QString &about)
 
 void ExperimentController::addPending(const QString &sock, const QString &listener)
 {
+    // Not a socket yet: listed (and chosen, if its listener is) once accept() returns it.
     m_pending.insert(sock, listener);
-    addSocket(sock, tr("the next connection %1 accepts").arg(listener));
+}
+
+QString ExperimentController::listenerCarriesNoData() const
+{
+    const QStringList waiting = m_pending.keys(m_current);
+    return waiting.isEmpty()
+               ? tr("%1 is a listener: it accepts connections and carries no data. Choose a "
+                    "connection under Socket, or Listen to accept one.")
+                     .arg(m_current)
+               : tr("%1 is a listener: it carries no data. Its next connection (%2) is chosen "
+                    "as soon as it is accepted.")
+                     .arg(m_current, waiting.first());
+}
+
+void ExperimentController::dropPending(const QString &sock)
+{
+    if (!m_pending.remove(sock))
+        return;
+    // The name goes to the next connection, so the accepted ones count a1, a2, ... with no gap.
+    if (sock == QStringLiteral("a%1").arg(m_accepted))
+        --m_accepted;
 }
 
 void ExperimentController::removeSocket(const QString &sock)
 {
+    // A listener gone: the connections it was to accept never come.
+    for (const QString &a : m_pending.keys(sock))
+        dropPending(a);
     if (!m_about.remove(sock))
         return;
     m_order.removeAll(sock);
-    m_pending.remove(sock);
-    // A listener gone: the connections it was to accept never come.
-    for (const QString &a : m_pending.keys(sock))
-        removeSocket(a);
     if (m_current == sock) // the newest left is acted on next
         m_current = m_order.isEmpty() ? QString() : m_order.last();
     emit socketsChanged();
@@ -302,13 +329,17 @@ void ExperimentController::onEvents(const QList<Event> &batch)
         if (e.run > m_pageAfter && e.kind == EventKind::Listening && isListener(e.sock) &&
             e.sock.mid(1).toInt() <= m_listeners) {
             addSocket(e.sock, tr("listener on %1").arg(e.local)); // again, after a Restart
+        } else if (e.run > m_pageAfter && e.kind == EventKind::Accepted &&
+                   m_pending.contains(e.sock)) {
+            // The connection a listener was waiting for: now a socket to act on, and the one
+            // chosen if its listener was.
+            const QString listener = m_pending.take(e.sock);
+            addSocket(e.sock, tr("accepted by %1 from %2").arg(listener, e.remote));
+            if (m_current == listener || m_current.isEmpty())
+                setCurrent(e.sock);
         } else if (e.run > m_pageAfter && m_about.contains(e.sock)) {
             if (e.kind == EventKind::Connected) {
                 m_about.insert(e.sock, tr("client, connected to %1").arg(e.remote));
-                emit socketsChanged();
-            } else if (e.kind == EventKind::Accepted) {
-                m_pending.remove(e.sock);
-                m_about.insert(e.sock, tr("accepted from %1").arg(e.remote));
                 emit socketsChanged();
             } else if (e.kind == EventKind::Closed) {
                 removeSocket(e.sock);
@@ -325,13 +356,12 @@ void ExperimentController::onEvents(const QList<Event> &batch)
         if (e.run > m_pageAfter && e.op == QLatin1String("accept") && isListener(e.sock) &&
             (e.kind == EventKind::Timeout || e.kind == EventKind::Error ||
              e.kind == EventKind::Cancelled)) {
-            const QStringList order = m_order; // removeSocket() changes m_order
-            for (const QString &a : order) {
-                if (m_pending.value(a) == e.sock) {
-                    removeSocket(a);
-                    break;
-                }
-            }
+            QStringList waiting = m_pending.keys(e.sock);
+            std::sort(waiting.begin(), waiting.end(), [](const QString &x, const QString &y) {
+                return x.mid(1).toInt() < y.mid(1).toInt();
+            });
+            if (!waiting.isEmpty())
+                dropPending(waiting.first());
         }
         switch (e.kind) {
         case EventKind::Connecting:

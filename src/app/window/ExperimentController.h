@@ -33,7 +33,7 @@ class ExperimentController : public QObject
     QString status() const { return m_status; }
 
     // The sockets the window's actions made on this page and not yet closed, oldest first.
-    // A listener's next connection ("a2") is listed from the Listen that waits for it.
+    // A listener's next connection ("a2") is listed once accept() has returned it.
     QStringList sockets() const { return m_order; }
     bool isListener(const QString &sock) const { return sock.startsWith(QLatin1Char('L')); }
     // What a socket is, in a few words: "client, connected to 127.0.0.1:5000".
@@ -76,6 +76,8 @@ class ExperimentController : public QObject
     void run(const QList<socklab::Step> &steps);
     void addSocket(const QString &sock, const QString &about);
     void addPending(const QString &sock, const QString &listener);
+    void dropPending(const QString &sock);
+    QString listenerCarriesNoData() const;
     void removeSocket(const QString &sock);
     void setCurrent(const QString &sock);
 

@@ -175,6 +175,13 @@ void MainWindow::setupActions()
     connect(ui.actionRestoreOptions, &QAction::triggered, this,
             &MainWindow::restoreOptionsBeforeLesson);
     ui.forgetKeptButton->setDefaultAction(ui.actionForgetKept);
+    // The legend names what the timeline draws: the live run's shapes and a kept run's.
+    const auto legend = [this] {
+        m_ui->timelineLegend->setDrawn(m_ui->timeline->drawn() |
+                                       (m_kept ? m_ui->keptTimeline->drawn() : 0u));
+    };
+    connect(ui.timeline, &TimelineWidget::drawnChanged, this, legend);
+    connect(ui.keptTimeline, &TimelineWidget::drawnChanged, this, legend);
     // The kept run follows the live timeline's zoom and scrolling.
     connect(ui.timeline, &TimelineWidget::viewPainted, ui.keptTimeline,
             qOverload<>(&QWidget::update));
@@ -335,12 +342,19 @@ void MainWindow::setPresenterMode(bool on)
         m_ui->lessonsDock->show();
         // The picture first: most of the height to the timeline, once the larger text has
         // been laid out (the splitter shares out the height again when its children grow).
-        QTimer::singleShot(0, this, [this] {
+        // The legend's rows (and a kept run) share the box with it and settle with the
+        // layout, so this is done again once the first sizes took.
+        const auto fit = [this] {
             if (!m_presenter)
                 return;
+            // 70 % to the timeline itself: its box also holds the legend and a kept run.
             const int h = m_ui->viewSplitter->height();
-            m_ui->viewSplitter->setSizes({h * 7 / 10, h * 3 / 10, 0});
-        });
+            const int overhead = m_ui->timelineBox->height() - m_ui->timeline->height();
+            const int box = std::min(h - 1, h * 7 / 10 + std::max(0, overhead));
+            m_ui->viewSplitter->setSizes({box, h - box, 0});
+        };
+        QTimer::singleShot(0, this, fit);
+        QTimer::singleShot(50, this, fit);
         // The explanation is read from the back of the room: give it a third of the width.
         resizeDocks({m_ui->lessonsDock}, {width() / 3}, Qt::Horizontal);
     } else {
@@ -439,9 +453,12 @@ bool MainWindow::keepRun()
                                             m_kept->verdict->passed ? tr("PASSED") : tr("FAILED"))
                         : m_kept->title;
     m_ui->keptTimeline->showKept(m_ui->timeline->snapshot(), m_ui->timeline);
-    m_ui->keptLabel->setText(
-        tr("Kept for comparison: %1. The next run is drawn above it on the same time axis.")
-            .arg(what));
+    // One line (a projector has no height to spare); the tooltip says it whole.
+    m_ui->keptLabel->setText(tr("Kept: %1 (same time axis as above)").arg(what));
+    m_ui->keptLabel->setToolTip(tr("Kept for comparison: %1. The run above is drawn on the same "
+                                   "time axis: the same zoom, the same scrolling, each from its "
+                                   "own zero.")
+                                    .arg(what));
     m_ui->keptBar->show();
     m_ui->keptTimeline->show();
     // Room for both pictures: the timeline's box grows to what it asks for now (the kept

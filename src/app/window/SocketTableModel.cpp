@@ -19,6 +19,15 @@ void SocketTableModel::hideRunsUpTo(quint64 run)
     setRows(m_all);
 }
 
+namespace {
+// By its state: an orphaned FIN_WAIT2 also runs the kernel's timewait timer, but it is not in
+// TIME_WAIT (the peer has not closed yet).
+bool inTimeWait(const DiagRow &r)
+{
+    return socklab::platform::tcpStateName(r.state) == QLatin1String("TIME_WAIT");
+}
+} // namespace
+
 void SocketTableModel::setRows(const QList<DiagRow> &all)
 {
     m_all = all;
@@ -30,7 +39,7 @@ void SocketTableModel::setRows(const QList<DiagRow> &all)
             rows << r;
             continue;
         }
-        if (r.timer == DiagRow::Timer::TimeWait)
+        if (inTimeWait(r))
             ++m_hiddenTimeWait;
     }
     QStringList labels;
@@ -64,7 +73,7 @@ int SocketTableModel::openSockets() const
 int SocketTableModel::timeWaitSockets() const
 {
     return int(std::count_if(m_rows.cbegin(), m_rows.cend(),
-                             [](const DiagRow &r) { return r.timer == DiagRow::Timer::TimeWait; }));
+                             [](const DiagRow &r) { return inTimeWait(r); }));
 }
 
 int SocketTableModel::rowCount(const QModelIndex &parent) const
@@ -111,7 +120,7 @@ QVariant SocketTableModel::data(const QModelIndex &index, int role) const
         }
     }
     if (role == Qt::BackgroundRole) {
-        if (r.timer == DiagRow::Timer::TimeWait)
+        if (inTimeWait(r))
             return QBrush(QColor(0x9b, 0x59, 0xb6, 60));
         if (state == QLatin1String("SYN_SENT"))
             return QBrush(QColor(0xf3, 0x9c, 0x12, 60));
@@ -121,7 +130,12 @@ QVariant SocketTableModel::data(const QModelIndex &index, int role) const
     if (role == Qt::TextAlignmentRole && index.column() >= Expires)
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole) {
-        if (r.timer == DiagRow::Timer::TimeWait)
+        if (r.timer == DiagRow::Timer::TimeWait && !inTimeWait(r))
+            return tr("%1 with no descriptor: this side has closed and waits for the peer's FIN; "
+                      "the kernel drops it in %2 s if none comes (net.ipv4.tcp_fin_timeout).")
+                .arg(state)
+                .arg(r.expiresMs / 1000.0, 0, 'f', 1);
+        if (inTimeWait(r))
             return tr("TIME_WAIT: the connection is closed but the kernel keeps its address and "
                       "port for %1 s more, so stray segments of the old connection are not "
                       "taken for a new one. No descriptor owns it. A restarted server can bind "

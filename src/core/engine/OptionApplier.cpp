@@ -86,13 +86,16 @@ bool OptionApplier::applyLive(EngineSocket &s, const QString &sock, const Socket
         const std::optional<qint64> want = optionValue(d, now);
         if (had == want)
             continue;
-        if (const QString why = lockedOnLiveSocket(d, listener); !why.isEmpty()) {
-            if (optionValue(d, s.lockedAsked) == want)
+        QString why = lockedOnLiveSocket(d, listener);
+        if (why.isEmpty() && !want && (d.id == OptionId::SndBuf || d.id == OptionId::RcvBuf))
+            why = QStringLiteral("%1 stays as it was: once a buffer's size is set, the kernel "
+                                 "no longer sizes it by itself, and nothing gives that back.")
+                      .arg(QLatin1String(d.name));
+        if (!why.isEmpty()) {
+            const auto said = s.lockedSaid.constFind(int(d.id));
+            if (said != s.lockedSaid.constEnd() && *said == want)
                 continue; // said already for this value
-            if (d.flag)
-                s.lockedAsked.*d.flag = now.*d.flag;
-            else
-                s.lockedAsked.*d.number = now.*d.number;
+            s.lockedSaid.insert(int(d.id), want);
             Event e = makeEvent(EventKind::Info, sock, QStringLiteral("setsockopt"));
             e.option = QLatin1String(d.name);
             e.detail = why;

@@ -30,8 +30,8 @@ struct EngineSocket
     int fd = -1;
     Role role = Role::Client;
     SocketOptions options;
-    // The last value a call asked for each option that can no longer change (reported once).
-    SocketOptions lockedAsked;
+    // Per option that can no longer change, the last value a call asked for (said once each).
+    QHash<int, std::optional<qint64>> lockedSaid;
     std::atomic<bool> connected{false};
     QString bindHost;
     quint16 port = 0;

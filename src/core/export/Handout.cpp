@@ -332,24 +332,41 @@ QString optionsSection(const QList<Event> &events)
     return out;
 }
 
-QString timelineSection(const QByteArray &png)
+// One picture: the image, or why there is none.
+QString picture(const QByteArray &png, const QString &alt, const QString &caption)
+{
+    static const QByteArray signature("\x89PNG\r\n\x1a\n", 8);
+    if (png.isEmpty())
+        return QStringLiteral(
+            "<p class=\"muted\">No timeline picture was captured for this experiment.</p>\n");
+    if (!png.startsWith(signature)) // a browser would show a broken-image icon
+        return QStringLiteral("<p class=\"muted\">No timeline picture was captured for this "
+                              "experiment (the image given was not a PNG).</p>\n");
+    return QStringLiteral("<figure>\n<img src=\"data:image/png;base64,%1\" alt=\"%2\"/>\n"
+                          "<figcaption>%3</figcaption>\n</figure>\n")
+        .arg(QString::fromLatin1(png.toBase64()), esc(alt), caption);
+}
+
+// The run's picture, and under it the pictures of the runs kept to compare with it (drawn on
+// the same time axis), so they are seen together.
+QString timelineSection(const Input &in)
 {
     QString out = QStringLiteral("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
-    static const QByteArray signature("\x89PNG\r\n\x1a\n", 8);
-    if (png.isEmpty()) {
-        out += QStringLiteral(
-            "<p class=\"muted\">No timeline picture was captured for this experiment.</p>\n");
-    } else if (!png.startsWith(signature)) {
-        // A browser would show a broken-image icon; saying so is more useful on paper.
-        out += QStringLiteral("<p class=\"muted\">No timeline picture was captured for this "
-                              "experiment (the image given was not a PNG).</p>\n");
-    } else {
-        out += QStringLiteral(
-                   "<figure>\n<img src=\"data:image/png;base64,%1\" alt=\"Timeline of the "
-                   "experiment: one lane per socket\"/>\n<figcaption>One lane per socket: calls "
-                   "as bars from start to return, keepalive probes as diamonds (crossed: "
-                   "unanswered), TIME_WAIT as a band.</figcaption>\n</figure>\n")
-                   .arg(QString::fromLatin1(png.toBase64()));
+    out +=
+        picture(in.timelinePng, QStringLiteral("Timeline of the experiment: one lane per socket"),
+                QStringLiteral("One lane per socket: calls as bars from start to return, "
+                               "keepalive probes as diamonds (crossed: unanswered), TIME_WAIT "
+                               "as a band."));
+    for (const Input &k : in.compared) {
+        const QString title =
+            k.title.trimmed().isEmpty() ? QStringLiteral("SockLab experiment") : k.title.trimmed();
+        out += picture(k.timelinePng, QStringLiteral("Timeline of the kept run: ") + title,
+                       QStringLiteral("Kept for comparison: %1%2. Drawn on the same time axis "
+                                      "as the picture above, each run from its own zero.")
+                           .arg(esc(title), k.verdict
+                                                ? (k.verdict->passed ? QStringLiteral(" (PASSED)")
+                                                                     : QStringLiteral(" (FAILED)"))
+                                                : QString()));
     }
     out += QStringLiteral("</section>\n");
     return out;
@@ -534,7 +551,7 @@ QString logSection(const QList<const Event *> &events, int cap)
 } // namespace
 
 // Everything a run shows: explanation, verdict, options, picture, summary and its events.
-static QString body(const Input &in, const QList<const Event *> &logged)
+static QString body(const Input &in, const QList<const Event *> &logged, bool withTimeline)
 {
     QString out;
     if (!in.explanation.trimmed().isEmpty()) {
@@ -556,7 +573,8 @@ static QString body(const Input &in, const QList<const Event *> &logged)
     }
 
     out += optionsSection(in.events);
-    out += timelineSection(in.timelinePng);
+    if (withTimeline)
+        out += timelineSection(in);
     out += QStringLiteral("<section id=\"summary-section\">\n<h2>Summary</h2>\n");
     out += summaryLine(logged);
     out += QStringLiteral("</section>\n");
@@ -599,7 +617,7 @@ QString html(const Input &in)
         out += QStringLiteral("<dt>Machine</dt><dd>%1</dd>\n").arg(esc(in.machine.trimmed()));
     out += QStringLiteral("</dl>\n</header>\n");
 
-    out += body(in, logged);
+    out += body(in, logged, true);
     for (size_t i = 0; i < in.compared.size(); ++i) {
         const Input &k = in.compared[i];
         QList<const Event *> kept;
@@ -608,7 +626,7 @@ QString html(const Input &in)
                 kept << &e;
         }
         // Its sections one heading level down, and ids of their own.
-        QString part = body(k, kept);
+        QString part = body(k, kept, false); // its picture is beside the live run's
         const QString prefix = QStringLiteral("compared%1-").arg(i + 1);
         part.replace(QStringLiteral(" id=\""), QStringLiteral(" id=\"") + prefix);
         part.replace(QStringLiteral("<h2>"), QStringLiteral("<h3>"));
@@ -617,8 +635,8 @@ QString html(const Input &in)
             k.title.trimmed().isEmpty() ? QStringLiteral("SockLab experiment") : k.title.trimmed();
         out += QStringLiteral("<article class=\"compared\" id=\"compared%1\">\n<h2>Kept for "
                               "comparison: %2</h2>\n<p class=\"note\">A run kept before the one "
-                              "above and drawn on the same time axis, so the two pictures "
-                              "compare directly.</p>\n")
+                              "above; its picture is under the first one, on the same time "
+                              "axis.</p>\n")
                    .arg(i + 1)
                    .arg(esc(keptTitle));
         out += part;

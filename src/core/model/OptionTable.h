@@ -43,7 +43,7 @@ enum class OptionKind
 enum class ApplyPhase
 {
     BeforeBind,    // SO_REUSEADDR, SO_REUSEPORT
-    BeforeConnect, // buffers (the window scale offered in the SYN), TCP_SYNCNT
+    BeforeConnect, // SO_RCVBUF (the window scale offered in the SYN), TCP_SYNCNT
     Any,           // takes effect whenever it is set
     EachCall       // the per-call timeouts: set just before the call they bound
 };
@@ -134,7 +134,7 @@ inline constexpr OptionDef kOptionTable[] = {
      "sndbuf",
      "N",
      OptionRole::Both,
-     ApplyPhase::BeforeConnect,
+     ApplyPhase::Any, // the send buffer plays no part in the SYN: it may change at any time
      true,
      nullptr,
      "SO_SNDBUF in bytes.",
