@@ -187,6 +187,8 @@ void MainWindow::setupActions()
             qOverload<>(&QWidget::update));
     // A manual action after a finished lesson starts a page of its own: the lesson's page (and
     // its handout) stays the lesson's.
+    // The next action's note replaces the last one; an action with none leaves no old one.
+    connect(m_controller, &ExperimentController::actionStarting, m_note, &QWidget::hide);
     connect(m_controller, &ExperimentController::actionStarting, this, [this] {
         if (!m_page.isEnded()) {
             // The page's first action: its time starts here, not when the window opened

@@ -166,8 +166,10 @@ QMenu *SocketPicker::menuFor(const QString &sock, QWidget *parent) const
         why->setEnabled(false);
         return menu;
     }
-    QAction *title = menu->addSection(tr("%1: %2").arg(sock, m_controller->describe(sock)));
+    // What the socket is, whole (a section header would cut it short).
+    QAction *title = menu->addAction(tr("%1: %2").arg(sock, m_controller->describe(sock)));
     title->setEnabled(false);
+    menu->addSeparator();
     const auto add = [&](QAction *action, const QString &text) {
         // No shortcut shown: the action's key acts on the socket chosen in the toolbar.
         QAction *a = menu->addAction(action->icon(), text);
