@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots in docs/screenshots/ from real experiments: it starts the real
 # window under Xvfb (a fresh HOME, so no saved settings interfere), presses the same keyboard
-# shortcuts a user would, and captures the screen with ImageMagick's import.
+# shortcuts a user would, and captures the screen with ImageMagick's import. The README's set
+# is taken on a 1280x720 screen (a classroom projector); the dead peer and presenter mode again
+# on 1920x1080 (the files ending in -1080).
 #
 #   bash scripts/screenshots.sh
 #
@@ -22,8 +24,11 @@ if [[ "${1:-}" != --inner ]]; then
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
     fi
-    exec xvfb-run -a -s "-screen 0 1280x800x24" bash "$0" --inner
+    xvfb-run -a -s "-screen 0 1280x720x24" bash "$0" --inner 1280x720
+    exec xvfb-run -a -s "-screen 0 1920x1080x24" bash "$0" --inner 1920x1080
 fi
+suffix=""
+[[ $2 == 1280x720 ]] || suffix=-1080
 
 gui=$root/build/src/app/socklab
 cli=$root/build/src/cli/socklab-cli
@@ -67,8 +72,24 @@ for theme in light dark; do
     sleep 0.5
     keys ctrl+r
     sleep 6.5
-    if [[ $theme == light ]]; then shoot keepalive-dead-peer; else shoot keepalive-dead-peer-dark; fi
+    if [[ $theme == light ]]; then shoot keepalive-dead-peer$suffix; else shoot keepalive-dead-peer-dark; fi
+    [[ -z $suffix ]] || break # the dark theme once is enough
 done
+
+# 4. A lesson in presenter mode, as on a projector: timeout versus keepalive on the same dead
+#    peer, run step by step (F8), judged against the kernel.
+cat >"$work/timeout.json" <<'EOF'
+{"socklab_profile": 1, "role": "client+peer", "peer": {"behavior": "silent"},
+ "options": {"timeouts": {"connect": 0.5, "recv": 0.5, "send": 0.5, "accept": 0.5},
+             "mechanism": "sockopt"}}
+EOF
+start "$work/timeout.json" 0 --lesson timeout-vs-keepalive --presenter
+for wait in 0.5 0.5 1.7 3.0; do # each step runs to its end before the next (F8)
+    keys F8
+    sleep "$wait"
+done
+shoot lesson-presenter$suffix
+[[ -z $suffix ]] || exit 0
 
 # 2. A server restarted while its old connection sits in TIME_WAIT, without SO_REUSEADDR:
 #    bind() fails with EADDRINUSE and the socket table shows the TIME_WAIT countdown.
@@ -90,11 +111,6 @@ shoot timewait-restart-refused
 
 # 3. A per-call timeout: recv() on a silent peer with a 0.5 s timeout enforced by the kernel
 #    (SO_RCVTIMEO), called three times.
-cat >"$work/timeout.json" <<'EOF'
-{"socklab_profile": 1, "role": "client+peer", "peer": {"behavior": "silent"},
- "options": {"timeouts": {"connect": 0.5, "recv": 0.5, "send": 0.5, "accept": 0.5},
-             "mechanism": "sockopt"}}
-EOF
 start "$work/timeout.json" 0
 keys ctrl+Return
 sleep 0.5
@@ -104,11 +120,31 @@ for _ in 1 2 3; do
 done
 shoot recv-timeout
 
-# 4. A lesson in presenter mode, as on a projector: timeout versus keepalive on the same dead
-#    peer, run with Run all (F8 would go step by step), judged against the kernel.
-start "$work/timeout.json" 0 --lesson timeout-vs-keepalive --presenter
-for wait in 0.5 0.5 1.7 3.0; do # each step runs to its end before the next (F8)
-    keys F8
-    sleep "$wait"
-done
-shoot lesson-presenter
+# 5. Keep this run: a server restarted over its TIME_WAIT without SO_REUSEADDR (EADDRINUSE),
+#    kept (Ctrl+K); then the same steps with SO_REUSEADDR ticked (the Reuse tab is in front,
+#    the box its first line), drawn above it on the same time axis.
+port=$((40000 + RANDOM % 20000))
+sed "s/\"port\": [0-9]*/\"port\": $port/" "$work/restart.json" >"$work/restart2.json"
+start "$work/restart2.json" 1
+restart_demo() {
+    keys ctrl+shift+Return # Listen, then accept
+    sleep 0.5
+    "$cli" connect 127.0.0.1 "$port" --recv 100 --recv-timeout 5 >/dev/null &
+    sleep 1
+    keys ctrl+w # the server's end closes first: TIME_WAIT on its side
+    sleep 1
+    keys ctrl+shift+r # Restart server
+    sleep 1.5
+}
+restart_demo
+keys ctrl+k
+sleep 0.5
+# A fresh port: the first run's TIME_WAIT was left by a listener without SO_REUSEADDR, and
+# Linux lets a new bind pass a TIME_WAIT only if both had it.
+port=$((port + 1))
+xdotool mousemove --window "$win" 240 176 click --repeat 3 1 # Port
+xdotool type --window "$win" "$port"
+xdotool mousemove --window "$win" 32 373 click 1 # SO_REUSEADDR, on the Reuse tab
+sleep 0.3
+restart_demo
+shoot compare-reuseaddr

@@ -366,8 +366,9 @@ void TimelineWidget::showKept(const TimelineModel &model, const TimelineWidget *
     m_axis = axis;
     m_clock = {};
     setFocusPolicy(Qt::NoFocus);
-    // As tall as its lanes when there is room; down to one lane (the rest scrolls) when not.
-    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    // Its lanes when there is room, sharing it with the live run; down to one lane (the rest
+    // scrolls) when there is not.
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     updateGeometry();
     m_follow = false;
     m_hbar->hide();

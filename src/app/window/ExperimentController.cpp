@@ -207,6 +207,12 @@ void ExperimentController::restartServer()
         emit refused(tr("No server to restart: Listen first."));
         return;
     }
+    if (!m_about.contains(listener)) {
+        emit refused(tr("%1 is not listening (its bind() failed, or it was closed): there is "
+                        "nothing to restart. Listen again.")
+                         .arg(listener));
+        return;
+    }
     const auto p = checkedProfile(false);
     if (!p)
         return;

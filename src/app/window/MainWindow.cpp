@@ -52,6 +52,7 @@ using socklab::Profile;
 
 namespace {
 constexpr int kMessageMs = 10000;
+constexpr int kViewMinimum = 80; // px: the log's and the socket table's least height
 
 // The font the application started with: zoom steps scale from it, however often the window
 // is created.
@@ -86,6 +87,11 @@ MainWindow::MainWindow(QWidget *parent)
     // The timeline's "now" is the engine's clock, so running calls and deadlines grow live.
     socklab::EventBus *bus = m_engine->bus();
     m_ui->timeline->setClock([bus] { return socklab::platform::monotonicNs() - bus->epochNs(); });
+
+    // The log and the socket table scroll: they may give their height to the pictures (a
+    // kept run, the projector's 720 px) down to a few rows, not only to their size hints.
+    m_ui->bottomTabs->setMinimumHeight(kViewMinimum);
+    m_ui->socketsBox->setMinimumHeight(kViewMinimum);
 
     setupActions();
     setupStatusBar();
@@ -363,7 +369,7 @@ void MainWindow::setPresenterMode(bool on)
         setZoomStep(m_zoomBeforePresenter);
         m_ui->optionsScroll->show();
         m_ui->socketsBox->show();
-        m_ui->bottomTabs->setMinimumHeight(0);
+        m_ui->bottomTabs->setMinimumHeight(kViewMinimum);
         m_ui->lessonsDock->setVisible(m_lessonsVisibleBeforePresenter);
         m_ui->viewSplitter->restoreState(m_viewSplitterBeforePresenter);
     }
@@ -463,16 +469,21 @@ bool MainWindow::keepRun()
                                     .arg(what));
     m_ui->keptBar->show();
     m_ui->keptTimeline->show();
-    // Room for both pictures: the timeline's box grows to what it asks for now (the kept
-    // run's lanes whole), taken from the log below it.
+    // Room for both pictures: the timeline's box gets three quarters of the views' height at
+    // least, taken from the log and the socket table below it.
     QTimer::singleShot(0, this, [this] {
         QList<int> sizes = m_ui->viewSplitter->sizes();
-        const int wanted = m_ui->timelineBox->sizeHint().height();
-        if (sizes.size() < 2 || sizes[0] >= wanted)
+        int total = 0;
+        for (const int v : sizes)
+            total += v;
+        const int wanted = std::max(m_ui->timelineBox->sizeHint().height(), total * 3 / 4);
+        if (sizes.size() < 3 || sizes[0] >= wanted)
             return;
-        const int moved = std::min(wanted - sizes[0], std::max(0, sizes[1] - 80));
-        sizes[0] += moved;
-        sizes[1] -= moved;
+        const int rest = total - wanted;
+        const int others = sizes[1] + sizes[2];
+        sizes[1] = others > 0 ? rest * sizes[1] / others : rest;
+        sizes[2] = rest - sizes[1];
+        sizes[0] = wanted;
         m_ui->viewSplitter->setSizes(sizes);
     });
     m_ui->actionForgetKept->setEnabled(true);
