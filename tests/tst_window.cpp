@@ -906,7 +906,7 @@ void TestWindow::textsStateOnlyReadFacts()
 void TestWindow::serverAcceptsWhileAClientConnects()
 {
     m_window->resize(1280, 800); // room for every lane: the test clicks one
-    setAllTimeouts(-1); // no timeouts: every call waits for the other side
+    setAllTimeouts(-1);          // no timeouts: every call waits for the other side
     child<QComboBox>("roleCombo")->setCurrentIndex(2); // Server
     child<QLineEdit>("hostEdit")->setText(QStringLiteral("127.0.0.1"));
     child<QLineEdit>("portEdit")->setText(QStringLiteral("0")); // a free port, from the kernel
@@ -1225,6 +1225,10 @@ void TestWindow::optionsComeBackAfterALesson()
     QVERIFY(child<QCheckBox>("keepAliveCheck")->isChecked());
     QVERIFY(m_window->selectLesson(QStringLiteral("recv-timeout")));
     QVERIFY(action("actionRestoreOptions")->isEnabled());
+    // A lesson of servers shows its listener's setup, not the previous lesson's peer.
+    QVERIFY(m_window->selectLesson(QStringLiteral("restart-without-reuseaddr")));
+    QCOMPARE(m_window->currentProfile().role, Profile::Role::Server);
+    QCOMPARE(child<QLineEdit>("hostEdit")->text(), QStringLiteral("127.0.0.1"));
 
     action("actionRestoreOptions")->trigger();
     QCOMPARE(m_window->currentProfile().toJsonBytes(), mine.toJsonBytes());

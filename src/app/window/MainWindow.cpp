@@ -317,6 +317,13 @@ void MainWindow::onLessonChosen(const socklab::Lesson &lesson)
     if (lesson.peer) {
         p.role = Profile::Role::ClientWithPeer;
         p.peer = *lesson.peer;
+    } else if (!lesson.steps.isEmpty() &&
+               lesson.steps.first().step.kind == socklab::Step::Kind::Listen) {
+        // A lesson of servers: the panels show the listener it starts, not the last peer.
+        const socklab::Step &listen = lesson.steps.first().step;
+        p.role = Profile::Role::Server;
+        p.host = listen.host.isEmpty() ? QStringLiteral("127.0.0.1") : listen.host;
+        p.port = listen.port;
     }
     applyProfile(p);
     m_ui->codePanel->setProfile(currentProfile());
