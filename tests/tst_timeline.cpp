@@ -190,6 +190,22 @@ class TestTimeline : public QObject
         QCOMPARE(w.markCount(QStringLiteral("c1"), EventKind::OptionSet), 1);
     }
 
+    // Following live time, a new socket's lane scrolls into view when the lanes do not fit.
+    void aNewLaneComesIntoView()
+    {
+        TimelineWidget w;
+        w.resize(600, 160); // room for about two lanes
+        w.show();
+        QList<Event> batch;
+        for (int i = 1; i <= 6; ++i)
+            batch << call(EventKind::Receiving, QStringLiteral("c%1").arg(i), 0.1 * i,
+                          QStringLiteral("recv"), 1.0);
+        w.append(batch);
+        QVERIFY(w.followLive());
+        QVERIFY(!w.spanRect(QStringLiteral("c6"), 0).isEmpty());
+        QVERIFY(w.spanRect(QStringLiteral("c1"), 0).isEmpty()); // scrolled away above
+    }
+
     void receiveThenTimeoutIsOneTimedOutSpan()
     {
         TimelineWidget w;

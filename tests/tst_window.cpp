@@ -1129,6 +1129,9 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
     auto *kept = child<TimelineWidget>("keptTimeline");
     QVERIFY(kept->isVisible());
     QVERIFY(child<QLabel>("keptLabel")->text().contains(QLatin1String("SockLab experiment")));
+    // A manual run is told apart by what its sockets had set: nothing here (poll deadline).
+    QVERIFY2(child<QLabel>("keptLabel")->text().contains(QLatin1String("no options set")),
+             qPrintable(child<QLabel>("keptLabel")->text()));
     QVERIFY(child<QLabel>("keptLabel")->toolTip().contains(QLatin1String("same time axis")));
     QCOMPARE(live->laneCount(), 0); // a clean page for the next run
     QCOMPARE(log()->rowCount(), 0);

@@ -146,8 +146,13 @@ void TimelineWidget::append(const QList<Event> &batch)
     m_model.append(batch);
     if (m_model.drawn() != drawnBefore)
         emit drawnChanged(m_model.drawn());
-    if (m_model.laneCount() != lanesBefore)
+    if (m_model.laneCount() != lanesBefore) {
         layoutScrollBars();
+        // Following live time, a new socket's lane comes into view (lanes go in order of
+        // appearance: the newest is the last).
+        if (m_follow && !m_vbar->isHidden())
+            m_vbar->setValue(m_vbar->maximum());
+    }
     syncScrollBars();
     updateAnimation();
     update();

@@ -463,10 +463,30 @@ bool MainWindow::keepRun()
         return false;
     }
     m_kept = pageInput();
-    const QString what =
-        m_kept->verdict ? tr("%1 (%2)").arg(m_kept->title,
-                                            m_kept->verdict->passed ? tr("PASSED") : tr("FAILED"))
-                        : m_kept->title;
+    // A lesson says its verdict; a manual run what the kernel read back of the options set
+    // on its sockets (the built-in peer's own and the per-call timeouts aside), which is what
+    // tells two such runs apart.
+    QString what = m_kept->title;
+    if (m_kept->verdict) {
+        what =
+            tr("%1 (%2)").arg(m_kept->title, m_kept->verdict->passed ? tr("PASSED") : tr("FAILED"));
+    } else {
+        QStringList set;
+        for (const Event &e : std::as_const(m_kept->events)) {
+            if (e.kind != EventKind::OptionSet || e.sock.startsWith(QLatin1String("peer")) ||
+                e.option == QLatin1String("SO_RCVTIMEO") ||
+                e.option == QLatin1String("SO_SNDTIMEO"))
+                continue;
+            const QString value = e.effective.typeId() == QMetaType::Bool
+                                      ? (e.effective.toBool() ? tr("on") : tr("off"))
+                                      : e.effective.toString();
+            const QString item = QStringLiteral("%1 %2").arg(e.option, value);
+            if (!set.contains(item))
+                set << item;
+        }
+        what = tr("%1, %2").arg(m_kept->title, set.isEmpty() ? tr("no options set")
+                                                             : set.join(QStringLiteral(", ")));
+    }
     m_ui->keptTimeline->showKept(m_ui->timeline->snapshot(), m_ui->timeline);
     // One line (a projector has no height to spare); the tooltip says it whole.
     m_ui->keptLabel->setText(tr("Kept: %1 (same time axis as above)").arg(what));
