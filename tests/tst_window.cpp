@@ -35,11 +35,13 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabBar>
 #include <QTableView>
@@ -108,6 +110,8 @@ class TestWindow : public QObject
     void statusMessagesShowOverTheState();
     void mnemonicsAreUnique();
     void resetStartsACleanPage();
+    void pagesRunInANewLabByDefault();
+    void aLabThatCannotBeMadeIsSaidAndNotPretended();
     void helpPagesNameTheKeys();
     void fitsA720Projector();
     void lessonPageKeepsItsOwnSockets();
@@ -172,6 +176,7 @@ void TestWindow::init()
 void TestWindow::cleanup()
 {
     m_testers.clear();
+    qunsetenv("SOCKLAB_LABD"); // a test that hid the lab helper gives it back
     if (m_window) {
         m_window->engine()->stop();
         m_window.reset();
@@ -298,9 +303,10 @@ void TestWindow::silentPeerRecvTimeoutInLog()
     QTRY_VERIFY(timeline->lanes().contains(QStringLiteral("c1")));
 }
 
+// In the window's private lab (its default network) the blackhole peer works for an ordinary
+// user too: nothing is skipped.
 void TestWindow::blackholeKeepaliveDetectsDeadPeer()
 {
-    SOCKLAB_REQUIRE_SOCKET_FILTERS();
     usePeer(PeerBehavior::Blackhole);
     setAllTimeouts(-1); // block forever: only keepalive can end the recv
     setKeepalive(1, 1, 2);
@@ -647,8 +653,108 @@ void TestWindow::mnemonicsAreUnique()
 
 // Reset: everything stops and closes, the views start empty at time zero, and what the last
 // demo left in the kernel (its client side in TIME_WAIT) is kept out of the table and counted.
+// The window's default network is the private lab: the peer is on host server, the client on
+// host client. A new page is a new lab, with nothing of the last page left in the kernel (no
+// TIME_WAIT, hidden or not). Switching to this machine's network starts a clean page there.
+void TestWindow::pagesRunInANewLabByDefault()
+{
+    auto *combo = child<QComboBox>("networkCombo");
+    QVERIFY(combo->isVisible());
+    QTRY_VERIFY(combo->toolTip().contains(QLatin1String("private lab network")));
+    QCOMPARE(combo->currentIndex(), 0);
+    QVERIFY(action("actionNetworkLab")->isChecked());
+    usePeer(PeerBehavior::Echo);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    const Event connected = rows(EventKind::Connected).first();
+    QVERIFY2(connected.local.startsWith(QLatin1String("192.0.2.1:")), qPrintable(connected.local));
+    QVERIFY(connected.remote.startsWith(QLatin1String("198.51.100.1:")));
+    action("actionSend")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_VERIFY(!rows(EventKind::Received).isEmpty());
+    action("actionClose")->trigger(); // the client closes first: its side keeps TIME_WAIT
+    QTRY_VERIFY2_WITH_TIMEOUT(m_window->socketsStatus().contains(QLatin1String("TIME_WAIT: 1")),
+                              qPrintable(m_window->socketsStatus()), 3000);
+    // The wire of this page, in the log and saved (File > Save capture): tshark reads as many
+    // frames as the log shows segments (the handshake, the data and its echo, FIN, FIN, ACK).
+    QVERIFY(action("actionSaveCapture")->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(rows(EventKind::Segment).size() >= 8 &&
+                                 rows(EventKind::Segment).size() ==
+                                     m_window->engine()->capture().frames.size(),
+                             3000);
+    const qsizetype segments = rows(EventKind::Segment).size();
+    QCOMPARE(rows(EventKind::Segment).first().extra.value(QStringLiteral("meaning")).toString(),
+             QStringLiteral("syn"));
+    QTemporaryDir captureDir;
+    const QString pcap = captureDir.filePath(QStringLiteral("page.pcap"));
+    QString error;
+    QVERIFY2(m_window->saveCapture(pcap, &error), qPrintable(error));
+    const QString tshark = QStandardPaths::findExecutable(QStringLiteral("tshark"));
+    QVERIFY2(!tshark.isEmpty(), "tshark is not installed (scripts/setup.sh installs it)");
+    QProcess reader;
+    reader.start(tshark, {QStringLiteral("-r"), pcap});
+    QVERIFY(reader.waitForFinished(30000));
+    QCOMPARE(reader.readAllStandardOutput().count('\n'), segments);
+
+    action("actionReset")->trigger();
+    // The old lab is gone, and its TIME_WAIT with it: not hidden, not there.
+    QTRY_VERIFY2_WITH_TIMEOUT(m_window->socketsStatus() ==
+                                  QStringLiteral("Open sockets: 0 · TIME_WAIT: 0"),
+                              qPrintable(m_window->socketsStatus()), 3000);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    QVERIFY(rows(EventKind::Connected).first().local.startsWith(QLatin1String("192.0.2.1:")));
+
+    // This machine's network: a clean page there, where the client is on loopback.
+    action("actionNetworkHost")->trigger();
+    QTRY_VERIFY(combo->toolTip().contains(QLatin1String("this machine's own network")));
+    QCOMPARE(combo->currentIndex(), 1);
+    QVERIFY(!action("actionSaveCapture")->isEnabled()); // this machine's network is not captured
+    QCOMPARE(log()->rowCount(), 0);
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("this machine")));
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    QVERIFY(rows(EventKind::Connected).first().local.startsWith(QLatin1String("127.0.0.1:")));
+    QCOMPARE(QSettings().value(QStringLiteral("network/choice")).toString(),
+             QStringLiteral("host"));
+}
+
+// Where the lab cannot be made (here: its helper is missing), the switch shows this machine's
+// network, which the runs then use, and the status bar says why in one sentence; choosing the
+// lab again tries again.
+void TestWindow::aLabThatCannotBeMadeIsSaidAndNotPretended()
+{
+    auto *combo = child<QComboBox>("networkCombo");
+    QTRY_VERIFY(combo->toolTip().contains(QLatin1String("private lab network")));
+    qputenv("SOCKLAB_LABD", "/nonexistent/socklab-labd");
+    action("actionReset")->trigger();
+    QTRY_COMPARE(combo->currentIndex(), 1);
+    QVERIFY(action("actionNetworkHost")->isChecked());
+    QVERIFY2(combo->toolTip().contains(QLatin1String("is not installed")),
+             qPrintable(combo->toolTip()));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("is not installed")));
+    usePeer(PeerBehavior::Echo);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    QVERIFY(rows(EventKind::Connected).first().local.startsWith(QLatin1String("127.0.0.1:")));
+
+    qunsetenv("SOCKLAB_LABD");
+    action("actionNetworkLab")->trigger(); // try again
+    QTRY_COMPARE(combo->currentIndex(), 0);
+    QVERIFY(combo->toolTip().contains(QLatin1String("private lab network")));
+    QCOMPARE(log()->rowCount(), 0);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    QVERIFY(rows(EventKind::Connected).first().local.startsWith(QLatin1String("192.0.2.1:")));
+}
+
 void TestWindow::resetStartsACleanPage()
 {
+    // On this machine's network, where what a page left (TIME_WAIT) outlives the page.
+    action("actionNetworkHost")->trigger();
+    QTRY_VERIFY(child<QComboBox>("networkCombo")
+                    ->toolTip()
+                    .contains(QLatin1String("this machine's own network")));
     usePeer(PeerBehavior::Echo);
     action("actionConnect")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);

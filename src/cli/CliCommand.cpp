@@ -27,6 +27,46 @@ QCommandLineOption opt(const QString &name, const QString &help, const QString &
 {
     return value.isEmpty() ? QCommandLineOption(name, help) : QCommandLineOption(name, help, value);
 }
+} // namespace
+
+QCommandLineOption networkOption()
+{
+    return QCommandLineOption(
+        QStringLiteral("network"),
+        QStringLiteral("lab: run on a private network of its own (hosts client, router and "
+                       "server; no root needed), where nothing of an earlier run is left; "
+                       "host: on this machine's own network. Default: lab for a built-in peer "
+                       "or a lesson, host otherwise."),
+        QStringLiteral("lab|host"));
+}
+
+QCommandLineOption pcapOption()
+{
+    return QCommandLineOption(
+        QStringLiteral("pcap"),
+        QStringLiteral("At the end, write every TCP segment the lab's wire carried (headers "
+                       "only) to FILE, a pcap file that Wireshark and tshark open. Lab only."),
+        QStringLiteral("FILE"));
+}
+
+bool readNetwork(const QCommandLineParser &p, NetworkChoice *out, QString *error)
+{
+    *out = NetworkChoice::Auto;
+    if (!p.isSet(QStringLiteral("network")))
+        return true;
+    const QString v = p.value(QStringLiteral("network"));
+    if (v == QLatin1String("lab"))
+        *out = NetworkChoice::Lab;
+    else if (v == QLatin1String("host"))
+        *out = NetworkChoice::Host;
+    else {
+        *error = QStringLiteral("--network: '%1' is not a network; use lab or host.").arg(v);
+        return false;
+    }
+    return true;
+}
+
+namespace {
 
 void addTimeoutOptions(QCommandLineParser &p, bool client)
 {
@@ -260,8 +300,11 @@ Command fail(Command c, const QString &error)
 bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name, bool positional,
                Command &c, bool jsonOption = true)
 {
-    if (jsonOption)
+    if (jsonOption) {
         p.addOption(opt(QStringLiteral("json"), QStringLiteral("Print events as NDJSON.")));
+        p.addOption(networkOption());
+        p.addOption(pcapOption());
+    }
     if (!p.parse(args)) {
         c.error = visible(p.errorText());
         return false;
@@ -277,6 +320,17 @@ bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name,
         return false;
     }
     c.json = jsonOption && p.isSet(QStringLiteral("json"));
+    if (jsonOption && !readNetwork(p, &c.network, &c.error)) {
+        c.error = visible(c.error);
+        return false;
+    }
+    if (jsonOption && p.isSet(QStringLiteral("pcap"))) {
+        c.pcapPath = p.value(QStringLiteral("pcap"));
+        if (c.pcapPath.isEmpty()) {
+            c.error = QStringLiteral("--pcap: give the file to write.");
+            return false;
+        }
+    }
     return true;
 }
 
@@ -333,6 +387,7 @@ Command parseConnect(const QStringList &args)
         return fail(c, err);
     const QStringList pos = p.positionalArguments();
     const bool toPeer = p.isSet(QStringLiteral("peer"));
+    c.usesPeer = toPeer;
     if (toPeer) {
         if (!pos.isEmpty())
             return fail(c, QStringLiteral("connect: give either HOST PORT or --peer, not both."));

@@ -6,7 +6,24 @@
 
 #include <QStringList>
 
+class QCommandLineParser;
+class QCommandLineOption;
+
 namespace socklab::cli {
+
+// --network: where the experiment runs. Auto: the lab for an experiment that needs nothing
+// outside SockLab (a built-in peer, a lesson), the host's network otherwise.
+enum class NetworkChoice
+{
+    Auto,
+    Lab,
+    Host
+};
+QCommandLineOption networkOption();
+QCommandLineOption pcapOption();
+// Reads --network from p: false, with the error naming the value and the allowed ones, for a
+// bad value.
+bool readNetwork(const QCommandLineParser &p, NetworkChoice *out, QString *error);
 
 // A command line turned into an experiment, or the reason it cannot be one.
 struct Command
@@ -28,6 +45,9 @@ struct Command
     QString help;          // text for --help
     Profile profile;       // Code: the experiment to turn into a program
     code::Language language = code::Language::Python;
+    NetworkChoice network = NetworkChoice::Auto;
+    QString pcapPath;      // --pcap: where to write the lab's capture at the end
+    bool usesPeer = false; // connect --peer: nothing outside SockLab is needed
 };
 
 // Parses argv (including argv[0]). Never touches the network.

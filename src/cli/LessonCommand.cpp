@@ -30,6 +30,10 @@ LessonArgs parseLessonArgs(const QStringList &arguments)
                             run ? QStringLiteral("One JSON event per line (NDJSON).")
                                 : QStringLiteral("A JSON array of {name, title, summary}."));
     p.addOption(json);
+    if (run) {
+        p.addOption(networkOption());
+        p.addOption(pcapOption());
+    }
     if (run)
         p.addPositionalArgument(QStringLiteral("NAME"),
                                 QStringLiteral("The lesson (see socklab-cli lessons)."));
@@ -54,6 +58,13 @@ LessonArgs parseLessonArgs(const QStringList &arguments)
         return a;
     }
     a.kind = LessonArgs::Kind::Run;
+    if (!readNetwork(p, &a.network, &a.error))
+        return a;
+    a.pcapPath = p.value(QStringLiteral("pcap"));
+    if (p.isSet(QStringLiteral("pcap")) && a.pcapPath.isEmpty()) {
+        a.error = QStringLiteral("--pcap: give the file to write.");
+        return a;
+    }
     if (pos.size() != 1) {
         a.error = pos.isEmpty()
                       ? QStringLiteral("lesson: name a lesson; socklab-cli lessons "

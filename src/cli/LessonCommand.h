@@ -1,5 +1,7 @@
 #pragma once
 
+#include "CliCommand.h"
+
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
@@ -18,6 +20,8 @@ struct LessonArgs
     };
     Kind kind = Kind::None;
     bool json = false;
+    NetworkChoice network = NetworkChoice::Auto;
+    QString pcapPath;
     QString name;
     QString error; // non-empty: invalid arguments (exit 2)
     QString help;

@@ -3,6 +3,7 @@
 #include "Engine.h"
 #include "LessonCommand.h"
 #include "LessonRunner.h"
+#include "PcapExport.h"
 
 #include <QCoreApplication>
 #include <QJsonDocument>
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <memory>
 #include <unistd.h>
 
 namespace {
@@ -103,7 +105,31 @@ int main(int argc, char *argv[])
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-    socklab::Engine engine;
+    // Where the experiment runs: the lab when it needs nothing outside SockLab (its built-in
+    // peer, a lesson), or when asked; the host's own network otherwise. The lab outlives the
+    // engine whose sockets it makes.
+    using socklab::cli::NetworkChoice;
+    const NetworkChoice network = lessonMode ? lessonArgs.network : cmd.network;
+    const bool selfContained = lessonMode || cmd.usesPeer;
+    if (network == NetworkChoice::Lab && !selfContained) {
+        std::fprintf(stderr,
+                     "socklab-cli: --network lab: the lab is private to this run, so "
+                     "nothing outside it could reach this %s; use it with --peer or a "
+                     "lesson.\n",
+                     cmd.kind == Command::Kind::Connect ? "connection's HOST" : "listener");
+        return 2;
+    }
+    const bool wantLab =
+        network == NetworkChoice::Lab || (network == NetworkChoice::Auto && selfContained);
+    const QString pcapPath = lessonMode ? lessonArgs.pcapPath : cmd.pcapPath;
+    if (!pcapPath.isEmpty() && !wantLab) {
+        std::fprintf(stderr, "socklab-cli: --pcap: only the lab's wire is captured; use it with "
+                             "--peer or a lesson (not --network host).\n");
+        return 2;
+    }
+    // The engine makes the lab on its own thread; the run starts once it is made (or refused).
+    socklab::Engine engine(
+        nullptr, nullptr, wantLab ? socklab::Engine::Network::Lab : socklab::Engine::Network::Host);
     pthread_sigmask(SIG_UNBLOCK, &sigs, nullptr);
     bool interrupted = false;
     bool peerFailed = false;
@@ -189,11 +215,57 @@ int main(int argc, char *argv[])
         });
 
     socklab::LessonRunner runner(&engine);
-    if (lessonMode) {
-        runner.load(*socklab::findLesson(lessonArgs.name));
-        runner.runAll();
+    const auto begin = [&] {
+        if (lessonMode) {
+            runner.load(*socklab::findLesson(lessonArgs.name));
+            runner.runAll();
+        } else {
+            engine.run(cmd.steps);
+        }
+    };
+    bool labRefused = false;
+    if (wantLab) {
+        QObject::connect(&engine, &socklab::Engine::networkChanged,
+                         [&](bool lab, const QString &description, const QString &refusal) {
+                             if (!lab && network == NetworkChoice::Lab) {
+                                 std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(refusal));
+                                 labRefused = true;
+                                 QCoreApplication::exit(1);
+                                 return;
+                             }
+                             socklab::Event e;
+                             e.kind = socklab::EventKind::Info;
+                             e.sock = QStringLiteral("lab");
+                             e.op = QStringLiteral("network");
+                             e.detail = description;
+                             engine.bus()->post(e);
+                             begin();
+                         });
     } else {
-        engine.run(cmd.steps);
+        begin();
     }
-    return app.exec();
+    const int code = app.exec();
+    if (!pcapPath.isEmpty() && !labRefused) {
+        // What the wire showed, written once the run is over (the last FIN and ACK included).
+        engine.stopCapture();
+        const socklab::WireTap::Capture cap = engine.capture();
+        QString error;
+        if (cap.links.isEmpty() && cap.frames.isEmpty()) {
+            std::fprintf(stderr, "socklab-cli: --pcap: nothing was captured: this run was not "
+                                 "in the lab.\n");
+            return code ? code : 1;
+        }
+        if (!socklab::pcap::write(pcapPath, cap.frames, &error)) {
+            std::fprintf(stderr, "socklab-cli: --pcap: %s\n", qPrintable(error));
+            return code ? code : 1;
+        }
+        std::fprintf(stderr, "socklab-cli: wrote %lld frame(s) of %s to %s%s\n",
+                     qint64(cap.frames.size()), qPrintable(cap.links.join(QStringLiteral(", "))),
+                     qPrintable(pcapPath),
+                     cap.kernelDrops + cap.ringDrops
+                         ? qPrintable(QStringLiteral(" (%1 lost: see the capture's info event)")
+                                          .arg(cap.kernelDrops + cap.ringDrops))
+                         : "");
+    }
+    return code;
 }

@@ -85,6 +85,7 @@ Category categoryOf(EventKind k)
     case EventKind::Queued: // a call that is not running (yet)
         return Category::Cancelled;
     case EventKind::Info:
+    case EventKind::Segment: // a frame on the lab's wire: what the calls above caused
     case EventKind::LessonResult:
     case EventKind::Finished:
         break;

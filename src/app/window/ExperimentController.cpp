@@ -238,7 +238,16 @@ void ExperimentController::pullPlug()
 
 quint64 ExperimentController::stop()
 {
-    const quint64 id = m_engine->stop();
+    return forgetAfter(m_engine->stop());
+}
+
+quint64 ExperimentController::stopAndUse(socklab::Engine::Network network)
+{
+    return forgetAfter(m_engine->useNetwork(network));
+}
+
+quint64 ExperimentController::forgetAfter(quint64 id)
+{
     m_peer.reset();   // Stop also stops the built-in peer
     m_pageAfter = id; // every socket is closed by it
     m_listener.clear();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Engine.h"
 #include "Event.h"
 #include "Profile.h"
 #include "Step.h"
@@ -53,6 +54,8 @@ class ExperimentController : public QObject
     void pullPlug();
     // Stops everything; returns the Stop's id (its Finished event carries it).
     quint64 stop();
+    // Stop, then the next runs on `network` (a new lab each time: Engine::useNetwork).
+    quint64 stopAndUse(socklab::Engine::Network network);
     // A new page: sockets are named from c1, L1, a1 again (the old ones are closed and their
     // events are not on the page).
     void restartNames();
@@ -70,6 +73,7 @@ class ExperimentController : public QObject
     void note(const QString &text);
 
   private:
+    quint64 forgetAfter(quint64 stopId); // every socket is closed by that stop
     void onEvents(const QList<socklab::Event> &batch);
     std::optional<socklab::Profile> checkedProfile(bool needTarget);
     void setStatus(const QString &text);

@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 #include "ActionNote.h"
+#include "NetworkSwitch.h"
+#include "PcapExport.h"
 #include "SocketPicker.h"
 #include "options/FactTips.h"
 
@@ -66,7 +68,8 @@ const QFont &systemFont()
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>()),
-      m_engine(new socklab::Engine(this)), m_controller(new ExperimentController(m_engine, this)),
+      m_engine(new socklab::Engine(this, nullptr, NetworkSwitch::savedChoice())),
+      m_controller(new ExperimentController(m_engine, this)),
       m_sockets(new SocketTableModel(m_engine, this)), m_stateLabel(new QLabel(this)),
       m_socketsLabel(new QLabel(this)), m_note(new ActionNote(this)),
       m_lessonRunner(new socklab::LessonRunner(m_engine, this))
@@ -253,6 +256,18 @@ void MainWindow::setupStatusBar()
     connect(statusBar(), &QStatusBar::messageChanged, m_stateLabel,
             [this](const QString &message) { m_stateLabel->setVisible(message.isEmpty()); });
     statusBar()->addPermanentWidget(m_socketsLabel);
+    // Which network the runs use; switching starts a clean page on the other one.
+    m_network = new NetworkSwitch(m_engine, this);
+    m_network->addTo(statusBar(), m_ui->menuExperiment);
+    connect(m_network, &NetworkSwitch::message, this, &MainWindow::showMessage);
+    connect(m_network, &NetworkSwitch::switchRequested, this, [this] {
+        forgetKeptRun(); // a kept run from the other network would not compare like with like
+        m_ui->lessonsPanel->reset();
+        beginPage(false);
+        showMessage(m_network->choice() == socklab::Engine::Network::Lab
+                        ? tr("A clean page on a new private lab network.")
+                        : tr("A clean page on this machine's network."));
+    });
     m_stateLabel->setText(m_controller->status());
     connect(m_controller, &ExperimentController::statusChanged, m_stateLabel, &QLabel::setText);
     connect(m_engine, &socklab::Engine::socketTableChanged, this, &MainWindow::updateSocketsStatus);
@@ -283,6 +298,11 @@ void MainWindow::setupLessons()
     connect(m_ui->actionNextStep, &QAction::triggered, panel, &LessonsPanel::nextStep);
     connect(m_ui->actionPresenter, &QAction::toggled, this, &MainWindow::setPresenterMode);
     connect(m_ui->actionExportHandout, &QAction::triggered, this, &MainWindow::exportHandoutDialog);
+    connect(m_ui->actionSaveCapture, &QAction::triggered, this, &MainWindow::saveCaptureDialog);
+    // Only the lab's wire is captured.
+    connect(m_engine, &socklab::Engine::networkChanged, m_ui->actionSaveCapture,
+            [this](bool lab) { m_ui->actionSaveCapture->setEnabled(lab); });
+    m_ui->actionSaveCapture->setEnabled(false);
 
     // The Code tab follows every change of the panels.
     const auto refreshCode = [this] { m_ui->codePanel->setProfile(currentProfile()); };
@@ -544,6 +564,36 @@ void MainWindow::forgetKeptRun()
     m_ui->actionForgetKept->setEnabled(false);
 }
 
+bool MainWindow::saveCapture(const QString &path, QString *error)
+{
+    const socklab::WireTap::Capture cap = m_engine->capture();
+    if (cap.links.isEmpty() && cap.frames.isEmpty()) {
+        *error = tr("There is no capture: only the private lab's wire is captured (Network: "
+                    "private lab).");
+        return false;
+    }
+    return socklab::pcap::write(path, cap.frames, error);
+}
+
+void MainWindow::saveCaptureDialog()
+{
+    QString path = QFileDialog::getSaveFileName(
+        this, tr("Save capture"),
+        QDir(m_lastProfileDir.isEmpty() ? QDir::homePath() : m_lastProfileDir)
+            .filePath(QStringLiteral("socklab-capture.pcap")),
+        tr("Capture files (*.pcap);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += QStringLiteral(".pcap");
+    QString error;
+    if (!saveCapture(path, &error)) {
+        QMessageBox::warning(this, tr("Capture not saved"), error);
+        return;
+    }
+    showMessage(tr("Saved %1").arg(QFileInfo(path).fileName()));
+}
+
 void MainWindow::exportHandoutDialog()
 {
     QString path = QFileDialog::getSaveFileName(
@@ -706,7 +756,8 @@ void MainWindow::showMessage(const QString &text)
 
 void MainWindow::beginPage(bool lesson)
 {
-    const quint64 stop = m_controller->stop();
+    // Every page starts on a network of its own: a new lab, with nothing of the last page in it.
+    const quint64 stop = m_controller->stopAndUse(m_network->choice());
     m_controller->restartNames();
     m_page.beginAfter(stop);
     m_lessonPage = lesson;

@@ -13,6 +13,7 @@ class QLabel;
 class ActionNote;
 class ExperimentController;
 class SocketPicker;
+class NetworkSwitch;
 class SocketTableModel;
 namespace socklab {
 class Engine;
@@ -60,6 +61,9 @@ class MainWindow : public QMainWindow
     // The finished experiment or lesson as a self-contained HTML page (with the kept run, if
     // one is kept, after it).
     bool exportHandout(const QString &path, QString *error) const;
+    // Writes what the lab's wire carried since this page's lab was made as a pcap file; false
+    // with *error (no lab, or the file) otherwise.
+    bool saveCapture(const QString &path, QString *error);
 
     // Keeps the page's run on screen, under the next one on the same time axis, and starts a
     // clean page for that next run. False (and a note) if there is nothing to keep.
@@ -96,6 +100,7 @@ class MainWindow : public QMainWindow
     void setupLessons();
     void onLessonChosen(const socklab::Lesson &lesson);
     void exportHandoutDialog();
+    void saveCaptureDialog();
     // The page as a handout shows it: title, explanation, verdict if a lesson's, events (no
     // picture: the caller takes it, framed as it needs).
     socklab::handout::Input pageInput() const;
@@ -122,6 +127,7 @@ class MainWindow : public QMainWindow
     QLabel *m_socketsLabel;
     ActionNote *m_note;
     SocketPicker *m_picker = nullptr;
+    NetworkSwitch *m_network = nullptr;
     QAction *m_lastAction = nullptr; // the action the user triggered last (where notes go)
     int m_zoomStep = 0;
     QString m_lastProfileDir;

@@ -56,9 +56,9 @@ void Coordinator::submit(EngineRun r)
     m_waiting.push_back(std::move(r));
 }
 
-void Coordinator::stop(quint64 gen, quint64 id)
+void Coordinator::stop(quint64 gen, quint64 id, const std::function<void()> &then)
 {
-    if (gen == m_generation->load()) { // otherwise a later stop does it
+    if (then || gen == m_generation->load()) { // otherwise a later stop does it
         {
             std::unique_lock lock(m_mutex);
             m_pending->fetch_sub(int(m_waiting.size()));
@@ -73,7 +73,7 @@ void Coordinator::stop(quint64 gen, quint64 id)
         reap();
         CallScope scope(&m_own, id);
         m_bus->setCurrentRun(id);
-        m_runner->stopAll(id);
+        m_runner->stopAll(id, then);
     }
     m_pending->fetch_sub(1);
 }

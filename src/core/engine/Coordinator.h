@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -32,7 +33,9 @@ class Coordinator : public QObject
 
     // The engine thread only (each is a queued call from Engine).
     void submit(EngineRun r);
-    void stop(quint64 gen, quint64 id);
+    // then: run on the engine thread once nothing runs and everything is closed (a network
+    // switch); with it the stop is done even when a later stop was asked for meanwhile.
+    void stop(quint64 gen, quint64 id, const std::function<void()> &then = {});
     void pullPlug(const QString &sock);
 
   private:

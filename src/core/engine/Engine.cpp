@@ -2,6 +2,7 @@
 
 #include "CancelToken.h"
 #include "Coordinator.h"
+#include "Lab.h"
 #include "Monitor.h"
 #include "StepRunner.h"
 #include "ThreadHandoff.h"
@@ -18,12 +19,13 @@ Monitor::Options monitorOptions(platform::SocketFactory *net)
 } // namespace
 
 Engine::Engine(QObject *parent, platform::SocketFactory *net)
-    : QObject(parent), m_bus(new EventBus(this)), m_hub(std::make_unique<CancelHub>()),
+    : QObject(parent), m_bus(new EventBus(this)), m_baseNet(net ? net : &platform::hostNetwork()),
+      m_hub(std::make_unique<CancelHub>()),
       m_monitor(std::make_unique<Monitor>(m_bus, m_hub.get(), monitorOptions(net)))
 {
     m_thread.setObjectName(QStringLiteral("socklab-engine"));
-    m_runner = std::make_unique<StepRunner>(m_bus, m_monitor.get(), &m_generation,
-                                            net ? net : &platform::hostNetwork());
+    m_runner = std::make_unique<StepRunner>(m_bus, m_monitor.get(), &m_generation, m_baseNet);
+    m_tap = std::make_unique<WireTap>(m_bus, m_monitor.get());
     m_coordinator = new Coordinator(m_runner.get(), m_hub.get(), m_bus, &m_generation, &m_pending);
     m_coordinator->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_coordinator, &QObject::deleteLater);
@@ -31,6 +33,17 @@ Engine::Engine(QObject *parent, platform::SocketFactory *net)
         handoff::queuedCall(this, [this, rows] { emit socketTableChanged(rows); });
     });
     m_thread.start();
+}
+
+Engine::Engine(QObject *parent, platform::SocketFactory *net, Network initial) : Engine(parent, net)
+{
+    if (initial == Network::Host)
+        return;
+    m_pending.fetch_add(1); // busy until the lab is made: the first run waits behind it
+    handoff::queuedCall(m_coordinator, [this, initial] {
+        switchNetwork(initial);
+        m_pending.fetch_sub(1);
+    });
 }
 
 Engine::~Engine()
@@ -42,7 +55,9 @@ Engine::~Engine()
     m_thread.wait();
     handoff::acquire(&m_pending); // what the engine and call threads did, before they were gone
     m_runner.reset();             // closes what is left, stops the peer
+    m_tap.reset();                // before the monitor it names segments with
     m_monitor.reset();
+    m_lab.reset(); // last: whatever used its hosts is gone
 }
 
 quint64 Engine::run(const QList<Step> &steps)
@@ -67,6 +82,55 @@ quint64 Engine::stop()
     Coordinator *c = m_coordinator;
     handoff::queuedCall(c, [c, gen, id] { c->stop(gen, id); });
     return id;
+}
+
+quint64 Engine::useNetwork(Network network)
+{
+    const quint64 gen = m_generation.fetch_add(1) + 1;
+    const quint64 id = ++m_runIds;
+    m_hub->cancelAll();
+    m_monitor->wake();
+    m_pending.fetch_add(1);
+    Coordinator *c = m_coordinator;
+    handoff::queuedCall(c, [this, c, gen, id, network] {
+        c->stop(gen, id, [this, network] { switchNetwork(network); });
+    });
+    return id;
+}
+
+void Engine::switchNetwork(Network network)
+{
+    std::unique_ptr<platform::Lab> fresh;
+    QString said, why;
+    if (network == Network::Lab) {
+        fresh = platform::Lab::create(&why);
+        said = fresh ? fresh->description()
+                     : why + QStringLiteral(" Experiments run on this machine's own network.");
+    } else {
+        said = QStringLiteral("Experiments run on this machine's own network (%1): they can "
+                              "reach other machines, and what earlier runs left (TIME_WAIT) "
+                              "is still there.")
+                   .arg(m_baseNet->name());
+    }
+    platform::SocketFactory *net = fresh ? &fresh->client() : m_baseNet;
+    m_tap->stop();
+    m_runner->setNetwork(net);
+    m_monitor->setNetwork(net);
+    // The lab's wire: the client's link to the router and its loopback (a lesson's own
+    // listener and client talk there). This machine's network is not captured (it needs
+    // CAP_NET_RAW there, and it carries everyone's traffic).
+    if (fresh) {
+        QString wireWhy;
+        if (m_tap->start(*net, {QStringLiteral("eth0"), QStringLiteral("lo")}, &wireWhy) != 0)
+            said += u' ' + wireWhy;
+    }
+    // The old lab ends here: its helper exits, and its network goes with its last socket (all
+    // were closed by the stop before this).
+    std::swap(m_lab, fresh);
+    fresh.reset();
+    const bool lab = m_lab != nullptr;
+    handoff::queuedCall(
+        this, [this, lab, said, why] { emit networkChanged(lab, said, lab ? QString() : why); });
 }
 
 void Engine::pullPlug(const QString &sock)

@@ -3,6 +3,7 @@
 #include "EventBus.h"
 #include "Platform.h"
 #include "Step.h"
+#include "WireTap.h"
 
 #include <QList>
 #include <QObject>
@@ -13,6 +14,9 @@
 
 namespace socklab {
 
+namespace platform {
+class Lab;
+}
 class CancelHub;
 class Coordinator;
 class Monitor;
@@ -29,6 +33,14 @@ class Engine : public QObject
     // Every socket of its experiments (and its peers', and its socket table's) comes from
     // `net`; nullptr: the host's network.
     explicit Engine(QObject *parent = nullptr, platform::SocketFactory *net = nullptr);
+    enum class Network
+    {
+        Host, // the network given at construction (the host's own, by default)
+        Lab   // a private lab network, new each time (platform::Lab)
+    };
+    // As above, and the first runs are on `initial`: the engine thread makes the lab (see
+    // useNetwork), so the caller waits for nothing.
+    Engine(QObject *parent, platform::SocketFactory *net, Network initial);
     ~Engine() override;
 
     EventBus *bus() const { return m_bus; }
@@ -49,19 +61,40 @@ class Engine : public QObject
     // like everything else: the caller waits for nothing.
     void pullPlug(const QString &sock = {});
 
+    // Stops everything, as stop() does (same Finished event, same returned id), then runs
+    // what comes next on `network`. Lab makes a new lab each time, so nothing of an earlier run
+    // is in it; where this system does not allow one, the host's network is used. Either way
+    // networkChanged() then says which network the next runs use, in one sentence.
+    quint64 useNetwork(Network network);
+
     bool isBusy() const { return m_pending.load() > 0; }
+    // Thread-safe. What the lab's wire showed since the network was last made (empty on this
+    // machine's network), for a pcap file.
+    WireTap::Capture capture() const { return m_tap->capture(); }
+    // Thread-safe. Ends the capture after reading what the kernel still holds for it (the run
+    // is over: its last FIN and ACK are in); capture() keeps it until the next network.
+    void stopCapture() { m_tap->stop(); }
     QList<platform::DiagRow> socketTable() const;
     QString labelFor(const platform::DiagRow &row) const;
     quint64 runFor(const platform::DiagRow &row) const; // the run that made its socket (0: ?)
 
   signals:
     void socketTableChanged(const QList<socklab::platform::DiagRow> &rows);
+    // After useNetwork(): whether the next runs are in a lab, and what that network is (or
+    // why the lab could not be made).
+    // refusal: why the lab asked for could not be made (one sentence), else empty.
+    void networkChanged(bool lab, const QString &description, const QString &refusal);
 
   private:
+    void switchNetwork(Network network); // the engine thread, with nothing running
+
     EventBus *m_bus;
+    platform::SocketFactory *m_baseNet;   // the network given at construction
+    std::unique_ptr<platform::Lab> m_lab; // the engine thread's; the lab the runs use, if any
     std::unique_ptr<CancelHub> m_hub;
     std::unique_ptr<Monitor> m_monitor;
     std::unique_ptr<StepRunner> m_runner;
+    std::unique_ptr<WireTap> m_tap; // the lab's wire (started by switchNetwork)
     std::atomic<quint64> m_generation{0};
     std::atomic<quint64> m_runIds{0};
     std::atomic<int> m_pending{0};

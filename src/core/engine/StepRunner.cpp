@@ -9,6 +9,8 @@
 #include "PeerServer.h"
 #include "PortHolders.h"
 
+#include <QHostAddress>
+
 #include <cerrno>
 #include <utility>
 
@@ -170,10 +172,12 @@ void StepRunner::runSteps(EngineRun &r)
     }
 }
 
-void StepRunner::stopAll(quint64 id)
+void StepRunner::stopAll(quint64 id, const std::function<void()> &then)
 {
     closeAll(true);
     m_reg.clearLanes();
+    if (then)
+        then(); // the next run is on what it made
     Event e = makeEvent(EventKind::Finished, {});
     e.run = id;
     e.detail = QStringLiteral("stopped");
@@ -363,10 +367,36 @@ bool StepRunner::execute(const Step &s, StepTickets &t)
 
 // --- steps -----------------------------------------------------------------------------
 
-bool StepRunner::startPeer(const PeerConfig &cfg)
+int StepRunner::resolveName(const QString &host, quint16 port, QList<ResolvedAddress> *addrs,
+                            QString *why)
+{
+    // The network's own hosts ("server" in the lab) first: the system's resolver knows nothing
+    // of them.
+    const QStringList own = m_net->hostAddresses(host);
+    if (own.isEmpty())
+        return ops::resolve(host, port, callToken(), addrs, why);
+    addrs->clear();
+    for (const QString &text : own) {
+        ResolvedAddress a;
+        if (ops::parseNumericAddress(text, port, &a))
+            addrs->append(a);
+    }
+    return 0;
+}
+
+bool StepRunner::startPeer(const PeerConfig &given)
 {
     stopPeer();
-    auto peer = std::make_shared<PeerServer>(m_bus, m_monitor, m_net);
+    // A peer told to bind loopback binds, in the lab, the server host's own address: the
+    // client reaches it across the lab's links, as it would reach another machine.
+    PeerConfig cfg = given;
+    if (const QHostAddress bindAt(cfg.bind); bindAt.isLoopback()) {
+        const QString there = m_net->peerAddress(
+            bindAt.protocol() == QAbstractSocket::IPv6Protocol ? AF_INET6 : AF_INET);
+        if (!there.isEmpty())
+            cfg.bind = there;
+    }
+    auto peer = std::make_shared<PeerServer>(m_bus, m_monitor, m_net->peerHost());
     if (peer->start(cfg) != 0)
         return false;
     QMutexLocker lock(&m_peerMutex);
@@ -436,7 +466,7 @@ void StepRunner::connectStep(const Step &step)
     QList<ResolvedAddress> addrs;
     QString why;
     const qint64 t0 = platform::monotonicNs();
-    if (ops::resolve(host, port, callToken(), &addrs, &why) != 0) {
+    if (resolveName(host, port, &addrs, &why) != 0) {
         Event e = makeEvent(callToken().isCancelled() ? EventKind::Cancelled : EventKind::Error,
                             label, QStringLiteral("resolve"));
         e.detail = why;
@@ -505,6 +535,17 @@ void StepRunner::connectStep(const Step &step)
         }
         if (out.status == CallOutcome::Status::Cancelled)
             return;
+        // The lab reaches nothing outside it: say so where the kernel found no route.
+        if (out.status == CallOutcome::Status::Error && m_net->isPrivate() &&
+            (out.err == ENETUNREACH || out.err == EHOSTUNREACH)) {
+            Event e = makeEvent(EventKind::Info, label, QStringLiteral("connect"));
+            e.detail = QStringLiteral("This run is on SockLab's private lab network, which "
+                                      "reaches only its own hosts (client, router, server). To "
+                                      "reach %1, run on this machine's network (Network: this "
+                                      "machine; socklab-cli --network host).")
+                           .arg(host);
+            m_bus->post(e);
+        }
         // The socket in SYN-SENT after a timeout stays, so the table can show it.
         if (last || out.status == CallOutcome::Status::Timeout)
             return;
@@ -552,7 +593,7 @@ bool StepRunner::listenStep(const QString &wanted, const QString &bindHost, quin
     if (!ops::parseNumericAddress(host, port, &a)) {
         QList<ResolvedAddress> addrs;
         QString why;
-        if (ops::resolve(host, port, callToken(), &addrs, &why) != 0) {
+        if (resolveName(host, port, &addrs, &why) != 0) {
             Event e = makeEvent(callToken().isCancelled() ? EventKind::Cancelled : EventKind::Error,
                                 label, QStringLiteral("resolve"));
             e.detail = why;

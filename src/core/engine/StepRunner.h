@@ -10,6 +10,7 @@
 #include <QString>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -18,6 +19,7 @@ namespace socklab {
 class EventBus;
 class Monitor;
 class PeerServer;
+struct ResolvedAddress;
 
 namespace platform {
 class SocketFactory;
@@ -77,7 +79,11 @@ class StepRunner
     // A call thread, with its CallScope set: the run's steps in order, then Finished.
     void runSteps(EngineRun &r);
     // Stop, once no call runs: closes every socket, stops the peer, says Finished.
-    void stopAll(quint64 id);
+    // then: once everything is closed and the peer stopped, before the Finished event.
+    void stopAll(quint64 id, const std::function<void()> &then = {});
+    // The engine thread, with no call running and no peer (after a stop): where the next
+    // sockets come from.
+    void setNetwork(platform::SocketFactory *net) { m_net = net; }
     // Any thread. Takes no lock that is held across a wait: the peer is reached through its
     // own reference, and PeerServer::pullPlug() only sets a flag and wakes the peer's thread.
     void pullPlugNow(const QString &sock);
@@ -92,7 +98,10 @@ class StepRunner
     void takeLabel(const QString &label);
     bool execute(const Step &s, StepTickets &t);
 
-    bool startPeer(const PeerConfig &cfg);
+    bool startPeer(const PeerConfig &given);
+    // host's addresses: the network's own name for one of its hosts, else the system's
+    // resolver (cancellable). 0, or an errno with *why.
+    int resolveName(const QString &host, quint16 port, QList<ResolvedAddress> *addrs, QString *why);
     std::shared_ptr<PeerServer> currentPeer();
     void stopPeer();
     void waitForPeer(int acceptedBefore);

@@ -162,6 +162,7 @@ const char *kindClass(EventKind k)
     case EventKind::LessonResult:
         return "k-lesson"; // logRow turns it red when the lesson failed
     case EventKind::Info:
+    case EventKind::Segment:
     case EventKind::Finished:
         break;
     }

@@ -43,6 +43,7 @@ constexpr std::array<std::pair<EventKind, const char *>, int(EventKind::Finished
     {EventKind::Queued, "queued"},
     {EventKind::EventsDropped, "events_dropped"},
     {EventKind::LessonResult, "lesson_result"},
+    {EventKind::Segment, "segment"},
     {EventKind::Finished, "finished"},
 }};
 
@@ -158,6 +159,8 @@ QString Event::toText() const
     if (const QJsonValue d = extra.value(QLatin1String("deadline")); d.isDouble())
         parts << QStringLiteral("deadline=") + QString::number(d.toDouble(), 'f', 3) +
                      QLatin1Char('s');
+    if (const QString m = extra.value(QLatin1String("meaning")).toString(); !m.isEmpty())
+        parts << QStringLiteral("meaning=") + m;
     if (probe)
         parts << QStringLiteral("probe=") + QString::number(probe);
     if (bytes >= 0)

@@ -44,6 +44,8 @@ enum class EventKind
     EventsDropped, // the consumer fell behind and the bus dropped events: extra "count" says how
                    // many
     LessonResult,  // a lesson's verdict; passed, predicted and observed are in `extra`
+    Segment,       // a TCP segment on the lab's wire (WireTap): flags, seq, ack, meaning in
+                   // `extra`; its time is the kernel's timestamp of the frame
     Finished       // the engine ran everything it was given; not printed by the CLI
 };
 

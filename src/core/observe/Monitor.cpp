@@ -234,6 +234,21 @@ QString Monitor::labelFor(const DiagRow &row) const
     return nameForLocked(row).label;
 }
 
+std::pair<QString, quint64> Monitor::socketAt(const QString &localAddr, quint16 localPort,
+                                              const QString &remoteAddr, quint16 remotePort) const
+{
+    DiagRow r;
+    r.localAddr = localAddr;
+    r.localPort = localPort;
+    r.remoteAddr = remoteAddr;
+    r.remotePort = remotePort;
+    QMutexLocker lock(&m_mutex);
+    const auto it = m_names.constFind(r.key());
+    if (it == m_names.constEnd())
+        return {};
+    return {it->label, it->run};
+}
+
 quint64 Monitor::runFor(const DiagRow &row) const
 {
     QMutexLocker lock(&m_mutex);
@@ -536,6 +551,12 @@ void Monitor::sampleConnect(Watch &w, const platform::TcpInfo &cur, const platfo
     w.nextSampleNs = nextSampleFor(w, sampleNs);
 }
 
+void Monitor::setNetwork(platform::SocketFactory *net)
+{
+    QMutexLocker serial(&m_tableMutex); // sampleTable reads it under this lock
+    m_options.net = net;
+}
+
 void Monitor::refreshTable()
 {
     sampleTable();
@@ -553,9 +574,16 @@ void Monitor::sampleTable()
         families = m_families; // empty until a socket is named: then both
     }
     QList<DiagRow> rows;
-    if (platform::dumpTcpSockets(ports, families, &rows,
-                                 m_options.net ? *m_options.net : platform::hostNetwork()) != 0)
+    platform::SocketFactory &net = m_options.net ? *m_options.net : platform::hostNetwork();
+    if (platform::dumpTcpSockets(ports, families, &rows, net) != 0)
         return;
+    // In the lab the built-in peer's sockets are on another host, with a table of their own.
+    if (platform::SocketFactory *peers = net.peerHost(); peers && peers != &net) {
+        QList<DiagRow> theirs;
+        if (platform::dumpTcpSockets(ports, families, &theirs, *peers) != 0)
+            return;
+        rows += theirs;
+    }
     // A row shows what the kernel's table held at some moment of the dump: the change is
     // observed when the dump has returned, never before (a socket created during the dump can
     // be in it). Timer expiries stay relative to the request.

@@ -46,6 +46,8 @@ class Monitor
     Monitor(const Monitor &) = delete;
     Monitor &operator=(const Monitor &) = delete;
 
+    // Thread-safe. Whose socket table the next samples read (nullptr: the host's).
+    void setNetwork(platform::SocketFactory *net);
     // Thread-safe. Watches fd's keepalive probes; keepIdleS is the effective TCP_KEEPIDLE.
     void watchKeepalive(int fd, const QString &label, int keepIdleS);
     // Thread-safe. Watches a connected socket without keepalive for resends of the data it
@@ -77,6 +79,10 @@ class Monitor
 
     QList<platform::DiagRow> table() const;
     QString labelFor(const platform::DiagRow &row) const;
+    // The label and run of the named socket with these addresses (as the table writes them:
+    // "192.0.2.1", "2001:db8:1::1"), learnt from the table; an empty label if none is known.
+    std::pair<QString, quint64> socketAt(const QString &localAddr, quint16 localPort,
+                                         const QString &remoteAddr, quint16 remotePort) const;
     // The run that made the row's socket (its label's run), 0 if it is not one of ours: a
     // consumer showing one page of runs hides the rows of earlier ones.
     quint64 runFor(const platform::DiagRow &row) const;

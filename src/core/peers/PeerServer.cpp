@@ -225,7 +225,7 @@ int PeerServer::start(const PeerConfig &config)
     e.detail = QStringLiteral("Built-in %1 peer: %2.")
                    .arg(behaviorName(config.behavior), behaviorDescription(config.behavior));
     // A peer is meant for this machine; say so loudly when the whole network can reach it.
-    switch (reachOf(addr)) {
+    switch (m_net->isPrivate() ? Reach::Loopback : reachOf(addr)) {
     case Reach::Loopback:
         break;
     case Reach::AllInterfaces:

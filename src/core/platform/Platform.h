@@ -11,6 +11,7 @@
 #include <QList>
 #include <QSet>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 
@@ -69,6 +70,26 @@ class SocketFactory
     // network it needs CAP_NET_RAW (EPERM for an ordinary user), inside a lab's user and
     // network namespace the lab's own capability.
     virtual int captureSocket(const QString &ifname) = 0;
+
+    // Where the built-in peers run: this network itself, or (in the lab) its server host.
+    virtual SocketFactory *peerHost() { return this; }
+    // The address a built-in peer binds when told to bind loopback ("127.0.0.1" or "::1"):
+    // empty keeps it; in the lab, the server host's own address, which the client reaches.
+    virtual QString peerAddress(int family) const
+    {
+        Q_UNUSED(family);
+        return {};
+    }
+    // The numeric addresses `name` has in this network when it names one of its hosts
+    // ("server" in the lab); empty: the name is for the system's resolver.
+    virtual QStringList hostAddresses(const QString &name) const
+    {
+        Q_UNUSED(name);
+        return {};
+    }
+    // True for a network nothing outside it can reach (the lab): a peer on any of its
+    // addresses is private.
+    virtual bool isPrivate() const { return false; }
 };
 // The host's own network: socket(2) in this process's network namespace.
 SocketFactory &hostNetwork();

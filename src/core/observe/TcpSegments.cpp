@@ -1,0 +1,245 @@
+#include "TcpSegments.h"
+
+#include <QHostAddress>
+#include <QStringList>
+
+#include <cstring>
+
+namespace socklab::wire {
+
+namespace {
+constexpr quint8 kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+
+quint16 be16(const uchar *p)
+{
+    return quint16((p[0] << 8) | p[1]);
+}
+quint32 be32(const uchar *p)
+{
+    return (quint32(p[0]) << 24) | (quint32(p[1]) << 16) | (quint32(p[2]) << 8) | p[3];
+}
+// a before b, in sequence space (modulo 2^32)
+bool before(quint32 a, quint32 b)
+{
+    return qint32(a - b) < 0;
+}
+
+QString withPort(int family, const QString &addr, quint16 port)
+{
+    return family == 10 /* AF_INET6 */ ? QStringLiteral("[%1]:%2").arg(addr).arg(port)
+                                       : QStringLiteral("%1:%2").arg(addr).arg(port);
+}
+} // namespace
+
+QString Segment::flagText() const
+{
+    QStringList f;
+    if (flags & kSyn)
+        f << QStringLiteral("SYN");
+    if (flags & kFin)
+        f << QStringLiteral("FIN");
+    if (flags & kRst)
+        f << QStringLiteral("RST");
+    if (flags & kPsh)
+        f << QStringLiteral("PSH");
+    if (flags & kAck)
+        f << QStringLiteral("ACK");
+    return f.join(u' ');
+}
+
+QString Segment::from() const
+{
+    return withPort(family, src, sport);
+}
+
+QString Segment::to() const
+{
+    return withPort(family, dst, dport);
+}
+
+QString Segment::sentence() const
+{
+    const QString head = QStringLiteral("%1 %2 -> %3, seq %4, ack %5, %6 byte(s), window %7")
+                             .arg(flagText(), from(), to())
+                             .arg(relSeq)
+                             .arg(relAck)
+                             .arg(payload)
+                             .arg(window);
+    QString why;
+    if (meaning == QLatin1String("syn"))
+        why = QStringLiteral("Opens the connection (the first step of the handshake).");
+    else if (meaning == QLatin1String("syn_ack"))
+        why = QStringLiteral("Accepts the connection (the second step of the handshake).");
+    else if (meaning == QLatin1String("syn_retransmission"))
+        why = QStringLiteral("SYN sent again (retransmission %1): nothing answered the last one "
+                             "in time.")
+                  .arg(number);
+    else if (meaning == QLatin1String("retransmission"))
+        why = QStringLiteral("Sent again (retransmission %1): these bytes were sent before and "
+                             "no ACK for them came in time.")
+                  .arg(number);
+    else if (meaning == QLatin1String("keepalive_probe"))
+        why = QStringLiteral("Keepalive probe: one sequence number below what was already "
+                             "acknowledged, so a live peer must answer with an ACK.");
+    else if (meaning == QLatin1String("zero_window_probe"))
+        why = QStringLiteral("Zero window probe: is there room again in the receiver's buffer?");
+    else if (meaning == QLatin1String("keepalive_ack"))
+        why = QStringLiteral("The answer to a keepalive probe: the peer is alive.");
+    else if (meaning == QLatin1String("zero_window"))
+        why = QStringLiteral("Zero window: the receiver's buffer is full; the sender must wait.");
+    else if (meaning == QLatin1String("dup_ack"))
+        why = QStringLiteral("Duplicate ACK %1: the same acknowledgement again, no new data "
+                             "arrived in order.")
+                  .arg(number);
+    else if (meaning == QLatin1String("fin"))
+        why = QStringLiteral("FIN: this side has nothing more to send.");
+    else if (meaning == QLatin1String("rst"))
+        why = QStringLiteral("RST: the connection is aborted at once.");
+    return why.isEmpty() ? head + u'.' : head + QStringLiteral(". ") + why;
+}
+
+bool parseFrame(const QByteArray &bytes, Segment *out)
+{
+    const auto *p = reinterpret_cast<const uchar *>(bytes.constData());
+    const int n = int(bytes.size());
+    if (n < 14)
+        return false;
+    const quint16 type = be16(p + 12);
+    int ip = 14, tcp = 0, ipPayload = 0;
+    if (type == 0x0800) {
+        if (n < ip + 20 || (p[ip] >> 4) != 4 || p[ip + 9] != 6)
+            return false;
+        const int ihl = (p[ip] & 0x0f) * 4;
+        if (ihl < 20 || (be16(p + ip + 6) & 0x3fff) != 0) // fragments are not read
+            return false;
+        out->family = 2; // AF_INET
+        out->src = QHostAddress(be32(p + ip + 12)).toString();
+        out->dst = QHostAddress(be32(p + ip + 16)).toString();
+        tcp = ip + ihl;
+        ipPayload = int(be16(p + ip + 2)) - ihl;
+    } else if (type == 0x86dd) {
+        if (n < ip + 40 || p[ip + 6] != 6) // no extension headers: SockLab's TCP sends none
+            return false;
+        out->family = 10; // AF_INET6
+        out->src = QHostAddress(p + ip + 8).toString();
+        out->dst = QHostAddress(p + ip + 24).toString();
+        tcp = ip + 40;
+        ipPayload = int(be16(p + ip + 4));
+    } else {
+        return false;
+    }
+    if (n < tcp + 20)
+        return false;
+    const int doff = (p[tcp + 12] >> 4) * 4;
+    if (doff < 20 || ipPayload < doff)
+        return false;
+    out->sport = be16(p + tcp);
+    out->dport = be16(p + tcp + 2);
+    out->seq = be32(p + tcp + 4);
+    out->ack = be32(p + tcp + 8);
+    out->flags = p[tcp + 13];
+    out->window = be16(p + tcp + 14);
+    out->payload = ipPayload - doff;
+    out->wscale = -1;
+    // Options we can see (the snap length may cut them): the window scale of a SYN.
+    for (int o = tcp + 20; o < qMin(n, tcp + doff);) {
+        const uchar kind = p[o];
+        if (kind == 0)
+            break;
+        if (kind == 1) {
+            ++o;
+            continue;
+        }
+        if (o + 1 >= n || p[o + 1] < 2)
+            break;
+        if (kind == 3 && p[o + 1] == 3 && o + 2 < n)
+            out->wscale = qMin<int>(p[o + 2], 14);
+        o += p[o + 1];
+    }
+    return true;
+}
+
+QString Analyzer::key(const Segment &s, bool reverse)
+{
+    return reverse ? s.to() + u'>' + s.from() : s.from() + u'>' + s.to();
+}
+
+void Analyzer::analyze(Segment &s)
+{
+    // Both directions exist before either is referenced (an insertion moves QHash's values).
+    const QString mine = key(s, false), theirs = key(s, true);
+    m_flows[mine];
+    m_flows[theirs];
+    Flow &f = m_flows[mine];
+    Flow &other = m_flows[theirs];
+    Flow *back = other.started ? &other : nullptr;
+    const bool syn = s.flags & kSyn, fin = s.flags & kFin, rst = s.flags & kRst,
+               ackFlag = s.flags & kAck;
+    if (!f.started) {
+        f.started = true;
+        f.isn = syn ? s.seq : s.seq - 1; // a flow seen mid-way: its first byte is 1
+        f.nextSeq = s.seq;
+    }
+    s.relSeq = s.seq - f.isn;
+    s.relAck = ackFlag && back ? s.ack - back->isn : 0;
+    const quint32 raw = s.window;
+    const bool scaled = !syn && f.wscale > 0 && back && back->wscale >= 0 && f.seenSyn;
+    s.window = scaled ? raw << f.wscale : raw;
+    const quint32 length = quint32(s.payload) + (syn ? 1 : 0) + (fin ? 1 : 0);
+    const quint32 end = s.seq + length;
+
+    s.meaning.clear();
+    s.number = 0;
+    if (rst) {
+        s.meaning = QStringLiteral("rst");
+    } else if (syn) {
+        if (f.seenSyn && s.seq == f.isn) {
+            s.meaning = QStringLiteral("syn_retransmission");
+            s.number = ++f.synCount;
+        } else {
+            f.seenSyn = true;
+            f.isn = s.seq;
+            s.relSeq = 0;
+            f.wscale = s.wscale;
+            s.meaning = ackFlag ? QStringLiteral("syn_ack") : QStringLiteral("syn");
+        }
+    } else if (s.payload <= 1 && !fin && ackFlag && s.seq + 1 == f.nextSeq && back &&
+               back->ackSeen && back->lastAck == f.nextSeq) {
+        // One below the next sequence number when everything sent is acknowledged: a probe
+        // (the kernel's keepalive and zero-window probes re-send the last acknowledged byte,
+        // or nothing). A one-byte segment the peer has not acknowledged is data sent again,
+        // however alike it looks (Wireshark's heuristic calls that a keepalive too). Against
+        // a zero window the probe asks whether the window opened; otherwise it is keepalive's.
+        s.meaning = back && back->ackSeen && back->lastWin == 0
+                        ? QStringLiteral("zero_window_probe")
+                        : QStringLiteral("keepalive_probe");
+        other.probeUnanswered = s.meaning == QLatin1String("keepalive_probe");
+    } else if (f.probeUnanswered && s.payload == 0 && !fin && ackFlag &&
+               (!back || s.ack == back->nextSeq)) {
+        f.probeUnanswered = false;
+        s.meaning = QStringLiteral("keepalive_ack");
+    } else if (length > 0 && before(s.seq, f.nextSeq)) {
+        s.meaning = QStringLiteral("retransmission");
+        s.number = ++f.retransmissions;
+    } else if (raw == 0) {
+        s.meaning = QStringLiteral("zero_window");
+    } else if (s.payload == 0 && !fin && ackFlag && f.ackSeen && s.ack == f.lastAck &&
+               s.window == f.lastWin && back && back->nextSeq != s.ack) {
+        // The same ACK again while the other side has sent more than it acknowledges.
+        s.meaning = QStringLiteral("dup_ack");
+        s.number = ++f.dupAcks;
+    } else if (fin) {
+        s.meaning = QStringLiteral("fin");
+    }
+    if (!s.meaning.endsWith(QLatin1String("probe")) && before(f.nextSeq, end))
+        f.nextSeq = end;
+    if (ackFlag && s.meaning != QLatin1String("keepalive_ack")) {
+        if (!f.ackSeen || s.ack != f.lastAck)
+            f.dupAcks = 0;
+        f.ackSeen = true;
+        f.lastAck = s.ack;
+        f.lastWin = s.window;
+    }
+}
+
+} // namespace socklab::wire

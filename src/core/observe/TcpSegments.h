@@ -1,0 +1,84 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHash>
+#include <QString>
+
+// TCP segments as a capture sees them, and what TCP says each one means: the wire view's
+// reading of the frames on a lab's links. Pure logic: no OS call, no clock.
+namespace socklab::wire {
+
+struct Segment
+{
+    int family = 0;   // AF_INET or AF_INET6
+    QString src, dst; // addresses as text ("192.0.2.1", "2001:db8:2::1")
+    quint16 sport = 0, dport = 0;
+    quint32 seq = 0, ack = 0;
+    quint8 flags = 0;   // TCP flags (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10)
+    quint32 window = 0; // as advertised, scaled by the window scale its SYN announced
+    int payload = 0;    // bytes of data (IP length minus the headers)
+    int wscale = -1;    // the window scale option of a SYN, -1 if none
+
+    // What the analysis found (Analyzer::analyze).
+    quint32 relSeq = 0, relAck = 0; // relative to each side's initial sequence number
+    QString meaning;                // "" (data or a plain ACK), or one of kMeanings
+    int number = 0;                 // the retransmission's or duplicate ACK's number
+
+    QString flagText() const; // "SYN", "SYN ACK", "FIN ACK", "RST", "ACK", "PSH ACK"
+    QString from() const;     // "192.0.2.1:45678" ("[2001:db8:1::1]:45678" for IPv6)
+    QString to() const;
+    // One plain sentence: what the segment is and, for a meaning, what TCP uses it for.
+    QString sentence() const;
+};
+
+// The meanings a segment can have, as JSON values.
+inline constexpr const char *kMeanings[] = {"syn",
+                                            "syn_ack",
+                                            "syn_retransmission",
+                                            "retransmission",
+                                            "keepalive_probe",
+                                            "keepalive_ack",
+                                            "zero_window",
+                                            "zero_window_probe",
+                                            "dup_ack",
+                                            "fin",
+                                            "rst"};
+
+// Reads an Ethernet frame's IPv4 or IPv6 and TCP headers (`bytes` may stop after the TCP
+// header). False for anything else, or headers cut short.
+bool parseFrame(const QByteArray &bytes, Segment *out);
+
+// Follows each connection in both directions, as Wireshark's TCP analysis does, and gives
+// each segment its meaning: a SYN sent again; data (or a FIN) sent again below the highest
+// sequence number already sent; a keepalive probe (at most one byte, one below the next
+// sequence number while everything sent is acknowledged: old data the peer must acknowledge
+// again) and the ACK that answers it; a
+// zero window; an ACK that repeats the last one (same number, same window, no data); FIN; RST.
+class Analyzer
+{
+  public:
+    void analyze(Segment &s);
+    void clear() { m_flows.clear(); }
+    int flowCount() const { return int(m_flows.size()); }
+
+  private:
+    struct Flow
+    {
+        bool seenSyn = false;
+        quint32 isn = 0; // the first sequence number seen (the SYN's)
+        bool started = false;
+        quint32 nextSeq = 0; // the highest sequence number sent + 1
+        bool ackSeen = false;
+        quint32 lastAck = 0;
+        quint32 lastWin = 0;
+        int wscale = 0; // what this side's SYN announced (applied to its windows)
+        int synCount = 0;
+        int retransmissions = 0;
+        int dupAcks = 0;
+        bool probeUnanswered = false; // the other side sent a keepalive probe
+    };
+    static QString key(const Segment &s, bool reverse);
+    QHash<QString, Flow> m_flows; // by "src:sport>dst:dport"
+};
+
+} // namespace socklab::wire

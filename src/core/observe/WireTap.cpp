@@ -1,0 +1,264 @@
+#include "WireTap.h"
+
+#include "ErrnoText.h"
+#include "EventBus.h"
+#include "Monitor.h"
+#include "Platform.h"
+
+#include <QJsonObject>
+
+#include <cerrno>
+#include <cmath>
+
+namespace socklab {
+
+WireTap::WireTap(EventBus *bus, Monitor *monitor) : m_bus(bus), m_monitor(monitor) {}
+
+WireTap::~WireTap()
+{
+    stop();
+}
+
+int WireTap::start(platform::SocketFactory &net, const QStringList &ifnames, QString *why)
+{
+    QMutexLocker control(&m_control);
+    stopLocked();
+    {
+        QMutexLocker lock(&m_mutex);
+        m_ring.clear();
+        m_kernelDrops = m_ringDrops = 0;
+        m_links.clear();
+    }
+    m_analyzer.clear();
+    m_quiet.clear();
+    for (const QString &name : ifnames) {
+        const int fd = net.captureSocket(name);
+        const int err = fd < 0 ? errno
+                               : platform::prepareCapture(fd, kSnapLen, kKernelQueueBytes,
+                                                          name == QLatin1String("lo"));
+        if (err) {
+            if (fd >= 0)
+                platform::closeFd(fd);
+            stopLocked();
+            if (why)
+                *why = QStringLiteral("The wire of %1 cannot be captured: %2.")
+                           .arg(name, explainErrno(err, QStringLiteral("capture")));
+            return err;
+        }
+        m_fds << fd;
+        QMutexLocker lock(&m_mutex);
+        m_links << name;
+    }
+    m_wakeFd = platform::wakeFdCreate();
+    m_stop.store(false);
+    m_thread = std::thread([this] { run(); });
+    return 0;
+}
+
+void WireTap::stop()
+{
+    QMutexLocker control(&m_control);
+    stopLocked();
+}
+
+void WireTap::stopLocked()
+{
+    m_stop.store(true);
+    if (m_thread.joinable()) {
+        platform::wakeFdSignal(m_wakeFd);
+        m_thread.join();
+    }
+    for (int fd : std::as_const(m_fds))
+        platform::closeFd(fd);
+    m_fds.clear();
+    if (m_wakeFd >= 0)
+        platform::closeFd(m_wakeFd);
+    m_wakeFd = -1;
+}
+
+WireTap::Capture WireTap::capture() const
+{
+    QMutexLocker lock(&m_mutex);
+    Capture c;
+    c.frames.reserve(qsizetype(m_ring.size()));
+    for (const platform::Frame &f : m_ring)
+        c.frames << f;
+    c.kernelDrops = m_kernelDrops;
+    c.ringDrops = m_ringDrops;
+    c.links = m_links;
+    return c;
+}
+
+void WireTap::run()
+{
+    platform::nameThisThread("socklab-wire");
+    const QList<int> fds = m_fds;
+    QStringList links;
+    {
+        QMutexLocker lock(&m_mutex);
+        links = m_links;
+    }
+    qint64 nextDropCheck = 0;
+    quint64 reportedDrops = 0;
+    while (!m_stop.load()) {
+        platform::waitReadable(fds, m_wakeFd, 100 * 1000000LL);
+        // The frames' timestamps are the realtime clock's; events are on the monotonic one.
+        const platform::Instant at = platform::now();
+        const qint64 offset = qint64(std::llround(at.wall * 1e9)) - at.monoNs;
+        for (int i = 0; i < fds.size(); ++i) {
+            QList<platform::Frame> frames;
+            while (platform::readFrames(fds[i], &frames, 256) > 0) {
+                for (platform::Frame &f : frames)
+                    handle(std::move(f), links[i], offset);
+                frames.clear();
+            }
+        }
+        flushQuiet(at.monoNs, false);
+        if (at.monoNs >= nextDropCheck) {
+            nextDropCheck = at.monoNs + 1000 * 1000000LL;
+            quint64 dropped = 0;
+            for (int fd : fds)
+                dropped += platform::captureDrops(fd);
+            quint64 total;
+            {
+                QMutexLocker lock(&m_mutex);
+                m_kernelDrops += dropped;
+                total = m_kernelDrops + m_ringDrops;
+            }
+            if (total > reportedDrops) {
+                Event e;
+                e.kind = EventKind::Info;
+                e.sock = QStringLiteral("wire");
+                e.op = QStringLiteral("capture");
+                e.extra.insert(QStringLiteral("dropped"), qint64(total));
+                e.detail = QStringLiteral("The capture has lost %1 frame(s) in all (the kernel's "
+                                          "queue for it was full, or the kept frames reached "
+                                          "their limit): the wire view and a saved capture "
+                                          "miss them; the sockets' own events do not.")
+                               .arg(total);
+                m_bus->post(e);
+                reportedDrops = total;
+            }
+        }
+    }
+    // What the kernel still holds: the frames up to this moment are all in the capture.
+    const platform::Instant at = platform::now();
+    const qint64 offset = qint64(std::llround(at.wall * 1e9)) - at.monoNs;
+    for (int i = 0; i < fds.size(); ++i) {
+        QList<platform::Frame> frames;
+        while (platform::readFrames(fds[i], &frames, 256) > 0) {
+            for (platform::Frame &f : frames)
+                handle(std::move(f), links[i], offset);
+            frames.clear();
+        }
+    }
+    flushQuiet(0, true);
+}
+
+void WireTap::flushQuiet(qint64 nowNs, bool all)
+{
+    for (auto it = m_quiet.begin(); it != m_quiet.end();) {
+        Quiet &q = it.value();
+        if (!all && nowNs - q.startNs < kWindowNs) {
+            ++it;
+            continue;
+        }
+        if (q.counted > 0) {
+            Event e;
+            e.kind = EventKind::Segment;
+            e.monoNs = q.lastMonoNs;
+            e.sock = q.sock;
+            e.run = q.run;
+            e.op = QStringLiteral("wire");
+            e.local = q.from;
+            e.remote = q.to;
+            e.bytes = q.bytes;
+            e.extra.insert(QStringLiteral("meaning"), QStringLiteral("more"));
+            e.extra.insert(QStringLiteral("count"), q.counted);
+            e.extra.insert(QStringLiteral("to_sock"), q.toSock);
+            e.detail = QStringLiteral("And %1 more data segment(s) and ACK(s) %2 -> %3 in the "
+                                      "last %4 ms, %5 byte(s) of data: each is in the capture.")
+                           .arg(q.counted)
+                           .arg(q.from, q.to)
+                           .arg(kWindowNs / 1000000)
+                           .arg(q.bytes);
+            m_bus->post(e);
+        }
+        it = m_quiet.erase(it);
+    }
+}
+
+void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusMonoNs)
+{
+    wire::Segment s;
+    const bool parsed = wire::parseFrame(f.bytes, &s);
+    const qint64 realNs = f.realNs;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_ring.push_back(std::move(f));
+        if (m_ring.size() > size_t(kRingFrames)) {
+            m_ring.pop_front();
+            ++m_ringDrops;
+        }
+    }
+    if (!parsed)
+        return;
+    m_analyzer.analyze(s);
+    // Named after the socket that sent it, and the one it goes to (either may be unknown:
+    // a socket of no experiment, or one not in the table yet).
+    auto sender = m_monitor->socketAt(s.src, s.sport, s.dst, s.dport);
+    auto receiver = m_monitor->socketAt(s.dst, s.dport, s.src, s.sport);
+    const qint64 monoNs = realNs - realMinusMonoNs;
+    if (sender.first.isEmpty() && receiver.first.isEmpty() &&
+        monoNs - m_lastRefreshNs > 20 * 1000000LL) {
+        m_lastRefreshNs = monoNs;
+        m_monitor->refreshTable(); // a socket connecting now: the table names it
+        sender = m_monitor->socketAt(s.src, s.sport, s.dst, s.dport);
+        receiver = m_monitor->socketAt(s.dst, s.dport, s.src, s.sport);
+    }
+    if (s.meaning.isEmpty()) {
+        Quiet &q = m_quiet[s.from() + u'>' + s.to()];
+        if (q.startNs == 0 || monoNs - q.startNs >= kWindowNs) {
+            if (q.counted > 0)
+                flushQuiet(monoNs, false);
+            Quiet &fresh = m_quiet[s.from() + u'>' + s.to()];
+            fresh = Quiet{};
+            fresh.startNs = monoNs;
+        }
+        Quiet &w = m_quiet[s.from() + u'>' + s.to()];
+        if (w.shown >= kShownPerWindow) {
+            ++w.counted;
+            w.bytes += s.payload;
+            w.lastMonoNs = monoNs;
+            w.sock = sender.first.isEmpty() ? QStringLiteral("?") : sender.first;
+            w.toSock = receiver.first;
+            w.run = sender.second ? sender.second : receiver.second;
+            w.from = s.from();
+            w.to = s.to();
+            return;
+        }
+        ++w.shown;
+    }
+    Event e;
+    e.kind = EventKind::Segment;
+    e.monoNs = monoNs;
+    e.wall = realNs / 1e9;
+    e.sock = sender.first.isEmpty() ? QStringLiteral("?") : sender.first;
+    e.run = sender.second ? sender.second : receiver.second;
+    e.op = QStringLiteral("wire");
+    e.local = s.from();
+    e.remote = s.to();
+    e.bytes = s.payload;
+    e.probe = s.number;
+    e.detail = s.sentence();
+    e.extra.insert(QStringLiteral("flags"), s.flagText());
+    e.extra.insert(QStringLiteral("seq"), qint64(s.relSeq));
+    e.extra.insert(QStringLiteral("ack"), qint64(s.relAck));
+    e.extra.insert(QStringLiteral("win"), qint64(s.window));
+    e.extra.insert(QStringLiteral("meaning"), s.meaning);
+    e.extra.insert(QStringLiteral("to_sock"), receiver.first);
+    e.extra.insert(QStringLiteral("link"), link);
+    m_bus->post(e);
+}
+
+} // namespace socklab

@@ -1,0 +1,97 @@
+#pragma once
+
+#include "PacketCapture.h"
+#include "TcpSegments.h"
+
+#include <QHash>
+#include <QMutex>
+#include <QStringList>
+
+#include <atomic>
+#include <deque>
+#include <thread>
+
+namespace socklab {
+
+class EventBus;
+class Monitor;
+namespace platform {
+class SocketFactory;
+}
+
+// The wire: every TCP segment on a lab's links becomes a `segment` event, stamped with the
+// kernel's timestamp of the frame, named after the sockets at its two ends (the monitor's
+// names) and given its meaning (wire::Analyzer: keepalive probe and ACK, retransmission and
+// its number, zero window, duplicate ACK, FIN, RST). A thread of its own reads packet sockets
+// made by the network's factory (headers only: 128 bytes a frame); the kernel's queue for them
+// is bounded, and what it drops is counted and reported. The last kRingFrames frames are kept
+// for a pcap file (frames()).
+class WireTap
+{
+  public:
+    static constexpr int kSnapLen = 128;
+    static constexpr int kKernelQueueBytes = 4 << 20;
+    static constexpr int kRingFrames = 1 << 17; // about 20 MiB at most
+
+    WireTap(EventBus *bus, Monitor *monitor);
+    ~WireTap();
+    WireTap(const WireTap &) = delete;
+    WireTap &operator=(const WireTap &) = delete;
+
+    // Captures the links `ifnames` of `net` from now on (what an earlier start kept is
+    // forgotten). 0, or an errno with *why in one sentence.
+    int start(platform::SocketFactory &net, const QStringList &ifnames, QString *why);
+    // Synchronous and thread-safe: reads what the kernel still holds for the capture, then ends
+    // the thread and closes the packet sockets. What was captured stays until the next start.
+    void stop();
+
+    // Thread-safe. The frames kept, oldest first, and how many are missing from them.
+    struct Capture
+    {
+        QList<platform::Frame> frames;
+        quint64 kernelDrops = 0; // the kernel's queue was full
+        quint64 ringDrops = 0;   // older than the kept ring
+        QStringList links;       // the interfaces captured
+    };
+    Capture capture() const;
+
+  private:
+    void run();
+    void stopLocked(); // under m_control
+    void handle(platform::Frame &&f, const QString &link, qint64 realMinusMonoNs);
+    void flushQuiet(qint64 nowNs, bool all); // the counts of segments not shown one by one
+
+    // Plain data segments and ACKs (no meaning) of one direction: at most kShownPerWindow of
+    // them a window become events; the rest are counted in one event (all are in the capture),
+    // so a flood at full speed cannot crowd the bus.
+    static constexpr int kShownPerWindow = 50;
+    static constexpr qint64 kWindowNs = 100 * 1000000LL;
+    struct Quiet
+    {
+        qint64 startNs = 0;
+        int shown = 0;
+        qint64 counted = 0, bytes = 0;
+        qint64 lastMonoNs = 0;
+        QString sock, toSock, from, to;
+        quint64 run = 0;
+    };
+    QHash<QString, Quiet> m_quiet; // the thread's, by direction
+    qint64 m_lastRefreshNs = 0;    // the thread's: the last table refresh for an unknown name
+
+    EventBus *m_bus;
+    Monitor *m_monitor;
+    QList<int> m_fds;
+    QStringList m_links;
+    int m_wakeFd = -1;
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+    wire::Analyzer m_analyzer; // the thread's
+
+    QMutex m_control;       // start() and stop() one at a time, from any thread
+    mutable QMutex m_mutex; // guards the ring, the counts and the links
+    std::deque<platform::Frame> m_ring;
+    quint64 m_kernelDrops = 0;
+    quint64 m_ringDrops = 0;
+};
+
+} // namespace socklab

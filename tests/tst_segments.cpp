@@ -1,0 +1,186 @@
+// The wire view's reading of TCP headers (wire::parseFrame, wire::Analyzer), on frames built
+// byte by byte: the cases a capture on real sockets cannot be made to show on demand, and the
+// one where SockLab is right and Wireshark's heuristic is not. (tst_labwire compares whole
+// captures of real experiments with tshark.)
+#include "TcpSegments.h"
+
+#include <QTest>
+
+using namespace socklab::wire;
+
+namespace {
+constexpr quint8 FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10;
+
+void put16(QByteArray &b, int at, quint16 v)
+{
+    b[at] = char(v >> 8);
+    b[at + 1] = char(v & 0xff);
+}
+void put32(QByteArray &b, int at, quint32 v)
+{
+    for (int i = 0; i < 4; ++i)
+        b[at + i] = char((v >> (24 - 8 * i)) & 0xff);
+}
+
+// An Ethernet + IPv4 + TCP frame from a (192.0.2.1:40000 or the reverse) with `payload` bytes
+// of data counted in the IP length (the capture keeps headers only).
+QByteArray frame(bool fromClient, quint32 seq, quint32 ack, quint8 flags, int payload,
+                 quint16 window = 1000, int wscale = -1)
+{
+    const int optLen = wscale >= 0 ? 4 : 0;
+    QByteArray b(14 + 20 + 20 + optLen, '\0');
+    put16(b, 12, 0x0800);
+    b[14] = char(0x45);
+    put16(b, 16, quint16(20 + 20 + optLen + payload));
+    b[14 + 8] = char(64);
+    b[14 + 9] = char(6);
+    const quint32 client = 0xc0000201, server = 0xc6336401; // 192.0.2.1, 198.51.100.1
+    put32(b, 26, fromClient ? client : server);
+    put32(b, 30, fromClient ? server : client);
+    const int t = 34;
+    put16(b, t, fromClient ? 40000 : 80);
+    put16(b, t + 2, fromClient ? 80 : 40000);
+    put32(b, t + 4, seq);
+    put32(b, t + 8, ack);
+    b[t + 12] = char(((20 + optLen) / 4) << 4);
+    b[t + 13] = char(flags);
+    put16(b, t + 14, window);
+    if (wscale >= 0) {
+        b[t + 20] = char(3);
+        b[t + 21] = char(3);
+        b[t + 22] = char(wscale);
+        b[t + 23] = char(1);
+    }
+    return b;
+}
+
+struct Conversation
+{
+    Analyzer a;
+    Segment next(const QByteArray &f)
+    {
+        Segment s;
+        if (!parseFrame(f, &s))
+            qFatal("frame not parsed");
+        a.analyze(s);
+        return s;
+    }
+    // SYN, SYN-ACK, ACK with client ISN 1000 and server ISN 5000.
+    void handshake()
+    {
+        next(frame(true, 1000, 0, SYN, 0));
+        next(frame(false, 5000, 1001, SYN | ACK, 0));
+        next(frame(true, 1001, 5001, ACK, 0));
+    }
+};
+} // namespace
+
+class TestSegments : public QObject
+{
+    Q_OBJECT
+
+  private slots:
+    void parsesHeadersAndRelativeNumbers()
+    {
+        Conversation c;
+        const Segment syn = c.next(frame(true, 1000, 0, SYN, 0, 64240, 10));
+        QCOMPARE(syn.src, QStringLiteral("192.0.2.1"));
+        QCOMPARE(syn.dst, QStringLiteral("198.51.100.1"));
+        QCOMPARE(syn.sport, quint16(40000));
+        QCOMPARE(syn.meaning, QStringLiteral("syn"));
+        QCOMPARE(syn.wscale, 10);
+        QCOMPARE(syn.window, quint32(64240)); // a SYN's window is never scaled
+        const Segment synAck = c.next(frame(false, 5000, 1001, SYN | ACK, 0, 65160, 7));
+        QCOMPARE(synAck.meaning, QStringLiteral("syn_ack"));
+        QCOMPARE(synAck.relAck, quint32(1));
+        const Segment data = c.next(frame(true, 1001, 5001, ACK, 100, 63));
+        QCOMPARE(data.relSeq, quint32(1));
+        QCOMPARE(data.relAck, quint32(1));
+        QCOMPARE(data.payload, 100);
+        QCOMPARE(data.window, quint32(63 << 10)); // scaled by the client's own SYN's option
+        QCOMPARE(data.meaning, QString());
+        QCOMPARE(data.flagText(), QStringLiteral("ACK"));
+        Segment cut;
+        QVERIFY(!parseFrame(QByteArray(20, '\0'), &cut)); // headers cut short
+    }
+
+    void synSentAgainIsCountedAsSuch()
+    {
+        Conversation c;
+        c.next(frame(true, 1000, 0, SYN, 0));
+        const Segment again = c.next(frame(true, 1000, 0, SYN, 0));
+        QCOMPARE(again.meaning, QStringLiteral("syn_retransmission"));
+        QCOMPARE(again.number, 1);
+        QCOMPARE(c.next(frame(true, 1000, 0, SYN, 0)).number, 2);
+    }
+
+    // One byte sent and never acknowledged, then the same byte again: data sent again, not a
+    // keepalive probe (Wireshark's "seq = next - 1, at most one byte" rule calls it one).
+    void oneUnacknowledgedByteSentAgainIsARetransmission()
+    {
+        Conversation c;
+        c.handshake();
+        c.next(frame(true, 1001, 5001, ACK, 1));
+        const Segment again = c.next(frame(true, 1001, 5001, ACK, 1));
+        QCOMPARE(again.meaning, QStringLiteral("retransmission"));
+        QCOMPARE(again.number, 1);
+    }
+
+    // Everything acknowledged, then a segment one below the next sequence number: keepalive's
+    // probe; the peer's ACK of it is its answer, and the next probe is a probe again.
+    void keepaliveProbeAndItsAnswer()
+    {
+        Conversation c;
+        c.handshake();
+        c.next(frame(true, 1001, 5001, ACK, 10));
+        c.next(frame(false, 5001, 1011, ACK, 0));
+        const Segment probe = c.next(frame(true, 1010, 5001, ACK, 0));
+        QCOMPARE(probe.meaning, QStringLiteral("keepalive_probe"));
+        const Segment answer = c.next(frame(false, 5001, 1011, ACK, 0));
+        QCOMPARE(answer.meaning, QStringLiteral("keepalive_ack"));
+        QCOMPARE(c.next(frame(true, 1010, 5001, ACK, 0)).meaning,
+                 QStringLiteral("keepalive_probe"));
+    }
+
+    void zeroWindowAndItsProbe()
+    {
+        Conversation c;
+        c.handshake();
+        c.next(frame(true, 1001, 5001, ACK, 10));
+        const Segment full = c.next(frame(false, 5001, 1011, ACK, 0, 0));
+        QCOMPARE(full.meaning, QStringLiteral("zero_window"));
+        QCOMPARE(c.next(frame(true, 1010, 5001, ACK, 0)).meaning,
+                 QStringLiteral("zero_window_probe"));
+    }
+
+    void duplicateAcksWhileDataIsOutstanding()
+    {
+        Conversation c;
+        c.handshake();
+        c.next(frame(true, 1001, 5001, ACK, 100));
+        c.next(frame(true, 1101, 5001, ACK, 100));
+        c.next(frame(false, 5001, 1101, ACK, 0));
+        const Segment dup = c.next(frame(false, 5001, 1101, ACK, 0));
+        QCOMPARE(dup.meaning, QStringLiteral("dup_ack"));
+        QCOMPARE(dup.number, 1);
+        QCOMPARE(c.next(frame(false, 5001, 1101, ACK, 0)).number, 2);
+        // Once everything is acknowledged an ACK is a plain ACK again.
+        c.next(frame(false, 5001, 1201, ACK, 0));
+        QCOMPARE(c.next(frame(false, 5001, 1201, ACK, 0)).meaning, QString());
+    }
+
+    void finAndRst()
+    {
+        Conversation c;
+        c.handshake();
+        QCOMPARE(c.next(frame(true, 1001, 5001, FIN | ACK, 0)).meaning, QStringLiteral("fin"));
+        QCOMPARE(c.next(frame(true, 1001, 5001, FIN | ACK, 0)).meaning,
+                 QStringLiteral("retransmission")); // the FIN sent again
+        const Segment rst = c.next(frame(false, 5001, 1002, RST | ACK, 0));
+        QCOMPARE(rst.meaning, QStringLiteral("rst"));
+        QVERIFY(rst.sentence().contains(QLatin1String("aborted")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSegments)
+#include "tst_segments.moc"
