@@ -57,7 +57,14 @@ struct Run
         for (const QJsonObject &e : of(QStringLiteral("segment"))) {
             const QString m = e.value(QStringLiteral("meaning")).toString();
             if (m == QLatin1String("more")) {
-                c.frames += e.value(QStringLiteral("count")).toInt();
+                // Counted, not shown one by one (repeats beyond 20 a second).
+                const int n = e.value(QStringLiteral("count")).toInt();
+                const QString of = e.value(QStringLiteral("of")).toString();
+                c.frames += n;
+                c.keepalive += of == QLatin1String("keepalive_probe") ? n : 0;
+                c.keepaliveAck += of == QLatin1String("keepalive_ack") ? n : 0;
+                c.retransmissions += of == QLatin1String("retransmission") ? n : 0;
+                c.synAgain += of == QLatin1String("syn_retransmission") ? n : 0;
                 continue;
             }
             ++c.frames;

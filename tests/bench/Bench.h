@@ -66,5 +66,6 @@ void runProbes(const Context &c, Result *r);
 void runPipeline(const Context &c, Result *r);
 void runTable(const Context &c, Result *r);
 void runStartup(const Context &c, Result *r);
+void runLab(const Context &c, Result *r);
 
 } // namespace bench

@@ -31,7 +31,7 @@ namespace {
 
 const QStringList kItems{QStringLiteral("timeouts"), QStringLiteral("probes"),
                          QStringLiteral("pipeline"), QStringLiteral("table"),
-                         QStringLiteral("startup")};
+                         QStringLiteral("startup"),  QStringLiteral("lab")};
 
 QTextStream &err()
 {
@@ -127,6 +127,8 @@ int runItem(const QString &name, const Context &c)
         runTable(c, &r);
     else if (name == QLatin1String("startup"))
         runStartup(c, &r);
+    else if (name == QLatin1String("lab"))
+        runLab(c, &r);
     else {
         err() << "socklab-bench: no item '" << name << "' (" << kItems.join(QLatin1Char(','))
               << ")\n";
@@ -309,7 +311,7 @@ QList<Row> rows()
     const auto atLeast = [](double x) { return [x](double v) { return v >= x; }; };
     const QString t = QStringLiteral("timeouts"), p = QStringLiteral("probes"),
                   l = QStringLiteral("pipeline"), s = QStringLiteral("table"),
-                  u = QStringLiteral("startup");
+                  u = QStringLiteral("startup"), b = QStringLiteral("lab");
     return {
         {t, QStringLiteral("poll_median_ms"), QStringLiteral("poll: median overshoot"),
          QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 0.2 ms"), atMost(0.2)},
@@ -519,6 +521,70 @@ QList<Row> rows()
          QStringLiteral("MB"),
          1,
          Reduce::Median,
+         {},
+         {}},
+        {b, QStringLiteral("setup_ms_median"), QStringLiteral("lab set-up: median"),
+         QStringLiteral("ms"), 2, Reduce::Max, QStringLiteral("< 100 ms"), below(100)},
+        {b, QStringLiteral("setup_ms_max"), QStringLiteral("lab set-up: worst"),
+         QStringLiteral("ms"), 2, Reduce::Max, QStringLiteral("< 100 ms"), below(100)},
+        {b,
+         QStringLiteral("reference_ms_median"),
+         QStringLiteral("reference: unshare -Urn + ip (1 namespace, 1 veth), median"),
+         QStringLiteral("ms"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {b, QStringLiteral("teardown_ms_median"), QStringLiteral("lab tear-down: median"),
+         QStringLiteral("ms"), 2, Reduce::Max, QStringLiteral("< 100 ms"), below(100)},
+        {b, QStringLiteral("teardown_ms_max"), QStringLiteral("lab tear-down: worst"),
+         QStringLiteral("ms"), 2, Reduce::Max, QStringLiteral("< 100 ms"), below(100)},
+        {b,
+         QStringLiteral("posted_ms_median"),
+         QStringLiteral("segment event posted after its frame: median"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Max,
+         {},
+         {}},
+        {b,
+         QStringLiteral("posted_ms_max"),
+         QStringLiteral("segment event posted after its frame: worst"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Max,
+         {},
+         {}},
+        {b, QStringLiteral("delivery_ms_median"),
+         QStringLiteral("segment event after its frame: median"), QStringLiteral("ms"), 3,
+         Reduce::Max, QStringLiteral("≤ 1 ms"), atMost(1)},
+        {b, QStringLiteral("delivery_ms_max"),
+         QStringLiteral("segment event after its frame: worst"), QStringLiteral("ms"), 3,
+         Reduce::Max, QStringLiteral("≤ 10 ms"), atMost(10)},
+        {b,
+         QStringLiteral("flood_MBps_not_captured"),
+         QStringLiteral("flood in the lab, not captured"),
+         QStringLiteral("MB/s"),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {b,
+         QStringLiteral("flood_MBps_captured"),
+         QStringLiteral("flood in the lab, captured"),
+         QStringLiteral("MB/s"),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {b, QStringLiteral("flood_ratio"), QStringLiteral("captured / not captured, same run"),
+         QStringLiteral("×"), 2, Reduce::Min, QStringLiteral("≥ 0.8"), atLeast(0.8)},
+        {b,
+         QStringLiteral("capture_lost_frames"),
+         QStringLiteral("frames the capture lost in the flood (counted and reported)"),
+         QString(),
+         0,
+         Reduce::Max,
          {},
          {}},
     };
@@ -749,6 +815,25 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
                         "platform.\n\n");
     s += itemTable(t, before, QStringLiteral("startup"));
     s += notesOf(results, QStringLiteral("startup"));
+
+    s += QStringLiteral(
+        "\n## 6. The lab\n\n"
+        "Set-up: `platform::Lab::create()` from the call to its return (the helper started by "
+        "posix_spawn, its user namespace, three network namespaces with this machine's TCP "
+        "settings, two veth links, eight addresses, four routes, and its ready message); "
+        "tear-down: `~Lab` (the helper's socket closed, the helper waited for). 20 of each a run. "
+        "Beside it, what a shell user types for much less (one namespace, one veth pair, one "
+        "address): `unshare -Urn sh -c \"ip link set lo up && ip link add ... && ip addr add "
+        "... && ip link set ... up\"`, from exec to exit. Delivery: 100 echo round trips 10 ms "
+        "apart in a lab; for each segment event, its delivery on the consumer's thread minus "
+        "its frame's kernel timestamp (and, from the wire thread, when it was posted to the "
+        "bus: the bus holds every event 2 ms, `EventBus::ReorderNs`, to deliver the stream in "
+        "time order). Flood: the flood peer for 3 s in a lab with the wire "
+        "captured, then in another without (Engine::stopCapture), bytes received by c1 over "
+        "the time between its first and last `received` event; the capture's losses (the "
+        "kernel's queue full, or the kept ring full) are counted and reported.\n\n");
+    s += itemTable(t, before, QStringLiteral("lab"));
+    s += notesOf(results, QStringLiteral("lab"));
     return s;
 }
 

@@ -25,6 +25,7 @@ void LessonRunner::load(const Lesson &lesson)
 void LessonRunner::reset()
 {
     m_stopTimer.stop();
+    m_stopArmed = false;
     m_settleTimer.stop();
     m_events.clear();
     m_issued = 0;
@@ -55,8 +56,9 @@ void LessonRunner::issue(const QList<Step> &steps)
     if (m_firstRun == 0)
         m_firstRun = id;
     m_lastRun = id;
-    if (m_issued == m_lesson.steps.size() && m_lesson.stopAfter > 0)
-        m_stopTimer.start(int(m_lesson.stopAfter * 1000));
+    // "Stop after 2 s" counts from when the engine starts the last run, not from the press:
+    // a lab still being made, or a busy machine, must not eat into the lesson's seconds.
+    m_stopArmed = m_issued == m_lesson.steps.size() && m_lesson.stopAfter > 0;
     emit stateChanged();
 }
 
@@ -101,6 +103,15 @@ void LessonRunner::onEvents(const QList<Event> &batch)
 {
     if (!m_running)
         return;
+    if (m_stopArmed) {
+        for (const Event &e : batch) {
+            if (e.run >= m_lastRun && e.kind != EventKind::Finished) {
+                m_stopArmed = false;
+                m_stopTimer.start(int(m_lesson.stopAfter * 1000));
+                break;
+            }
+        }
+    }
     for (const Event &e : batch) {
         if (e.kind == EventKind::Finished) {
             // A stop issued before the lesson started (the window stops whatever ran before)
@@ -122,6 +133,7 @@ void LessonRunner::onEvents(const QList<Event> &batch)
     }
     if (m_pendingFinishes == 0 && m_issued == m_lesson.steps.size() && !m_settleTimer.isActive()) {
         m_stopTimer.stop();
+        m_stopArmed = false;
         // State changes (TIME_WAIT, SYN-SENT) come from the socket table, refreshed every
         // 100 ms: wait for it before judging.
         m_settleTimer.start(m_lesson.settleMs);
@@ -153,6 +165,7 @@ void LessonRunner::post(const LessonResult &result)
 void LessonRunner::notRun()
 {
     m_stopTimer.stop();
+    m_stopArmed = false;
     m_settleTimer.stop();
     LessonResult result;
     result.lesson = m_lesson.name;

@@ -66,6 +66,7 @@ class LessonRunner : public QObject
     bool m_running = false;
     bool m_peerStarted = false;
     QTimer m_stopTimer;
+    bool m_stopArmed = false; // start m_stopTimer at the last run's first event
     QTimer m_settleTimer;
 };
 

@@ -26,6 +26,7 @@ int WireTap::start(platform::SocketFactory &net, const QStringList &ifnames, QSt
     {
         QMutexLocker lock(&m_mutex);
         m_ring.clear();
+        m_postLagNs.clear();
         m_kernelDrops = m_ringDrops = 0;
         m_links.clear();
     }
@@ -86,6 +87,7 @@ WireTap::Capture WireTap::capture() const
     c.kernelDrops = m_kernelDrops;
     c.ringDrops = m_ringDrops;
     c.links = m_links;
+    c.postLagNs = m_postLagNs;
     return c;
 }
 
@@ -174,13 +176,17 @@ void WireTap::flushQuiet(qint64 nowNs, bool all)
             e.remote = q.to;
             e.bytes = q.bytes;
             e.extra.insert(QStringLiteral("meaning"), QStringLiteral("more"));
+            e.extra.insert(QStringLiteral("of"), q.meaning);
             e.extra.insert(QStringLiteral("count"), q.counted);
             e.extra.insert(QStringLiteral("to_sock"), q.toSock);
-            e.detail = QStringLiteral("And %1 more data segment(s) and ACK(s) %2 -> %3 in the "
-                                      "last %4 ms, %5 byte(s) of data: each is in the capture.")
+            const QString what = q.meaning.isEmpty()
+                                     ? QStringLiteral("data segment(s) and ACK(s)")
+                                     : QStringLiteral("segment(s) of kind %1").arg(q.meaning);
+            e.detail = QStringLiteral("And %1 more %2 %3 -> %4 within %5 s, %6 byte(s) of data: "
+                                      "each is in the capture.")
                            .arg(q.counted)
-                           .arg(q.from, q.to)
-                           .arg(kWindowNs / 1000000)
+                           .arg(what, q.from, q.to)
+                           .arg(kWindowNs / 1e9)
                            .arg(q.bytes);
             m_bus->post(e);
         }
@@ -216,16 +222,24 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
         sender = m_monitor->socketAt(s.src, s.sport, s.dst, s.dport);
         receiver = m_monitor->socketAt(s.dst, s.dport, s.src, s.sport);
     }
-    if (s.meaning.isEmpty()) {
-        Quiet &q = m_quiet[s.from() + u'>' + s.to()];
+    // A connection's SYN, FIN and RST are always shown; what repeats (data, ACKs, zero
+    // windows, duplicate ACKs, retransmissions in a flood) at most kShownPerWindow a second of
+    // each kind and direction.
+    const bool always = s.meaning == QLatin1String("syn") ||
+                        s.meaning == QLatin1String("syn_ack") ||
+                        s.meaning == QLatin1String("fin") || s.meaning == QLatin1String("rst");
+    if (!always) {
+        const QString key = s.from() + u'>' + s.to() + u'|' + s.meaning;
+        Quiet &q = m_quiet[key];
         if (q.startNs == 0 || monoNs - q.startNs >= kWindowNs) {
             if (q.counted > 0)
                 flushQuiet(monoNs, false);
-            Quiet &fresh = m_quiet[s.from() + u'>' + s.to()];
+            Quiet &fresh = m_quiet[key];
             fresh = Quiet{};
             fresh.startNs = monoNs;
+            fresh.meaning = s.meaning;
         }
-        Quiet &w = m_quiet[s.from() + u'>' + s.to()];
+        Quiet &w = m_quiet[key];
         if (w.shown >= kShownPerWindow) {
             ++w.counted;
             w.bytes += s.payload;
@@ -259,6 +273,11 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     e.extra.insert(QStringLiteral("to_sock"), receiver.first);
     e.extra.insert(QStringLiteral("link"), link);
     m_bus->post(e);
+    const qint64 lag = platform::monotonicNs() - monoNs;
+    QMutexLocker lock(&m_mutex);
+    if (m_postLagNs.size() >= 4096)
+        m_postLagNs.removeFirst();
+    m_postLagNs << lag;
 }
 
 } // namespace socklab

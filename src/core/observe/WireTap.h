@@ -52,6 +52,9 @@ class WireTap
         quint64 kernelDrops = 0; // the kernel's queue was full
         quint64 ringDrops = 0;   // older than the kept ring
         QStringList links;       // the interfaces captured
+        // For the last (up to 4096) segment events: how long after its frame's kernel
+        // timestamp each was posted to the bus (the bus then holds it ReorderNs for order).
+        QList<qint64> postLagNs;
     };
     Capture capture() const;
 
@@ -61,18 +64,20 @@ class WireTap
     void handle(platform::Frame &&f, const QString &link, qint64 realMinusMonoNs);
     void flushQuiet(qint64 nowNs, bool all); // the counts of segments not shown one by one
 
-    // Plain data segments and ACKs (no meaning) of one direction: at most kShownPerWindow of
-    // them a window become events; the rest are counted in one event (all are in the capture),
-    // so a flood at full speed cannot crowd the bus.
-    static constexpr int kShownPerWindow = 50;
-    static constexpr qint64 kWindowNs = 100 * 1000000LL;
+    // Segments of one kind (plain data and ACKs, zero windows, duplicate ACKs, ...) and one
+    // direction: at most kShownPerWindow of them a second become events; the rest are counted
+    // in one event (all are in the capture),
+    // so a flood at full speed cannot crowd the bus or the window (a flood's 2,000 events a
+    // second made the window's GUI thread 40 to 60 ms late; 40 a second do not).
+    static constexpr int kShownPerWindow = 20;
+    static constexpr qint64 kWindowNs = 1000 * 1000000LL;
     struct Quiet
     {
         qint64 startNs = 0;
         int shown = 0;
         qint64 counted = 0, bytes = 0;
         qint64 lastMonoNs = 0;
-        QString sock, toSock, from, to;
+        QString sock, toSock, from, to, meaning;
         quint64 run = 0;
     };
     QHash<QString, Quiet> m_quiet; // the thread's, by direction
@@ -92,6 +97,7 @@ class WireTap
     std::deque<platform::Frame> m_ring;
     quint64 m_kernelDrops = 0;
     quint64 m_ringDrops = 0;
+    QList<qint64> m_postLagNs; // the last 4096
 };
 
 } // namespace socklab
