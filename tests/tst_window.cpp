@@ -664,6 +664,10 @@ void TestWindow::pagesRunInANewLabByDefault()
     QCOMPARE(combo->currentIndex(), 0);
     QVERIFY(action("actionNetworkLab")->isChecked());
     usePeer(PeerBehavior::Echo);
+    // The Host field shows where the peer is, greyed: what the connect uses.
+    auto *host = child<QLineEdit>("hostEdit");
+    QCOMPARE(host->text(), QStringLiteral("198.51.100.1"));
+    QVERIFY(!host->isEnabled());
     action("actionConnect")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
     const Event connected = rows(EventKind::Connected).first();
@@ -710,6 +714,7 @@ void TestWindow::pagesRunInANewLabByDefault()
     QTRY_VERIFY(combo->toolTip().contains(QLatin1String("this machine's own network")));
     QCOMPARE(combo->currentIndex(), 1);
     QVERIFY(!action("actionSaveCapture")->isEnabled()); // this machine's network is not captured
+    QCOMPARE(host->text(), QStringLiteral("127.0.0.1"));
     QCOMPARE(log()->rowCount(), 0);
     QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("this machine")));
     action("actionConnect")->trigger();

@@ -4,6 +4,7 @@
 #include "ui_ExperimentPanel.h"
 
 #include <QComboBox>
+#include <QSignalBlocker>
 
 #include <iterator>
 
@@ -76,6 +77,22 @@ Profile::Role ExperimentPanel::role() const
     return kRoles[std::clamp(m_ui->roleCombo->currentIndex(), 0, 2)];
 }
 
+void ExperimentPanel::setPeerAddress(const QString &address)
+{
+    m_peerAddress = address;
+    if (m_hostTip.isEmpty())
+        m_hostTip = m_ui->hostEdit->toolTip(); // the .ui file's
+    m_ui->hostEdit->setToolTip(
+        m_hostTip + u' ' +
+        (m_peerAddress == QLatin1String("127.0.0.1")
+             ? tr("With the built-in peer: 127.0.0.1, this machine's loopback, where the peer "
+                  "listens.")
+             : tr("With the built-in peer: %1, host \"server\" of the private lab, where the "
+                  "peer listens; the private lab reaches no other host.")
+                   .arg(m_peerAddress)));
+    revalidate();
+}
+
 QString ExperimentPanel::validationError() const
 {
     if (role() == Profile::Role::ClientWithPeer)
@@ -93,6 +110,17 @@ QString ExperimentPanel::validationError() const
 void ExperimentPanel::revalidate()
 {
     const bool peer = role() == Profile::Role::ClientWithPeer;
+    // With the built-in peer, the Host field shows where the peer is: what the connect uses.
+    if (peer != m_showingPeer) {
+        const QSignalBlocker block(m_ui->hostEdit);
+        if (peer)
+            m_userHost = m_ui->hostEdit->text();
+        m_ui->hostEdit->setText(peer ? m_peerAddress : m_userHost);
+        m_showingPeer = peer;
+    } else if (peer && m_ui->hostEdit->text() != m_peerAddress) {
+        const QSignalBlocker block(m_ui->hostEdit);
+        m_ui->hostEdit->setText(m_peerAddress);
+    }
     m_ui->hostEdit->setEnabled(!peer);
     m_ui->portEdit->setEnabled(!peer);
     m_ui->peerCombo->setEnabled(peer);
@@ -111,7 +139,7 @@ void ExperimentPanel::revalidate()
 void ExperimentPanel::writeTo(Profile *p) const
 {
     p->role = role();
-    p->host = m_ui->hostEdit->text();
+    p->host = m_showingPeer ? m_userHost : m_ui->hostEdit->text();
     // Out-of-range text becomes 0 rather than wrapping; validationError() says why.
     const uint port = m_ui->portEdit->text().trimmed().toUInt();
     p->port = port <= 65535 ? quint16(port) : 0;
@@ -127,6 +155,12 @@ void ExperimentPanel::readFrom(const Profile &p)
     for (int i = 0; i < 3; ++i) {
         if (kRoles[i] == p.role)
             m_ui->roleCombo->setCurrentIndex(i);
+    }
+    if (m_showingPeer) {
+        // Put the user's host back first: revalidate() below shows the peer's again if the
+        // profile's role uses it.
+        const QSignalBlocker block(m_ui->hostEdit);
+        m_showingPeer = false;
     }
     m_ui->hostEdit->setText(p.host);
     m_ui->portEdit->setText(QString::number(p.port));

@@ -22,6 +22,9 @@ class ExperimentPanel : public QWidget
     socklab::Profile::Role role() const;
     // Empty when the target can be used; otherwise the message shown beside the fields.
     QString validationError() const;
+    // Where the built-in peer listens on the network the runs use ("127.0.0.1", or the lab's
+    // server "198.51.100.1"): the Host field shows it, greyed, while the role uses the peer.
+    void setPeerAddress(const QString &address);
 
   signals:
     void changed();
@@ -30,4 +33,8 @@ class ExperimentPanel : public QWidget
     void revalidate();
 
     Ui::ExperimentPanel *m_ui;
+    QString m_peerAddress = QStringLiteral("127.0.0.1");
+    bool m_showingPeer = false; // the Host field shows m_peerAddress, not the user's host
+    QString m_userHost;         // what the Host field held before (kept in the profile)
+    QString m_hostTip;          // the Host field's own tooltip
 };

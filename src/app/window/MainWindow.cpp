@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 #include "ActionNote.h"
+#include "Lab.h"
 #include "NetworkSwitch.h"
 #include "PcapExport.h"
 #include "SocketPicker.h"
@@ -299,6 +300,12 @@ void MainWindow::setupLessons()
     connect(m_ui->actionPresenter, &QAction::toggled, this, &MainWindow::setPresenterMode);
     connect(m_ui->actionExportHandout, &QAction::triggered, this, &MainWindow::exportHandoutDialog);
     connect(m_ui->actionSaveCapture, &QAction::triggered, this, &MainWindow::saveCaptureDialog);
+    // The Host field shows where the built-in peer is on the network the runs use.
+    connect(m_engine, &socklab::Engine::networkChanged, m_ui->experimentPanel, [this](bool lab) {
+        m_ui->experimentPanel->setPeerAddress(
+            lab ? socklab::platform::Lab::addressesOf(QStringLiteral("server")).value(0)
+                : QStringLiteral("127.0.0.1"));
+    });
     // Only the lab's wire is captured.
     connect(m_engine, &socklab::Engine::networkChanged, m_ui->actionSaveCapture,
             [this](bool lab) { m_ui->actionSaveCapture->setEnabled(lab); });
