@@ -104,29 +104,11 @@ void WireTap::run()
     quint64 reportedDrops = 0;
     while (!m_stop.load()) {
         platform::waitReadable(fds, m_wakeFd, 100 * 1000000LL);
-        // The frames' timestamps are the realtime clock's; events are on the monotonic one.
-        const platform::Instant at = platform::now();
-        const qint64 offset = qint64(std::llround(at.wall * 1e9)) - at.monoNs;
-        for (int i = 0; i < fds.size(); ++i) {
-            QList<platform::Frame> frames;
-            while (platform::readFrames(fds[i], &frames, 256) > 0) {
-                for (platform::Frame &f : frames)
-                    handle(std::move(f), links[i], offset);
-                frames.clear();
-            }
-        }
-        flushQuiet(at.monoNs, false);
-        if (at.monoNs >= nextDropCheck) {
-            nextDropCheck = at.monoNs + 1000 * 1000000LL;
-            quint64 dropped = 0;
-            for (int fd : fds)
-                dropped += platform::captureDrops(fd);
-            quint64 total;
-            {
-                QMutexLocker lock(&m_mutex);
-                m_kernelDrops += dropped;
-                total = m_kernelDrops + m_ringDrops;
-            }
+        const qint64 nowNs = readWaiting(fds, links);
+        flushQuiet(nowNs, false);
+        if (nowNs >= nextDropCheck) {
+            nextDropCheck = nowNs + 1000 * 1000000LL;
+            const quint64 total = countDrops(fds);
             if (total > reportedDrops) {
                 Event e;
                 e.kind = EventKind::Info;
@@ -143,7 +125,16 @@ void WireTap::run()
             }
         }
     }
-    // What the kernel still holds: the frames up to this moment are all in the capture.
+    // What the kernel still holds: the frames up to this moment are all in the capture, and
+    // what it lost is counted.
+    readWaiting(fds, links);
+    countDrops(fds);
+    flushQuiet(0, true);
+}
+
+qint64 WireTap::readWaiting(const QList<int> &fds, const QStringList &links)
+{
+    // The frames' timestamps are the realtime clock's; events are on the monotonic one.
     const platform::Instant at = platform::now();
     const qint64 offset = qint64(std::llround(at.wall * 1e9)) - at.monoNs;
     for (int i = 0; i < fds.size(); ++i) {
@@ -154,7 +145,17 @@ void WireTap::run()
             frames.clear();
         }
     }
-    flushQuiet(0, true);
+    return at.monoNs;
+}
+
+quint64 WireTap::countDrops(const QList<int> &fds)
+{
+    quint64 dropped = 0;
+    for (int fd : fds)
+        dropped += platform::captureDrops(fd);
+    QMutexLocker lock(&m_mutex);
+    m_kernelDrops += dropped;
+    return m_kernelDrops + m_ringDrops;
 }
 
 void WireTap::flushQuiet(qint64 nowNs, bool all)

@@ -61,6 +61,11 @@ class WireTap
   private:
     void run();
     void stopLocked(); // under m_control
+    // The thread's: handles every frame waiting on the links; returns the monotonic time read
+    // with the clock offset it used.
+    qint64 readWaiting(const QList<int> &fds, const QStringList &links);
+    // The thread's: adds what the kernel dropped since the last call; returns all frames lost.
+    quint64 countDrops(const QList<int> &fds);
     void handle(platform::Frame &&f, const QString &link, qint64 realMinusMonoNs);
     void flushQuiet(qint64 nowNs, bool all); // the counts of segments not shown one by one
 
