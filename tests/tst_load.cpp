@@ -178,6 +178,11 @@ class TestLoad : public QObject
     void floodWhileTheWindowRepaints()
     {
         const double seconds = envInt("SOCKLAB_LOAD_FLOOD_S", 2);
+        // This machine's network: what is measured is the window's handling of a flood's
+        // events. (In the lab the kernel also forwards every segment through the router and
+        // the wire is captured: on two cores the GUI thread is then up to about 40-60 ms
+        // late; issue 17 has that.)
+        QSettings().setValue(QStringLiteral("network/choice"), QStringLiteral("host"));
         MainWindow window;
         window.resize(1280, 800);
         window.show();

@@ -171,6 +171,9 @@ void TestWindow::init()
     QCOMPARE(m_testers.size(), size_t(3));
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    // The engine makes the page's lab first (on its own thread): a test that asserts the
+    // engine is idle starts once it is.
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->engine()->isBusy(), 10000);
 }
 
 void TestWindow::cleanup()

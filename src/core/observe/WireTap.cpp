@@ -32,6 +32,7 @@ int WireTap::start(platform::SocketFactory &net, const QStringList &ifnames, QSt
     }
     m_analyzer.clear();
     m_quiet.clear();
+    m_names.clear();
     for (const QString &name : ifnames) {
         const int fd = net.captureSocket(name);
         const int err = fd < 0 ? errno
@@ -94,6 +95,9 @@ WireTap::Capture WireTap::capture() const
 void WireTap::run()
 {
     platform::nameThisThread("socklab-wire");
+    // On a busy machine (a flood on two cores) the window and the experiment go first: the
+    // capture may fall behind, and what the kernel then drops is counted and said.
+    platform::yieldThisThread(10);
     const QList<int> fds = m_fds;
     QStringList links;
     {
@@ -211,18 +215,30 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     if (!parsed)
         return;
     m_analyzer.analyze(s);
-    // Named after the socket that sent it, and the one it goes to (either may be unknown:
-    // a socket of no experiment, or one not in the table yet).
-    auto sender = m_monitor->socketAt(s.src, s.sport, s.dst, s.dport);
-    auto receiver = m_monitor->socketAt(s.dst, s.dport, s.src, s.sport);
     const qint64 monoNs = realNs - realMinusMonoNs;
-    if (sender.first.isEmpty() && receiver.first.isEmpty() &&
-        monoNs - m_lastRefreshNs > 20 * 1000000LL) {
-        m_lastRefreshNs = monoNs;
-        m_monitor->refreshTable(); // a socket connecting now: the table names it
-        sender = m_monitor->socketAt(s.src, s.sport, s.dst, s.dport);
-        receiver = m_monitor->socketAt(s.dst, s.dport, s.src, s.sport);
+    // Named after the socket that sent it, and the one it goes to (either may be unknown:
+    // a socket of no experiment, or one not in the table yet). A direction's names, once both
+    // are known, do not change: they are kept, so a flood does not ask the monitor per frame.
+    const QString direction = s.from() + u'>' + s.to();
+    Names &names = m_names[direction];
+    if (names.sender.isEmpty() || names.receiver.isEmpty()) {
+        const auto look = [&] {
+            const auto sender = m_monitor->socketAt(s.src, s.sport, s.dst, s.dport);
+            const auto receiver = m_monitor->socketAt(s.dst, s.dport, s.src, s.sport);
+            names.sender = sender.first;
+            names.receiver = receiver.first;
+            names.run = sender.second ? sender.second : receiver.second;
+        };
+        look();
+        if (names.sender.isEmpty() && names.receiver.isEmpty() &&
+            monoNs - m_lastRefreshNs > 20 * 1000000LL) {
+            m_lastRefreshNs = monoNs;
+            m_monitor->refreshTable(); // a socket connecting now: the table names it
+            look();
+        }
     }
+    const std::pair<QString, quint64> sender{names.sender, names.run};
+    const std::pair<QString, quint64> receiver{names.receiver, names.run};
     // A connection's SYN, FIN and RST are always shown; what repeats (data, ACKs, zero
     // windows, duplicate ACKs, retransmissions in a flood) at most kShownPerWindow a second of
     // each kind and direction.
@@ -230,7 +246,7 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
                         s.meaning == QLatin1String("syn_ack") ||
                         s.meaning == QLatin1String("fin") || s.meaning == QLatin1String("rst");
     if (!always) {
-        const QString key = s.from() + u'>' + s.to() + u'|' + s.meaning;
+        const QString key = direction + u'|' + s.meaning;
         Quiet &q = m_quiet[key];
         if (q.startNs == 0 || monoNs - q.startNs >= kWindowNs) {
             if (q.counted > 0)
@@ -259,7 +275,7 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     e.monoNs = monoNs;
     e.wall = realNs / 1e9;
     e.sock = sender.first.isEmpty() ? QStringLiteral("?") : sender.first;
-    e.run = sender.second ? sender.second : receiver.second;
+    e.run = names.run;
     e.op = QStringLiteral("wire");
     e.local = s.from();
     e.remote = s.to();

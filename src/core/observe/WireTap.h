@@ -85,7 +85,13 @@ class WireTap
         QString sock, toSock, from, to, meaning;
         quint64 run = 0;
     };
-    QHash<QString, Quiet> m_quiet; // the thread's, by direction
+    QHash<QString, Quiet> m_quiet; // the thread's, by direction and kind
+    struct Names
+    {
+        QString sender, receiver;
+        quint64 run = 0;
+    };
+    QHash<QString, Names> m_names; // the thread's, by direction
     qint64 m_lastRefreshNs = 0;    // the thread's: the last table refresh for an unknown name
 
     EventBus *m_bus;

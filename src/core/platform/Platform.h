@@ -38,6 +38,10 @@ void setPreciseTimerSlack();
 // apart; at most 15 characters.
 void nameThisThread(const char *name);
 
+// Gives the calling thread the nice value `nice` (higher: it yields the CPU to the others), for
+// work that may fall behind without harm where the window must not.
+void yieldThisThread(int nice);
+
 // A descriptor that becomes readable when signalled (eventfd on Linux).
 int wakeFdCreate();
 void wakeFdSignal(int fd);

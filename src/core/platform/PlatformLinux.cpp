@@ -25,6 +25,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -97,6 +98,13 @@ void closeFd(int fd)
 void nameThisThread(const char *name)
 {
     pthread_setname_np(pthread_self(), name);
+}
+
+void yieldThisThread(int nice)
+{
+    // On Linux a thread's nice value is its own (PRIO_PROCESS with a thread id); raising it
+    // needs no privilege.
+    setpriority(PRIO_PROCESS, id_t(gettid()), nice);
 }
 
 namespace {
