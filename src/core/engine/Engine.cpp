@@ -74,27 +74,23 @@ quint64 Engine::run(const QList<Step> &steps)
 
 quint64 Engine::stop()
 {
+    return stopThen({});
+}
+
+quint64 Engine::useNetwork(Network network)
+{
+    return stopThen([this, network] { switchNetwork(network); });
+}
+
+quint64 Engine::stopThen(std::function<void()> then)
+{
     const quint64 gen = m_generation.fetch_add(1) + 1;
     const quint64 id = ++m_runIds;
     m_hub->cancelAll(); // at once: every call of every run, whatever socket it is on
     m_monitor->wake();
     m_pending.fetch_add(1);
     Coordinator *c = m_coordinator;
-    handoff::queuedCall(c, [c, gen, id] { c->stop(gen, id); });
-    return id;
-}
-
-quint64 Engine::useNetwork(Network network)
-{
-    const quint64 gen = m_generation.fetch_add(1) + 1;
-    const quint64 id = ++m_runIds;
-    m_hub->cancelAll();
-    m_monitor->wake();
-    m_pending.fetch_add(1);
-    Coordinator *c = m_coordinator;
-    handoff::queuedCall(c, [this, c, gen, id, network] {
-        c->stop(gen, id, [this, network] { switchNetwork(network); });
-    });
+    handoff::queuedCall(c, [c, gen, id, then = std::move(then)] { c->stop(gen, id, then); });
     return id;
 }
 

@@ -10,6 +10,7 @@
 #include <QThread>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace socklab {
@@ -87,6 +88,8 @@ class Engine : public QObject
 
   private:
     void switchNetwork(Network network); // the engine thread, with nothing running
+    // stop(), and `then` on the engine thread once everything is closed (Coordinator::stop).
+    quint64 stopThen(std::function<void()> then);
 
     EventBus *m_bus;
     platform::SocketFactory *m_baseNet;   // the network given at construction
