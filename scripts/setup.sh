@@ -5,14 +5,15 @@
 # draws the app icon; python3 is the outside judge several tests compare SockLab with, strace
 # the one that compares the system calls of generated programs with socklab-cli's, tcpdump the
 # one that checks probes, retransmissions and resets against the frames on lo. libmnl-dev (with
-# pkg-config, which finds it) is the netlink library the lab's helper makes its network with;
+# pkg-config, which finds it) is the netlink library the lab's helper makes its network with,
+# libnftables-dev the one it makes the network's faults with (firewall, loss, a pulled cable);
 # libpcap-dev writes the lab's capture as a pcap file, and tshark (Wireshark) is the judge
 # that reads it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make g++ pkg-config qt6-base-dev qt6-base-dev-tools libgl-dev zlib1g-dev libqt6svg6
-    python3 strace tcpdump libmnl-dev libpcap-dev tshark)
+    python3 strace tcpdump libmnl-dev libnftables-dev libpcap-dev tshark)
 read -ra extra <<<"${SOCKLAB_EXTRA_PACKAGES:-}"
 packages+=("${extra[@]}")
 missing=()

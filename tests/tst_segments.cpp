@@ -54,6 +54,23 @@ QByteArray frame(bool fromClient, quint32 seq, quint32 ack, quint8 flags, int pa
     return b;
 }
 
+// A router's ICMP "destination unreachable" (code: 0 network, 1 host) from 192.0.2.254 to the
+// client, quoting the client's segment (IPv4 header and the first 8 bytes of TCP).
+QByteArray icmpUnreachable(quint32 seq, int code)
+{
+    const QByteArray quoted = frame(true, seq, 0, 0x02, 0).mid(14, 28);
+    QByteArray b(14 + 20 + 8, '\0');
+    put16(b, 12, 0x0800);
+    b[14] = char(0x45);
+    put16(b, 16, quint16(20 + 8 + quoted.size()));
+    b[14 + 9] = char(1);      // ICMP
+    put32(b, 26, 0xc00002fe); // 192.0.2.254
+    put32(b, 30, 0xc0000201);
+    b[34] = char(3); // destination unreachable
+    b[35] = char(code);
+    return b + quoted;
+}
+
 struct Conversation
 {
     Analyzer a;
@@ -167,6 +184,36 @@ class TestSegments : public QObject
         // Once everything is acknowledged an ACK is a plain ACK again.
         c.next(frame(false, 5001, 1201, ACK, 0));
         QCOMPARE(c.next(frame(false, 5001, 1201, ACK, 0)).meaning, QString());
+    }
+
+    // An ICMP error about a segment belongs to that segment's connection: its addresses,
+    // ports and (relative) seq are the quoted segment's, its sender is the router, and it
+    // changes nothing in the connection's analysis.
+    void icmpErrorsAboutASegment()
+    {
+        Conversation c;
+        c.next(frame(true, 1000, 0, SYN, 0));
+        const Segment icmp = c.next(icmpUnreachable(1000, 0));
+        QCOMPARE(icmp.meaning, QStringLiteral("unreachable"));
+        QCOMPARE(icmp.src, QStringLiteral("192.0.2.1"));
+        QCOMPARE(icmp.dst, QStringLiteral("198.51.100.1"));
+        QCOMPARE(icmp.sport, quint16(40000));
+        QCOMPARE(icmp.dport, quint16(80));
+        QCOMPARE(icmp.relSeq, quint32(0));
+        QCOMPARE(icmp.reporter, QStringLiteral("192.0.2.254"));
+        QCOMPARE(icmp.flagText(), QStringLiteral("ICMP"));
+        QVERIFY2(icmp.sentence().contains(QLatin1String("network unreachable")),
+                 qPrintable(icmp.sentence()));
+        QVERIFY(c.next(icmpUnreachable(1000, 1)).sentence().contains(u"host unreachable"));
+        // The SYN sent again is still the first resend: the ICMP errors were not segments.
+        const Segment again = c.next(frame(true, 1000, 0, SYN, 0));
+        QCOMPARE(again.meaning, QStringLiteral("syn_retransmission"));
+        QCOMPARE(again.number, 1);
+        // An ICMP message that is not an error about TCP (an echo request) is not read.
+        QByteArray echo = icmpUnreachable(1000, 0);
+        echo[34] = char(8);
+        Segment none;
+        QVERIFY(!parseFrame(echo, &none));
     }
 
     void finAndRst()

@@ -5,6 +5,8 @@
 #include <QCommandLineParser>
 #include <QRegularExpression>
 
+#include <tuple>
+
 namespace socklab::cli {
 
 namespace {
@@ -334,6 +336,103 @@ bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name,
     return true;
 }
 
+void addFaultOptions(QCommandLineParser &p)
+{
+    QStringList each;
+    for (int k = 0; k < kFaultKinds; ++k) {
+        const FaultInfo &f = faultInfo(FaultKind(k));
+        QString one = QStringLiteral("%1 (%2").arg(QLatin1String(f.name),
+                                                   QString::fromLatin1(f.action).toLower());
+        if (f.value.name)
+            one += QStringLiteral(", --fault-value in %1, %2-%3, default %4")
+                       .arg(QLatin1String(f.value.unit))
+                       .arg(f.value.min)
+                       .arg(f.value.max)
+                       .arg(f.value.def);
+        each << one + QLatin1Char(')');
+    }
+    p.addOption(opt(QStringLiteral("fault"),
+                    QStringLiteral("Make a fault once connected (with --peer, in the lab): %1.")
+                        .arg(each.join(QStringLiteral("; "))),
+                    QStringLiteral("NAME")));
+    p.addOption(opt(QStringLiteral("fault-value"),
+                    QStringLiteral("The fault's number (loss %, rate kbit/s, delay ms)."),
+                    QStringLiteral("N")));
+    p.addOption(opt(QStringLiteral("fault-jitter"),
+                    QStringLiteral("delay: random jitter in ms (default 0)."),
+                    QStringLiteral("MS")));
+    p.addOption(opt(QStringLiteral("fault-for"),
+                    QStringLiteral("Repair the fault by itself S seconds after it was made "
+                                   "(plug the cable back in, power the server on, ...); "
+                                   "default: it lasts to the end."),
+                    QStringLiteral("S")));
+    p.addOption(opt(QStringLiteral("fault-before-connect"),
+                    QStringLiteral("Make the fault before connecting, to see what connect() "
+                                   "meets.")));
+}
+
+// --fault and its companions; nullopt with *err empty when no fault is asked for.
+std::optional<FaultSpec> readFault(const QCommandLineParser &p, bool toPeer, QString *err)
+{
+    const QString name = p.value(QStringLiteral("fault"));
+    if (!p.isSet(QStringLiteral("fault"))) {
+        for (const char *o : {"fault-value", "fault-jitter", "fault-for", "fault-before-connect"}) {
+            if (p.isSet(QLatin1String(o))) {
+                *err =
+                    QStringLiteral("--%1: give the fault with --fault NAME.").arg(QLatin1String(o));
+                return std::nullopt;
+            }
+        }
+        return std::nullopt;
+    }
+    const auto kind = faultFromName(name);
+    if (!kind) {
+        *err =
+            QStringLiteral("--fault: '%1' is not a fault; use one of %2.").arg(name, faultNames());
+        return std::nullopt;
+    }
+    if (!toPeer) {
+        *err = QStringLiteral("--fault: faults are made in the lab and to the built-in peer, which "
+                              "is private to this run: use it with --peer.");
+        return std::nullopt;
+    }
+    FaultSpec f;
+    f.kind = *kind;
+    const FaultInfo &info = faultInfo(*kind);
+    for (const auto &[o, param, out] : {std::tuple{"fault-value", &info.value, &f.value},
+                                        std::tuple{"fault-jitter", &info.value2, &f.value2}}) {
+        if (!p.isSet(QLatin1String(o)))
+            continue;
+        if (!param->name) {
+            *err = QStringLiteral("--%1: the fault '%2' takes no %3.")
+                       .arg(QLatin1String(o), name,
+                            QLatin1String(out == &f.value ? "value" : "jitter"));
+            return std::nullopt;
+        }
+        const auto v =
+            parseInteger(p.value(QLatin1String(o)), QStringLiteral("--%1").arg(QLatin1String(o)),
+                         IntRange{param->name, param->min, param->max, param->unit}, err);
+        if (!v)
+            return std::nullopt;
+        *out = int(*v);
+    }
+    if (p.isSet(QStringLiteral("fault-for"))) {
+        const auto secs = readSeconds(p, QStringLiteral("fault-for"), err);
+        if (!secs || *secs <= 0) {
+            if (err->isEmpty())
+                *err = QStringLiteral("--fault-for: give the seconds the fault lasts, more than 0 "
+                                      "(without it, it lasts to the end).");
+            return std::nullopt;
+        }
+        f.seconds = *secs;
+    }
+    if (const QString bad = f.validate(); !bad.isEmpty()) {
+        *err = QStringLiteral("--fault: %1").arg(bad);
+        return std::nullopt;
+    }
+    return f;
+}
+
 Command parseConnect(const QStringList &args)
 {
     Command c;
@@ -372,6 +471,7 @@ Command parseConnect(const QStringList &args)
             QStringLiteral("drip: ms between bytes (default 800); reset/close/reboot: ms before "
                            "acting (default 0)."),
             QStringLiteral("MS")));
+    addFaultOptions(p);
     p.addOption(opt(QStringLiteral("show-data"),
                     QStringLiteral("Show every byte received, not only a preview: after each "
                                    "received event (escaped: \\n, \\xNN), or as the JSON "
@@ -406,7 +506,18 @@ Command parseConnect(const QStringList &args)
         connect.host = target->first;
         connect.port = target->second;
     }
+    const auto fault = readFault(p, toPeer, &err);
+    if (!err.isEmpty())
+        return fail(c, err);
+    Step faultStep = Step::make(Step::Kind::Fault);
+    if (fault)
+        faultStep.fault = *fault;
+    const bool faultFirst = p.isSet(QStringLiteral("fault-before-connect"));
+    if (fault && faultFirst)
+        c.steps << faultStep;
     c.steps << connect;
+    if (fault && !faultFirst)
+        c.steps << faultStep;
     if (p.isSet(QStringLiteral("send")) && p.isSet(QStringLiteral("send-hex")))
         return fail(c, QStringLiteral("connect: --send and --send-hex exclude each other."));
     if (p.isSet(QStringLiteral("send")) || p.isSet(QStringLiteral("send-hex"))) {

@@ -163,6 +163,8 @@ int main(int argc, char *argv[])
                     peerFailed = peerFailed || serving;
                     peerError = e.detail;
                 }
+                if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("fault"))
+                    peerError = e.detail; // a fault the run needs could not be made
                 if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("resolve") &&
                     unresolved.isEmpty())
                     unresolved = e.detail;
@@ -205,7 +207,8 @@ int main(int argc, char *argv[])
                 std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(unresolved));
                 exitCode = 2;
             } else if (peerFailed) {
-                // The built-in peer did not start: nothing was tried.
+                // The built-in peer did not start, or a fault the run needs could not be made:
+                // nothing was tried.
                 std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(peerError));
                 exitCode = 1;
             } else if (serving) {

@@ -10,6 +10,7 @@
 // ends when SockLab closes its end (or dies); the lab's namespaces go when the last socket
 // made in them is closed.
 #include "LabProtocol.h"
+#include "Labd.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -61,7 +62,9 @@ int writeFile(const char *path, const char *text)
     return err;
 }
 
-int enter(uint32_t host)
+} // namespace
+
+int labd::enter(uint32_t host)
 {
     if (g_current == int(host))
         return 0;
@@ -71,8 +74,7 @@ int enter(uint32_t host)
     return 0;
 }
 
-// Sends one rtnetlink request and waits for its acknowledgement: 0 or the kernel's errno.
-int talk(uint32_t host, nlmsghdr *nlh)
+int labd::talk(uint32_t host, nlmsghdr *nlh)
 {
     mnl_socket *nl = g_rtnl[host];
     nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
@@ -87,6 +89,10 @@ int talk(uint32_t host, nlmsghdr *nlh)
         return errno;
     return 0;
 }
+
+namespace {
+using labd::enter;
+using labd::talk;
 
 int linkUp(uint32_t host, unsigned index)
 {
@@ -371,11 +377,14 @@ int serve(int ctl)
             case Op::PacketSocket:
                 fd = packetSocket(q.text);
                 break;
+            case Op::Fault:
+                err = labd::fault(q);
+                break;
             default:
                 errno = EINVAL;
                 break;
             }
-            if (fd < 0)
+            if (fd < 0 && q.op != Op::Fault)
                 err = errno;
         }
         if (!reply(ctl, err, fd))

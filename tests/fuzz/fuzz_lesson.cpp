@@ -42,6 +42,8 @@ QStringList keysOf(const QString &step)
         {QStringLiteral("start_peer"), {"peer"}},
         {QStringLiteral("stop_peer"), {}},
         {QStringLiteral("close_all"), {}},
+        {QStringLiteral("fault"), {"fault", "value", "jitter", "seconds"}},
+        {QStringLiteral("repair"), {"fault"}},
     };
     return keys.value(step) + QStringList{QStringLiteral("do"), QStringLiteral("say")};
 }
@@ -130,6 +132,12 @@ void checkLesson(const Lesson &l)
             FUZZ_CHECK(s.peer.intervalMs >= -1 && s.peer.intervalMs <= 3600000,
                        QString::number(s.peer.intervalMs));
             peer = true;
+            break;
+        case Step::Kind::Fault:
+            // What the reader accepted, the engine accepts: in range, and a repair is plain.
+            FUZZ_CHECK(s.fault.validate().isEmpty(), s.fault.validate());
+            FUZZ_CHECK(s.fault.on || (s.fault.value < 0 && s.fault.seconds == 0),
+                       s.fault.describe());
             break;
         case Step::Kind::StopPeer:
         case Step::Kind::CloseAll:

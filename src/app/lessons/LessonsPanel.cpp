@@ -49,6 +49,17 @@ QString stepText(const socklab::LessonStep &s)
         return QObject::tr("close everything");
     case K::AcceptLoop:
         return QObject::tr("accept in a loop");
+    case K::Fault: {
+        const socklab::FaultInfo &f = socklab::faultInfo(st.fault.kind);
+        QString text = QObject::tr(st.fault.on ? f.action : f.repair);
+        if (f.value.name && st.fault.on)
+            text += QStringLiteral(": %1 %2")
+                        .arg(st.fault.effectiveValue())
+                        .arg(QLatin1String(f.value.unit));
+        if (st.fault.on && st.fault.seconds > 0)
+            text += QObject::tr(" for %1 s").arg(st.fault.seconds);
+        return text;
+    }
     }
     return {};
 }

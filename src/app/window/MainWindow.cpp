@@ -18,6 +18,7 @@
 #include "lessons/LessonsPanel.h"
 #include "log/LogModel.h"
 #include "log/LogView.h"
+#include "network/FaultsPanel.h"
 #include "options/KeepalivePanel.h"
 #include "options/MorePanel.h"
 #include "options/ReusePanel.h"
@@ -306,6 +307,13 @@ void MainWindow::setupLessons()
             lab ? socklab::platform::Lab::addressesOf(QStringLiteral("server")).value(0)
                 : QStringLiteral("127.0.0.1"));
     });
+    // The Faults tab and Experiment → Faults: the network's faults need the lab.
+    FaultsPanel *faults = m_ui->faultsPanel;
+    faults->setEngine(m_engine);
+    faults->addTo(m_ui->menuExperiment);
+    connect(m_engine->bus(), &socklab::EventBus::eventsReady, faults, &FaultsPanel::onEvents);
+    connect(m_engine, &socklab::Engine::networkChanged, faults, &FaultsPanel::setInLab);
+    faults->setInLab(false); // until the engine says it has a lab
     // Only the lab's wire is captured.
     connect(m_engine, &socklab::Engine::networkChanged, m_ui->actionSaveCapture,
             [this](bool lab) { m_ui->actionSaveCapture->setEnabled(lab); });

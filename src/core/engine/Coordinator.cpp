@@ -84,6 +84,12 @@ void Coordinator::pullPlug(const QString &sock)
     m_runner->pullPlugNow(sock);
 }
 
+void Coordinator::fault(const FaultSpec &f)
+{
+    CallScope scope(&m_own, m_bus->currentRun());
+    m_runner->faultNow(f);
+}
+
 void Coordinator::work(Worker *self, EngineRun r)
 {
     platform::nameThisThread("socklab-call");

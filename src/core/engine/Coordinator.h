@@ -37,6 +37,7 @@ class Coordinator : public QObject
     // switch); with it the stop is done even when a later stop was asked for meanwhile.
     void stop(quint64 gen, quint64 id, const std::function<void()> &then = {});
     void pullPlug(const QString &sock);
+    void fault(const FaultSpec &f);
 
   private:
     struct Worker

@@ -7,6 +7,8 @@
 #include "StepRunner.h"
 #include "ThreadHandoff.h"
 
+#include <QTimer>
+
 namespace socklab {
 
 namespace {
@@ -29,6 +31,18 @@ Engine::Engine(QObject *parent, platform::SocketFactory *net)
     m_coordinator = new Coordinator(m_runner.get(), m_hub.get(), m_bus, &m_generation, &m_pending);
     m_coordinator->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_coordinator, &QObject::deleteLater);
+    // A fault made for a while is repaired on the engine thread when its time is up, unless a
+    // Stop came first (the Stop repairs it).
+    m_runner->setRepairLater([this](int ms, const FaultSpec &repair) {
+        const quint64 gen = m_generation.load();
+        Coordinator *c = m_coordinator;
+        handoff::queuedCall(c, [this, c, ms, repair, gen] {
+            QTimer::singleShot(ms, Qt::PreciseTimer, c, [this, c, repair, gen] {
+                if (gen == m_generation.load())
+                    c->fault(repair);
+            });
+        });
+    });
     m_monitor->setTableListener([this](const QList<platform::DiagRow> &rows) {
         handoff::queuedCall(this, [this, rows] { emit socketTableChanged(rows); });
     });
@@ -127,6 +141,12 @@ void Engine::switchNetwork(Network network)
     const bool lab = m_lab != nullptr;
     handoff::queuedCall(
         this, [this, lab, said, why] { emit networkChanged(lab, said, lab ? QString() : why); });
+}
+
+void Engine::fault(const FaultSpec &f)
+{
+    Coordinator *c = m_coordinator;
+    handoff::queuedCall(c, [c, f] { c->fault(f); });
 }
 
 void Engine::pullPlug(const QString &sock)

@@ -61,6 +61,9 @@ class Engine : public QObject
     // (`sock`'s only, if given; every connected socket's otherwise). A message to the engine,
     // like everything else: the caller waits for nothing.
     void pullPlug(const QString &sock = {});
+    // Makes or repairs a fault of the network or of the built-in peer (Fault.h) now, as a
+    // Fault step does, without waiting for any run. Stop repairs every fault still made.
+    void fault(const FaultSpec &f);
 
     // Stops everything, as stop() does (same Finished event, same returned id), then runs
     // what comes next on `network`. Lab makes a new lab each time, so nothing of an earlier run

@@ -5,6 +5,7 @@
 #include "Engine.h"
 #include "ErrnoText.h"
 #include "EventBus.h"
+#include "Lab.h"
 #include "Monitor.h"
 #include "PeerServer.h"
 #include "PortHolders.h"
@@ -60,7 +61,7 @@ StepRunner::~StepRunner()
 bool StepRunner::actsAtOnce(Step::Kind k)
 {
     return k == Step::Kind::Close || k == Step::Kind::CloseAll || k == Step::Kind::PullPlug ||
-           k == Step::Kind::StopPeer;
+           k == Step::Kind::StopPeer || k == Step::Kind::Fault;
 }
 
 bool StepRunner::preempts(Step::Kind k)
@@ -174,6 +175,20 @@ void StepRunner::runSteps(EngineRun &r)
 
 void StepRunner::stopAll(quint64 id, const std::function<void()> &then)
 {
+    // The network is whole again for what comes next: every fault still made is repaired.
+    std::vector<FaultSpec> made;
+    {
+        QMutexLocker lock(&m_faultMutex);
+        for (const auto &f : m_faults) {
+            if (f)
+                made.push_back(*f);
+        }
+    }
+    for (FaultSpec f : made) {
+        f.on = false;
+        f.seconds = 0;
+        faultNow(f);
+    }
     closeAll(true);
     m_reg.clearLanes();
     if (then)
@@ -182,6 +197,106 @@ void StepRunner::stopAll(quint64 id, const std::function<void()> &then)
     e.run = id;
     e.detail = QStringLiteral("stopped");
     m_bus->post(e);
+}
+
+bool StepRunner::faultNow(const FaultSpec &f)
+{
+    const FaultInfo &info = faultInfo(f.kind);
+    QMutexLocker lock(&m_faultMutex);
+    Event e = makeEvent(EventKind::Info,
+                        f.kind == FaultKind::Crash ? QStringLiteral("peer") : QStringLiteral("lab"),
+                        QStringLiteral("fault"));
+    e.extra.insert(QStringLiteral("fault"), QLatin1String(info.name));
+    e.extra.insert(QStringLiteral("on"), f.on);
+    if (info.value.name)
+        e.extra.insert(QLatin1String(info.value.name), f.effectiveValue());
+    if (info.value2.name)
+        e.extra.insert(QLatin1String(info.value2.name), f.effectiveValue2());
+    if (const QString bad = f.validate(); !bad.isEmpty()) {
+        e.kind = EventKind::Error;
+        e.err = EINVAL;
+        e.detail = bad;
+        m_bus->post(e);
+        return false;
+    }
+    platform::Lab *lab = m_net->lab();
+    if (info.needsLab && !lab) {
+        e.kind = EventKind::Error;
+        e.err = ENETUNREACH;
+        e.detail = faultRefused(f, 0, true);
+        m_bus->post(e);
+        return false;
+    }
+    const std::shared_ptr<PeerServer> peer = currentPeer();
+    if (f.kind == FaultKind::Crash && f.on && !peer) {
+        e.kind = EventKind::Error;
+        e.err = ESRCH;
+        e.detail = QStringLiteral("No built-in peer is running, so there is no server process to "
+                                  "crash.");
+        m_bus->post(e);
+        return false;
+    }
+    // The network's part first; the peer's part after the event that says so (its own events
+    // about its sockets follow).
+    int err = 0;
+    switch (f.kind) {
+    case FaultKind::Crash:
+        if (!f.on && m_faults[size_t(f.kind)] && peer) {
+            // A service manager starts it again, on the same port (SO_REUSEADDR, as servers
+            // do: its old connections may be in TIME_WAIT).
+            PeerConfig again = peer->config();
+            again.port = peer->port();
+            again.reuseAddr = true;
+            err = startPeer(again) ? 0 : EADDRINUSE;
+        }
+        break;
+    case FaultKind::Power:
+        // The host goes dark first, so that nothing of what its kernel forgets is answered.
+        err = lab->fault(lab::NetFault::ServerOff, f.on);
+        break;
+    default: {
+        static constexpr lab::NetFault kNet[] = {
+            lab::NetFault::Cable, lab::NetFault::ServerOff,    lab::NetFault::ServerOff,
+            lab::NetFault::Route, lab::NetFault::FirewallDrop, lab::NetFault::FirewallReject,
+            lab::NetFault::Loss,  lab::NetFault::Rate,         lab::NetFault::Delay};
+        err = lab->fault(kNet[size_t(f.kind)], f.on, f.effectiveValue(), f.effectiveValue2());
+        break;
+    }
+    }
+    if (err) {
+        e.kind = EventKind::Error;
+        e.err = err;
+        e.detail = f.kind == FaultKind::Crash ? explainErrno(err, QStringLiteral("listen"))
+                                              : faultRefused(f, err, false);
+        m_bus->post(e);
+        return false;
+    }
+    // One firewall at a time: the one made replaces the other.
+    if (f.kind == FaultKind::FirewallDrop || f.kind == FaultKind::FirewallReject) {
+        m_faults[size_t(FaultKind::FirewallDrop)].reset();
+        m_faults[size_t(FaultKind::FirewallReject)].reset();
+    }
+    if (f.on)
+        m_faults[size_t(f.kind)] = f;
+    else
+        m_faults[size_t(f.kind)].reset();
+    e.detail = QLatin1String(f.on ? info.made : info.repaired);
+    if (f.on && f.seconds > 0) {
+        e.extra.insert(QStringLiteral("seconds"), f.seconds);
+        e.detail += QStringLiteral(" Repaired by itself in %1.").arg(secondsText(f.seconds));
+    }
+    m_bus->post(e);
+    if (f.on && peer && f.kind == FaultKind::Crash)
+        peer->crash();
+    if (f.on && peer && f.kind == FaultKind::Power)
+        peer->powerOff();
+    if (f.on && f.seconds > 0 && m_repairLater) {
+        FaultSpec repair = f;
+        repair.on = false;
+        repair.seconds = 0;
+        m_repairLater(int(f.seconds * 1000), repair);
+    }
+    return true;
 }
 
 void StepRunner::pullPlugNow(const QString &sock)
@@ -357,6 +472,17 @@ bool StepRunner::execute(const Step &s, StepTickets &t)
         break;
     case Step::Kind::PullPlug:
         pullPlugNow(s.sock);
+        break;
+    case Step::Kind::Fault:
+        if (!faultNow(s.fault)) {
+            // What comes next was meant to meet the fault: without it, it would show something
+            // else and seem to show the fault.
+            Event e = makeEvent(EventKind::Info, QStringLiteral("lab"));
+            e.detail = QStringLiteral("The experiment stops here: it needs that fault, which "
+                                      "could not be made (see the error above).");
+            m_bus->post(e);
+            return false;
+        }
         break;
     case Step::Kind::Restart:
         restartStep(s, t);
@@ -538,12 +664,24 @@ void StepRunner::connectStep(const Step &step)
         // The lab reaches nothing outside it: say so where the kernel found no route.
         if (out.status == CallOutcome::Status::Error && m_net->isPrivate() &&
             (out.err == ENETUNREACH || out.err == EHOSTUNREACH)) {
+            bool inLab = false;
+            for (const char *h : lab::kHostNames) {
+                for (const QString &addr : m_net->hostAddresses(QLatin1String(h)))
+                    inLab = inLab || a.text.startsWith(addr + u':') ||
+                            a.text.startsWith(u'[' + addr + u']');
+            }
             Event e = makeEvent(EventKind::Info, label, QStringLiteral("connect"));
-            e.detail = QStringLiteral("This run is on SockLab's private lab network, which "
-                                      "reaches only its own hosts (client, router, server). To "
-                                      "reach %1, run on this machine's network (Network: this "
-                                      "machine; socklab-cli --network host).")
-                           .arg(host);
+            e.detail =
+                inLab ? QStringLiteral("%1 is in the lab, yet there was no way to it: a router "
+                                       "on the way said so (ICMP destination unreachable), as "
+                                       "a router does when its route is gone or the host "
+                                       "behind it does not answer.")
+                            .arg(a.text)
+                      : QStringLiteral("This run is on SockLab's private lab network, which "
+                                       "reaches only its own hosts (client, router, server). To "
+                                       "reach %1, run on this machine's network (Network: this "
+                                       "machine; socklab-cli --network host).")
+                            .arg(host);
             m_bus->post(e);
         }
         // The socket in SYN-SENT after a timeout stays, so the table can show it.

@@ -9,6 +9,8 @@
 #include <QMutex>
 #include <QString>
 
+#include <array>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -87,6 +89,16 @@ class StepRunner
     // Any thread. Takes no lock that is held across a wait: the peer is reached through its
     // own reference, and PeerServer::pullPlug() only sets a flag and wakes the peer's thread.
     void pullPlugNow(const QString &sock);
+    // Makes or repairs a fault (Fault.h) now: the network's part by the lab's helper, the
+    // built-in peer's part by the peer. An info event (op "fault") says what was done, an
+    // error event why not (and false). Any thread; a few milliseconds.
+    bool faultNow(const FaultSpec &f);
+    // How a fault with `seconds` gets repaired later: `later(ms, repair)` calls faultNow(repair)
+    // after ms on some thread, unless a Stop came first (Stop repairs every fault itself).
+    void setRepairLater(std::function<void(int ms, const FaultSpec &repair)> later)
+    {
+        m_repairLater = std::move(later);
+    }
 
   private:
     struct RecvSummary;
@@ -145,6 +157,9 @@ class StepRunner
     CallReporter m_calls;
     QMutex m_peerMutex; // guards m_peer, the pointer only
     std::shared_ptr<PeerServer> m_peer;
+    QMutex m_faultMutex; // one fault at a time; guards m_faults
+    std::array<std::optional<FaultSpec>, kFaultKinds> m_faults; // those made and not repaired
+    std::function<void(int, const FaultSpec &)> m_repairLater;
 };
 
 } // namespace socklab

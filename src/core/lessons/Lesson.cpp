@@ -11,6 +11,7 @@
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <tuple>
 
 namespace socklab {
 
@@ -34,6 +35,8 @@ const QHash<QString, Step::Kind> &stepKinds()
         {QStringLiteral("pull_plug"), Step::Kind::PullPlug},
         {QStringLiteral("start_peer"), Step::Kind::StartPeer},
         {QStringLiteral("stop_peer"), Step::Kind::StopPeer},
+        {QStringLiteral("fault"), Step::Kind::Fault},
+        {QStringLiteral("repair"), Step::Kind::Fault},
     };
     return kinds;
 }
@@ -65,6 +68,9 @@ QStringList stepKeys(Step::Kind k)
         return {QStringLiteral("sock")};
     case Step::Kind::StartPeer:
         return {QStringLiteral("peer")};
+    case Step::Kind::Fault:
+        return {QStringLiteral("fault"), QStringLiteral("value"), QStringLiteral("jitter"),
+                QStringLiteral("seconds")};
     case Step::Kind::StopPeer:
     case Step::Kind::CloseAll:
     case Step::Kind::AcceptLoop:
@@ -165,7 +171,8 @@ class LessonReader
                      QStringLiteral("host"), QStringLiteral("port"), QStringLiteral("options"),
                      QStringLiteral("listener"), QStringLiteral("same_port_as"),
                      QStringLiteral("data"), QStringLiteral("bytes"), QStringLiteral("seconds"),
-                     QStringLiteral("peer"), QStringLiteral("say")});
+                     QStringLiteral("peer"), QStringLiteral("fault"), QStringLiteral("value"),
+                     QStringLiteral("jitter"), QStringLiteral("say")});
         const auto what = r.string(o, QStringLiteral("do"), path);
         if (!r.ok())
             return;
@@ -343,6 +350,9 @@ class LessonReader
             hasPeerStep = true;
             break;
         }
+        case Step::Kind::Fault:
+            faultStep(o, path, *what == QLatin1String("fault"), &s.fault);
+            break;
         case Step::Kind::CloseAll:
         case Step::Kind::StopPeer:
         case Step::Kind::AcceptLoop:
@@ -350,6 +360,46 @@ class LessonReader
         }
         if (r.ok())
             lesson.steps << ls;
+    }
+
+    // {"do": "fault", "fault": "loss", "value": 10, "seconds": 5}; {"do": "repair", ...}
+    void faultStep(const QJsonObject &o, const QString &path, bool make, FaultSpec *f)
+    {
+        const auto name = r.string(o, QStringLiteral("fault"), path);
+        if (!r.ok())
+            return;
+        const auto kind = name ? faultFromName(*name) : std::nullopt;
+        if (!kind) {
+            r.error = QStringLiteral("%1.fault: %2; it is one of %3.")
+                          .arg(path,
+                               name ? QStringLiteral("'%1' is not a fault").arg(*name)
+                                    : QStringLiteral("missing"),
+                               faultNames());
+            return;
+        }
+        f->kind = *kind;
+        f->on = make;
+        const FaultInfo &info = faultInfo(*kind);
+        for (const auto &[key, p, out] :
+             {std::tuple{QStringLiteral("value"), &info.value, &f->value},
+              std::tuple{QStringLiteral("jitter"), &info.value2, &f->value2}}) {
+            if (!o.contains(key))
+                continue;
+            if (!p->name || !make) {
+                r.error = QStringLiteral("%1.%2: %3 takes no %2.")
+                              .arg(path, key,
+                                   make ? QStringLiteral("the fault '%1'").arg(*name)
+                                        : QStringLiteral("a repair"));
+                return;
+            }
+            if (auto v = r.integer(o, key, path, IntRange{p->name, p->min, p->max, p->unit}))
+                *out = int(*v);
+        }
+        if (auto secs = seconds(o, QStringLiteral("seconds"), path, 0.001, 86400)) {
+            if (!make)
+                r.error = QStringLiteral("%1.seconds: a repair takes no seconds.").arg(path);
+            f->seconds = *secs;
+        }
     }
 
     void expectation(const QJsonObject &o, const QString &path)
@@ -677,8 +727,10 @@ LessonResult evaluate(const Lesson &lesson, const QList<Event> &events)
                 }
                 if (e->timeout) {
                     const double over = *e->elapsed - *e->timeout;
-                    note += QStringLiteral(", %1 past its %2 timeout")
-                                .arg(secondsText(over), secondsText(*e->timeout));
+                    note += over >= 0 ? QStringLiteral(", %1 past its %2 timeout")
+                                            .arg(secondsText(over), secondsText(*e->timeout))
+                                      : QStringLiteral(", %1 before its %2 timeout")
+                                            .arg(secondsText(-over), secondsText(*e->timeout));
                     if (x.overshoot && (over < x.overshoot->first || over > x.overshoot->second)) {
                         held = false;
                         note += QStringLiteral(" (predicted %1 to %2 past)")

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Fault.h"
 #include "Options.h"
 #include "PeerConfig.h"
 
@@ -27,7 +28,8 @@ struct Step
         Close,      // sock
         CloseAll,
         PullPlug, // the built-in peer's connections, or sock's if there is no peer
-        Restart   // sock: close that listener and listen again on its port
+        Restart,  // sock: close that listener and listen again on its port
+        Fault     // fault: make or repair a fault of the network or of the built-in peer
     };
     Kind kind = Kind::Connect;
     QString sock;
@@ -49,6 +51,7 @@ struct Step
     double seconds = 0;
     int count = 0;
     PeerConfig peer;
+    FaultSpec fault;
 
     static Step make(Kind k, const QString &sock = {})
     {

@@ -24,6 +24,69 @@ bool before(quint32 a, quint32 b)
     return qint32(a - b) < 0;
 }
 
+// An ICMP (IPv4) or ICMPv6 error at `icmp` that quotes an IP packet carrying TCP: the quoted
+// packet's addresses, ports and sequence number, and the error's type, code and sender.
+bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &reporter, Segment *out)
+{
+    if (n < icmp + 8)
+        return false;
+    const int type = p[icmp], code = p[icmp + 1];
+    // Destination unreachable and time exceeded, in each family's numbers.
+    if (!(v6 ? (type == 1 || type == 3) : (type == 3 || type == 11)))
+        return false;
+    const int ip = icmp + 8;
+    int tcp = 0;
+    if (!v6) {
+        if (n < ip + 20 || (p[ip] >> 4) != 4 || p[ip + 9] != 6)
+            return false;
+        tcp = ip + (p[ip] & 0x0f) * 4;
+        out->family = 2;
+        out->src = QHostAddress(be32(p + ip + 12)).toString();
+        out->dst = QHostAddress(be32(p + ip + 16)).toString();
+    } else {
+        if (n < ip + 40 || (p[ip] >> 4) != 6 || p[ip + 6] != 6)
+            return false;
+        tcp = ip + 40;
+        out->family = 10;
+        out->src = QHostAddress(p + ip + 8).toString();
+        out->dst = QHostAddress(p + ip + 24).toString();
+    }
+    if (n < tcp + 8) // an ICMP error quotes at least the first 8 bytes: ports and seq
+        return false;
+    out->sport = be16(p + tcp);
+    out->dport = be16(p + tcp + 2);
+    out->seq = be32(p + tcp + 4);
+    out->icmpType = type;
+    out->icmpCode = code;
+    out->reporter = reporter;
+    return true;
+}
+
+// What an ICMP error says, in words.
+QString icmpText(const Segment &s)
+{
+    const bool v6 = s.family == 10;
+    const bool unreachable = v6 ? s.icmpType == 1 : s.icmpType == 3;
+    if (!unreachable)
+        return QStringLiteral("time exceeded (the packet's hop limit ran out on the way)");
+    static const char *const v4[] = {"network unreachable", "host unreachable",
+                                     "protocol unreachable", "port unreachable",
+                                     "fragmentation needed"};
+    static const char *const v6names[] = {
+        "no route to destination", "communication administratively prohibited",
+        "beyond scope of source address", "address unreachable", "port unreachable"};
+    QString what;
+    if (v6 && s.icmpCode >= 0 && s.icmpCode < 5)
+        what = QLatin1String(v6names[s.icmpCode]);
+    else if (!v6 && s.icmpCode >= 0 && s.icmpCode < 5)
+        what = QLatin1String(v4[s.icmpCode]);
+    else if (!v6 && (s.icmpCode == 9 || s.icmpCode == 10 || s.icmpCode == 13))
+        what = QStringLiteral("administratively prohibited");
+    else
+        what = QStringLiteral("code %1").arg(s.icmpCode);
+    return QStringLiteral("destination unreachable (%1)").arg(what);
+}
+
 QString withPort(int family, const QString &addr, quint16 port)
 {
     return family == 10 /* AF_INET6 */ ? QStringLiteral("[%1]:%2").arg(addr).arg(port)
@@ -33,6 +96,8 @@ QString withPort(int family, const QString &addr, quint16 port)
 
 QString Segment::flagText() const
 {
+    if (icmpType >= 0)
+        return family == 10 ? QStringLiteral("ICMPv6") : QStringLiteral("ICMP");
     QStringList f;
     if (flags & kSyn)
         f << QStringLiteral("SYN");
@@ -59,6 +124,11 @@ QString Segment::to() const
 
 QString Segment::sentence() const
 {
+    if (icmpType >= 0)
+        return QStringLiteral("%1 %2 from %3 about the segment %4 -> %5, seq %6: it could not be "
+                              "delivered, and the sender's kernel is told so.")
+            .arg(flagText(), icmpText(*this), reporter, from(), to())
+            .arg(relSeq);
     const QString head = QStringLiteral("%1 %2 -> %3, seq %4, ack %5, %6 byte(s), window %7")
                              .arg(flagText(), from(), to())
                              .arg(relSeq)
@@ -106,6 +176,11 @@ bool parseFrame(const QByteArray &bytes, Segment *out)
         return false;
     const quint16 type = be16(p + 12);
     int ip = 14, tcp = 0, ipPayload = 0;
+    if (type == 0x0800 && n >= ip + 20 && (p[ip] >> 4) == 4 && p[ip + 9] == 1)
+        return parseIcmpError(p, n, ip + (p[ip] & 0x0f) * 4, false,
+                              QHostAddress(be32(p + ip + 12)).toString(), out);
+    if (type == 0x86dd && n >= ip + 40 && p[ip + 6] == 58)
+        return parseIcmpError(p, n, ip + 40, true, QHostAddress(p + ip + 8).toString(), out);
     if (type == 0x0800) {
         if (n < ip + 20 || (p[ip] >> 4) != 4 || p[ip + 9] != 6)
             return false;
@@ -166,6 +241,17 @@ QString Analyzer::key(const Segment &s, bool reverse)
 
 void Analyzer::analyze(Segment &s)
 {
+    if (s.icmpType >= 0) {
+        // About a segment of a flow, not part of it: numbered as that flow numbers its
+        // segments, and nothing of the flow changes.
+        const auto it = m_flows.constFind(key(s, false));
+        s.relSeq = it != m_flows.constEnd() && it->started ? s.seq - it->isn : 0;
+        s.relAck = 0;
+        const bool unreachable = s.family == 10 ? s.icmpType == 1 : s.icmpType == 3;
+        s.meaning = unreachable ? QStringLiteral("unreachable") : QStringLiteral("time_exceeded");
+        s.number = 0;
+        return;
+    }
     // Both directions exist before either is referenced (an insertion moves QHash's values).
     const QString mine = key(s, false), theirs = key(s, true);
     m_flows[mine];

@@ -18,6 +18,12 @@ struct Segment
     quint32 window = 0; // as advertised, scaled by the window scale its SYN announced
     int payload = 0;    // bytes of data (IP length minus the headers)
     int wscale = -1;    // the window scale option of a SYN, -1 if none
+    // An ICMP or ICMPv6 error about a TCP segment: its type and code, and who sent it (a
+    // router, or the host). The addresses, ports and seq above are then the TCP segment's it
+    // quotes, so the error belongs to that connection; it carries no flags and no data.
+    int icmpType = -1;
+    int icmpCode = 0;
+    QString reporter;
 
     // What the analysis found (Analyzer::analyze).
     quint32 relSeq = 0, relAck = 0; // relative to each side's initial sequence number
@@ -32,20 +38,14 @@ struct Segment
 };
 
 // The meanings a segment can have, as JSON values.
-inline constexpr const char *kMeanings[] = {"syn",
-                                            "syn_ack",
-                                            "syn_retransmission",
-                                            "retransmission",
-                                            "keepalive_probe",
-                                            "keepalive_ack",
-                                            "zero_window",
-                                            "zero_window_probe",
-                                            "dup_ack",
-                                            "fin",
-                                            "rst"};
+inline constexpr const char *kMeanings[] = {
+    "syn",           "syn_ack",     "syn_retransmission", "retransmission", "keepalive_probe",
+    "keepalive_ack", "zero_window", "zero_window_probe",  "dup_ack",        "fin",
+    "rst",           "unreachable", "time_exceeded"};
 
 // Reads an Ethernet frame's IPv4 or IPv6 and TCP headers (`bytes` may stop after the TCP
-// header). False for anything else, or headers cut short.
+// header), or an ICMP/ICMPv6 error that quotes a TCP segment. False for anything else, or
+// headers cut short.
 bool parseFrame(const QByteArray &bytes, Segment *out);
 
 // Follows each connection in both directions, as Wireshark's TCP analysis does, and gives

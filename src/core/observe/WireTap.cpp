@@ -244,7 +244,8 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     // each kind and direction.
     const bool always = s.meaning == QLatin1String("syn") ||
                         s.meaning == QLatin1String("syn_ack") ||
-                        s.meaning == QLatin1String("fin") || s.meaning == QLatin1String("rst");
+                        s.meaning == QLatin1String("fin") || s.meaning == QLatin1String("rst") ||
+                        s.meaning == QLatin1String("unreachable");
     if (!always) {
         const QString key = direction + u'|' + s.meaning;
         Quiet &q = m_quiet[key];
@@ -289,6 +290,8 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     e.extra.insert(QStringLiteral("meaning"), s.meaning);
     e.extra.insert(QStringLiteral("to_sock"), receiver.first);
     e.extra.insert(QStringLiteral("link"), link);
+    if (s.icmpType >= 0)
+        e.extra.insert(QStringLiteral("from_host"), s.reporter); // who sent the ICMP error
     m_bus->post(e);
     const qint64 lag = platform::monotonicNs() - monoNs;
     QMutexLocker lock(&m_mutex);

@@ -277,6 +277,18 @@ void PeerServer::pullPlug()
     platform::wakeFdSignal(m_wakeFd);
 }
 
+void PeerServer::powerOff()
+{
+    m_powerOff.store(true);
+    platform::wakeFdSignal(m_wakeFd);
+}
+
+void PeerServer::crash()
+{
+    m_crash.store(true);
+    platform::wakeFdSignal(m_wakeFd);
+}
+
 void PeerServer::stop()
 {
     m_stop.store(true);
@@ -348,7 +360,7 @@ void PeerServer::serve()
 
     // reboot: the connection leaves the peer's kernel without a segment on the wire, as its
     // state does when a host reboots. A socket in repair mode closes silently.
-    const auto forget = [&](Conn &c) {
+    const auto forget = [&](Conn &c, const QString &detail) {
         if (m_monitor)
             m_monitor->unwatch(c.fd);
         const int err = platform::enterRepairMode(c.fd);
@@ -364,15 +376,34 @@ void PeerServer::serve()
         ::close(c.fd);
         c.fd = -1;
         Event e = peerEvent(EventKind::Closed, c.label, QStringLiteral("close"));
-        e.detail = QStringLiteral("Rebooted: the peer's kernel forgot the connection and sent "
-                                  "nothing (TCP_REPAIR, then close). The client's side is still "
-                                  "ESTABLISHED; its next segment (data or a keepalive probe) "
-                                  "reaches a host that no longer knows it, and is answered by "
-                                  "RST.");
+        e.detail = detail;
         m_bus->post(e);
     };
 
+    bool crashed = false;
     while (!m_stop.load()) {
+        if (m_crash.exchange(false)) {
+            crashed = true;
+            // As the kernel cleans up after a process that died: a plain close of each.
+            for (Conn &c : conns) {
+                if (c.fd >= 0)
+                    closeConn(c,
+                              QStringLiteral("The server process crashed: its kernel closed "
+                                             "the connection."),
+                              false);
+            }
+            conns.clear();
+            break; // and the listener below
+        }
+        if (m_powerOff.exchange(false)) {
+            for (Conn &c : conns) {
+                if (c.fd >= 0)
+                    forget(c, QStringLiteral("Power lost: the server's kernel forgot the "
+                                             "connection and sent nothing. The client's side "
+                                             "is still ESTABLISHED."));
+            }
+            std::erase_if(conns, [](const Conn &c) { return c.fd < 0; });
+        }
         if (m_pullPlug.exchange(false)) {
             for (Conn &c : conns) {
                 if (c.fd < 0 || c.plugged)
@@ -550,7 +581,12 @@ void PeerServer::serve()
                 } else if (b == PeerBehavior::Close) {
                     closeConn(c, QStringLiteral("Closed gracefully: the kernel sent FIN."), false);
                 } else if (b == PeerBehavior::Reboot) {
-                    forget(c);
+                    forget(c, QStringLiteral(
+                                  "Rebooted: the peer's kernel forgot the connection and sent "
+                                  "nothing (TCP_REPAIR, then close). The client's side is still "
+                                  "ESTABLISHED; its next segment (data or a keepalive probe) "
+                                  "reaches a host that no longer knows it, and is answered by "
+                                  "RST."));
                 }
             }
         }
@@ -639,7 +675,9 @@ void PeerServer::serve()
         ::close(m_listenFd);
         m_listenFd = -1;
         Event e = peerEvent(EventKind::Closed, QStringLiteral("peer"), QStringLiteral("close"));
-        e.detail = QStringLiteral("The built-in peer stopped listening.");
+        e.detail = crashed ? QStringLiteral("The server process crashed: its kernel closed the "
+                                            "listener, so the port answers SYNs with RST.")
+                           : QStringLiteral("The built-in peer stopped listening.");
         m_bus->post(e);
     }
 }

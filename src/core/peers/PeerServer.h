@@ -17,7 +17,6 @@ class SocketFactory;
 class Monitor;
 struct ResolvedAddress;
 
-
 // A built-in peer: the other end of an experiment, serving on its own thread.
 class PeerServer
 {
@@ -39,6 +38,15 @@ class PeerServer
     // Thread-safe: from now on the kernel drops everything arriving for the peer's live
     // connections, and the peer sends nothing more: it has lost power.
     void pullPlug();
+    // Thread-safe, without waiting: the server host loses power. Its kernel forgets every live
+    // connection without a segment (TCP_REPAIR, then close); its listener stays, as the
+    // service that listens again once the host is back on.
+    void powerOff();
+    // Thread-safe, without waiting: the peer's process crashes. Its sockets are closed as the
+    // kernel closes a dead process's descriptors (FIN, or RST where unread data was waiting),
+    // its listener too, and the peer serves no more.
+    void crash();
+    const PeerConfig &config() const { return m_config; }
     void stop(); // thread-safe; joins the serving thread
 
     // Connections accepted (and set up) so far; thread-safe.
@@ -59,6 +67,8 @@ class PeerServer
     quint16 m_port = 0;
     std::atomic<bool> m_stop{false};
     std::atomic<bool> m_pullPlug{false};
+    std::atomic<bool> m_powerOff{false};
+    std::atomic<bool> m_crash{false};
     std::atomic<int> m_accepted{0};
     int m_acceptedFd = -1; // signalled after each accept
     int m_fillerFd = -1;   // never-accept: our own connection that keeps the accept queue full

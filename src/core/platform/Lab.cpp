@@ -57,6 +57,7 @@ class LabHost final : public SocketFactory
         return m_lab->request(q);
     }
     SocketFactory *peerHost() override { return &m_lab->server(); }
+    Lab *lab() override { return m_lab; }
     QString peerAddress(int family) const override
     {
         const lab::Interface &server = lab::kInterfaces[3];
@@ -249,6 +250,17 @@ SocketFactory &Lab::host(lab::Host h)
     return *m_hosts[h];
 }
 
+int Lab::fault(lab::NetFault f, bool on, int value, int value2)
+{
+    lab::Request q;
+    q.op = lab::Op::Fault;
+    q.fault = f;
+    q.flags = on ? lab::kFaultOn : 0;
+    q.value = value;
+    q.value2 = value2;
+    return request(q) == 0 ? 0 : errno;
+}
+
 int Lab::request(const lab::Request &q)
 {
     QMutexLocker lock(&m_mutex);
@@ -272,6 +284,10 @@ int Lab::request(const lab::Request &q)
     do
         n = ::recvmsg(m_ctl, &m, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
+    if (q.op == lab::Op::Fault && n == ssize_t(sizeof r)) {
+        errno = r.err;
+        return r.err ? -1 : 0; // a fault comes with no descriptor
+    }
     int fd = -1;
     for (cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&

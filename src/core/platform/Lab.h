@@ -48,6 +48,11 @@ class Lab
     // The path of the helper program this build uses, or empty with *why when it is missing.
     static QString helperPath(QString *why);
 
+    // Makes (on) or repairs one fault of the lab's network (LabProtocol.h), in a few
+    // milliseconds: 0 or errno (EBUSY: another queue holds the router's links; ENOENT: this
+    // kernel lacks the queue discipline, as netem is missing on some).
+    int fault(lab::NetFault f, bool on, int value = 0, int value2 = 0);
+
     // For LabHost: asks the helper for a descriptor. The descriptor, or -1 with errno set.
     int request(const lab::Request &q);
 

@@ -75,12 +75,31 @@ constexpr int kPrefix6 = 64;
 
 enum class Op : uint32_t
 {
-    TcpSocket = 1,   // family, flags (kNonBlocking): a TCP socket made in that host
-    DiagSocket = 2,  // a NETLINK_SOCK_DIAG socket that sees that host's TCP table
-    PacketSocket = 3 // text: interface name; an AF_PACKET socket bound to it
+    TcpSocket = 1,    // family, flags (kNonBlocking): a TCP socket made in that host
+    DiagSocket = 2,   // a NETLINK_SOCK_DIAG socket that sees that host's TCP table
+    PacketSocket = 3, // text: interface name; an AF_PACKET socket bound to it
+    Fault = 4         // fault, flags (kFaultOn), value, value2: a fault of the network made or
+                      // repaired (host is ignored: each fault is where a real one would be)
 };
 
 constexpr uint32_t kNonBlocking = 1;
+constexpr uint32_t kFaultOn = 2; // Fault: make it (else repair it)
+
+// The faults the helper makes in the lab's network (the sockets' part of a fault, such as a
+// server whose connections vanish, is SockLab's). Each is repaired by the same request without
+// kFaultOn; repairing what is whole does nothing.
+enum class NetFault : uint32_t
+{
+    Cable = 1,     // the router forwards nothing: client and server are cut off, nobody is told
+    ServerOff = 2, // the server host takes in and sends out nothing (its power is off)
+    Route = 3,     // the router has no route to the server's network (it answers ICMP unreachable)
+    FirewallDrop = 4,   // the router drops TCP to the server
+    FirewallReject = 5, // the router answers TCP to the server with RST (reject with tcp reset)
+    Loss = 6,           // value: % of the packets the router forwards, dropped at random
+    Rate = 7,           // value: kbit/s each way (a tbf queue on each of the router's links)
+    Delay = 8,          // value: ms each way, value2: jitter in ms (netem on the router's links)
+};
+constexpr uint32_t kNetFaultMax = 8;
 
 struct Request
 {
@@ -89,6 +108,9 @@ struct Request
     int32_t family = 0;
     uint32_t flags = 0;
     char text[64] = {};
+    NetFault fault = NetFault::Cable;
+    int32_t value = 0;
+    int32_t value2 = 0;
 };
 
 // The answer to a request: err 0 and one descriptor passed with it (SCM_RIGHTS), followed by a

@@ -16,24 +16,28 @@ namespace socklab::platform {
 
 int prepareCapture(int fd, int snapLen, int bufferBytes, bool loopback)
 {
-    // TCP over IPv4 (protocol at 14 + 9) or IPv6 (next header at 14 + 6), its first snapLen
+    // TCP over IPv4 (protocol at 14 + 9) or IPv6 (next header at 14 + 6), and ICMP and
+    // ICMPv6 (a router's "destination unreachable" about a TCP segment), their first snapLen
     // bytes; on loopback the leaving copy of each frame is dropped (it is seen arriving).
     const sock_filter tcpOnly[] = {
         BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 2, 5),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 3, 7),
         BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 2, 3),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 3, 4),
         BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, unsigned(snapLen)),
         BPF_STMT(BPF_RET | BPF_K, 0),
     };
+    constexpr unsigned char kToDrop = 10; // from the instruction after the loopback test
     sock_filter program[2 + sizeof tcpOnly / sizeof tcpOnly[0]];
     int n = 0;
     if (loopback) {
         program[n++] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, unsigned(SKF_AD_OFF + SKF_AD_PKTTYPE));
-        program[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 8, 0);
+        program[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, kToDrop, 0);
     }
     for (const sock_filter &f : tcpOnly)
         program[n++] = f;

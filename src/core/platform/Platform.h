@@ -60,6 +60,8 @@ using OptionId = socklab::OptionId;
 // and nothing else: the host's network first; a lab network next (a helper process inside a
 // network namespace creates the descriptors there and passes them back: a socket keeps the
 // namespace it was created in).
+class Lab;
+
 class SocketFactory
 {
   public:
@@ -94,6 +96,8 @@ class SocketFactory
     // True for a network nothing outside it can reach (the lab): a peer on any of its
     // addresses is private.
     virtual bool isPrivate() const { return false; }
+    // The lab this network is a host of, for its faults; nullptr on the host's own network.
+    virtual Lab *lab() { return nullptr; }
 };
 // The host's own network: socket(2) in this process's network namespace.
 SocketFactory &hostNetwork();
