@@ -41,7 +41,8 @@ mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME/SockLab"
 chmod 700 "$XDG_RUNTIME_DIR"
 
 # Starts the window on a profile with one option tab in front (0 timeouts, 1 reuse,
-# 2 keepalive, 3 more), plus any further socklab arguments, and waits until it is mapped.
+# 2 keepalive, 3 more, 4 faults), plus any further socklab arguments, and waits until it is
+# mapped.
 start() {
     printf '[window]\noptionsTab=%s\n' "$2" >"$XDG_CONFIG_HOME/SockLab/SockLab.conf"
     "$gui" "$1" "${@:3}" >"$work/gui.log" 2>&1 &
@@ -148,3 +149,24 @@ xdotool mousemove --window "$win" 32 373 click 1 # SO_REUSEADDR, on the Reuse ta
 sleep 0.3
 restart_demo
 shoot compare-reuseaddr
+
+# 6. A pulled cable, in the lab: the lesson pulled-cable step by step (F8). The data sent while
+#    the cable is out is resent into silence; plugged back in after 2 s, the next resend gets
+#    through and the echo arrives.
+start "$work/timeout.json" 4 --lesson pulled-cable
+for wait in 0.5 0.3 0.3 4.5; do
+    keys F8
+    sleep "$wait"
+done
+shoot pulled-cable
+
+# 7. Faults that answer and one that does not: a lost route (ENETUNREACH at once), a firewall
+#    that rejects (ECONNREFUSED at once), one that drops (the SYN resent until the 3 s connect
+#    timeout), the lesson route-and-firewall run whole.
+start "$work/timeout.json" 4 --lesson route-and-firewall
+for _ in 1 2 3 4 5 6 7; do
+    keys F8
+    sleep 0.4
+done
+sleep 3.5
+shoot connect-timeout-firewall

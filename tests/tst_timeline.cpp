@@ -556,6 +556,55 @@ class TestTimeline : public QObject
         QVERIFY(legend.heightForWidth(300) > legend.heightForWidth(1200)); // it wraps
     }
 
+    // A fault of the network is a band behind every lane, from when it was made to when it
+    // was mended (a new number ends the old band; one firewall replaces the other), named,
+    // explained on hover, and in the legend.
+    void faultsAreBandsBehindTheLanes()
+    {
+        const auto fault = [](double t, const char *name, bool on, int value = -1) {
+            Event e = ev(EventKind::Info, QStringLiteral("lab"), t, QStringLiteral("fault"));
+            e.extra.insert(QStringLiteral("fault"), QLatin1String(name));
+            e.extra.insert(QStringLiteral("on"), on);
+            if (value >= 0)
+                e.extra.insert(QStringLiteral("percent"), value);
+            e.detail = QStringLiteral("Said when %1.").arg(QLatin1String(name));
+            return e;
+        };
+        TimelineWidget w;
+        w.resize(800, 240);
+        w.show();
+        w.append({call(EventKind::Receiving, QStringLiteral("c1"), 0.5, QStringLiteral("recv"), 5),
+                  fault(1.0, "cable", true), fault(2.0, "loss", true, 10),
+                  fault(2.5, "loss", true, 30), fault(3.0, "cable", false),
+                  fault(3.2, "drop", true), fault(3.4, "reject", true)});
+        const TimelineModel model = w.snapshot();
+        const auto &faults = model.faults();
+        QCOMPARE(faults.size(), size_t(5));
+        QCOMPARE(faults[0].text, QStringLiteral("cable pulled"));
+        QCOMPARE(faults[0].startNs, qint64(1000000000));
+        QCOMPARE(faults[0].endNs, qint64(3000000000));
+        QCOMPARE(faults[1].text, QStringLiteral("packet loss 10 %"));
+        QCOMPARE(faults[1].endNs, qint64(2500000000)); // made again with 30 %
+        QCOMPARE(faults[2].text, QStringLiteral("packet loss 30 %"));
+        QCOMPARE(faults[2].endNs, TimelineModel::kOpen);
+        QCOMPARE(faults[3].fault, QStringLiteral("drop"));
+        QCOMPARE(faults[3].endNs, qint64(3400000000)); // the reject replaced it
+        QCOMPARE(faults[4].endNs, TimelineModel::kOpen);
+        QVERIFY(w.drawn() & TimelineModel::DrawnFault);
+        QCOMPARE(model.laneNames(), QStringList{QStringLiteral("c1")}); // not the lab's
+        w.frame(0, ns(4));
+        const QRectF bar = w.spanRect(QStringLiteral("c1"), 0); // starts at 0.5 s
+        const double xAt1 = bar.left() + 0.5 * w.pixelsPerSecond();
+        const QString tip = w.toolTipAt(QPoint(int(std::lround(xAt1)), int(bar.center().y())));
+        QVERIFY2(tip.startsWith(QLatin1String("cable pulled from 1.000 s to 3.000 s")),
+                 qPrintable(tip));
+        TimelineLegend legend;
+        legend.setDrawn(w.drawn());
+        QVERIFY(legend.shownEntries().contains(QStringLiteral("fault of the network")));
+        w.clear();
+        QVERIFY(w.snapshot().faults().empty());
+    }
+
     void clearEmptiesEverything()
     {
         TimelineWidget w;

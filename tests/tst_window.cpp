@@ -11,6 +11,7 @@
 #include "lessons/LessonsPanel.h"
 #include "log/LogModel.h"
 #include "log/LogView.h"
+#include "network/FaultsPanel.h"
 #include "options/TimeoutEditor.h"
 #include "timeline/TimelineWidget.h"
 #include "window/ActionNote.h"
@@ -112,6 +113,7 @@ class TestWindow : public QObject
     void resetStartsACleanPage();
     void pagesRunInANewLabByDefault();
     void aLabThatCannotBeMadeIsSaidAndNotPretended();
+    void faultsTabPullsTheCableAndStopMendsIt();
     void helpPagesNameTheKeys();
     void fitsA720Projector();
     void lessonPageKeepsItsOwnSockets();
@@ -659,6 +661,50 @@ void TestWindow::mnemonicsAreUnique()
 // The window's default network is the private lab: the peer is on host server, the client on
 // host client. A new page is a new lab, with nothing of the last page left in the kernel (no
 // TIME_WAIT, hidden or not). Switching to this machine's network starts a clean page there.
+// The Faults tab: a button is down while its fault is made, as the engine reported it; the
+// connection's data is resent while the cable is out and delivered once it is back; Stop
+// mends every fault; on this machine's network only the crash can be made.
+void TestWindow::faultsTabPullsTheCableAndStopMendsIt()
+{
+    auto *faults = child<FaultsPanel>("faultsPanel");
+    QAction *cable = action("actionFault_cable");
+    QTRY_VERIFY(cable->isEnabled()); // once the page's lab is made
+    usePeer(PeerBehavior::Echo);
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
+    cable->trigger();
+    QVERIFY(!cable->isChecked()); // not before the engine says it is made
+    QTRY_VERIFY(faults->isMade(FaultKind::Cable));
+    QVERIFY(cable->isChecked());
+    QCOMPARE(cable->text(), QStringLiteral("Plug the cable back in"));
+    action("actionSend")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Retransmit).isEmpty(), 3000);
+    QVERIFY(rows(EventKind::Received).isEmpty());
+    cable->trigger(); // plugged back in: the next resend gets through
+    QTRY_VERIFY(!faults->isMade(FaultKind::Cable));
+    QCOMPARE(cable->text(), QStringLiteral("Pull the cable"));
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Received).isEmpty(), 5000);
+    // A number changed while its fault is made applies at once; Stop mends everything.
+    action("actionFault_loss")->trigger();
+    QTRY_VERIFY(faults->isMade(FaultKind::Loss));
+    faults->valueBox(FaultKind::Loss)->setValue(40);
+    const auto madeWith40 = [this] {
+        const QList<Event> made = rows(EventKind::Info, QStringLiteral("fault"));
+        return std::any_of(made.cbegin(), made.cend(), [](const Event &e) {
+            return e.extra.value(QStringLiteral("percent")).toInt() == 40;
+        });
+    };
+    QTRY_VERIFY(madeWith40());
+    action("actionStop")->trigger();
+    QTRY_VERIFY(!faults->isMade(FaultKind::Loss));
+    QVERIFY(!action("actionFault_loss")->isChecked());
+    // This machine's network: only the crash.
+    action("actionNetworkHost")->trigger();
+    QTRY_VERIFY(!cable->isEnabled());
+    QVERIFY(action("actionFault_crash")->isEnabled());
+}
+
 void TestWindow::pagesRunInANewLabByDefault()
 {
     auto *combo = child<QComboBox>("networkCombo");

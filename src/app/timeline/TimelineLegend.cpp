@@ -31,6 +31,7 @@ TimelineLegend::TimelineLegend(QWidget *parent) : QWidget(parent)
         {Glyph::Resend, tr("SYN or data sent again"), M::DrawnResend},
         {Glyph::TimeWait, tr("TIME_WAIT"), M::DrawnTimeWait},
         {Glyph::Stop, tr("Stop, plug pulled"), M::DrawnStop},
+        {Glyph::Fault, tr("fault of the network"), M::DrawnFault},
         {Glyph::OptionChanged, tr("option changed"), M::DrawnOptionChanged},
         {Glyph::KeepaliveTimer, tr("keepalive idle / interval"), M::DrawnKeepaliveTimer},
     };
@@ -194,6 +195,12 @@ void TimelineLegend::paintGlyph(QPainter &p, Glyph g, const QRectF &r) const
     case Glyph::TimeWait:
         p.fillRect(r, withAlpha(kTimeWait, 40));
         p.fillRect(r, QBrush(withAlpha(kTimeWait, 130), Qt::BDiagPattern));
+        break;
+    case Glyph::Fault:
+        p.fillRect(r, withAlpha(kFault, 28));
+        p.fillRect(r, QBrush(withAlpha(kFault, 90), Qt::Dense6Pattern));
+        p.setPen(QPen(kFault, 2));
+        p.drawLine(QPointF(r.left() + 1, r.top()), QPointF(r.left() + 1, r.bottom()));
         break;
     case Glyph::Stop:
         p.setPen(QPen(kError, std::max(2.0, r.height() / 8.0), Qt::DashLine));

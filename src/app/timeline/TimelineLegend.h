@@ -43,6 +43,7 @@ class TimelineLegend : public QWidget
         Resend,
         TimeWait,
         Stop,
+        Fault,
         OptionChanged,
         KeepaliveTimer
     };

@@ -1,5 +1,7 @@
 #include "TimelineModel.h"
 
+#include "Fault.h"
+
 #include <algorithm>
 
 using socklab::Event;
@@ -37,6 +39,7 @@ void TimelineModel::clear()
     m_drawn = 0;
     m_lanes.clear();
     m_markers.clear();
+    m_faults.clear();
     m_laneIndex.clear();
     m_lastNs = 0;
     m_running = 0;
@@ -59,9 +62,49 @@ TimelineModel::Lane &TimelineModel::laneFor(const QString &name)
     return l;
 }
 
+void TimelineModel::addFault(const Event &e)
+{
+    const QString name = e.extra.value(QStringLiteral("fault")).toString();
+    const auto kind = socklab::faultFromName(name);
+    if (!kind)
+        return;
+    const auto endOpen = [&](const QString &which) {
+        for (FaultSpan &f : m_faults) {
+            if (f.fault == which && f.endNs == kOpen)
+                f.endNs = e.tNs;
+        }
+    };
+    // Made again (a new number) or mended: what was made before ends here. One firewall at a
+    // time: the one made replaces the other.
+    endOpen(name);
+    if (*kind == socklab::FaultKind::FirewallDrop || *kind == socklab::FaultKind::FirewallReject) {
+        endOpen(QStringLiteral("drop"));
+        endOpen(QStringLiteral("reject"));
+    }
+    if (!e.extra.value(QStringLiteral("on")).toBool())
+        return;
+    const socklab::FaultInfo &info = socklab::faultInfo(*kind);
+    QString text = QLatin1String(info.band);
+    if (info.value.name)
+        text += QStringLiteral(" %1 %2")
+                    .arg(e.extra.value(QLatin1String(info.value.name)).toInt())
+                    .arg(QLatin1String(info.value.unit));
+    m_faults.push_back({e.tNs, kOpen, name, text, e.detail});
+    m_drawn |= DrawnFault;
+}
+
 void TimelineModel::add(const Event &e)
 {
     m_lastNs = std::max(m_lastNs, e.tNs);
+    // A fault is the network's, drawn behind every lane, not a socket's: no lane.
+    if (e.op == QLatin1String("fault")) {
+        if (e.kind == EventKind::Info)
+            addFault(e);
+        return;
+    }
+    // Nor the lab's own word, nor a segment of a socket no experiment owns ("?").
+    if (e.sock == QLatin1String("lab") || e.sock == QLatin1String("?"))
+        return;
     if (e.op == QLatin1String("pull-plug") && e.kind == EventKind::Info) {
         m_markers.push_back({e.tNs, QStringLiteral("plug pulled"), e.detail});
         m_drawn |= DrawnStop;

@@ -98,6 +98,17 @@ class TimelineModel
         QString detail; // the event's sentence, for the tooltip
     };
 
+    // A fault of the network (or of the built-in server) from when it was made to when it was
+    // mended: drawn behind every lane, as it concerns them all.
+    struct FaultSpan
+    {
+        qint64 startNs = 0;
+        qint64 endNs = kOpen;
+        QString fault;  // its name in Fault.h: "cable"
+        QString text;   // "cable pulled", "packet loss 10 %"
+        QString detail; // the sentence said when it was made
+    };
+
     // What the lanes hold, as bits (for a legend that names only what is drawn).
     enum Drawn : quint32
     {
@@ -115,12 +126,14 @@ class TimelineModel
         DrawnStop = 1u << 11,
         DrawnOptionChanged = 1u << 12,
         DrawnKeepaliveTimer = 1u << 13,
+        DrawnFault = 1u << 14,
     };
     quint32 drawn() const { return m_drawn; }
 
     void append(const QList<socklab::Event> &batch);
     void clear();
     const std::vector<Marker> &markers() const { return m_markers; }
+    const std::vector<FaultSpan> &faults() const { return m_faults; }
 
     int laneCount() const { return int(m_lanes.size()); }
     const Lane &lane(int index) const { return m_lanes[size_t(index)]; }
@@ -142,6 +155,7 @@ class TimelineModel
   private:
     Lane &laneFor(const QString &name);
     void add(const socklab::Event &e);
+    void addFault(const socklab::Event &e);
     void startSpan(Lane &lane, const socklab::Event &e);
     // Ends the running span of this op on the lane (any op if empty); false if there is none.
     bool endSpan(Lane &lane, const QString &op, const socklab::Event &e, Outcome outcome);
@@ -151,8 +165,9 @@ class TimelineModel
     void updateReach(Lane &lane, size_t from);
 
     std::vector<Lane> m_lanes;
-    quint32 m_drawn = 0;           // drawn()
-    std::vector<Marker> m_markers; // in the order they came, which is time order
+    quint32 m_drawn = 0;             // drawn()
+    std::vector<Marker> m_markers;   // in the order they came, which is time order
+    std::vector<FaultSpan> m_faults; // in the order they were made
     QHash<QString, int> m_laneIndex;
     qint64 m_lastNs = 0;
     int m_running = 0;

@@ -19,6 +19,7 @@ inline const QColor kError(218, 54, 51);
 inline const QColor kGrey(140, 140, 140);
 inline const QColor kPeerClosed(30, 144, 200);
 inline const QColor kTimeWait(150, 90, 200);
+inline const QColor kFault(200, 90, 30); // a fault of the network, behind the lanes
 inline constexpr int kTintAlpha = 100;
 
 inline QColor withAlpha(QColor c, int alpha)

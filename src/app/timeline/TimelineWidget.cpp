@@ -722,6 +722,7 @@ void TimelineWidget::paintEvent(QPaintEvent *)
                        pal.color(QPalette::AlternateBase));
     }
     paintAxis(p, plot, m); // grid lines only, inside the clip
+    paintFaults(p, plot, now);
     for (int i = firstLane; i <= lastLane; ++i)
         paintLane(p, i, plot, m, now);
     paintMarkers(p, plot, m);
@@ -753,6 +754,32 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     // The corner under the vertical scroll bar's column and left of the horizontal one.
     p.fillRect(QRect(0, height() - m.scroll, m.gutter - 1, m.scroll), pal.color(QPalette::Window));
     emit viewPainted();
+}
+
+// A fault of the network concerns every socket: a tinted, dotted band behind all lanes from
+// when it was made to when it was mended (or now), named at the bottom of the plot.
+void TimelineWidget::paintFaults(QPainter &p, const QRect &plot, qint64 now) const
+{
+    const QFontMetrics fm(font());
+    int row = 0;
+    for (const TimelineModel::FaultSpan &f : m_model.faults()) {
+        const double x0 = std::max(double(plot.left()), xForNs(f.startNs, plot));
+        const double x1 = std::min(double(plot.right()),
+                                   xForNs(f.endNs == TimelineModel::kOpen ? now : f.endNs, plot));
+        if (x1 < plot.left() || x0 > plot.right() || x1 < x0)
+            continue;
+        const QRectF band(x0, plot.top(), std::max(2.0, x1 - x0), plot.height());
+        p.fillRect(band, withAlpha(kFault, 28));
+        p.fillRect(band, QBrush(withAlpha(kFault, 90), Qt::Dense6Pattern));
+        p.setPen(QPen(kFault, 2));
+        p.drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
+        // Stacked from the bottom, so that faults made together stay readable.
+        const QRectF label(x0 + 3, plot.bottom() - (row + 1) * (fm.height() + 2),
+                           fm.horizontalAdvance(f.text) + 6, fm.height());
+        p.fillRect(label, withAlpha(palette().color(QPalette::Base), 220));
+        p.drawText(label, Qt::AlignLeft | Qt::AlignVCenter, f.text);
+        ++row;
+    }
 }
 
 // Stop and the plug pulled concern every socket: a dashed line across all lanes, named at the
@@ -1242,6 +1269,13 @@ QString TimelineWidget::toolTipAt(const QPoint &pos) const
     for (const TimelineModel::Marker &mk : m_model.markers()) {
         if (std::abs(xForNs(mk.tNs, plot) - pos.x()) <= 3)
             return tr("%1 at %2 s\n%3").arg(mk.text, secsNs(mk.tNs), mk.detail);
+    }
+    for (const TimelineModel::FaultSpan &f : m_model.faults()) {
+        if (std::abs(xForNs(f.startNs, plot) - pos.x()) <= 3)
+            return f.endNs == TimelineModel::kOpen
+                       ? tr("%1 from %2 s\n%3").arg(f.text, secsNs(f.startNs), f.detail)
+                       : tr("%1 from %2 s to %3 s\n%4")
+                             .arg(f.text, secsNs(f.startNs), secsNs(f.endNs), f.detail);
     }
     const int li = laneAt(pos.y(), m);
     if (li < 0)

@@ -178,6 +178,7 @@ class TimelineWidget : public QWidget
     void paintSpans(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m,
                     qint64 now) const;
     void paintMarks(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m) const;
+    void paintFaults(QPainter &p, const QRect &plot, qint64 now) const;
     void paintMarkers(QPainter &p, const QRect &plot, const Metrics &m) const;
     bool probeSchedule(const TimelineModel::Lane &l, int markIndex, qint64 *since,
                        QString *label) const;

@@ -78,16 +78,20 @@ void Coordinator::stop(quint64 gen, quint64 id, const std::function<void()> &the
     m_pending->fetch_sub(1);
 }
 
-void Coordinator::pullPlug(const QString &sock)
+void Coordinator::pullPlug(const QString &sock, quint64 run)
 {
-    CallScope scope(&m_own, m_bus->currentRun());
+    CallScope scope(&m_own, run);
+    const quint64 saved = m_bus->setThreadRun(run);
     m_runner->pullPlugNow(sock);
+    m_bus->setThreadRun(saved);
 }
 
-void Coordinator::fault(const FaultSpec &f)
+void Coordinator::fault(const FaultSpec &f, quint64 run)
 {
-    CallScope scope(&m_own, m_bus->currentRun());
+    CallScope scope(&m_own, run);
+    const quint64 saved = m_bus->setThreadRun(run);
     m_runner->faultNow(f);
+    m_bus->setThreadRun(saved);
 }
 
 void Coordinator::work(Worker *self, EngineRun r)

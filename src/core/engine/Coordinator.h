@@ -36,8 +36,9 @@ class Coordinator : public QObject
     // then: run on the engine thread once nothing runs and everything is closed (a network
     // switch); with it the stop is done even when a later stop was asked for meanwhile.
     void stop(quint64 gen, quint64 id, const std::function<void()> &then = {});
-    void pullPlug(const QString &sock);
-    void fault(const FaultSpec &f);
+    // At once, outside any run; their events belong to `run`.
+    void pullPlug(const QString &sock, quint64 run);
+    void fault(const FaultSpec &f, quint64 run);
 
   private:
     struct Worker

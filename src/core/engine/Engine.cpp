@@ -33,13 +33,13 @@ Engine::Engine(QObject *parent, platform::SocketFactory *net)
     connect(&m_thread, &QThread::finished, m_coordinator, &QObject::deleteLater);
     // A fault made for a while is repaired on the engine thread when its time is up, unless a
     // Stop came first (the Stop repairs it).
-    m_runner->setRepairLater([this](int ms, const FaultSpec &repair) {
+    m_runner->setRepairLater([this](int ms, const FaultSpec &repair, quint64 run) {
         const quint64 gen = m_generation.load();
         Coordinator *c = m_coordinator;
-        handoff::queuedCall(c, [this, c, ms, repair, gen] {
-            QTimer::singleShot(ms, Qt::PreciseTimer, c, [this, c, repair, gen] {
+        handoff::queuedCall(c, [this, c, ms, repair, gen, run] {
+            QTimer::singleShot(ms, Qt::PreciseTimer, c, [this, c, repair, gen, run] {
                 if (gen == m_generation.load())
-                    c->fault(repair);
+                    c->fault(repair, run);
             });
         });
     });
@@ -143,16 +143,20 @@ void Engine::switchNetwork(Network network)
         this, [this, lab, said, why] { emit networkChanged(lab, said, lab ? QString() : why); });
 }
 
+// An action outside any run gets an id of its own, so that its events belong to the page it
+// was made on (a consumer keeps the events of runs after the last stop it saw).
 void Engine::fault(const FaultSpec &f)
 {
+    const quint64 id = ++m_runIds;
     Coordinator *c = m_coordinator;
-    handoff::queuedCall(c, [c, f] { c->fault(f); });
+    handoff::queuedCall(c, [c, f, id] { c->fault(f, id); });
 }
 
 void Engine::pullPlug(const QString &sock)
 {
+    const quint64 id = ++m_runIds;
     Coordinator *c = m_coordinator;
-    handoff::queuedCall(c, [c, sock] { c->pullPlug(sock); });
+    handoff::queuedCall(c, [c, sock, id] { c->pullPlug(sock, id); });
 }
 
 QList<platform::DiagRow> Engine::socketTable() const

@@ -294,7 +294,7 @@ bool StepRunner::faultNow(const FaultSpec &f)
         FaultSpec repair = f;
         repair.on = false;
         repair.seconds = 0;
-        m_repairLater(int(f.seconds * 1000), repair);
+        m_repairLater(int(f.seconds * 1000), repair, m_bus->currentRun());
     }
     return true;
 }

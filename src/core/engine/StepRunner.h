@@ -93,9 +93,10 @@ class StepRunner
     // built-in peer's part by the peer. An info event (op "fault") says what was done, an
     // error event why not (and false). Any thread; a few milliseconds.
     bool faultNow(const FaultSpec &f);
-    // How a fault with `seconds` gets repaired later: `later(ms, repair)` calls faultNow(repair)
-    // after ms on some thread, unless a Stop came first (Stop repairs every fault itself).
-    void setRepairLater(std::function<void(int ms, const FaultSpec &repair)> later)
+    // How a fault with `seconds` gets repaired later: `later(ms, repair, run)` calls
+    // faultNow(repair) after ms on some thread, its events in `run` (the run that made it),
+    // unless a Stop came first (Stop repairs every fault itself).
+    void setRepairLater(std::function<void(int ms, const FaultSpec &repair, quint64 run)> later)
     {
         m_repairLater = std::move(later);
     }
@@ -159,7 +160,7 @@ class StepRunner
     std::shared_ptr<PeerServer> m_peer;
     QMutex m_faultMutex; // one fault at a time; guards m_faults
     std::array<std::optional<FaultSpec>, kFaultKinds> m_faults; // those made and not repaired
-    std::function<void(int, const FaultSpec &)> m_repairLater;
+    std::function<void(int, const FaultSpec &, quint64)> m_repairLater;
 };
 
 } // namespace socklab

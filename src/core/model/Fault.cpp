@@ -21,6 +21,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "keepalive probes go unanswered, and only a timeout (or keepalive) ends the wait. Plug "
      "it back in before the kernel gives up and the connection carries on as if nothing "
      "happened.",
+     "cable pulled",
      {}, {}, true},
     {FaultKind::Power, "power", "Cut the server's power", "Power the server back on",
      "The server lost power: its kernel forgot every connection without a FIN or RST, and it "
@@ -31,6 +32,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "TCP_REPAIR, then close), and nothing goes in or out of it. Unlike a crash, the client "
      "learns nothing: only its own timeouts, retransmissions or keepalive find out. Power it "
      "back on and the client's next segment is answered by RST.",
+     "server power off",
      {}, {}, true},
     {FaultKind::Crash, "crash", "Crash the server process", "Restart the server process",
      "The server process crashed: its kernel closed its sockets as it does for a process that "
@@ -41,6 +43,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "closed (FIN; RST if unread data was waiting), and the port no longer listens. The client "
      "is told at once: recv() returns 0, or fails with ECONNRESET. Compare with a power "
      "loss, where nobody is left to tell it.",
+     "server crashed",
      {}, {}, false},
     {FaultKind::Route, "route", "Remove the route to the server", "Put the route back",
      "The router lost its route to the server's network: it drops what is for the server and "
@@ -51,6 +54,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "client. A connect() fails at once (ENETUNREACH); a connection already up keeps "
      "retransmitting, and if it gives up, it reports the router's error instead of "
      "ETIMEDOUT.",
+     "no route to server",
      {}, {}, true},
     {FaultKind::FirewallDrop, "drop", "Firewall: drop", "Remove the firewall",
      "A firewall on the router now drops every TCP segment for the server, without a word.",
@@ -58,6 +62,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "A firewall rule on the router drops TCP for the server and answers nothing: a SYN is "
      "sent again and again until connect() times out, and data on a connection already up is "
      "retransmitted unanswered. Compare with a firewall that rejects.",
+     "firewall drops",
      {}, {}, true},
     {FaultKind::FirewallReject, "reject", "Firewall: reject", "Remove the firewall",
      "A firewall on the router now answers every TCP segment for the server with a RST, in "
@@ -67,6 +72,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "(reject with tcp reset): connect() fails at once with ECONNREFUSED, and a connection "
      "already up is reset at its next segment (ECONNRESET). Compare with a firewall that "
      "drops.",
+     "firewall rejects",
      {}, {}, true},
     {FaultKind::Loss, "loss", "Lose packets", "Stop losing packets",
      "The router now drops packets at random, in both directions.",
@@ -75,6 +81,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "the loss from the application: the wire shows retransmissions and duplicate ACKs, "
      "calls take longer, and nothing fails until the loss is so heavy that a timeout runs "
      "out.",
+     "packet loss",
      {"percent", "%", 1, 100, 10}, {}, true},
     {FaultKind::Rate, "rate", "Limit the bandwidth", "Remove the bandwidth limit",
      "The router's links now carry at most this rate each way; what is more waits in its "
@@ -84,6 +91,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "queue, tbf). A send() returns as soon as the data is in the socket's buffer; the "
      "buffer drains at the link's rate, and a big send blocks (or times out) when it is "
      "full.",
+     "bandwidth limit",
      {"rate", "kbit/s", 8, 1000000, 256}, {}, true},
     {FaultKind::Delay, "delay", "Delay packets", "Remove the delay",
      "The router's links now delay every packet, each way.",
@@ -91,6 +99,7 @@ const std::array<FaultInfo, kFaultKinds> kFaults{{
      "Each of the router's links holds every packet this long before sending it on (netem), "
      "with a random jitter if given: the round trip grows by twice the delay, and a connect "
      "or recv timeout shorter than that fails although nothing is broken.",
+     "delay",
      {"delay", "ms", 1, 10000, 100}, {"jitter", "ms", 0, 10000, 0}, true},
 }};
 // clang-format on

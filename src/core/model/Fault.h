@@ -42,6 +42,7 @@ struct FaultInfo
     const char *made;     // the log's sentence when it is made
     const char *repaired; // and when it is repaired
     const char *explain;  // what it is and what to watch: tooltips and help
+    const char *band;     // a few words for the timeline while it is made: "cable pulled"
     FaultParam value;
     FaultParam value2;
     bool needsLab;

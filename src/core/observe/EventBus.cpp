@@ -4,6 +4,7 @@
 #include "ThreadHandoff.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace socklab {
 
@@ -28,6 +29,11 @@ void EventBus::setCurrentRun(quint64 run)
 {
     t_run = run;
     m_currentRun.store(run);
+}
+
+quint64 EventBus::setThreadRun(quint64 run)
+{
+    return std::exchange(t_run, run);
 }
 
 quint64 EventBus::currentRun() const

@@ -36,6 +36,9 @@ class EventBus : public QObject
     // Runs go on at once on several threads, so each thread says its own; a thread that never
     // said gets the run set last by any thread.
     void setCurrentRun(quint64 run);
+    // This thread's events belong to `run` (0: to the latest run), without making it the
+    // latest: for an action of the engine thread outside any run. Returns what it was.
+    quint64 setThreadRun(quint64 run);
     quint64 currentRun() const;
 
     // The experiment's time zero, on the monotonic clock.
