@@ -82,9 +82,14 @@ inline Run runCli(const QStringList &args, QTemporaryDir &dir)
 {
     Run r;
     r.pcap = dir.filePath(QStringLiteral("wire.pcap"));
+    // The options right after the command: `run` takes everything after its program as the
+    // program's.
+    QStringList full = args;
+    full.insert(1, QStringLiteral("--json"));
+    full.insert(2, QStringLiteral("--pcap"));
+    full.insert(3, r.pcap);
     QProcess p;
-    p.start(QStringLiteral(SOCKLAB_CLI_PATH),
-            args + QStringList{QStringLiteral("--json"), QStringLiteral("--pcap"), r.pcap});
+    p.start(QStringLiteral(SOCKLAB_CLI_PATH), full);
     if (!p.waitForFinished(60000))
         return r;
     r.exitCode = p.exitCode();

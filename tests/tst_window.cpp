@@ -114,6 +114,7 @@ class TestWindow : public QObject
     void pagesRunInANewLabByDefault();
     void aLabThatCannotBeMadeIsSaidAndNotPretended();
     void faultsTabPullsTheCableAndStopMendsIt();
+    void aProgramRunsInThePagesLab();
     void helpPagesNameTheKeys();
     void fitsA720Projector();
     void lessonPageKeepsItsOwnSockets();
@@ -703,6 +704,35 @@ void TestWindow::faultsTabPullsTheCableAndStopMendsIt()
     action("actionNetworkHost")->trigger();
     QTRY_VERIFY(!cable->isEnabled());
     QVERIFY(action("actionFault_crash")->isEnabled());
+}
+
+// Experiment > Run a program: the program runs in the page's lab, with the panels' peer; its
+// socket is in the table as p1 and what it prints is in the log. Lab only.
+void TestWindow::aProgramRunsInThePagesLab()
+{
+    QTRY_VERIFY(action("actionRunProgram")->isEnabled()); // once the page's lab is made
+    usePeer(PeerBehavior::Echo);
+    auto *controller = m_window->findChild<ExperimentController *>();
+    QVERIFY(controller);
+    QVERIFY(controller->runProgram(
+        {QStringLiteral("python3"), QStringLiteral("-c"),
+         QStringLiteral("import os, socket\n"
+                        "s = socket.create_connection((os.environ['SOCKLAB_PEER_HOST'], "
+                        "int(os.environ['SOCKLAB_PEER_PORT'])))\n"
+                        "s.sendall(b'hi'); print(s.recv(2).decode(), flush=True)\n"
+                        "import time; time.sleep(0.5)")}));
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Info, QStringLiteral("stdout")).isEmpty(), 5000);
+    QCOMPARE(rows(EventKind::Info, QStringLiteral("stdout")).first().detail, QStringLiteral("hi"));
+    const auto p1InTable = [this] {
+        const QList<socklab::platform::DiagRow> rows = m_window->engine()->socketTable();
+        return std::any_of(rows.cbegin(), rows.cend(), [this](const auto &r) {
+            return m_window->engine()->labelFor(r) == QLatin1String("p1");
+        });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(p1InTable(), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Info, QStringLiteral("exit")).isEmpty(), 5000);
+    action("actionNetworkHost")->trigger();
+    QTRY_VERIFY(!action("actionRunProgram")->isEnabled());
 }
 
 void TestWindow::pagesRunInANewLabByDefault()

@@ -19,6 +19,7 @@ const QString kUsage = QStringLiteral(
     "  listen --port P     listen, accept connections, read back inherited options\n"
     "  serve --port P --behavior B   run a built-in peer until interrupted\n"
     "  code --lang python|c HOST PORT   print a program that makes connect's calls\n"
+    "  run [--peer B] -- COMMAND...   run a program of yours on the lab's client host\n"
     "  lesson NAME         run a lesson and judge its predictions (lesson --list: all of them)\n"
     "\n"
     "Run 'socklab-cli <command> --help' for the options of a command.\n"
@@ -746,6 +747,67 @@ Command parseServe(const QStringList &args)
 }
 } // namespace
 
+// `run`: a program of the user's own on the lab's client host, watched as SockLab's own
+// experiments are (its sockets in the kernel's table, every segment on the wire, its output).
+Command parseRun(const QStringList &args)
+{
+    Command c;
+    c.kind = Command::Kind::Run;
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Run COMMAND (a program of yours: a Python client, the seed's snippets) on the lab's "
+        "client host, with a built-in peer on its server host if asked, until it ends. Its "
+        "sockets are reported as SockLab's own are (states, timers and counters from the "
+        "kernel's table, named p1, p2, ...), every segment on the wire, and each line it "
+        "prints, as events. The peer's address is in its environment as SOCKLAB_PEER_HOST and "
+        "SOCKLAB_PEER_PORT. Exit status: the program's (128 + N if signal N ended it)."));
+    p.addHelpOption();
+    p.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
+    p.addPositionalArgument(QStringLiteral("COMMAND"),
+                            QStringLiteral("The program and its arguments (after --, or after "
+                                           "the options: everything from COMMAND on is its)."),
+                            QStringLiteral("[--] COMMAND [ARGS...]"));
+    p.addOption(opt(
+        QStringLiteral("peer"),
+        QStringLiteral("Start a built-in peer on the server host first: %1.").arg(behaviorNames()),
+        QStringLiteral("BEHAVIOR")));
+    p.addOption(
+        opt(QStringLiteral("peer-interval"),
+            QStringLiteral("drip: ms between bytes (default 800); reset/close/reboot: ms before "
+                           "acting (default 0)."),
+            QStringLiteral("MS")));
+    if (!parseInto(p, args, "run", true, c))
+        return c;
+    if (c.network == NetworkChoice::Host)
+        return fail(c, QStringLiteral("run: a program runs only in the lab, where SockLab "
+                                      "watches its sockets and its wire without privilege; "
+                                      "leave out --network host."));
+    c.network = NetworkChoice::Lab;
+    c.usesPeer = true; // nothing outside the lab is needed
+    const QStringList command = p.positionalArguments();
+    if (command.isEmpty())
+        return fail(c, QStringLiteral("run: give the program to run, e.g. socklab-cli run "
+                                      "--peer echo -- python3 client.py"));
+    QString err;
+    const bool withPeer = p.isSet(QStringLiteral("peer"));
+    if (withPeer) {
+        auto cfg = readPeer(p, QStringLiteral("peer"), QStringLiteral("peer-interval"), &err);
+        if (!cfg)
+            return fail(c, err);
+        Step peer = Step::make(Step::Kind::StartPeer);
+        peer.peer = *cfg;
+        c.steps << peer;
+    } else if (p.isSet(QStringLiteral("peer-interval"))) {
+        return fail(c, QStringLiteral("--peer-interval: give the peer with --peer BEHAVIOR."));
+    }
+    Step run = Step::make(Step::Kind::Run, QStringLiteral("prog"));
+    run.argv = command;
+    c.steps << run;
+    if (withPeer)
+        c.steps << Step::make(Step::Kind::StopPeer);
+    return c;
+}
+
 Command parse(const QStringList &arguments)
 {
     Command c;
@@ -764,6 +826,8 @@ Command parse(const QStringList &arguments)
         return parseServe(rest);
     if (cmd == QLatin1String("code"))
         return parseCode(rest);
+    if (cmd == QLatin1String("run"))
+        return parseRun(rest);
     if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") ||
         cmd == QLatin1String("help")) {
         c.help = kUsage;

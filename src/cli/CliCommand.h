@@ -34,6 +34,7 @@ struct Command
         Listen,
         Serve,
         Code, // print a program (profile, language) instead of running anything
+        Run,  // a program of the user's own in the lab (its exit status is the CLI's)
         Help,
         Version
     };

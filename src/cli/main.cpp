@@ -165,6 +165,15 @@ int main(int argc, char *argv[])
                 }
                 if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("fault"))
                     peerError = e.detail; // a fault the run needs could not be made
+                // run: the program's exit status is the CLI's; one that could not start is 1.
+                if (e.sock == QLatin1String("prog") && e.op == QLatin1String("exit") &&
+                    e.extra.contains(QStringLiteral("exit_code")))
+                    exitCode = e.extra.value(QStringLiteral("exit_code")).toInt();
+                if (e.sock == QLatin1String("prog") && e.op == QLatin1String("run") &&
+                    e.kind == socklab::EventKind::Error) {
+                    peerFailed = true;
+                    peerError = e.detail;
+                }
                 if (e.kind == socklab::EventKind::Error && e.op == QLatin1String("resolve") &&
                     unresolved.isEmpty())
                     unresolved = e.detail;

@@ -3,6 +3,7 @@
 // rtnetlink sockets (main.cpp), and the faults of the network (Faults.cpp).
 #include "LabProtocol.h"
 
+#include <cstddef>
 #include <cstdint>
 
 struct nlmsghdr;
@@ -16,5 +17,11 @@ int enter(uint32_t host);
 int talk(uint32_t host, nlmsghdr *nlh);
 // Makes or repairs one fault of the network (a Fault request): 0 or errno.
 int fault(const socklab::lab::Request &q);
+// Starts a program in a host's network (a Run request, Programs.cpp): 0 or errno, with its
+// pid and a pidfd of it. Takes the three descriptors; the out and err ends are closed here.
+int startProgram(uint32_t host, int statusFd, int outFd, int errFd, const char *command,
+                 size_t length, int *pid, int *pidfd);
+// Sends each ended program's wait status to SockLab (on SIGCHLD).
+void reapPrograms();
 
 } // namespace labd

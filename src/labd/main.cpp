@@ -22,9 +22,11 @@
 #include <linux/veth.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,10 +316,11 @@ int packetSocket(const char *ifname)
 }
 
 // The answer, with the descriptor (then closed here) when there is one.
-bool reply(int ctl, int err, int fd)
+bool reply(int ctl, int err, int fd, int pid = 0)
 {
     Reply r;
     r.err = err;
+    r.pid = pid;
     iovec iov{&r, sizeof r};
     msghdr m{};
     m.msg_iov = &iov;
@@ -344,11 +347,80 @@ bool reply(int ctl, int err, int fd)
     return n == 1;
 }
 
+// One request and the descriptors that came with it (close-on-exec).
+ssize_t receive(int ctl, Request *q, int fds[3], int *nfds)
+{
+    iovec iov{q, sizeof *q};
+    alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(ctl, &m, MSG_CMSG_CLOEXEC);
+    *nfds = 0;
+    for (cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : nullptr; c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        const int count = int((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < count; ++i) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (*nfds < 3)
+                fds[(*nfds)++] = fd;
+            else
+                close(fd);
+        }
+    }
+    return n;
+}
+
+// A Run request: the command follows in a message of its own.
+int run(int ctl, const Request &q, const int fds[3], int nfds, int *pid, int *pidfd)
+{
+    static char command[kRunCommandMax];
+    const ssize_t n = recv(ctl, command, sizeof command, 0);
+    if (nfds != 3 || n <= 0) {
+        for (int i = 0; i < nfds; ++i)
+            close(fds[i]);
+        return n < 0 ? errno : EINVAL;
+    }
+    const int e =
+        labd::startProgram(q.host, fds[0], fds[1], fds[2], command, size_t(n), pid, pidfd);
+    if (e && *pid <= 0) {
+        for (int i = 0; i < 3; ++i)
+            close(fds[i]);
+    }
+    return e;
+}
+
 int serve(int ctl)
 {
+    // A program that ends says so by SIGCHLD, read here with the requests.
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    const int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     for (;;) {
+        pollfd p[2] = {{ctl, POLLIN, 0}, {sigfd, POLLIN, 0}};
+        if (poll(p, sigfd >= 0 ? 2 : 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return 1;
+        }
+        if (sigfd >= 0 && (p[1].revents & POLLIN)) {
+            signalfd_siginfo info;
+            while (read(sigfd, &info, sizeof info) > 0) {
+            }
+            labd::reapPrograms();
+        }
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
         Request q;
-        const ssize_t n = recv(ctl, &q, sizeof q, 0);
+        int fds[3];
+        int nfds = 0;
+        const ssize_t n = receive(ctl, &q, fds, &nfds);
         if (n == 0)
             return 0; // SockLab closed its end: the lab is no longer needed
         if (n < 0) {
@@ -356,14 +428,17 @@ int serve(int ctl)
                 continue;
             return 1;
         }
-        if (n != ssize_t(sizeof q) || q.host >= HostCount) {
+        if (n != ssize_t(sizeof q) || q.host >= HostCount || (nfds && q.op != Op::Run)) {
+            for (int i = 0; i < nfds; ++i)
+                close(fds[i]);
             if (!reply(ctl, EINVAL, -1))
                 return 1;
             continue;
         }
         q.text[sizeof q.text - 1] = '\0';
         int fd = -1;
-        int err = enter(q.host);
+        int pid = 0;
+        int err = q.op == Op::Run ? 0 : enter(q.host);
         if (!err) {
             switch (q.op) {
             case Op::TcpSocket:
@@ -380,14 +455,17 @@ int serve(int ctl)
             case Op::Fault:
                 err = labd::fault(q);
                 break;
+            case Op::Run:
+                err = run(ctl, q, fds, nfds, &pid, &fd);
+                break;
             default:
                 errno = EINVAL;
                 break;
             }
-            if (fd < 0 && q.op != Op::Fault)
+            if (fd < 0 && q.op != Op::Fault && q.op != Op::Run)
                 err = errno;
         }
-        if (!reply(ctl, err, fd))
+        if (!reply(ctl, err, fd, pid))
             return 1;
     }
 }

@@ -143,6 +143,9 @@ void checkLesson(const Lesson &l)
         case Step::Kind::CloseAll:
         case Step::Kind::AcceptLoop:
             break;
+        case Step::Kind::Run:
+            FUZZ_CHECK(false, QStringLiteral("a lesson has no run step"));
+            break;
         }
     }
     FUZZ_CHECK(l.engineSteps().size() == l.steps.size() + (l.peer ? 1 : 0), l.name);

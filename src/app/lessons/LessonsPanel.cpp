@@ -49,6 +49,8 @@ QString stepText(const socklab::LessonStep &s)
         return QObject::tr("close everything");
     case K::AcceptLoop:
         return QObject::tr("accept in a loop");
+    case K::Run:
+        return QObject::tr("run %1").arg(st.argv.value(0));
     case K::Fault: {
         const socklab::FaultInfo &f = socklab::faultInfo(st.fault.kind);
         QString text = QObject::tr(st.fault.on ? f.action : f.repair);

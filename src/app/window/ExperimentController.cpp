@@ -90,6 +90,34 @@ bool ExperimentController::connectToTarget()
     return true;
 }
 
+bool ExperimentController::runProgram(const QStringList &argv)
+{
+    emit actionStarting();
+    if (argv.isEmpty()) {
+        emit refused(tr("Give the program to run, e.g. python3 client.py."));
+        return false;
+    }
+    const auto p = checkedProfile(false);
+    if (!p)
+        return false;
+    QList<Step> steps;
+    if (p->role == Profile::Role::ClientWithPeer) {
+        const bool same = m_peer && m_peer->behavior == p->peer.behavior &&
+                          m_peer->intervalMs == p->peer.intervalMs;
+        if (!same) {
+            Step s = Step::make(Step::Kind::StartPeer);
+            s.peer = p->peer;
+            steps << s;
+            m_peer = p->peer;
+        }
+    }
+    Step r = Step::make(Step::Kind::Run, QStringLiteral("prog"));
+    r.argv = argv;
+    steps << r;
+    run(steps);
+    return true;
+}
+
 bool ExperimentController::listen()
 {
     emit actionStarting();

@@ -45,6 +45,9 @@ class ExperimentController : public QObject
 
   public slots:
     bool connectToTarget();
+    // Runs a program of the user's own on the lab's client host (socklab-cli run), with the
+    // built-in peer of the panels when the role has one.
+    bool runProgram(const QStringList &argv);
     bool listen();
     void send();
     void receive();

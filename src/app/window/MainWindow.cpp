@@ -38,8 +38,10 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
+#include <QProcess>
 #include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
@@ -301,6 +303,7 @@ void MainWindow::setupLessons()
     connect(m_ui->actionPresenter, &QAction::toggled, this, &MainWindow::setPresenterMode);
     connect(m_ui->actionExportHandout, &QAction::triggered, this, &MainWindow::exportHandoutDialog);
     connect(m_ui->actionSaveCapture, &QAction::triggered, this, &MainWindow::saveCaptureDialog);
+    connect(m_ui->actionRunProgram, &QAction::triggered, this, &MainWindow::runProgramDialog);
     // The Host field shows where the built-in peer is on the network the runs use.
     connect(m_engine, &socklab::Engine::networkChanged, m_ui->experimentPanel, [this](bool lab) {
         m_ui->experimentPanel->setPeerAddress(
@@ -318,6 +321,10 @@ void MainWindow::setupLessons()
     connect(m_engine, &socklab::Engine::networkChanged, m_ui->actionSaveCapture,
             [this](bool lab) { m_ui->actionSaveCapture->setEnabled(lab); });
     m_ui->actionSaveCapture->setEnabled(false);
+    // A program of one's own runs in the lab only.
+    connect(m_engine, &socklab::Engine::networkChanged, m_ui->actionRunProgram,
+            [this](bool lab) { m_ui->actionRunProgram->setEnabled(lab); });
+    m_ui->actionRunProgram->setEnabled(false);
 
     // The Code tab follows every change of the panels.
     const auto refreshCode = [this] { m_ui->codePanel->setProfile(currentProfile()); };
@@ -588,6 +595,20 @@ bool MainWindow::saveCapture(const QString &path, QString *error)
         return false;
     }
     return socklab::pcap::write(path, cap.frames, error);
+}
+
+void MainWindow::runProgramDialog()
+{
+    bool ok = false;
+    const QString command = QInputDialog::getText(
+        this, tr("Run a program"),
+        tr("Command, run on the lab's client host (the built-in peer is at $SOCKLAB_PEER_HOST "
+           "port $SOCKLAB_PEER_PORT):"),
+        QLineEdit::Normal, m_lastCommand, &ok);
+    if (!ok || command.trimmed().isEmpty())
+        return;
+    m_lastCommand = command;
+    m_controller->runProgram(QProcess::splitCommand(command));
 }
 
 void MainWindow::saveCaptureDialog()

@@ -101,6 +101,7 @@ class MainWindow : public QMainWindow
     void onLessonChosen(const socklab::Lesson &lesson);
     void exportHandoutDialog();
     void saveCaptureDialog();
+    void runProgramDialog();
     // The page as a handout shows it: title, explanation, verdict if a lesson's, events (no
     // picture: the caller takes it, framed as it needs).
     socklab::handout::Input pageInput() const;
@@ -131,6 +132,7 @@ class MainWindow : public QMainWindow
     QAction *m_lastAction = nullptr; // the action the user triggered last (where notes go)
     int m_zoomStep = 0;
     QString m_lastProfileDir;
+    QString m_lastCommand; // Run a program: the last command, offered again
     socklab::LessonRunner *m_lessonRunner;
     RunPage m_page;
     std::optional<socklab::handout::Input> m_kept;  // keepRun(): the run kept, with its picture

@@ -338,6 +338,8 @@ QString StepRunner::opOf(Step::Kind k)
         return QStringLiteral("recv");
     case Step::Kind::Hold:
         return QStringLiteral("hold");
+    case Step::Kind::Run:
+        return QStringLiteral("run");
     default:
         return {};
     }
@@ -472,6 +474,9 @@ bool StepRunner::execute(const Step &s, StepTickets &t)
         break;
     case Step::Kind::PullPlug:
         pullPlugNow(s.sock);
+        break;
+    case Step::Kind::Run:
+        runProgramStep(s.argv);
         break;
     case Step::Kind::Fault:
         if (!faultNow(s.fault)) {

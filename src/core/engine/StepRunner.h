@@ -137,6 +137,7 @@ class StepRunner
     void recvFor(const QString &label, qint64 maxBytes, double seconds,
                  const std::optional<SocketOptions> &current);
     void holdStep(const QString &label, double seconds);
+    void runProgramStep(const QStringList &argv); // ProgramStep.cpp
     void restartStep(const Step &step, StepTickets &t);
     void closeSock(const QString &label, const QString &why, bool mustNotBlock = false,
                    const QString &who = QStringLiteral("Close"),

@@ -6,6 +6,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 namespace socklab {
 
@@ -29,7 +30,8 @@ struct Step
         CloseAll,
         PullPlug, // the built-in peer's connections, or sock's if there is no peer
         Restart,  // sock: close that listener and listen again on its port
-        Fault     // fault: make or repair a fault of the network or of the built-in peer
+        Fault,    // fault: make or repair a fault of the network or of the built-in peer
+        Run       // argv: a program run on the lab's client host until it ends (or Stop)
     };
     Kind kind = Kind::Connect;
     QString sock;
@@ -52,6 +54,7 @@ struct Step
     int count = 0;
     PeerConfig peer;
     FaultSpec fault;
+    QStringList argv;
 
     static Step make(Kind k, const QString &sock = {})
     {

@@ -179,9 +179,25 @@ void Monitor::nameSocket(int fd, const QString &label)
     }
 }
 
+void Monitor::adoptUnnamed(const QString &prefix, quint64 run)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        m_adoptPrefix = prefix;
+        m_adoptRun = run;
+        if (!prefix.isEmpty())
+            m_ports.insert(platform::kAnyPort);
+        else
+            m_ports.remove(platform::kAnyPort);
+    }
+    platform::wakeFdSignal(m_wakeFd);
+}
+
 void Monitor::clearTable()
 {
     QMutexLocker lock(&m_mutex);
+    m_adoptPrefix.clear();
+    m_adopted = 0;
     m_ports.clear();
     m_families.clear();
     m_inodeNames.clear();
@@ -216,7 +232,11 @@ void Monitor::pruneLocked(const QList<DiagRow> &rows, qint64 now)
     m_names.removeIf([&](const QHash<QString, Name>::iterator &it) {
         return !keys.contains(it.key()) && !m_recentKeys.contains(it.key());
     });
-    m_ports.removeIf([&](quint16 p) { return !ports.contains(p) && !m_recentPorts.contains(p); });
+    m_ports.removeIf([&](quint16 p) {
+        if (p == platform::kAnyPort)
+            return m_adoptPrefix.isEmpty(); // every port, while a program is adopted
+        return !ports.contains(p) && !m_recentPorts.contains(p);
+    });
     m_recentInodes.clear();
     m_recentKeys.clear();
     m_recentPorts.clear();
@@ -577,6 +597,7 @@ void Monitor::sampleTable()
     platform::SocketFactory &net = m_options.net ? *m_options.net : platform::hostNetwork();
     if (platform::dumpTcpSockets(ports, families, &rows, net) != 0)
         return;
+    const qsizetype ownRows = rows.size(); // the experiment's host's; a program's are among them
     // In the lab the built-in peer's sockets are on another host, with a table of their own.
     if (platform::SocketFactory *peers = net.peerHost(); peers && peers != &net) {
         QList<DiagRow> theirs;
@@ -640,10 +661,18 @@ void Monitor::sampleTable()
         // address for rows no descriptor owns), not every socket of the host on that port.
         QList<DiagRow> kept;
         QStringList keys;
-        for (DiagRow &r : rows) {
+        for (qsizetype i = 0; i < rows.size(); ++i) {
+            DiagRow &r = rows[i];
             QString key = keyOf(r);
-            if (!(r.inode && m_inodeNames.contains(r.inode)) && !m_names.contains(key))
+            const bool named = (r.inode && m_inodeNames.contains(r.inode)) || m_names.contains(key);
+            if (!named && !m_adoptPrefix.isEmpty() && i < ownRows && r.inode) {
+                // A program's socket, first seen: named now, as SockLab names its own.
+                const Name name{m_adoptPrefix + QString::number(++m_adopted), m_adoptRun};
+                m_inodeNames.insert(r.inode, name);
+                m_recentInodes.insert(r.inode);
+            } else if (!named) {
                 continue;
+            }
             kept.append(std::move(r));
             keys.append(std::move(key));
         }

@@ -69,7 +69,12 @@ class Monitor
     // addresses then name its TIME_WAIT row, which no descriptor owns). The socket belongs to
     // the calling thread's run (EventBus::currentRun()), and so do its state events.
     void nameSocket(int fd, const QString &label);
-    void clearTable(); // forgets ports, names and rows
+    // From now on every socket of the experiment's host that no one named is a program's (run
+    // in the lab) and is named `prefix`1, 2, ... in the order it is first seen, for the run
+    // `run`; off with an empty prefix. Its states are reported, and the wire names its
+    // segments after it.
+    void adoptUnnamed(const QString &prefix, quint64 run);
+    void clearTable(); // forgets ports, names and rows (and stops adopting)
     void wake();       // ends the current sleep (Stop: kick the blocked call again at once)
     // Reads the table now, on the calling thread (state events for what changed).
     void refreshTable();
@@ -164,6 +169,9 @@ class Monitor
     QSet<quint64> m_recentInodes;
     QSet<QString> m_recentKeys;
     QSet<quint16> m_recentPorts;
+    QString m_adoptPrefix; // adoptUnnamed(): "p" while a program runs, else empty
+    quint64 m_adoptRun = 0;
+    int m_adopted = 0; // how many it has named
     qint64 m_prunedNs = 0;
     std::function<void(const QList<platform::DiagRow> &)> m_tableListener;
 

@@ -230,10 +230,11 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
             names.run = sender.second ? sender.second : receiver.second;
         };
         look();
-        if (names.sender.isEmpty() && names.receiver.isEmpty() &&
+        if ((names.sender.isEmpty() || names.receiver.isEmpty()) &&
             monoNs - m_lastRefreshNs > 20 * 1000000LL) {
             m_lastRefreshNs = monoNs;
-            m_monitor->refreshTable(); // a socket connecting now: the table names it
+            // A socket connecting now, or a program's not yet named: the table names it.
+            m_monitor->refreshTable();
             look();
         }
     }

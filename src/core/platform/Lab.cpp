@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -263,15 +264,98 @@ int Lab::fault(lab::NetFault f, bool on, int value, int value2)
 
 int Lab::request(const lab::Request &q)
 {
+    int fd = -1;
+    const int err = exchange(q, nullptr, 0, {}, &fd, nullptr);
+    if (q.op == lab::Op::Fault) {
+        errno = err;
+        return err ? -1 : 0; // a fault comes with no descriptor
+    }
+    if (!err && fd < 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    errno = err;
+    return err ? -1 : fd;
+}
+
+int Lab::runProgram(lab::Host h, const QStringList &argv, const QStringList &env, Program *out)
+{
+    QByteArray command;
+    for (const QString &a : argv)
+        command += a.toLocal8Bit() + '\0';
+    command += '\0';
+    for (const QString &kv : env)
+        command += kv.toLocal8Bit() + '\0';
+    if (argv.isEmpty() || command.size() > lab::kRunCommandMax)
+        return argv.isEmpty() ? EINVAL : E2BIG;
+    int status[2], outPipe[2], errPipe[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status) != 0)
+        return errno;
+    if (::pipe2(outPipe, O_CLOEXEC) != 0) {
+        const int e = errno;
+        ::close(status[0]);
+        ::close(status[1]);
+        return e;
+    }
+    if (::pipe2(errPipe, O_CLOEXEC) != 0) {
+        const int e = errno;
+        for (const int fd : {status[0], status[1], outPipe[0], outPipe[1]})
+            ::close(fd);
+        return e;
+    }
+    lab::Request q;
+    q.op = lab::Op::Run;
+    q.host = h;
+    const int theirs[3] = {status[1], outPipe[1], errPipe[1]};
+    int pidfd = -1, pid = 0;
+    const int err = exchange(q, theirs, 3, command, &pidfd, &pid);
+    for (const int fd : theirs)
+        ::close(fd); // the helper has its own copies now
+    if (err || pidfd < 0) {
+        for (const int fd : {status[0], outPipe[0], errPipe[0], pidfd})
+            if (fd >= 0)
+                ::close(fd);
+        return err ? err : EPROTO;
+    }
+    out->pid = pid;
+    out->pidfd = pidfd;
+    out->status = status[0];
+    out->out = outPipe[0];
+    out->err = errPipe[0];
+    return 0;
+}
+
+int Lab::exchange(const lab::Request &q, const int *fds, int nfds, const QByteArray &extra, int *fd,
+                  int *pid)
+{
     QMutexLocker lock(&m_mutex);
+    *fd = -1;
+    iovec out{const_cast<lab::Request *>(&q), sizeof q};
+    msghdr sm{};
+    sm.msg_iov = &out;
+    sm.msg_iovlen = 1;
+    alignas(cmsghdr) char sendControl[CMSG_SPACE(3 * sizeof(int))] = {};
+    if (nfds > 0) {
+        sm.msg_control = sendControl;
+        sm.msg_controllen = CMSG_SPACE(size_t(nfds) * sizeof(int));
+        cmsghdr *c = CMSG_FIRSTHDR(&sm);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(size_t(nfds) * sizeof(int));
+        std::memcpy(CMSG_DATA(c), fds, size_t(nfds) * sizeof(int));
+    }
     ssize_t n;
     do
-        n = ::send(m_ctl, &q, sizeof q, MSG_NOSIGNAL);
+        n = ::sendmsg(m_ctl, &sm, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n != ssize_t(sizeof q)) {
-        if (n >= 0)
-            errno = EPIPE;
-        return -1;
+    if (n != ssize_t(sizeof q))
+        return n >= 0 ? EPIPE : errno;
+    if (!extra.isEmpty()) {
+        do
+            n = ::send(m_ctl, extra.constData(), size_t(extra.size()), MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n != extra.size())
+            return n >= 0 ? EPIPE : errno;
     }
     lab::Reply r;
     iovec iov{&r, sizeof r};
@@ -284,39 +368,38 @@ int Lab::request(const lab::Request &q)
     do
         n = ::recvmsg(m_ctl, &m, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
-    if (q.op == lab::Op::Fault && n == ssize_t(sizeof r)) {
-        errno = r.err;
-        return r.err ? -1 : 0; // a fault comes with no descriptor
-    }
-    int fd = -1;
+    int got = -1;
     for (cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
             c->cmsg_len == CMSG_LEN(sizeof(int)))
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            std::memcpy(&got, CMSG_DATA(c), sizeof got);
     }
+    if (n != ssize_t(sizeof r)) {
+        if (got >= 0)
+            ::close(got);
+        return n < 0 ? errno : EPIPE;
+    }
+    if (pid)
+        *pid = r.pid;
     // With a descriptor comes a second message: the helper has closed its own copy, so this
     // one is the socket's only descriptor (its close() is then the one that sends the FIN).
-    if (n == ssize_t(sizeof r) && r.err == 0 && fd >= 0) {
+    if (got >= 0) {
         char closed = 0;
         do
             n = ::recv(m_ctl, &closed, 1, 0);
         while (n < 0 && errno == EINTR);
         if (n != 1) {
-            const int err = n < 0 ? errno : EPIPE;
-            ::close(fd);
-            errno = err;
-            return -1;
+            ::close(got);
+            return n < 0 ? errno : EPIPE;
         }
-        return fd;
     }
-    if (n != ssize_t(sizeof r) || r.err != 0 || fd < 0) {
-        const int err = n < 0 ? errno : (n != ssize_t(sizeof r) ? EPIPE : (r.err ? r.err : EPROTO));
-        if (fd >= 0)
-            ::close(fd);
-        errno = err;
-        return -1;
+    if (r.err) {
+        if (got >= 0)
+            ::close(got);
+        return r.err;
     }
-    return fd;
+    *fd = got;
+    return 0;
 }
 
 } // namespace socklab::platform

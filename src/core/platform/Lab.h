@@ -53,8 +53,28 @@ class Lab
     // kernel lacks the queue discipline, as netem is missing on some).
     int fault(lab::NetFault f, bool on, int value = 0, int value2 = 0);
 
+    // A program started in a host (LabProtocol.h, Run): its pid, a pidfd to signal it with, a
+    // socket that delivers its wait status (an int32) when it ends, and the read ends of its
+    // stdout and stderr; all close-on-exec and owned by the caller. env: KEY=VALUE added.
+    struct Program
+    {
+        int pid = -1;
+        int pidfd = -1;
+        int status = -1;
+        int out = -1;
+        int err = -1;
+    };
+    // 0, or errno (E2BIG: the command is longer than the helper takes).
+    int runProgram(lab::Host h, const QStringList &argv, const QStringList &env, Program *out);
+
     // For LabHost: asks the helper for a descriptor. The descriptor, or -1 with errno set.
     int request(const lab::Request &q);
+
+  private:
+    // Sends q (with `fds`, and then `extra` as a message of its own if not empty) and reads
+    // the reply: err, the descriptor it carried (or -1) and its pid field.
+    int exchange(const lab::Request &q, const int *fds, int nfds, const QByteArray &extra, int *fd,
+                 int *pid);
 
   private:
     Lab() = default;

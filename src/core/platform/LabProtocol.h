@@ -78,9 +78,19 @@ enum class Op : uint32_t
     TcpSocket = 1,    // family, flags (kNonBlocking): a TCP socket made in that host
     DiagSocket = 2,   // a NETLINK_SOCK_DIAG socket that sees that host's TCP table
     PacketSocket = 3, // text: interface name; an AF_PACKET socket bound to it
-    Fault = 4         // fault, flags (kFaultOn), value, value2: a fault of the network made or
+    Fault = 4,        // fault, flags (kFaultOn), value, value2: a fault of the network made or
                       // repaired (host is ignored: each fault is where a real one would be)
+    Run = 5           // a program started in that host; see below
 };
+
+// Run: the request carries three descriptors (SCM_RIGHTS): a socket the helper writes the
+// program's wait status to (an int32) when it has ended, then closes; and the write ends of
+// its stdout and stderr. The next message is the command: NUL-terminated strings, the
+// arguments, an empty string, then KEY=VALUE strings added to its environment. The program
+// runs in the host's network, with /dev/null as stdin, in SockLab's working directory, and
+// ends with the helper. The answer carries a pidfd of it (Reply.pid is its pid); an exec that
+// fails is a wait status of 127 on the status socket, after its errno (an int32) there.
+constexpr int kRunCommandMax = 65536;
 
 constexpr uint32_t kNonBlocking = 1;
 constexpr uint32_t kFaultOn = 2; // Fault: make it (else repair it)
@@ -118,6 +128,7 @@ struct Request
 struct Reply
 {
     int32_t err = 0;
+    int32_t pid = 0; // Run: the program's process id
 };
 
 // The helper's first message, once the lab is made or it gave up: err 0, or the errno of the

@@ -205,8 +205,10 @@ QString connectionKey(int fd, int *family);
 // The inode that names a socket in the kernel's table (DiagRow::inode), or 0.
 quint64 socketInode(int fd);
 
-// Dumps the TCP sockets (IPv4 and IPv6) with a local or remote port in `ports`.
-// Returns 0 or errno.
+// Dumps the TCP sockets (IPv4 and IPv6) with a local or remote port in `ports` (kAnyPort in
+// it: every socket, for a network where all are the experiment's, such as a program's in the
+// lab). Returns 0 or errno.
+inline constexpr quint16 kAnyPort = 0;
 int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows,
                    SocketFactory &net = hostNetwork());
 // The same for some address families only (AF_INET, AF_INET6; empty: both). Each family is

@@ -501,7 +501,7 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, Add
             const auto *m = static_cast<const inet_diag_msg *>(NLMSG_DATA(h));
             const quint16 sport = ntohs(m->id.idiag_sport);
             const quint16 dport = ntohs(m->id.idiag_dport);
-            if (!ports.contains(sport) && !ports.contains(dport))
+            if (!ports.contains(sport) && !ports.contains(dport) && !ports.contains(kAnyPort))
                 continue;
             DiagRow row;
             row.family = m->idiag_family;

@@ -1,0 +1,173 @@
+#include "Program.h"
+
+#include "Platform.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace socklab::platform {
+
+namespace {
+int signalProgram(int pidfd, int sig)
+{
+    return int(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)) == 0 ? 0 : errno;
+}
+} // namespace
+
+ProgramWatch::ProgramWatch(const Lab::Program &p)
+    : m_pid(p.pid), m_pidfd(p.pidfd), m_statusFd(p.status)
+{
+    m_fds[1] = p.out;
+    m_fds[2] = p.err;
+}
+
+ProgramWatch::~ProgramWatch()
+{
+    if (!ended() && m_pidfd >= 0)
+        signalProgram(m_pidfd, SIGKILL);
+    for (const int fd : {m_pidfd, m_statusFd, m_fds[1], m_fds[2]}) {
+        if (fd >= 0)
+            ::close(fd);
+    }
+}
+
+// The helper sends the errno of a failed exec first (then the status), or only the status.
+void ProgramWatch::readStatus(bool block)
+{
+    while (m_statusFd >= 0) {
+        int32_t v = 0;
+        const ssize_t n = ::recv(m_statusFd, &v, sizeof v, block ? 0 : MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n != ssize_t(sizeof v)) { // the helper closed it: nothing more comes
+            ::close(m_statusFd);
+            m_statusFd = -1;
+            return;
+        }
+        if (m_status >= 0)
+            continue;
+        // Two messages mean the first was an exec's errno; one is the status itself. The
+        // errno arrives before the child exits, so peek whether a second one follows.
+        int32_t next = 0;
+        const ssize_t more = ::recv(m_statusFd, &next, sizeof next, 0);
+        if (more == ssize_t(sizeof next)) {
+            m_execErrno = v;
+            m_status = next;
+        } else {
+            m_status = v;
+        }
+        ::close(m_statusFd);
+        m_statusFd = -1;
+        return;
+    }
+}
+
+void ProgramWatch::drain(int stream, int fd, const LineSink &onLine, bool atEnd)
+{
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0 || (errno != EAGAIN)) {
+                atEnd = true;
+                ::close(m_fds[stream]);
+                m_fds[stream] = -1;
+            }
+            break;
+        }
+        m_partial[stream].append(buf, n);
+        const qint64 now = monotonicNs();
+        qsizetype nl;
+        while ((nl = m_partial[stream].indexOf('\n')) >= 0 ||
+               m_partial[stream].size() >= kLineMax) {
+            const qsizetype cut = nl >= 0 ? std::min<qsizetype>(nl, kLineMax) : kLineMax;
+            onLine(stream, m_partial[stream].left(cut), now);
+            m_partial[stream].remove(0, nl >= 0 && nl <= kLineMax ? cut + 1 : cut);
+        }
+        if (n < ssize_t(sizeof buf))
+            break;
+    }
+    if (atEnd && !m_partial[stream].isEmpty()) {
+        onLine(stream, m_partial[stream], monotonicNs());
+        m_partial[stream].clear();
+    }
+}
+
+ProgramWatch::Outcome ProgramWatch::watch(CancelToken &cancel, const LineSink &onLine)
+{
+    for (int s : {1, 2}) {
+        if (m_fds[s] >= 0)
+            ::fcntl(m_fds[s], F_SETFL, ::fcntl(m_fds[s], F_GETFL) | O_NONBLOCK);
+    }
+    while (m_fds[1] >= 0 || m_fds[2] >= 0 || !ended()) {
+        if (cancel.isCancelled())
+            return Outcome::Cancelled;
+        pollfd p[4] = {{cancel.wakeFd(), POLLIN, 0},
+                       {m_fds[1], POLLIN, 0},
+                       {m_fds[2], POLLIN, 0},
+                       {m_statusFd, POLLIN, 0}};
+        if (::poll(p, 4, -1) < 0 && errno != EINTR)
+            return Outcome::Cancelled;
+        if (cancel.isCancelled())
+            return Outcome::Cancelled;
+        for (int s : {1, 2}) {
+            if (m_fds[s] >= 0 && (p[s].revents & (POLLIN | POLLHUP | POLLERR)))
+                drain(s, m_fds[s], onLine, false);
+        }
+        if (m_statusFd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR)))
+            readStatus(true);
+        if (m_statusFd < 0 && !ended())
+            return Outcome::Ended; // the helper is gone: no status will come
+    }
+    return Outcome::Ended;
+}
+
+int ProgramWatch::end(int graceMs)
+{
+    if (ended())
+        return 0;
+    signalProgram(m_pidfd, SIGTERM);
+    pollfd p{m_pidfd, POLLIN, 0}; // a pidfd is readable once the process has ended
+    int sig = SIGTERM;
+    if (::poll(&p, 1, graceMs) == 0) {
+        signalProgram(m_pidfd, SIGKILL);
+        sig = SIGKILL;
+    }
+    readStatus(true);
+    return sig;
+}
+
+QString ProgramWatch::describe(int waitStatus)
+{
+    if (WIFEXITED(waitStatus))
+        return QStringLiteral("exited with status %1").arg(WEXITSTATUS(waitStatus));
+    if (WIFSIGNALED(waitStatus))
+        return QStringLiteral("was killed by signal %1 (%2)")
+            .arg(WTERMSIG(waitStatus))
+            .arg(QString::fromLatin1(
+                     sigabbrev_np(WTERMSIG(waitStatus)) ? sigabbrev_np(WTERMSIG(waitStatus)) : "?")
+                     .prepend(QStringLiteral("SIG")));
+    return QStringLiteral("ended (status %1)").arg(waitStatus);
+}
+
+int ProgramWatch::exitCode(int waitStatus)
+{
+    if (WIFEXITED(waitStatus))
+        return WEXITSTATUS(waitStatus);
+    if (WIFSIGNALED(waitStatus))
+        return 128 + WTERMSIG(waitStatus);
+    return 1;
+}
+
+} // namespace socklab::platform

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "CancelToken.h"
+#include "Lab.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <functional>
+
+namespace socklab::platform {
+
+// A program started in the lab (Lab::runProgram), watched until it ends: its output line by
+// line, its wait status, and an end on Stop. Owns the program's descriptors; a program still
+// running when this is destroyed is killed.
+class ProgramWatch
+{
+  public:
+    explicit ProgramWatch(const Lab::Program &p);
+    ~ProgramWatch();
+    ProgramWatch(const ProgramWatch &) = delete;
+    ProgramWatch &operator=(const ProgramWatch &) = delete;
+
+    enum class Outcome
+    {
+        Ended,    // it ended and its output is read to the end
+        Cancelled // the token was cancelled first: end() it
+    };
+    // Reads its output until it has ended and everything it wrote is read, or the token is
+    // cancelled. Each line (without its newline; a longer one in pieces of kLineMax bytes) goes
+    // to onLine with its stream (1 stdout, 2 stderr) and when it was read.
+    using LineSink = std::function<void(int stream, const QByteArray &line, qint64 monoNs)>;
+    Outcome watch(CancelToken &cancel, const LineSink &onLine);
+    // Ends it: SIGTERM, then SIGKILL if it is still running after graceMs; waits for its status.
+    // Returns the signal that ended it (0 if it had ended by itself).
+    int end(int graceMs);
+
+    bool ended() const { return m_status >= 0; }
+    int waitStatus() const { return m_status; }   // as waitpid() gives it; -1: not ended
+    int execErrno() const { return m_execErrno; } // the errno of an exec that failed, else 0
+    int pid() const { return m_pid; }
+    // "exited with status 0", "was killed by signal 15 (SIGTERM)"
+    static QString describe(int waitStatus);
+    static int exitCode(int waitStatus); // the code a shell gives it: status, or 128 + signal
+
+    static constexpr int kLineMax = 4096;
+
+  private:
+    void readStatus(bool block);
+    void drain(int stream, int fd, const LineSink &onLine, bool atEnd);
+
+    int m_pid;
+    int m_pidfd;
+    int m_statusFd;
+    int m_fds[3] = {-1, -1, -1}; // [1] stdout, [2] stderr
+    QByteArray m_partial[3];
+    int m_status = -1;
+    int m_execErrno = 0;
+};
+
+} // namespace socklab::platform

@@ -1,0 +1,109 @@
+// Programs run in a lab host (a student's client, the seed's snippets): started here, in the
+// host's network, so that their sockets are the lab's; their wait status goes back to SockLab
+// when they end.
+#include "Labd.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+struct Running
+{
+    pid_t pid;
+    int statusFd; // where its wait status goes
+};
+std::vector<Running> g_running;
+
+void sendInt(int fd, int32_t v)
+{
+    (void)!send(fd, &v, sizeof v, MSG_NOSIGNAL);
+}
+} // namespace
+
+int labd::startProgram(uint32_t host, int statusFd, int outFd, int errFd, const char *command,
+                       size_t length, int *pid, int *pidfd)
+{
+    // The arguments, an empty string, then KEY=VALUE strings.
+    std::vector<std::string> args, env;
+    bool inEnv = false;
+    for (size_t at = 0; at < length;) {
+        const char *s = command + at;
+        const size_t n = strnlen(s, length - at);
+        if (n == length - at)
+            return EINVAL; // not NUL-terminated
+        if (n == 0 && !inEnv)
+            inEnv = true;
+        else if (n > 0)
+            (inEnv ? env : args).emplace_back(s, n);
+        at += n + 1;
+    }
+    if (args.empty())
+        return EINVAL;
+    const pid_t parent = getpid();
+    const pid_t child = fork();
+    if (child < 0)
+        return errno;
+    if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); // it ends with the lab
+        if (getppid() != parent)
+            _exit(127);
+        int err = labd::enter(host);
+        const int devnull = open("/dev/null", O_RDONLY);
+        if (!err &&
+            (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outFd, 1) < 0 || dup2(errFd, 2) < 0))
+            err = errno;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        for (const std::string &kv : env)
+            putenv(const_cast<char *>(kv.c_str()));
+        if (!err) {
+            std::vector<char *> argv;
+            for (std::string &a : args)
+                argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execvp(argv[0], argv.data());
+            err = errno;
+        }
+        sendInt(statusFd, err); // the status socket is close-on-exec: open only if exec failed
+        _exit(127);
+    }
+    close(outFd);
+    close(errFd);
+    g_running.push_back({child, statusFd});
+    *pid = child;
+    *pidfd = int(syscall(SYS_pidfd_open, child, 0));
+    return *pidfd < 0 ? errno : 0;
+}
+
+void labd::reapPrograms()
+{
+    for (;;) {
+        int status = 0;
+        const pid_t done = waitpid(-1, &status, WNOHANG);
+        if (done <= 0)
+            return;
+        for (auto it = g_running.begin(); it != g_running.end(); ++it) {
+            if (it->pid != done)
+                continue;
+            sendInt(it->statusFd, status);
+            close(it->statusFd);
+            g_running.erase(it);
+            break;
+        }
+    }
+}

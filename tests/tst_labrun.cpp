@@ -1,0 +1,183 @@
+// A program of the user's own run in the lab (socklab-cli run, the Run step): its sockets are
+// reported from the kernel's table and the wire as SockLab's own are, what it prints is an
+// event per line, its exit status is the CLI's, and Stop ends it. The outside judges: Python
+// (the program itself, with its own socket module) and tshark (its keepalive probes).
+#include "Lab.h"
+#include "TestSupport.h"
+#include "WireJudge.h"
+
+#include <QFile>
+
+#include <cerrno>
+#include <csignal>
+
+using namespace socklab;
+using namespace socklab::test;
+
+namespace {
+// The seed's keepalive client, in Python: connect to the built-in peer, keepalive idle 1 s,
+// send, read the echo, then wait 2.5 s more for data that never comes (settimeout).
+const char *kClient = R"(import os, socket
+s = socket.create_connection((os.environ["SOCKLAB_PEER_HOST"], int(os.environ["SOCKLAB_PEER_PORT"])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+s.settimeout(2.5)
+s.sendall(b"hello")
+print("got", s.recv(10), flush=True)
+try:
+    s.recv(10)
+except socket.timeout:
+    print("timeout!", flush=True)
+)";
+
+QStringList lines(const Run &r, const QString &stream)
+{
+    QStringList out;
+    for (const QJsonObject &e : r.of(QStringLiteral("info"), stream))
+        out << e.value(QStringLiteral("detail")).toString();
+    return out;
+}
+} // namespace
+
+class TestLabRun : public QObject
+{
+    Q_OBJECT
+
+  private slots:
+    void initTestCase()
+    {
+        QString why;
+        if (!platform::Lab::create(&why))
+            QSKIP(qPrintable(QStringLiteral("This system allows no lab: ") + why));
+        QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("python3")).isEmpty(),
+                 "python3 is not installed (scripts/setup.sh installs it)");
+    }
+
+    // The program's socket is p1: its states come from the kernel's table, its segments from
+    // the wire (keepalive probes and their ACKs, which tshark counts alike), and its prints
+    // are events in time with them: the timeout it reports comes 2.5 s after the echo.
+    void aProgramIsWatchedAsSockLabsOwnSocketsAre()
+    {
+        QTemporaryDir dir;
+        const QString script = dir.filePath(QStringLiteral("client.py"));
+        QFile f(script);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(kClient);
+        f.close();
+        const Run r =
+            runCli({QStringLiteral("run"), QStringLiteral("--peer"), QStringLiteral("echo"),
+                    QStringLiteral("--"), QStringLiteral("python3"), script},
+                   dir);
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(lines(r, QStringLiteral("stdout")),
+                 (QStringList{QStringLiteral("got b'hello'"), QStringLiteral("timeout!")}));
+        const QList<QJsonObject> out = r.of(QStringLiteral("info"), QStringLiteral("stdout"));
+        const double waited = out[1].value(QStringLiteral("t")).toDouble() -
+                              out[0].value(QStringLiteral("t")).toDouble();
+        QVERIFY2(waited >= 2.5 && waited < 3.0, qPrintable(QString::number(waited)));
+        // Its socket in the kernel's table: ESTABLISHED, then TIME_WAIT (it closed first).
+        QStringList states;
+        for (const QJsonObject &e : r.of(QStringLiteral("state"))) {
+            if (e.value(QStringLiteral("sock")).toString() == QLatin1String("p1"))
+                states << e.value(QStringLiteral("state")).toString();
+        }
+        QVERIFY2(states.contains(QStringLiteral("ESTABLISHED")), qPrintable(states.join(u' ')));
+        QCOMPARE(states.last(), QStringLiteral("TIME_WAIT"));
+        // Its keepalive probes on the wire, named after it, each answered.
+        int probes = 0, acks = 0;
+        for (const QJsonObject &e : r.of(QStringLiteral("segment"))) {
+            const QString m = e.value(QStringLiteral("meaning")).toString();
+            if (m == QLatin1String("keepalive_probe")) {
+                ++probes;
+                QCOMPARE(e.value(QStringLiteral("sock")).toString(), QStringLiteral("p1"));
+            }
+            acks += m == QLatin1String("keepalive_ack");
+        }
+        QVERIFY2(probes >= 2, qPrintable(QString::number(probes)));
+        QCOMPARE(acks, probes);
+        QString error;
+        const Counts judged = judge(r.pcap, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(judged.keepalive, probes);
+        QCOMPARE(judged.keepaliveAck, acks);
+        QCOMPARE(judged.syn, 1);
+        // The program's exit, with its status.
+        const QList<QJsonObject> exits = r.of(QStringLiteral("info"), QStringLiteral("exit"));
+        QCOMPARE(exits.size(), 1);
+        QCOMPARE(exits[0].value(QStringLiteral("exit_code")).toInt(), 0);
+    }
+
+    // Its exit status is the CLI's; stdout and stderr are told apart; a program that cannot
+    // run says why and exits 127, as a shell does.
+    void theExitStatusIsTheProgramsOwn()
+    {
+        QTemporaryDir dir;
+        const Run r =
+            runCli({QStringLiteral("run"), QStringLiteral("--"), QStringLiteral("sh"),
+                    QStringLiteral("-c"), QStringLiteral("echo out; echo err >&2; exit 3")},
+                   dir);
+        QCOMPARE(r.exitCode, 3);
+        QCOMPARE(lines(r, QStringLiteral("stdout")), QStringList{QStringLiteral("out")});
+        QCOMPARE(lines(r, QStringLiteral("stderr")), QStringList{QStringLiteral("err")});
+        const Run missing = runCli(
+            {QStringLiteral("run"), QStringLiteral("--"), QStringLiteral("/nonexistent/program")},
+            dir);
+        QCOMPARE(missing.exitCode, 127);
+        const QList<QJsonObject> err = missing.of(QStringLiteral("error"), QStringLiteral("exit"));
+        QCOMPARE(err.size(), 1);
+        QCOMPARE(err[0].value(QStringLiteral("errno")).toString(), QStringLiteral("ENOENT"));
+    }
+
+    // Stop ends the program at once (SIGTERM), and says so; nothing of it is left.
+    void stopEndsTheProgram()
+    {
+        Engine engine(nullptr, nullptr, Engine::Network::Lab);
+        EventRecorder rec(engine.bus());
+        QTRY_VERIFY_WITH_TIMEOUT(!engine.isBusy(), 10000);
+        Step run = Step::make(Step::Kind::Run, QStringLiteral("prog"));
+        run.argv = QStringList{QStringLiteral("sleep"), QStringLiteral("30")};
+        engine.run({run});
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has(EventKind::Info, QStringLiteral("prog")), 5000);
+        const int pid = rec.first(EventKind::Info, QStringLiteral("prog"))
+                            .extra.value(QStringLiteral("pid"))
+                            .toInt();
+        QVERIFY(pid > 0);
+        QElapsedTimer t;
+        t.start();
+        engine.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has(EventKind::Cancelled, QStringLiteral("prog")), 3000);
+        QVERIFY2(t.elapsed() < 1500, qPrintable(QString::number(t.elapsed())));
+        const Event ended = rec.first(EventKind::Cancelled, QStringLiteral("prog"));
+        QVERIFY2(ended.detail.contains(QLatin1String("SIGTERM")), qPrintable(ended.detail));
+        QCOMPARE(::kill(pid, 0), -1); // reaped by the helper: no such process
+        QCOMPARE(errno, ESRCH);
+    }
+
+    // On this machine's network a program is not run (the engine says why), and the CLI
+    // refuses what it cannot do.
+    void refusals()
+    {
+        Engine host;
+        EventRecorder rec(host.bus());
+        Step run = Step::make(Step::Kind::Run, QStringLiteral("prog"));
+        run.argv = QStringList{QStringLiteral("true")};
+        host.run({run});
+        QVERIFY(rec.waitFinished());
+        QVERIFY(rec.first(EventKind::Error, QStringLiteral("prog"))
+                    .detail.contains(QLatin1String("runs only in the lab")));
+        for (const QStringList &args :
+             {QStringList{QStringLiteral("run"), QStringLiteral("--network"),
+                          QStringLiteral("host"), QStringLiteral("--"), QStringLiteral("true")},
+              QStringList{QStringLiteral("run")}}) {
+            QProcess p;
+            p.start(QStringLiteral(SOCKLAB_CLI_PATH), args);
+            QVERIFY(p.waitForFinished(20000));
+            QCOMPARE(p.exitCode(), 2);
+            QVERIFY(!p.readAllStandardError().isEmpty());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLabRun)
+#include "tst_labrun.moc"
