@@ -2,11 +2,22 @@
 // socklab-cli runs an experiment in the lab with --json and --pcap; tshark (Wireshark, which
 // nobody here wrote) reads the pcap file and counts what the wire carried. Shared by the
 // suites that judge the lab's wire from outside (tst_labwire, tst_netfaults).
+#include "Lab.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+
+// A suite about the lab skips, saying why, on a system that allows no lab (user namespaces
+// refused); tst_lab checks that SockLab then says so instead.
+#define SOCKLAB_REQUIRE_LAB()                                                                      \
+    do {                                                                                           \
+        QString why_;                                                                              \
+        if (!socklab::platform::Lab::create(&why_))                                                \
+            QSKIP(qPrintable(QStringLiteral("This system allows no lab: ") + why_));               \
+    } while (false)
 
 namespace socklab::test {
 

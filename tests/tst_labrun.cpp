@@ -47,9 +47,7 @@ class TestLabRun : public QObject
   private slots:
     void initTestCase()
     {
-        QString why;
-        if (!platform::Lab::create(&why))
-            QSKIP(qPrintable(QStringLiteral("This system allows no lab: ") + why));
+        SOCKLAB_REQUIRE_LAB();
         QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("python3")).isEmpty(),
                  "python3 is not installed (scripts/setup.sh installs it)");
     }

@@ -62,12 +62,7 @@ class TestNetFaults : public QObject
     Q_OBJECT
 
   private slots:
-    void initTestCase()
-    {
-        QString why;
-        if (!platform::Lab::create(&why))
-            QSKIP(qPrintable(QStringLiteral("This system allows no lab: ") + why));
-    }
+    void initTestCase() { SOCKLAB_REQUIRE_LAB(); }
 
     // A pulled cable: both ends keep their sockets and nobody is told. The client's data is
     // retransmitted unanswered and the server's side receives nothing; plugged back in, the

@@ -337,6 +337,30 @@ bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name,
     return true;
 }
 
+// --peer and --peer-interval; peerHelp says what the peer is for.
+void addPeerOptions(QCommandLineParser &p, const QString &peerHelp)
+{
+    p.addOption(opt(QStringLiteral("peer"),
+                    QStringLiteral("%1: %2.").arg(peerHelp, behaviorNames()),
+                    QStringLiteral("BEHAVIOR")));
+    p.addOption(
+        opt(QStringLiteral("peer-interval"),
+            QStringLiteral("drip: ms between bytes (default 800); reset/close/reboot: ms before "
+                           "acting (default 0)."),
+            QStringLiteral("MS")));
+}
+
+// The StartPeer step --peer and --peer-interval ask for; nullopt with *err on a bad value.
+std::optional<Step> readPeerStep(const QCommandLineParser &p, QString *err)
+{
+    const auto cfg = readPeer(p, QStringLiteral("peer"), QStringLiteral("peer-interval"), err);
+    if (!cfg)
+        return std::nullopt;
+    Step peer = Step::make(Step::Kind::StartPeer);
+    peer.peer = *cfg;
+    return peer;
+}
+
 void addFaultOptions(QCommandLineParser &p)
 {
     QStringList each;
@@ -462,16 +486,8 @@ Command parseConnect(const QStringList &args)
                     QStringLiteral("Hold the connection idle S seconds before closing "
                                    "(keepalive probes are watched); 'none' = until interrupted."),
                     QStringLiteral("S")));
-    p.addOption(opt(QStringLiteral("peer"),
-                    QStringLiteral("Start a built-in peer on 127.0.0.1 (a free port) and connect "
-                                   "to it instead of HOST PORT: %1.")
-                        .arg(behaviorNames()),
-                    QStringLiteral("BEHAVIOR")));
-    p.addOption(
-        opt(QStringLiteral("peer-interval"),
-            QStringLiteral("drip: ms between bytes (default 800); reset/close/reboot: ms before "
-                           "acting (default 0)."),
-            QStringLiteral("MS")));
+    addPeerOptions(p, QStringLiteral("Start a built-in peer on 127.0.0.1 (a free port) and "
+                                     "connect to it instead of HOST PORT"));
     addFaultOptions(p);
     p.addOption(opt(QStringLiteral("show-data"),
                     QStringLiteral("Show every byte received, not only a preview: after each "
@@ -492,12 +508,10 @@ Command parseConnect(const QStringList &args)
     if (toPeer) {
         if (!pos.isEmpty())
             return fail(c, QStringLiteral("connect: give either HOST PORT or --peer, not both."));
-        auto cfg = readPeer(p, QStringLiteral("peer"), QStringLiteral("peer-interval"), &err);
-        if (!cfg)
+        const auto peer = readPeerStep(p, &err);
+        if (!peer)
             return fail(c, err);
-        Step peer = Step::make(Step::Kind::StartPeer);
-        peer.peer = *cfg;
-        c.steps << peer;
+        c.steps << *peer;
         connect.toPeer = true;
     } else {
         const auto target = readTarget(pos, QStringLiteral("connect"),
@@ -767,15 +781,7 @@ Command parseRun(const QStringList &args)
                             QStringLiteral("The program and its arguments (after --, or after "
                                            "the options: everything from COMMAND on is its)."),
                             QStringLiteral("[--] COMMAND [ARGS...]"));
-    p.addOption(opt(
-        QStringLiteral("peer"),
-        QStringLiteral("Start a built-in peer on the server host first: %1.").arg(behaviorNames()),
-        QStringLiteral("BEHAVIOR")));
-    p.addOption(
-        opt(QStringLiteral("peer-interval"),
-            QStringLiteral("drip: ms between bytes (default 800); reset/close/reboot: ms before "
-                           "acting (default 0)."),
-            QStringLiteral("MS")));
+    addPeerOptions(p, QStringLiteral("Start a built-in peer on the server host first"));
     if (!parseInto(p, args, "run", true, c))
         return c;
     if (c.network == NetworkChoice::Host)
@@ -791,12 +797,10 @@ Command parseRun(const QStringList &args)
     QString err;
     const bool withPeer = p.isSet(QStringLiteral("peer"));
     if (withPeer) {
-        auto cfg = readPeer(p, QStringLiteral("peer"), QStringLiteral("peer-interval"), &err);
-        if (!cfg)
+        const auto peer = readPeerStep(p, &err);
+        if (!peer)
             return fail(c, err);
-        Step peer = Step::make(Step::Kind::StartPeer);
-        peer.peer = *cfg;
-        c.steps << peer;
+        c.steps << *peer;
     } else if (p.isSet(QStringLiteral("peer-interval"))) {
         return fail(c, QStringLiteral("--peer-interval: give the peer with --peer BEHAVIOR."));
     }

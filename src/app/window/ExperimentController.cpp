@@ -55,6 +55,17 @@ void ExperimentController::run(const QList<Step> &steps)
     m_engine->run(steps);
 }
 
+// The built-in peer the panels ask for, started unless the same one runs already.
+QList<Step> ExperimentController::peerSteps(const Profile &p)
+{
+    if (m_peer && m_peer->behavior == p.peer.behavior && m_peer->intervalMs == p.peer.intervalMs)
+        return {};
+    Step s = Step::make(Step::Kind::StartPeer);
+    s.peer = p.peer;
+    m_peer = p.peer;
+    return {s};
+}
+
 bool ExperimentController::connectToTarget()
 {
     emit actionStarting();
@@ -69,14 +80,7 @@ bool ExperimentController::connectToTarget()
     Step c = Step::make(Step::Kind::Connect, QStringLiteral("c%1").arg(++m_clients));
     c.options = p->options;
     if (p->role == Profile::Role::ClientWithPeer) {
-        const bool same = m_peer && m_peer->behavior == p->peer.behavior &&
-                          m_peer->intervalMs == p->peer.intervalMs;
-        if (!same) {
-            Step s = Step::make(Step::Kind::StartPeer);
-            s.peer = p->peer;
-            steps << s;
-            m_peer = p->peer;
-        }
+        steps << peerSteps(*p);
         c.toPeer = true;
     } else {
         c.host = p->host;
@@ -101,16 +105,8 @@ bool ExperimentController::runProgram(const QStringList &argv)
     if (!p)
         return false;
     QList<Step> steps;
-    if (p->role == Profile::Role::ClientWithPeer) {
-        const bool same = m_peer && m_peer->behavior == p->peer.behavior &&
-                          m_peer->intervalMs == p->peer.intervalMs;
-        if (!same) {
-            Step s = Step::make(Step::Kind::StartPeer);
-            s.peer = p->peer;
-            steps << s;
-            m_peer = p->peer;
-        }
-    }
+    if (p->role == Profile::Role::ClientWithPeer)
+        steps << peerSteps(*p);
     Step r = Step::make(Step::Kind::Run, QStringLiteral("prog"));
     r.argv = argv;
     steps << r;

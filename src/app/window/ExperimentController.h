@@ -76,6 +76,7 @@ class ExperimentController : public QObject
     void note(const QString &text);
 
   private:
+    QList<socklab::Step> peerSteps(const socklab::Profile &p);
     quint64 forgetAfter(quint64 stopId); // every socket is closed by that stop
     void onEvents(const QList<socklab::Event> &batch);
     std::optional<socklab::Profile> checkedProfile(bool needTarget);
