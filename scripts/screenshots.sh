@@ -151,10 +151,10 @@ restart_demo
 shoot compare-reuseaddr
 
 # 6. A pulled cable, in the lab: the lesson pulled-cable step by step (F8). The data sent while
-#    the cable is out is resent into silence; plugged back in after 2 s, the next resend gets
+#    the cable is out is resent into silence for 2 s; plugged back in, the next resend gets
 #    through and the echo arrives.
 start "$work/timeout.json" 4 --lesson pulled-cable
-for wait in 0.5 0.3 0.3 4.5; do
+for wait in 0.5 0.3 0.3 2.4 0.3 3.0; do
     keys F8
     sleep "$wait"
 done
