@@ -127,6 +127,24 @@ class TestLabRun : public QObject
         QCOMPARE(err[0].value(QStringLiteral("errno")).toString(), QStringLiteral("ENOENT"));
     }
 
+    // What the program is given is exactly its own: every argument, empty ones too, and no
+    // descriptor of SockLab's or of the lab's helper beyond stdin, stdout and stderr.
+    void theProgramGetsItsArgumentsAndNothingElse()
+    {
+        QTemporaryDir dir;
+        const Run r = runCli({QStringLiteral("run"), QStringLiteral("--"), QStringLiteral("sh"),
+                              QStringLiteral("-c"),
+                              QStringLiteral("printf '[%s]\\n' \"$@\"; "
+                                             "for fd in 3 4 5 6 7 8 9; do "
+                                             "[ -e /proc/self/fd/$fd ] && echo open $fd; done; "
+                                             "true"),
+                              QStringLiteral("sh"), QString(), QStringLiteral("x")},
+                             dir);
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(lines(r, QStringLiteral("stdout")),
+                 (QStringList{QStringLiteral("[]"), QStringLiteral("[x]")}));
+    }
+
     // Stop ends the program at once (SIGTERM), and says so; nothing of it is left.
     void stopEndsTheProgram()
     {
@@ -150,6 +168,24 @@ class TestLabRun : public QObject
         QVERIFY2(ended.detail.contains(QLatin1String("SIGTERM")), qPrintable(ended.detail));
         QCOMPARE(::kill(pid, 0), -1); // reaped by the helper: no such process
         QCOMPARE(errno, ESRCH);
+
+        // One that ignores SIGTERM gets SIGKILL after a second; what it printed is kept.
+        rec.clear();
+        run.argv = QStringList{QStringLiteral("python3"), QStringLiteral("-c"),
+                               QStringLiteral("import signal, time\n"
+                                              "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                              "print('up', flush=True)\n"
+                                              "time.sleep(30)")};
+        engine.run({run});
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has(EventKind::Info, QStringLiteral("prog")) &&
+                                     rec.of(EventKind::Info, QStringLiteral("prog")).size() >= 2,
+                                 5000);
+        t.restart();
+        engine.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has(EventKind::Cancelled, QStringLiteral("prog")), 5000);
+        QVERIFY2(t.elapsed() < 2500, qPrintable(QString::number(t.elapsed())));
+        const Event killed = rec.first(EventKind::Cancelled, QStringLiteral("prog"));
+        QVERIFY2(killed.detail.contains(QLatin1String("SIGKILL")), qPrintable(killed.detail));
     }
 
     // On this machine's network a program is not run (the engine says why), and the CLI

@@ -399,6 +399,16 @@ class TestNetFaults : public QObject
         QTRY_COMPARE_WITH_TIMEOUT(
             faultsSaid(rec.events),
             (QStringList{QStringLiteral("reject on"), QStringLiteral("reject off")}), 5000);
+        // A timed repair mends only the making it was set for: mended by hand and made again,
+        // the fault stays.
+        rec.clear();
+        engine.run({fault(FaultKind::Cable, true, 0.3), fault(FaultKind::Cable, false),
+                    fault(FaultKind::Cable)});
+        QVERIFY(rec.waitFinished());
+        QTest::qWait(700); // past the first making's timer: an observation that nothing came
+        QCOMPARE(faultsSaid(rec.events),
+                 (QStringList{QStringLiteral("cable on"), QStringLiteral("cable off"),
+                              QStringLiteral("cable on")}));
         Engine host;
         EventRecorder hostRec(host.bus());
         host.run({fault(FaultKind::Cable)});

@@ -160,10 +160,12 @@ int rootQueue(const Interface &link, const char *kind, const Options &options)
 
 int bothLinks(const char *kind, auto options)
 {
-    for (const Interface *link : {&routerToClient(), &routerToServer()}) {
-        if (const int e = rootQueue(*link, kind, options)) {
-            if (kind)
-                rootQueue(*link, nullptr, options); // all or nothing
+    const Interface *links[] = {&routerToClient(), &routerToServer()};
+    for (int i = 0; i < 2; ++i) {
+        if (const int e = rootQueue(*links[i], kind, options)) {
+            // All or nothing: the links already changed lose the new queue again.
+            for (int j = 0; kind && j < i; ++j)
+                rootQueue(*links[j], nullptr, options);
             return e;
         }
     }
@@ -174,6 +176,8 @@ int rate(bool on, int kbit)
 {
     if (on && g_delay)
         return EBUSY;
+    if (!on && !g_rate)
+        return 0; // the queue on the links is not this one's (or there is none)
     const uint32_t bytes = uint32_t(std::max(1, kbit)) * 125u; // per second
     const int e = bothLinks(on ? "tbf" : nullptr, [bytes](nlmsghdr *nlh) {
         // The bucket holds 10 ms of the rate, at least a few full frames; the queue behind it
@@ -195,6 +199,8 @@ int delay(bool on, int ms, int jitterMs)
 {
     if (on && g_rate)
         return EBUSY;
+    if (!on && !g_delay)
+        return 0;
     const uint64_t latency = uint64_t(std::max(0, ms)) * 1000000u;
     const uint64_t jitter = uint64_t(std::max(0, jitterMs)) * 1000000u;
     const int e = bothLinks(on ? "netem" : nullptr, [latency, jitter](nlmsghdr *nlh) {

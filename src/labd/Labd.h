@@ -18,7 +18,8 @@ int talk(uint32_t host, nlmsghdr *nlh);
 // Makes or repairs one fault of the network (a Fault request): 0 or errno.
 int fault(const socklab::lab::Request &q);
 // Starts a program in a host's network (a Run request, Programs.cpp): 0 or errno, with its
-// pid and a pidfd of it. Takes the three descriptors; the out and err ends are closed here.
+// pid and a pidfd of it. Takes the three descriptors in every case (closes them, or gives
+// them to the program and keeps the status socket until it has ended).
 int startProgram(uint32_t host, int statusFd, int outFd, int errFd, const char *command,
                  size_t length, int *pid, int *pidfd);
 // Sends each ended program's wait status to SockLab (on SIGCHLD).

@@ -35,32 +35,42 @@ void sendInt(int fd, int32_t v)
 int labd::startProgram(uint32_t host, int statusFd, int outFd, int errFd, const char *command,
                        size_t length, int *pid, int *pidfd)
 {
-    // The arguments, an empty string, then KEY=VALUE strings.
-    std::vector<std::string> args, env;
-    bool inEnv = false;
+    // The number of arguments, the arguments, then KEY=VALUE strings (an argument may be
+    // empty, so none of them can be a separator).
+    // Until it is forked the descriptors are closed here on any failure; after, they are its.
+    const auto fail = [&](int err) {
+        close(statusFd);
+        close(outFd);
+        close(errFd);
+        return err;
+    };
+    std::vector<std::string> strings;
     for (size_t at = 0; at < length;) {
         const char *s = command + at;
         const size_t n = strnlen(s, length - at);
         if (n == length - at)
-            return EINVAL; // not NUL-terminated
-        if (n == 0 && !inEnv)
-            inEnv = true;
-        else if (n > 0)
-            (inEnv ? env : args).emplace_back(s, n);
+            return fail(EINVAL); // not NUL-terminated
+        strings.emplace_back(s, n);
         at += n + 1;
     }
-    if (args.empty())
-        return EINVAL;
+    if (strings.empty())
+        return fail(EINVAL);
+    char *end = nullptr;
+    const unsigned long argc = strtoul(strings[0].c_str(), &end, 10);
+    if (!end || *end || argc == 0 || argc >= strings.size())
+        return fail(EINVAL);
+    std::vector<std::string> args(strings.begin() + 1, strings.begin() + 1 + long(argc));
+    const std::vector<std::string> env(strings.begin() + 1 + long(argc), strings.end());
     const pid_t parent = getpid();
     const pid_t child = fork();
     if (child < 0)
-        return errno;
+        return fail(errno);
     if (child == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); // it ends with the lab
         if (getppid() != parent)
             _exit(127);
         int err = labd::enter(host);
-        const int devnull = open("/dev/null", O_RDONLY);
+        const int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (!err &&
             (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outFd, 1) < 0 || dup2(errFd, 2) < 0))
             err = errno;
@@ -85,9 +95,15 @@ int labd::startProgram(uint32_t host, int statusFd, int outFd, int errFd, const 
     close(outFd);
     close(errFd);
     g_running.push_back({child, statusFd});
-    *pid = child;
     *pidfd = int(syscall(SYS_pidfd_open, child, 0));
-    return *pidfd < 0 ? errno : 0;
+    if (*pidfd < 0) {
+        // Nothing could signal it: it must not run unwatched (reapPrograms reports it).
+        const int err = errno;
+        kill(child, SIGKILL);
+        return err;
+    }
+    *pid = child;
+    return 0;
 }
 
 void labd::reapPrograms()

@@ -376,22 +376,17 @@ ssize_t receive(int ctl, Request *q, int fds[3], int *nfds)
 }
 
 // A Run request: the command follows in a message of its own.
-int run(int ctl, const Request &q, const int fds[3], int nfds, int *pid, int *pidfd)
+int run(int ctl, const Request &q, const int fds[3], int nfds, bool reaping, int *pid, int *pidfd)
 {
     static char command[kRunCommandMax];
     const ssize_t n = recv(ctl, command, sizeof command, 0);
-    if (nfds != 3 || n <= 0) {
+    if (nfds != 3 || n <= 0 || !reaping) { // without SIGCHLD no status could ever be sent
         for (int i = 0; i < nfds; ++i)
             close(fds[i]);
         return n < 0 ? errno : EINVAL;
     }
-    const int e =
-        labd::startProgram(q.host, fds[0], fds[1], fds[2], command, size_t(n), pid, pidfd);
-    if (e && *pid <= 0) {
-        for (int i = 0; i < 3; ++i)
-            close(fds[i]);
-    }
-    return e;
+    // It owns the three descriptors from here, whatever happens.
+    return labd::startProgram(q.host, fds[0], fds[1], fds[2], command, size_t(n), pid, pidfd);
 }
 
 int serve(int ctl)
@@ -431,6 +426,10 @@ int serve(int ctl)
         if (n != ssize_t(sizeof q) || q.host >= HostCount || (nfds && q.op != Op::Run)) {
             for (int i = 0; i < nfds; ++i)
                 close(fds[i]);
+            if (n == ssize_t(sizeof q) && q.op == Op::Run) {
+                char skip[1];
+                recv(ctl, skip, sizeof skip, 0); // its command: the next request stays in step
+            }
             if (!reply(ctl, EINVAL, -1))
                 return 1;
             continue;
@@ -456,7 +455,7 @@ int serve(int ctl)
                 err = labd::fault(q);
                 break;
             case Op::Run:
-                err = run(ctl, q, fds, nfds, &pid, &fd);
+                err = run(ctl, q, fds, nfds, sigfd >= 0, &pid, &fd);
                 break;
             default:
                 errno = EINVAL;
@@ -486,6 +485,8 @@ int main(int argc, char *argv[])
     if (ctl > 3)
         close_range(3, unsigned(ctl) - 1, 0);
     close_range(unsigned(ctl) + 1, ~0U, 0);
+    // posix_spawn's dup2 cleared close-on-exec: no program run in the lab may inherit it.
+    fcntl(ctl, F_SETFD, FD_CLOEXEC);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN); // Ctrl+C in a terminal is for SockLab, which ends the lab itself
     const int64_t t0 = monoNs();

@@ -149,8 +149,8 @@ void FaultsPanel::onEvents(const QList<socklab::Event> &batch)
         if (!k)
             continue;
         const bool on = e.extra.value(QStringLiteral("on")).toBool();
-        // One firewall at a time: the one made replaced the other.
-        if (on && (*k == FaultKind::FirewallDrop || *k == FaultKind::FirewallReject)) {
+        // One firewall at a time: made, it replaced the other; mended, both are gone (one table).
+        if (*k == FaultKind::FirewallDrop || *k == FaultKind::FirewallReject) {
             show(FaultKind::FirewallDrop, false);
             show(FaultKind::FirewallReject, false);
         }

@@ -69,21 +69,22 @@ void StepRunner::runProgramStep(const QStringList &argv)
             .arg(platform::Lab::addressesOf(QStringLiteral("client")).value(0), peerText);
     started.extra.insert(QStringLiteral("pid"), p.pid);
     m_bus->post(started);
-    const auto outcome =
-        w.watch(callToken(), [this](int stream, const QByteArray &line, qint64 monoNs) {
-            Event o = makeEvent(EventKind::Info, QStringLiteral("prog"),
-                                stream == 1 ? QStringLiteral("stdout") : QStringLiteral("stderr"));
-            o.monoNs = monoNs;
-            const QString text = QString::fromLocal8Bit(line);
-            o.detail =
-                text.size() > kShownChars ? text.left(kShownChars) + QStringLiteral("...") : text;
-            o.data = escapeBytes(line, 256);
-            o.bytes = line.size();
-            m_bus->post(o);
-        });
+    const platform::ProgramWatch::LineSink printed = [this](int stream, const QByteArray &line,
+                                                            qint64 monoNs) {
+        Event o = makeEvent(EventKind::Info, QStringLiteral("prog"),
+                            stream == 1 ? QStringLiteral("stdout") : QStringLiteral("stderr"));
+        o.monoNs = monoNs;
+        const QString text = QString::fromLocal8Bit(line);
+        o.detail =
+            text.size() > kShownChars ? text.left(kShownChars) + QStringLiteral("...") : text;
+        o.data = escapeBytes(line, 256);
+        o.bytes = line.size();
+        m_bus->post(o);
+    };
+    const auto outcome = w.watch(callToken(), printed);
     int signal = 0;
     if (outcome == platform::ProgramWatch::Outcome::Cancelled)
-        signal = w.end(kGraceMs);
+        signal = w.end(kGraceMs, printed);
     const double elapsed = (platform::monotonicNs() - startNs) / 1e9;
     m_monitor->refreshTable(); // the states its sockets end in
     m_monitor->adoptUnnamed({}, 0);

@@ -187,6 +187,18 @@ void StepRunner::stopAll(quint64 id, const std::function<void()> &then)
     for (FaultSpec f : made) {
         f.on = false;
         f.seconds = 0;
+        if (f.kind == FaultKind::Crash) {
+            // The peer stops with everything: it is not started again only to be stopped.
+            QMutexLocker lock(&m_faultMutex);
+            m_faults[size_t(f.kind)].reset();
+            Event e = makeEvent(EventKind::Info, QStringLiteral("peer"), QStringLiteral("fault"));
+            e.extra.insert(QStringLiteral("fault"), QLatin1String(faultInfo(f.kind).name));
+            e.extra.insert(QStringLiteral("on"), false);
+            e.detail = QStringLiteral("Stop: the crashed server process is not started again; "
+                                      "the next experiment starts its own peer.");
+            m_bus->post(e);
+            continue;
+        }
         faultNow(f);
     }
     closeAll(true);
@@ -203,6 +215,10 @@ bool StepRunner::faultNow(const FaultSpec &f)
 {
     const FaultInfo &info = faultInfo(f.kind);
     QMutexLocker lock(&m_faultMutex);
+    // A repair that came by itself for a making that is no longer the fault's: nothing to do.
+    if (!f.on && f.mends &&
+        (f.mends != m_faultMakings[size_t(f.kind)] || !m_faults[size_t(f.kind)]))
+        return true;
     Event e = makeEvent(EventKind::Info,
                         f.kind == FaultKind::Crash ? QStringLiteral("peer") : QStringLiteral("lab"),
                         QStringLiteral("fault"));
@@ -276,10 +292,12 @@ bool StepRunner::faultNow(const FaultSpec &f)
         m_faults[size_t(FaultKind::FirewallDrop)].reset();
         m_faults[size_t(FaultKind::FirewallReject)].reset();
     }
-    if (f.on)
+    if (f.on) {
         m_faults[size_t(f.kind)] = f;
-    else
+        ++m_faultMakings[size_t(f.kind)];
+    } else {
         m_faults[size_t(f.kind)].reset();
+    }
     e.detail = QLatin1String(f.on ? info.made : info.repaired);
     if (f.on && f.seconds > 0) {
         e.extra.insert(QStringLiteral("seconds"), f.seconds);
@@ -294,6 +312,7 @@ bool StepRunner::faultNow(const FaultSpec &f)
         FaultSpec repair = f;
         repair.on = false;
         repair.seconds = 0;
+        repair.mends = m_faultMakings[size_t(f.kind)];
         m_repairLater(int(f.seconds * 1000), repair, m_bus->currentRun());
     }
     return true;

@@ -161,6 +161,7 @@ class StepRunner
     std::shared_ptr<PeerServer> m_peer;
     QMutex m_faultMutex; // one fault at a time; guards m_faults
     std::array<std::optional<FaultSpec>, kFaultKinds> m_faults; // those made and not repaired
+    std::array<quint64, kFaultKinds> m_faultMakings{};          // how often each kind was made
     std::function<void(int, const FaultSpec &, quint64)> m_repairLater;
 };
 

@@ -60,6 +60,9 @@ struct FaultSpec
     int value = -1; // -1: the default
     int value2 = -1;
     double seconds = 0; // > 0: repaired by itself this long after it was made
+    // A repair that comes by itself: the making it mends (the engine's count of makings of
+    // this kind). If the fault was made again or mended since, the repair does nothing.
+    quint64 mends = 0;
 
     int effectiveValue() const;
     int effectiveValue2() const;

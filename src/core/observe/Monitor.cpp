@@ -183,12 +183,16 @@ void Monitor::adoptUnnamed(const QString &prefix, quint64 run)
 {
     {
         QMutexLocker lock(&m_mutex);
-        m_adoptPrefix = prefix;
-        m_adoptRun = run;
-        if (!prefix.isEmpty())
+        // Programs may run side by side: adopting ends with the last of them.
+        if (!prefix.isEmpty()) {
+            ++m_adopting;
+            m_adoptPrefix = prefix;
+            m_adoptRun = run;
             m_ports.insert(platform::kAnyPort);
-        else
+        } else if (m_adopting > 0 && --m_adopting == 0) {
+            m_adoptPrefix.clear();
             m_ports.remove(platform::kAnyPort);
+        }
     }
     platform::wakeFdSignal(m_wakeFd);
 }
@@ -198,6 +202,7 @@ void Monitor::clearTable()
     QMutexLocker lock(&m_mutex);
     m_adoptPrefix.clear();
     m_adopted = 0;
+    m_adopting = 0;
     m_ports.clear();
     m_families.clear();
     m_inodeNames.clear();
@@ -670,6 +675,10 @@ void Monitor::sampleTable()
                 const Name name{m_adoptPrefix + QString::number(++m_adopted), m_adoptRun};
                 m_inodeNames.insert(r.inode, name);
                 m_recentInodes.insert(r.inode);
+                // Its port is watched as a socket's of SockLab's own: its rows (TIME_WAIT
+                // too) stay in view once the program has ended.
+                m_ports.insert(r.localPort);
+                m_recentPorts.insert(r.localPort);
             } else if (!named) {
                 continue;
             }

@@ -171,7 +171,8 @@ class Monitor
     QSet<quint16> m_recentPorts;
     QString m_adoptPrefix; // adoptUnnamed(): "p" while a program runs, else empty
     quint64 m_adoptRun = 0;
-    int m_adopted = 0; // how many it has named
+    int m_adopted = 0;  // how many it has named
+    int m_adopting = 0; // programs running that asked for it
     qint64 m_prunedNs = 0;
     std::function<void(const QList<platform::DiagRow> &)> m_tableListener;
 

@@ -280,10 +280,10 @@ int Lab::request(const lab::Request &q)
 
 int Lab::runProgram(lab::Host h, const QStringList &argv, const QStringList &env, Program *out)
 {
-    QByteArray command;
+    // The number of arguments first: an argument may be empty.
+    QByteArray command = QByteArray::number(argv.size()) + '\0';
     for (const QString &a : argv)
         command += a.toLocal8Bit() + '\0';
-    command += '\0';
     for (const QString &kv : env)
         command += kv.toLocal8Bit() + '\0';
     if (argv.isEmpty() || command.size() > lab::kRunCommandMax)

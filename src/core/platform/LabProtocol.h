@@ -85,9 +85,9 @@ enum class Op : uint32_t
 
 // Run: the request carries three descriptors (SCM_RIGHTS): a socket the helper writes the
 // program's wait status to (an int32) when it has ended, then closes; and the write ends of
-// its stdout and stderr. The next message is the command: NUL-terminated strings, the
-// arguments, an empty string, then KEY=VALUE strings added to its environment. The program
-// runs in the host's network, with /dev/null as stdin, in SockLab's working directory, and
+// its stdout and stderr. The next message is the command: NUL-terminated strings, the number
+// of arguments (decimal), the arguments, then KEY=VALUE strings added to its environment. The
+// program runs in the host's network, with /dev/null as stdin, in SockLab's working directory, and
 // ends with the helper. The answer carries a pidfd of it (Reply.pid is its pid); an exec that
 // fails is a wait status of 127 on the status socket, after its errno (an int32) there.
 constexpr int kRunCommandMax = 65536;

@@ -2,6 +2,7 @@
 
 #include "Platform.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -133,18 +134,34 @@ ProgramWatch::Outcome ProgramWatch::watch(CancelToken &cancel, const LineSink &o
     return Outcome::Ended;
 }
 
-int ProgramWatch::end(int graceMs)
+int ProgramWatch::end(int graceMs, const LineSink &onLine)
 {
-    if (ended())
-        return 0;
-    signalProgram(m_pidfd, SIGTERM);
-    pollfd p{m_pidfd, POLLIN, 0}; // a pidfd is readable once the process has ended
-    int sig = SIGTERM;
-    if (::poll(&p, 1, graceMs) == 0) {
-        signalProgram(m_pidfd, SIGKILL);
-        sig = SIGKILL;
+    int sig = 0;
+    if (!ended()) {
+        signalProgram(m_pidfd, SIGTERM);
+        sig = SIGTERM;
+        // A pidfd is readable once the process has ended.
+        const qint64 deadline = monotonicNs() + qint64(graceMs) * 1000000;
+        pollfd p{m_pidfd, POLLIN, 0};
+        int r;
+        do {
+            const qint64 left = (deadline - monotonicNs()) / 1000000;
+            r = ::poll(&p, 1, int(std::max<qint64>(0, left)));
+        } while (r < 0 && errno == EINTR);
+        if (r != 1) {
+            signalProgram(m_pidfd, SIGKILL);
+            sig = SIGKILL;
+        }
+        // The helper sends the status once it has reaped it: moments after the end.
+        pollfd st{m_statusFd, POLLIN, 0};
+        if (m_statusFd >= 0 && ::poll(&st, 1, kStatusWaitMs) == 1)
+            readStatus(true);
     }
-    readStatus(true);
+    // What it wrote before it ended (in its SIGTERM handler, too) is not lost.
+    for (int s : {1, 2}) {
+        if (m_fds[s] >= 0)
+            drain(s, m_fds[s], onLine, true);
+    }
     return sig;
 }
 

@@ -31,9 +31,10 @@ class ProgramWatch
     // to onLine with its stream (1 stdout, 2 stderr) and when it was read.
     using LineSink = std::function<void(int stream, const QByteArray &line, qint64 monoNs)>;
     Outcome watch(CancelToken &cancel, const LineSink &onLine);
-    // Ends it: SIGTERM, then SIGKILL if it is still running after graceMs; waits for its status.
-    // Returns the signal that ended it (0 if it had ended by itself).
-    int end(int graceMs);
+    // Ends it: SIGTERM, then SIGKILL if it is still running after graceMs; waits a moment for
+    // its status, and passes on what it wrote before it ended. Returns the signal sent (0 if it
+    // had ended by itself).
+    int end(int graceMs, const LineSink &onLine);
 
     bool ended() const { return m_status >= 0; }
     int waitStatus() const { return m_status; }   // as waitpid() gives it; -1: not ended
@@ -44,6 +45,7 @@ class ProgramWatch
     static int exitCode(int waitStatus); // the code a shell gives it: status, or 128 + signal
 
     static constexpr int kLineMax = 4096;
+    static constexpr int kStatusWaitMs = 1000; // after it ended, for the helper's word
 
   private:
     void readStatus(bool block);
