@@ -73,7 +73,8 @@ class TestLabRun : public QObject
         const QList<QJsonObject> out = r.of(QStringLiteral("info"), QStringLiteral("stdout"));
         const double waited = out[1].value(QStringLiteral("t")).toDouble() -
                               out[0].value(QStringLiteral("t")).toDouble();
-        QVERIFY2(waited >= 2.5 && waited < 3.0, qPrintable(QString::number(waited)));
+        // Python's own 2.5 s timeout, seen through its print (read by SockLab a moment later).
+        QVERIFY2(waited >= 2.5 && waited < 3.5, qPrintable(QString::number(waited)));
         // Its socket in the kernel's table: ESTABLISHED, then TIME_WAIT (it closed first).
         QStringList states;
         for (const QJsonObject &e : r.of(QStringLiteral("state"))) {

@@ -84,7 +84,9 @@ class TestNetFaults : public QObject
         QCOMPARE(faults[0].value(QStringLiteral("on")).toBool(), true);
         QCOMPARE(faults[1].value(QStringLiteral("on")).toBool(), false);
         const double pulled = tOf(faults[0]), plugged = tOf(faults[1]);
-        QVERIFY2(plugged - pulled >= 1.5 && plugged - pulled < 1.8,
+        // Mended after its 1.5 s, not before (the upper bound only says it was mended at all,
+        // with room for a loaded machine).
+        QVERIFY2(plugged - pulled >= 1.5 && plugged - pulled < 2.5,
                  qPrintable(QString::number(plugged - pulled)));
         // The client: resends while the cable is out, then the echo, after it is back.
         const QList<QJsonObject> resends =
