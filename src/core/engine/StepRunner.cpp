@@ -21,6 +21,48 @@ using Sock = EngineSocket;
 using SockPtr = SocketRegistry::Ptr;
 
 namespace {
+// The info event of a fault made or mended (its sentence is the caller's): on the peer's
+// lane for a crash, the lab's otherwise, with the fault's name, state and numbers.
+Event faultEvent(const FaultSpec &f)
+{
+    const FaultInfo &info = faultInfo(f.kind);
+    Event e = makeEvent(EventKind::Info,
+                        f.kind == FaultKind::Crash ? QStringLiteral("peer") : QStringLiteral("lab"),
+                        QStringLiteral("fault"));
+    e.extra.insert(QStringLiteral("fault"), QLatin1String(info.name));
+    e.extra.insert(QStringLiteral("on"), f.on);
+    if (info.value.name)
+        e.extra.insert(QLatin1String(info.value.name), f.effectiveValue());
+    if (info.value2.name)
+        e.extra.insert(QLatin1String(info.value2.name), f.effectiveValue2());
+    return e;
+}
+
+// The helper's part of a fault of the network (a crash has none; a power loss's is ServerOff).
+lab::NetFault netFaultOf(FaultKind k)
+{
+    switch (k) {
+    case FaultKind::Cable:
+        return lab::NetFault::Cable;
+    case FaultKind::Power:
+    case FaultKind::Crash:
+        return lab::NetFault::ServerOff;
+    case FaultKind::Route:
+        return lab::NetFault::Route;
+    case FaultKind::FirewallDrop:
+        return lab::NetFault::FirewallDrop;
+    case FaultKind::FirewallReject:
+        return lab::NetFault::FirewallReject;
+    case FaultKind::Loss:
+        return lab::NetFault::Loss;
+    case FaultKind::Rate:
+        return lab::NetFault::Rate;
+    case FaultKind::Delay:
+        return lab::NetFault::Delay;
+    }
+    return lab::NetFault::Cable;
+}
+
 // A receive loop against a peer that floods would report hundreds of thousands of calls a
 // second, and every consumer (the log, the timeline, a terminal) would fall behind and grow
 // without bound. Past this many calls in its first second a loop reports its calls in sums,
@@ -191,9 +233,7 @@ void StepRunner::stopAll(quint64 id, const std::function<void()> &then)
             // The peer stops with everything: it is not started again only to be stopped.
             QMutexLocker lock(&m_faultMutex);
             m_faults[size_t(f.kind)].reset();
-            Event e = makeEvent(EventKind::Info, QStringLiteral("peer"), QStringLiteral("fault"));
-            e.extra.insert(QStringLiteral("fault"), QLatin1String(faultInfo(f.kind).name));
-            e.extra.insert(QStringLiteral("on"), false);
+            Event e = faultEvent(f);
             e.detail = QStringLiteral("Stop: the crashed server process is not started again; "
                                       "the next experiment starts its own peer.");
             m_bus->post(e);
@@ -219,15 +259,7 @@ bool StepRunner::faultNow(const FaultSpec &f)
     if (!f.on && f.mends &&
         (f.mends != m_faultMakings[size_t(f.kind)] || !m_faults[size_t(f.kind)]))
         return true;
-    Event e = makeEvent(EventKind::Info,
-                        f.kind == FaultKind::Crash ? QStringLiteral("peer") : QStringLiteral("lab"),
-                        QStringLiteral("fault"));
-    e.extra.insert(QStringLiteral("fault"), QLatin1String(info.name));
-    e.extra.insert(QStringLiteral("on"), f.on);
-    if (info.value.name)
-        e.extra.insert(QLatin1String(info.value.name), f.effectiveValue());
-    if (info.value2.name)
-        e.extra.insert(QLatin1String(info.value2.name), f.effectiveValue2());
+    Event e = faultEvent(f);
     if (const QString bad = f.validate(); !bad.isEmpty()) {
         e.kind = EventKind::Error;
         e.err = EINVAL;
@@ -270,14 +302,9 @@ bool StepRunner::faultNow(const FaultSpec &f)
         // The host goes dark first, so that nothing of what its kernel forgets is answered.
         err = lab->fault(lab::NetFault::ServerOff, f.on);
         break;
-    default: {
-        static constexpr lab::NetFault kNet[] = {
-            lab::NetFault::Cable, lab::NetFault::ServerOff,    lab::NetFault::ServerOff,
-            lab::NetFault::Route, lab::NetFault::FirewallDrop, lab::NetFault::FirewallReject,
-            lab::NetFault::Loss,  lab::NetFault::Rate,         lab::NetFault::Delay};
-        err = lab->fault(kNet[size_t(f.kind)], f.on, f.effectiveValue(), f.effectiveValue2());
+    default:
+        err = lab->fault(netFaultOf(f.kind), f.on, f.effectiveValue(), f.effectiveValue2());
         break;
-    }
     }
     if (err) {
         e.kind = EventKind::Error;
@@ -431,18 +458,25 @@ void StepRunner::takeLabel(const QString &label)
                   QStringLiteral("A new socket on %1").arg(label));
 }
 
+// Says why the rest of the run is not run: it needs `what`, which failed (the error event
+// before this says how). False, for execute().
+bool StepRunner::stopsHere(const QString &sock, const QString &what)
+{
+    Event e = makeEvent(EventKind::Info, sock);
+    e.detail =
+        QStringLiteral("The experiment stops here: it needs %1 (see the error above).").arg(what);
+    m_bus->post(e);
+    return false;
+}
+
 // False when the rest of the run cannot mean anything (its built-in peer did not start).
 bool StepRunner::execute(const Step &s, StepTickets &t)
 {
     switch (s.kind) {
     case Step::Kind::StartPeer:
-        if (!startPeer(s.peer)) {
-            Event e = makeEvent(EventKind::Info, QStringLiteral("peer"));
-            e.detail = QStringLiteral("The experiment stops here: it needs its built-in "
-                                      "peer, which did not start (see the error above).");
-            m_bus->post(e);
-            return false;
-        }
+        if (!startPeer(s.peer))
+            return stopsHere(QStringLiteral("peer"),
+                             QStringLiteral("its built-in peer, which did not start"));
         break;
     case Step::Kind::StopPeer:
         stopPeer();
@@ -498,15 +532,11 @@ bool StepRunner::execute(const Step &s, StepTickets &t)
         runProgramStep(s.argv);
         break;
     case Step::Kind::Fault:
-        if (!faultNow(s.fault)) {
-            // What comes next was meant to meet the fault: without it, it would show something
-            // else and seem to show the fault.
-            Event e = makeEvent(EventKind::Info, QStringLiteral("lab"));
-            e.detail = QStringLiteral("The experiment stops here: it needs that fault, which "
-                                      "could not be made (see the error above).");
-            m_bus->post(e);
-            return false;
-        }
+        // What comes next was meant to meet the fault: without it, it would show something
+        // else and seem to show the fault.
+        if (!faultNow(s.fault))
+            return stopsHere(QStringLiteral("lab"),
+                             QStringLiteral("that fault, which could not be made"));
         break;
     case Step::Kind::Restart:
         restartStep(s, t);

@@ -110,6 +110,7 @@ class StepRunner
     bool acquireLane(const QString &lane, quint64 ticket, const QString &op, const QString &sock);
     void takeLabel(const QString &label);
     bool execute(const Step &s, StepTickets &t);
+    bool stopsHere(const QString &sock, const QString &what);
 
     bool startPeer(const PeerConfig &given);
     // host's addresses: the network's own name for one of its hosts, else the system's

@@ -259,17 +259,14 @@ int Lab::fault(lab::NetFault f, bool on, int value, int value2)
     q.flags = on ? lab::kFaultOn : 0;
     q.value = value;
     q.value2 = value2;
-    return request(q) == 0 ? 0 : errno;
+    int none = -1; // a fault comes with no descriptor
+    return exchange(q, nullptr, 0, {}, &none, nullptr);
 }
 
 int Lab::request(const lab::Request &q)
 {
     int fd = -1;
     const int err = exchange(q, nullptr, 0, {}, &fd, nullptr);
-    if (q.op == lab::Op::Fault) {
-        errno = err;
-        return err ? -1 : 0; // a fault comes with no descriptor
-    }
     if (!err && fd < 0) {
         errno = EPROTO;
         return -1;

@@ -40,15 +40,13 @@ ProgramWatch::~ProgramWatch()
 }
 
 // The helper sends the errno of a failed exec first (then the status), or only the status.
-void ProgramWatch::readStatus(bool block)
+void ProgramWatch::readStatus()
 {
     while (m_statusFd >= 0) {
         int32_t v = 0;
-        const ssize_t n = ::recv(m_statusFd, &v, sizeof v, block ? 0 : MSG_DONTWAIT);
+        const ssize_t n = ::recv(m_statusFd, &v, sizeof v, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN)
-            return;
         if (n != ssize_t(sizeof v)) { // the helper closed it: nothing more comes
             ::close(m_statusFd);
             m_statusFd = -1;
@@ -72,8 +70,9 @@ void ProgramWatch::readStatus(bool block)
     }
 }
 
-void ProgramWatch::drain(int stream, int fd, const LineSink &onLine, bool atEnd)
+void ProgramWatch::drain(int stream, const LineSink &onLine, bool atEnd)
 {
+    const int fd = m_fds[stream];
     char buf[8192];
     for (;;) {
         const ssize_t n = ::read(fd, buf, sizeof buf);
@@ -124,10 +123,10 @@ ProgramWatch::Outcome ProgramWatch::watch(CancelToken &cancel, const LineSink &o
             return Outcome::Cancelled;
         for (int s : {1, 2}) {
             if (m_fds[s] >= 0 && (p[s].revents & (POLLIN | POLLHUP | POLLERR)))
-                drain(s, m_fds[s], onLine, false);
+                drain(s, onLine, false);
         }
         if (m_statusFd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR)))
-            readStatus(true);
+            readStatus();
         if (m_statusFd < 0 && !ended())
             return Outcome::Ended; // the helper is gone: no status will come
     }
@@ -155,12 +154,12 @@ int ProgramWatch::end(int graceMs, const LineSink &onLine)
         // The helper sends the status once it has reaped it: moments after the end.
         pollfd st{m_statusFd, POLLIN, 0};
         if (m_statusFd >= 0 && ::poll(&st, 1, kStatusWaitMs) == 1)
-            readStatus(true);
+            readStatus();
     }
     // What it wrote before it ended (in its SIGTERM handler, too) is not lost.
     for (int s : {1, 2}) {
         if (m_fds[s] >= 0)
-            drain(s, m_fds[s], onLine, true);
+            drain(s, onLine, true);
     }
     return sig;
 }
@@ -169,12 +168,13 @@ QString ProgramWatch::describe(int waitStatus)
 {
     if (WIFEXITED(waitStatus))
         return QStringLiteral("exited with status %1").arg(WEXITSTATUS(waitStatus));
-    if (WIFSIGNALED(waitStatus))
-        return QStringLiteral("was killed by signal %1 (%2)")
-            .arg(WTERMSIG(waitStatus))
-            .arg(QString::fromLatin1(
-                     sigabbrev_np(WTERMSIG(waitStatus)) ? sigabbrev_np(WTERMSIG(waitStatus)) : "?")
-                     .prepend(QStringLiteral("SIG")));
+    if (WIFSIGNALED(waitStatus)) {
+        const int sig = WTERMSIG(waitStatus);
+        const char *name = sigabbrev_np(sig);
+        return QStringLiteral("was killed by signal %1 (SIG%2)")
+            .arg(sig)
+            .arg(QLatin1String(name ? name : "?"));
+    }
     return QStringLiteral("ended (status %1)").arg(waitStatus);
 }
 

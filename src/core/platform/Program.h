@@ -48,8 +48,9 @@ class ProgramWatch
     static constexpr int kStatusWaitMs = 1000; // after it ended, for the helper's word
 
   private:
-    void readStatus(bool block);
-    void drain(int stream, int fd, const LineSink &onLine, bool atEnd);
+    // Reads the status socket once it is readable (it then holds all there is to read).
+    void readStatus();
+    void drain(int stream, const LineSink &onLine, bool atEnd);
 
     int m_pid;
     int m_pidfd;
