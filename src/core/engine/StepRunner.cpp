@@ -695,7 +695,10 @@ void StepRunner::connectStep(const Step &step)
             CallReporter::callEvent(EventKind::Connecting, label, QStringLiteral("connect"), *spec);
         c.remote = a.text;
         m_bus->post(c);
-        const CallOutcome out = ops::connect(s.fd, a, spec->t, spec->m, callToken());
+        // Named with its addresses as soon as it has them: the wire's first segments (and a
+        // connect refused within a millisecond, gone before any table is read) then say c1.
+        const CallOutcome out = ops::connect(s.fd, a, spec->t, spec->m, callToken(),
+                                             [&] { m_monitor->nameSocket(s.fd, label, &a.addr); });
         if (m_calls.reportOutcome(label, QStringLiteral("connect"), out, *spec)) {
             s.connected.store(true);
             Event ok = makeEvent(EventKind::Connected, label, QStringLiteral("connect"));

@@ -160,13 +160,13 @@ void Monitor::addPort(quint16 port)
     platform::wakeFdSignal(m_wakeFd);
 }
 
-void Monitor::nameSocket(int fd, const QString &label)
+void Monitor::nameSocket(int fd, const QString &label, const sockaddr_storage *connectingTo)
 {
     const quint64 inode = platform::socketInode(fd);
     if (inode == 0)
         return;
     int family = 0;
-    const QString key = platform::connectionKey(fd, &family);
+    const QString key = platform::connectionKey(fd, &family, connectingTo);
     const Name name{label, m_bus->currentRun()};
     QMutexLocker lock(&m_mutex);
     if (family == AF_INET || family == AF_INET6)

@@ -68,7 +68,8 @@ class Monitor
     // socket exists (rows are matched by inode) and again once it is connected (its
     // addresses then name its TIME_WAIT row, which no descriptor owns). The socket belongs to
     // the calling thread's run (EventBus::currentRun()), and so do its state events.
-    void nameSocket(int fd, const QString &label);
+    // `connectingTo`: the address its connect() is on its way to (it has no peer name yet).
+    void nameSocket(int fd, const QString &label, const sockaddr_storage *connectingTo = nullptr);
     // From now on every socket of the experiment's host that no one named is a program's (run
     // in the lab) and is named `prefix`1, 2, ... in the order it is first seen, for the run
     // `run`; off with an empty prefix. Its states are reported, and the wire names its

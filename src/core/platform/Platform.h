@@ -15,6 +15,8 @@
 
 #include <cstdint>
 
+#include <sys/socket.h>
+
 namespace socklab::platform {
 
 qint64 monotonicNs(); // CLOCK_MONOTONIC
@@ -200,8 +202,9 @@ struct DiagRow
 };
 QString timerName(DiagRow::Timer timer);
 // The DiagRow::key() of a connected socket (empty for a listener); *family is its address
-// family (0 if unknown).
-QString connectionKey(int fd, int *family);
+// family (0 if unknown). `peer`, if given, is the address a connect() is on its way to: a
+// socket in SYN-SENT has no peer name yet.
+QString connectionKey(int fd, int *family, const sockaddr_storage *peer = nullptr);
 // The inode that names a socket in the kernel's table (DiagRow::inode), or 0.
 quint64 socketInode(int fd);
 

@@ -396,7 +396,7 @@ QString hostOf(const sockaddr_storage &ss, quint16 *port)
 }
 } // namespace
 
-QString connectionKey(int fd, int *family)
+QString connectionKey(int fd, int *family, const sockaddr_storage *peer)
 {
     sockaddr_storage local{}, remote{};
     socklen_t llen = sizeof local, rlen = sizeof remote;
@@ -404,7 +404,9 @@ QString connectionKey(int fd, int *family)
     if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) != 0)
         return {};
     *family = local.ss_family;
-    if (getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) != 0)
+    if (peer)
+        remote = *peer;
+    else if (getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) != 0)
         return {};
     DiagRow row;
     row.localAddr = hostOf(local, &row.localPort);

@@ -377,7 +377,7 @@ bool kernelTimed(const Timeout &t, TimeoutMechanism m)
 } // namespace
 
 CallOutcome connect(int fd, const ResolvedAddress &to, const Timeout &t, TimeoutMechanism m,
-                    CancelToken &cancel)
+                    CancelToken &cancel, const std::function<void()> &underway)
 {
     const auto *sa = reinterpret_cast<const sockaddr *>(&to.addr);
     setNonBlocking(fd, !kernelTimed(t, m));
@@ -394,6 +394,8 @@ CallOutcome connect(int fd, const ResolvedAddress &to, const Timeout &t, Timeout
         return finish(o, CallOutcome::Status::Ok);
     if (errno != EINPROGRESS)
         return finish(o, CallOutcome::Status::Error, errno);
+    if (underway)
+        underway();
     if (t.mode == Timeout::Mode::NonBlocking)
         return finish(o, CallOutcome::Status::Error, EINPROGRESS);
     short rev = 0;

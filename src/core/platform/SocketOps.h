@@ -5,6 +5,8 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
+
 #include <sys/socket.h>
 
 namespace socklab {
@@ -64,8 +66,11 @@ int setNonBlocking(int fd, bool on);         // returns 0 or errno
 int bind(int fd, const ResolvedAddress &at); // returns 0 or errno
 int listen(int fd, int backlog);             // returns 0 or errno
 
+// `underway`, if given, is called once the handshake is on its way and the socket has its
+// local address (after EINPROGRESS, before the wait): with a kernel-timed (blocking) connect
+// there is no such moment, and it is not called.
 CallOutcome connect(int fd, const ResolvedAddress &to, const Timeout &t, TimeoutMechanism m,
-                    CancelToken &cancel);
+                    CancelToken &cancel, const std::function<void()> &underway = {});
 CallOutcome recv(int fd, char *buf, size_t len, const Timeout &t, TimeoutMechanism m,
                  CancelToken &cancel);
 // Sends everything; each underlying send() gets its own deadline (a timeout is per call).
