@@ -94,6 +94,23 @@ QStringList toolTipsAlong(const TimelineWidget &w, int y)
     return tips;
 }
 
+// A segment on the lab's wire, as WireTap reports it: from -> to, sent by `sock` to `toSock`
+// ("?" and "" while the monitor does not know them yet).
+Event segment(double t, const QString &sock, const QString &toSock, const QString &from,
+              const QString &to, const QString &meaning, const QString &flags, qint64 bytes = 0)
+{
+    Event e = ev(EventKind::Segment, sock, t, QStringLiteral("wire"));
+    e.local = from;
+    e.remote = to;
+    e.bytes = bytes;
+    e.extra.insert(QStringLiteral("meaning"), meaning);
+    e.extra.insert(QStringLiteral("flags"), flags);
+    e.extra.insert(QStringLiteral("to_sock"), toSock);
+    e.extra.insert(QStringLiteral("link"), QStringLiteral("eth0"));
+    e.detail = QStringLiteral("%1 %2 -> %3.").arg(flags, from, to);
+    return e;
+}
+
 } // namespace
 
 class TestTimeline : public QObject
@@ -603,6 +620,114 @@ class TestTimeline : public QObject
         QVERIFY(legend.shownEntries().contains(QStringLiteral("fault of the network")));
         w.clear();
         QVERIFY(w.snapshot().faults().empty());
+    }
+
+    // The wire under each connection: its segments as arrows between the two ends' rails, in
+    // time order, named once the monitor knows the sockets, and explained on hover.
+    void wireUnderEachConnection()
+    {
+        const QString c = QStringLiteral("192.0.2.1:40000");
+        const QString s = QStringLiteral("198.51.100.1:80");
+        const QString c2 = QStringLiteral("192.0.2.1:40002");
+        const QString c1n = QStringLiteral("c1"), peer = QStringLiteral("peer1");
+        TimelineWidget w;
+        w.resize(900, 400);
+        w.show();
+        Event icmp = segment(1.2, QStringLiteral("c2"), {}, c2, s, QStringLiteral("unreachable"),
+                             QStringLiteral("SYN"));
+        icmp.extra.insert(QStringLiteral("from_host"), QStringLiteral("192.0.2.254"));
+        Event resend = segment(0.6, c1n, peer, c, s, QStringLiteral("retransmission"),
+                               QStringLiteral("PSH ACK"), 5);
+        resend.probe = 1;
+        w.append(
+            {call(EventKind::Connecting, c1n, 0.1, QStringLiteral("connect"), 5),
+             // the first frames come before the monitor knows the client's socket
+             segment(0.1001, QStringLiteral("?"), {}, c, s, QStringLiteral("syn"),
+                     QStringLiteral("SYN")),
+             segment(0.1002, peer, {}, s, c, QStringLiteral("syn_ack"), QStringLiteral("SYN ACK")),
+             ended(EventKind::Connected, c1n, 0.1003, QStringLiteral("connect"), 0.0003),
+             ev(EventKind::Accepted, peer, 0.1004, QStringLiteral("accept")),
+             segment(0.1003, c1n, peer, c, s, {}, QStringLiteral("ACK")),
+             segment(0.3, c1n, peer, c, s, {}, QStringLiteral("PSH ACK"), 5), resend,
+             segment(1.0, c1n, peer, c, s, QStringLiteral("keepalive_probe"),
+                     QStringLiteral("ACK")),
+             call(EventKind::Connecting, QStringLiteral("c2"), 1.1, QStringLiteral("connect"), 5),
+             segment(1.1001, QStringLiteral("c2"), {}, c2, s, QStringLiteral("syn"),
+                     QStringLiteral("SYN")),
+             icmp, segment(1.5, peer, c1n, s, c, QStringLiteral("rst"), QStringLiteral("RST"))});
+        // Segments make no lanes; each connection's wire is a row under its first lane.
+        QCOMPARE(w.lanes(), (QStringList{c1n, peer, QStringLiteral("c2")}));
+        QCOMPARE(w.wireCount(), 2);
+        QCOMPARE(w.rows(), (QStringList{c1n, QStringLiteral("wire c1 peer1"), peer,
+                                        QStringLiteral("c2"), QStringLiteral("wire c2 ?")}));
+        const Wire &first = w.wires().wire(0);
+        QCOMPARE(first.a, c);
+        QCOMPARE(first.nameA, c1n); // learned from a later segment
+        QCOMPARE(first.nameB, peer);
+        QCOMPARE(first.segments.size(), size_t(7));
+        QStringList meanings;
+        QList<bool> fromA;
+        for (const WireSegment &seg : first.segments) {
+            meanings << seg.meaning;
+            fromA << seg.fromA;
+        }
+        // In time order, the ACK that came after the accept sorted into its place.
+        QCOMPARE(meanings, (QStringList{QStringLiteral("syn"),
+                                        QStringLiteral("syn_ack"),
+                                        {},
+                                        {},
+                                        QStringLiteral("retransmission"),
+                                        QStringLiteral("keepalive_probe"),
+                                        QStringLiteral("rst")}));
+        QCOMPARE(fromA, (QList<bool>{true, false, true, true, true, true, false}));
+        QCOMPARE(WireBook::label(first.segments[4]), QStringLiteral("resend 1"));
+        const WireSegment &back = w.wires().wire(1).segments.back();
+        QVERIFY(back.icmp);
+        QVERIFY(!back.fromA); // back to the client, from the router
+        QCOMPARE(back.via, QStringLiteral("192.0.2.254"));
+        const quint32 drawn = w.drawn();
+        QVERIFY(drawn & TimelineModel::DrawnWireSegment);
+        QVERIFY(drawn & TimelineModel::DrawnWireResent);
+        QVERIFY(drawn & TimelineModel::DrawnWireKeepalive);
+        QVERIFY(drawn & TimelineModel::DrawnWireReset);
+        TimelineLegend legend;
+        legend.setDrawn(drawn);
+        QVERIFY(legend.shownEntries().contains(QStringLiteral("segment on the wire")));
+        QVERIFY(legend.shownEntries().contains(QStringLiteral("RST, ICMP error (wire)")));
+
+        // Drawn where it happened, explained on hover: the RST from peer1 to c1 in red.
+        w.frame(0, ns(2));
+        const QPointF rst = w.segmentPoint(0, 6);
+        QVERIFY(!rst.isNull());
+        const QRectF bar = w.spanRect(c1n, 0);
+        QVERIFY2(std::abs(rst.x() - (bar.left() + 1.4 * w.pixelsPerSecond())) < 1.5,
+                 qPrintable(QString::number(rst.x())));
+        const QString tip = w.toolTipAt(rst.toPoint());
+        QVERIFY2(tip.contains(QStringLiteral("1.500000 s  peer1 (198.51.100.1:80) → c1 "
+                                             "(192.0.2.1:40000): RST")),
+                 qPrintable(tip));
+        const QImage img = render(w);
+        bool red = false;
+        for (int dy = -8; dy <= 8 && !red; ++dy) {
+            const QColor px(img.pixel(int(std::lround(rst.x())), int(rst.y()) + dy));
+            red = px.red() > 150 && px.green() < 110 && px.blue() < 110;
+        }
+        QVERIFY2(red, "the RST's arrow is drawn in the error colour");
+        // Where nothing was on the wire, the row says what it is.
+        const QString about =
+            w.toolTipAt(QPoint(int(bar.left() + 0.8 * w.pixelsPerSecond()), int(rst.y())));
+        QVERIFY2(about.startsWith(QLatin1String("The wire between c1 (192.0.2.1:40000) and "
+                                                "peer1 (198.51.100.1:80)")),
+                 qPrintable(about));
+
+        w.setShowWire(false);
+        QCOMPARE(w.rows(), (QStringList{c1n, peer, QStringLiteral("c2")}));
+        QVERIFY(w.segmentPoint(0, 6).isNull());
+        w.setShowWire(true);
+        QCOMPARE(w.rows().size(), 5);
+        w.clear();
+        QCOMPARE(w.wireCount(), 0);
+        QVERIFY(w.rows().isEmpty());
     }
 
     void clearEmptiesEverything()

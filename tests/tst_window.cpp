@@ -768,6 +768,20 @@ void TestWindow::pagesRunInANewLabByDefault()
     const qsizetype segments = rows(EventKind::Segment).size();
     QCOMPARE(rows(EventKind::Segment).first().extra.value(QStringLiteral("meaning")).toString(),
              QStringLiteral("syn"));
+    // The timeline draws them on the wire under c1's lane: one connection, every segment the
+    // log shows, the first the client's SYN going to peer1.
+    auto *timeline = child<TimelineWidget>("timeline");
+    QCOMPARE(timeline->wireCount(), 1);
+    const Wire &wire = timeline->wires().wire(0);
+    QCOMPARE(wire.nameA, QStringLiteral("c1"));
+    QCOMPARE(wire.nameB, QStringLiteral("peer1"));
+    QCOMPARE(qsizetype(wire.segments.size()), segments);
+    QCOMPARE(wire.segments.front().meaning, QStringLiteral("syn"));
+    QVERIFY(wire.segments.front().fromA);
+    const QStringList timelineRows = timeline->rows();
+    QVERIFY(timelineRows.contains(QStringLiteral("c1")));
+    QCOMPARE(timelineRows.value(timelineRows.indexOf(QStringLiteral("c1")) + 1),
+             QStringLiteral("wire c1 peer1"));
     QTemporaryDir captureDir;
     const QString pcap = captureDir.filePath(QStringLiteral("page.pcap"));
     QString error;

@@ -34,11 +34,17 @@ TimelineLegend::TimelineLegend(QWidget *parent) : QWidget(parent)
         {Glyph::Fault, tr("fault of the network"), M::DrawnFault},
         {Glyph::OptionChanged, tr("option changed"), M::DrawnOptionChanged},
         {Glyph::KeepaliveTimer, tr("keepalive idle / interval"), M::DrawnKeepaliveTimer},
+        {Glyph::WireSegment, tr("segment on the wire"), M::DrawnWireSegment},
+        {Glyph::WireResent, tr("sent again (wire)"), M::DrawnWireResent},
+        {Glyph::WireKeepalive, tr("keepalive probe, ACK (wire)"), M::DrawnWireKeepalive},
+        {Glyph::WireReset, tr("RST, ICMP error (wire)"), M::DrawnWireReset},
     };
     setToolTip(tr("What the timeline draws. Each lane is one socket: c1, c2 the clients "
                   "(Connect), L1 a listener (Listen), a1 a connection it accepted, peer the "
-                  "built-in peer's listener and peer1 the connection it accepted. Hover over "
-                  "a bar or a mark for its numbers."));
+                  "built-in peer's listener and peer1 the connection it accepted. In the lab, "
+                  "the wire under a connection's lane shows each TCP segment between its two "
+                  "ends as an arrow from sender to receiver. Hover over a bar, a mark or an "
+                  "arrow for its numbers."));
     setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
 }
 
@@ -222,6 +228,24 @@ void TimelineLegend::paintGlyph(QPainter &p, Glyph g, const QRectF &r) const
         p.drawLine(QPointF(r.left(), y), QPointF(r.right(), y));
         p.drawLine(QPointF(r.left(), y - r.height() / 4), QPointF(r.left(), y + r.height() / 4));
         p.drawLine(QPointF(r.right(), y - r.height() / 4), QPointF(r.right(), y + r.height() / 4));
+        break;
+    }
+    case Glyph::WireSegment:
+    case Glyph::WireResent:
+    case Glyph::WireKeepalive:
+    case Glyph::WireReset: {
+        // Two rails and an arrow between them, as the wire draws a segment.
+        QColor plain = palette().color(QPalette::Text);
+        plain.setAlpha(170);
+        const QColor colour = g == Glyph::WireResent      ? kTimeout
+                              : g == Glyph::WireKeepalive ? kOk
+                              : g == Glyph::WireReset     ? kError
+                                                          : plain;
+        p.setPen(QPen(palette().color(QPalette::Mid), 1));
+        p.drawLine(QPointF(r.left(), r.top() + 1), QPointF(r.right(), r.top() + 1));
+        p.drawLine(QPointF(r.left(), r.bottom() - 1), QPointF(r.right(), r.bottom() - 1));
+        drawWireArrow(p, r.center().x(), r.top() + 1, r.bottom() - 1, colour,
+                      std::max(1.5, r.height() / 10.0), std::max(4.0, r.height() / 3.0));
         break;
     }
     }

@@ -45,7 +45,11 @@ class TimelineLegend : public QWidget
         Stop,
         Fault,
         OptionChanged,
-        KeepaliveTimer
+        KeepaliveTimer,
+        WireSegment,
+        WireResent,
+        WireKeepalive,
+        WireReset
     };
     struct Entry
     {

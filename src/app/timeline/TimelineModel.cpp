@@ -40,6 +40,7 @@ void TimelineModel::clear()
     m_lanes.clear();
     m_markers.clear();
     m_faults.clear();
+    m_wires.clear();
     m_laneIndex.clear();
     m_lastNs = 0;
     m_running = 0;
@@ -96,13 +97,18 @@ void TimelineModel::addFault(const Event &e)
 void TimelineModel::add(const Event &e)
 {
     m_lastNs = std::max(m_lastNs, e.tNs);
+    // A segment belongs to the wire under its connection, not to a lane of its own.
+    if (m_wires.add(e)) {
+        m_drawn |= m_wires.drawn();
+        return;
+    }
     // A fault is the network's, drawn behind every lane, not a socket's: no lane.
     if (e.op == QLatin1String("fault")) {
         if (e.kind == EventKind::Info)
             addFault(e);
         return;
     }
-    // Nor the lab's own word, nor a segment of a socket no experiment owns ("?").
+    // Nor the lab's own word, nor anything of a socket no experiment owns ("?").
     if (e.sock == QLatin1String("lab") || e.sock == QLatin1String("?"))
         return;
     if (e.op == QLatin1String("pull-plug") && e.kind == EventKind::Info) {

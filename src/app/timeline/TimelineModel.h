@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Event.h"
+#include "TimelineWire.h"
 
 #include <QHash>
 #include <QList>
@@ -127,6 +128,10 @@ class TimelineModel
         DrawnOptionChanged = 1u << 12,
         DrawnKeepaliveTimer = 1u << 13,
         DrawnFault = 1u << 14,
+        DrawnWireSegment = WireBook::DrawnSegment,
+        DrawnWireResent = WireBook::DrawnResent,
+        DrawnWireKeepalive = WireBook::DrawnKeepalive,
+        DrawnWireReset = WireBook::DrawnReset,
     };
     quint32 drawn() const { return m_drawn; }
 
@@ -134,6 +139,8 @@ class TimelineModel
     void clear();
     const std::vector<Marker> &markers() const { return m_markers; }
     const std::vector<FaultSpan> &faults() const { return m_faults; }
+    // The connections on the lab's wire and their segments (none on the host's network).
+    const WireBook &wires() const { return m_wires; }
 
     int laneCount() const { return int(m_lanes.size()); }
     const Lane &lane(int index) const { return m_lanes[size_t(index)]; }
@@ -168,6 +175,7 @@ class TimelineModel
     quint32 m_drawn = 0;             // drawn()
     std::vector<Marker> m_markers;   // in the order they came, which is time order
     std::vector<FaultSpan> m_faults; // in the order they were made
+    WireBook m_wires;
     QHash<QString, int> m_laneIndex;
     qint64 m_lastNs = 0;
     int m_running = 0;

@@ -33,4 +33,20 @@ void drawProbe(QPainter &p, QPointF at, double r, double thin, TimelineModel::Pr
     }
 }
 
+void drawWireArrow(QPainter &p, double x, double y0, double y1, const QColor &colour, double width,
+                   double head, Qt::PenStyle style)
+{
+    const double dir = y1 >= y0 ? 1 : -1;
+    QPen pen(colour, width);
+    pen.setStyle(style);
+    p.setPen(pen);
+    p.drawLine(QPointF(x, y0), QPointF(x, y1 - dir * head * 0.6));
+    const QPointF tip[3] = {
+        {x, y1}, {x - head / 2, y1 - dir * head}, {x + head / 2, y1 - dir * head}};
+    p.setPen(Qt::NoPen);
+    p.setBrush(colour);
+    p.drawPolygon(tip, 3);
+    p.setBrush(Qt::NoBrush);
+}
+
 } // namespace timelineStyle

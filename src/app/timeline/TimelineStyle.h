@@ -33,4 +33,8 @@ inline QColor withAlpha(QColor c, int alpha)
 void drawProbe(QPainter &p, QPointF at, double r, double thin, TimelineModel::ProbeResult result,
                const QPalette &pal);
 
+// A segment on the wire: an upright arrow at x from y0 to y1 (its head at y1), `head` tall.
+void drawWireArrow(QPainter &p, double x, double y0, double y1, const QColor &colour, double width,
+                   double head, Qt::PenStyle style = Qt::SolidLine);
+
 } // namespace timelineStyle

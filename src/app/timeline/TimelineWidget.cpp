@@ -141,15 +141,16 @@ TimelineWidget::~TimelineWidget() = default;
 
 void TimelineWidget::append(const QList<Event> &batch)
 {
-    const int lanesBefore = m_model.laneCount();
+    const size_t rowsBefore = m_rows.size();
     const quint32 drawnBefore = m_model.drawn();
     m_model.append(batch);
     if (m_model.drawn() != drawnBefore)
         emit drawnChanged(m_model.drawn());
-    if (m_model.laneCount() != lanesBefore) {
+    layoutRows();
+    if (m_rows.size() != rowsBefore) {
         layoutScrollBars();
         // Following live time, a new socket's lane comes into view (lanes go in order of
-        // appearance: the newest is the last).
+        // appearance: the newest is the last, or its wire under it).
         if (m_follow && !m_vbar->isHidden())
             m_vbar->setValue(m_vbar->maximum());
     }
@@ -169,6 +170,7 @@ void TimelineWidget::clear()
 {
     const quint32 drawnBefore = m_model.drawn();
     m_model.clear();
+    layoutRows();
     if (drawnBefore)
         emit drawnChanged(0);
     m_viewStart = 0;
@@ -325,26 +327,130 @@ qint64 TimelineWidget::nsForX(double x, const QRect &plot) const
     return qint64(std::llround((viewStart() + (x - plot.left()) / pps()) * 1e9));
 }
 
-int TimelineWidget::laneTop(int lane, const Metrics &m) const
+int TimelineWidget::rowTop(int row, const Metrics &m) const
 {
     const int scrolled = m_vbar->isHidden() ? 0 : m_vbar->value();
-    return m.axis + lane * m.lane - scrolled;
+    return m.axis + row * m.lane - scrolled;
 }
 
-int TimelineWidget::laneAt(int y, const Metrics &m) const
+int TimelineWidget::rowAt(int y, const Metrics &m) const
 {
     if (y < m.axis)
         return -1;
     const int scrolled = m_vbar->isHidden() ? 0 : m_vbar->value();
-    const int lane = (y - m.axis + scrolled) / m.lane;
-    return lane < m_model.laneCount() ? lane : -1;
+    const int row = (y - m.axis + scrolled) / m.lane;
+    return row < int(m_rows.size()) ? row : -1;
+}
+
+int TimelineWidget::laneTop(int lane, const Metrics &m) const
+{
+    return rowTop(m_laneRow[size_t(lane)], m);
+}
+
+int TimelineWidget::laneAt(int y, const Metrics &m) const
+{
+    const int row = rowAt(y, m);
+    return row < 0 ? -1 : m_rows[size_t(row)].lane;
+}
+
+int TimelineWidget::wireOwner(int wire) const
+{
+    const Wire &w = m_model.wires().wire(wire);
+    const int a = w.nameA.isEmpty() ? -1 : m_model.laneIndex(w.nameA);
+    const int b = w.nameB.isEmpty() ? -1 : m_model.laneIndex(w.nameB);
+    if (a < 0 || b < 0)
+        return std::max(a, b);
+    return std::min(a, b);
+}
+
+void TimelineWidget::layoutRows()
+{
+    const int lanes = m_model.laneCount();
+    std::vector<std::vector<int>> under(size_t(lanes) + 1); // the last: wires of no lane
+    if (m_showWire) {
+        for (int w = 0; w < m_model.wires().count(); ++w) {
+            const int owner = wireOwner(w);
+            under[owner < 0 ? size_t(lanes) : size_t(owner)].push_back(w);
+        }
+    }
+    m_rows.clear();
+    m_laneRow.assign(size_t(lanes), 0);
+    for (int l = 0; l <= lanes; ++l) {
+        if (l < lanes) {
+            m_laneRow[size_t(l)] = int(m_rows.size());
+            m_rows.push_back({l, -1});
+        }
+        for (int w : under[size_t(l)])
+            m_rows.push_back({l < lanes ? l : -1, w});
+    }
+}
+
+void TimelineWidget::setShowWire(bool show)
+{
+    if (show == m_showWire)
+        return;
+    m_showWire = show;
+    layoutRows();
+    layoutScrollBars();
+    syncScrollBars();
+    update();
+}
+
+QStringList TimelineWidget::rows() const
+{
+    QStringList out;
+    for (const Row &r : m_rows) {
+        if (r.wire < 0) {
+            out << m_model.lane(r.lane).name;
+            continue;
+        }
+        const Wire &w = m_model.wires().wire(r.wire);
+        const bool upperIsA = r.lane < 0 || w.nameA == m_model.lane(r.lane).name;
+        const QString upper = upperIsA ? w.nameA : w.nameB;
+        const QString lower = upperIsA ? w.nameB : w.nameA;
+        out << QStringLiteral("wire %1 %2")
+                   .arg(upper.isEmpty() ? QStringLiteral("?") : upper,
+                        lower.isEmpty() ? QStringLiteral("?") : lower);
+    }
+    return out;
+}
+
+WireRow TimelineWidget::wireRow(int wire, int top, const QRect &plot, const Metrics &m) const
+{
+    const Wire &w = m_model.wires().wire(wire);
+    const int owner = wireOwner(wire);
+    WireRow::Geometry g;
+    g.plot = plot;
+    g.top = top;
+    g.height = m.lane;
+    g.gutter = m.gutter;
+    g.viewStartS = viewStart();
+    g.pps = pps();
+    g.font = smallFont();
+    g.palette = palette();
+    return WireRow(m_model.wires(), wire, owner < 0 || w.nameA == m_model.lane(owner).name, g);
+}
+
+QPointF TimelineWidget::segmentPoint(int wire, int segment) const
+{
+    const Metrics m = metrics();
+    const QRect plot = plotRect();
+    for (size_t row = 0; row < m_rows.size(); ++row) {
+        if (m_rows[row].wire != wire)
+            continue;
+        const int top = rowTop(int(row), m);
+        if (top + m.lane <= plot.top() || top >= plot.bottom())
+            return {};
+        return wireRow(wire, top, plot, m).arrowAt(segment);
+    }
+    return {};
 }
 
 QSize TimelineWidget::sizeHint() const
 {
     if (m_axis) { // a kept run: as tall as its lanes (four at most; more scroll)
         const Metrics m = metrics();
-        return QSize(600, m.axis + std::clamp(m_model.laneCount(), 1, 4) * m.lane);
+        return QSize(600, m.axis + std::clamp(int(m_rows.size()), 1, 4) * m.lane);
     }
     return QSize(600, std::max(200, minimumSizeHint().height()));
 }
@@ -367,6 +473,7 @@ double TimelineWidget::pixelsPerSecond() const
 void TimelineWidget::showKept(const TimelineModel &model, const TimelineWidget *axis)
 {
     m_model = model;
+    layoutRows();
     emit drawnChanged(m_model.drawn());
     m_axis = axis;
     m_clock = {};
@@ -429,7 +536,7 @@ void TimelineWidget::layoutScrollBars()
 {
     const Metrics m = metrics();
     const int available = std::max(0, height() - m.axis - m.scroll);
-    const int total = m_model.laneCount() * m.lane;
+    const int total = int(m_rows.size()) * m.lane;
     const bool needV = total > available;
     m_vbar->setHidden(!needV);
     m_vbar->setRange(0, needV ? total - available : 0);
@@ -712,19 +819,38 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     }
 
     const int scrolled = m_vbar->isHidden() ? 0 : m_vbar->value();
-    const int firstLane = std::max(0, scrolled / m.lane);
-    const int lastLane = std::min(m_model.laneCount() - 1, (scrolled + plot.height()) / m.lane);
+    const int firstRow = std::max(0, scrolled / m.lane);
+    const int lastRow = std::min(int(m_rows.size()) - 1, (scrolled + plot.height()) / m.lane);
     p.save();
     p.setClipRect(QRect(0, plot.top(), width(), plot.height()));
-    for (int i = firstLane; i <= lastLane; ++i) {
-        if (i % 2)
-            p.fillRect(QRect(plot.left(), laneTop(i, m), plot.width(), m.lane),
+    for (int i = firstRow; i <= lastRow; ++i) {
+        // A wire is shaded as the lane it is under: they read as one.
+        const int lane = m_rows[size_t(i)].lane;
+        if ((lane < 0 ? i : lane) % 2)
+            p.fillRect(QRect(plot.left(), rowTop(i, m), plot.width(), m.lane),
                        pal.color(QPalette::AlternateBase));
     }
     paintAxis(p, plot, m); // grid lines only, inside the clip
     paintFaults(p, plot, now);
-    for (int i = firstLane; i <= lastLane; ++i)
-        paintLane(p, i, plot, m, now);
+    for (int i = firstRow; i <= lastRow; ++i) {
+        const Row &row = m_rows[size_t(i)];
+        if (row.wire < 0) {
+            paintLane(p, row.lane, plot, m, now);
+            continue;
+        }
+        const int top = rowTop(i, m);
+        const WireRow wire = wireRow(row.wire, top, plot, m);
+        wire.paintNames(p);
+        p.save();
+        p.setClipRect(QRect(plot.left(), std::max(top, plot.top()), plot.width(), m.lane),
+                      Qt::IntersectClip);
+        wire.paint(p);
+        p.restore();
+        QColor sep = pal.color(QPalette::Mid);
+        sep.setAlpha(90);
+        p.setPen(sep);
+        p.drawLine(0, top + m.lane - 1, plot.right(), top + m.lane - 1);
+    }
     paintMarkers(p, plot, m);
     if (m_model.runningCount() > 0 && m_clock) {
         const double x = xForNs(now, plot);
@@ -1260,6 +1386,11 @@ QString TimelineWidget::toolTipAt(const QPoint &pos) const
 {
     const Metrics m = metrics();
     const QRect plot = plotRect();
+    if (pos.y() >= plot.top() && pos.y() <= plot.bottom()) {
+        const int row = rowAt(pos.y(), m);
+        if (row >= 0 && m_rows[size_t(row)].wire >= 0 && pos.x() <= plot.right())
+            return wireRow(m_rows[size_t(row)].wire, rowTop(row, m), plot, m).toolTip(pos);
+    }
     if (pos.x() < plot.left() && pos.y() >= plot.top()) {
         const int li = laneAt(pos.y(), m);
         return li < 0 ? QString() : laneNameToolTip(m_model.lane(li).name);

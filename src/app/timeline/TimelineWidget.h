@@ -2,6 +2,7 @@
 
 #include "Event.h"
 #include "TimelineModel.h"
+#include "WireRow.h"
 
 #include <QWidget>
 
@@ -103,6 +104,18 @@ class TimelineWidget : public QWidget
     // The time of the latest event drawn (ns since the run's zero).
     qint64 lastEventNs() const { return m_model.lastEventNs(); }
 
+    // --- the wire: under each connection's lane, its segments as a sequence diagram ---
+    // Shows or hides the wire rows (they are drawn where the lab's capture saw segments).
+    void setShowWire(bool show);
+    bool showWire() const { return m_showWire; }
+    int wireCount() const { return m_model.wires().count(); }
+    const WireBook &wires() const { return m_model.wires(); }
+    // The rows top to bottom: a lane's name, or "wire c1 peer1" for the wire under c1.
+    QStringList rows() const;
+    // Where a segment's arrow is drawn (the middle of its shaft), widget coordinates; null if
+    // its row is hidden or scrolled away.
+    QPointF segmentPoint(int wire, int segment) const;
+
     // The lane drawn as chosen (its name highlighted): the socket the actions act on.
     void setSelectedLane(const QString &name);
     QString selectedLane() const { return m_selected; }
@@ -160,6 +173,18 @@ class TimelineWidget : public QWidget
     qint64 nsForX(double x, const QRect &plot) const;
     int laneTop(int lane, const Metrics &m) const;
     int laneAt(int y, const Metrics &m) const;
+    // A row is a lane or, under it, the wire of one of its connections.
+    struct Row
+    {
+        int lane = -1;
+        int wire = -1;
+    };
+    void layoutRows();
+    int rowTop(int row, const Metrics &m) const;
+    int rowAt(int y, const Metrics &m) const;
+    // The lane a wire is drawn under (the earlier of its two ends' lanes), -1 for none.
+    int wireOwner(int wire) const;
+    WireRow wireRow(int wire, int top, const QRect &plot, const Metrics &m) const;
     qint64 spanEndNs(const TimelineModel::Span &s) const;
 
     void zoomTo(double pps, double anchorX);
@@ -189,6 +214,9 @@ class TimelineWidget : public QWidget
     QString bandToolTip(const TimelineModel::Lane &lane, const TimelineModel::Band &b) const;
 
     TimelineModel m_model;
+    std::vector<Row> m_rows;    // layoutRows()
+    std::vector<int> m_laneRow; // each lane's row
+    bool m_showWire = true;
     QString m_selected;                     // setSelectedLane()
     const TimelineWidget *m_axis = nullptr; // showKept(): whose zoom and scrolling this follows
     qint64 m_extentNs = 0;                  // setMinimumExtent()

@@ -227,6 +227,10 @@ void MainWindow::setupActions()
     connect(ui.actionZoomReset, &QAction::triggered, this, [this] { setZoomStep(0); });
     connect(ui.actionTimelineZoomIn, &QAction::triggered, ui.timeline, &TimelineWidget::zoomIn);
     connect(ui.actionTimelineZoomOut, &QAction::triggered, ui.timeline, &TimelineWidget::zoomOut);
+    connect(ui.actionShowWire, &QAction::toggled, this, [this](bool show) {
+        m_ui->timeline->setShowWire(show);
+        m_ui->keptTimeline->setShowWire(show);
+    });
     connect(ui.actionAbout, &QAction::triggered, this, &MainWindow::showAbout);
     connect(ui.actionShortcuts, &QAction::triggered, this, [this] {
         help::showPage(this, tr("Keyboard shortcuts"), help::shortcutsHtml(menuBar()));
@@ -902,6 +906,7 @@ void MainWindow::restoreSettings()
     m_ui->optionTabs->setCurrentIndex(s.value(QStringLiteral("window/optionsTab"), 0).toInt());
     m_lastProfileDir = s.value(QStringLiteral("profile/dir")).toString();
     setZoomStep(s.value(QStringLiteral("window/zoom"), 0).toInt());
+    m_ui->actionShowWire->setChecked(s.value(QStringLiteral("timeline/showWire"), true).toBool());
     const QByteArray last = s.value(QStringLiteral("profile/last")).toByteArray();
     if (!last.isEmpty()) {
         QString why;
@@ -923,6 +928,7 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("window/mainSplitter"), m_ui->mainSplitter->saveState());
     s.setValue(QStringLiteral("window/viewSplitter"), m_ui->viewSplitter->saveState());
     s.setValue(QStringLiteral("window/zoom"), m_zoomStep);
+    s.setValue(QStringLiteral("timeline/showWire"), m_ui->actionShowWire->isChecked());
     s.setValue(QStringLiteral("window/optionsTab"), m_ui->optionTabs->currentIndex());
     s.setValue(QStringLiteral("profile/dir"), m_lastProfileDir);
     s.setValue(QStringLiteral("profile/last"), currentProfile().toJsonBytes());
