@@ -112,6 +112,9 @@ class TestLessons : public QObject
             << QStringLiteral("keepalive-dead-peer") << QStringLiteral("SO_ATTACH_FILTER");
         QTest::newRow("peer-reboot")
             << QStringLiteral("peer-reboot") << QStringLiteral("TCP_REPAIR");
+        // A program runs only in the lab, as root too: its sockets are watched there.
+        QTest::newRow("seed-keepalive-client") << QStringLiteral("seed-keepalive-client")
+                                               << QStringLiteral("A program runs only in the lab");
     }
     void refusedOnTheHostNetworkSaysWhy()
     {
@@ -141,6 +144,53 @@ class TestLessons : public QObject
                      .value(QStringLiteral("ran"))
                      .toBool(true),
                  false);
+    }
+
+    // A prediction about the wire is judged only where the wire was seen (the lab): on this
+    // machine's network it is "not judged" and counts neither way, the others are judged; a
+    // lesson that predicts only the wire did not run there.
+    void wirePredictionsNeedTheWire()
+    {
+        auto lesson = findLesson(QStringLiteral("linger-rst"));
+        QVERIFY(lesson);
+        Event rst;
+        rst.kind = EventKind::Segment;
+        rst.sock = QStringLiteral("c1");
+        rst.extra.insert(QStringLiteral("meaning"), QStringLiteral("rst"));
+        Event set;
+        set.kind = EventKind::OptionSet;
+        set.sock = QStringLiteral("c1");
+        set.option = QStringLiteral("SO_LINGER");
+        const LessonResult offWire = evaluate(*lesson, {set});
+        QVERIFY(offWire.notRun.isEmpty());
+        int notJudged = 0;
+        for (const LessonCheck &c : offWire.checks) {
+            if (c.judged)
+                continue;
+            ++notJudged;
+            QVERIFY2(c.observed.contains(QLatin1String("only in its private lab")),
+                     qPrintable(c.observed));
+        }
+        QCOMPARE(notJudged, 3); // RST, no FIN, c2's FIN
+        QVERIFY(offWire.checks.first().judged && offWire.checks.first().held);
+        QVERIFY(!offWire.passed); // the others are judged: no ECONNRESET was seen here
+        QVERIFY2(offWire.toEvent().detail.contains(
+                     QLatin1String("(3 about the wire not judged: it is seen only in the lab)")),
+                 qPrintable(offWire.toEvent().detail));
+        // With the wire, the same prediction is judged.
+        const LessonResult onWire = evaluate(*lesson, {set, rst});
+        QVERIFY(std::all_of(onWire.checks.begin(), onWire.checks.end(),
+                            [](const LessonCheck &c) { return c.judged; }));
+        QVERIFY(onWire.checks.at(1).held); // one RST from c1
+        // Only predictions about the wire: no verdict at all off the wire.
+        lesson->expect.erase(
+            std::remove_if(lesson->expect.begin(), lesson->expect.end(),
+                           [](const Expectation &x) { return x.kind != EventKind::Segment; }),
+            lesson->expect.end());
+        QCOMPARE(lesson->expect.size(), 3);
+        const LessonResult none = evaluate(*lesson, {set});
+        QVERIFY2(none.notRun.contains(QLatin1String("about the wire")), qPrintable(none.notRun));
+        QVERIFY(!none.passed);
     }
 
     // Next step, one at a time, reaches the same verdict; a wrong prediction fails.
@@ -241,6 +291,21 @@ class TestLessons : public QObject
                                   "port": 80}])",
                              kOneExpect)
             << QStringLiteral("steps[1]: a listen takes \"port\" or \"same_port_as\"");
+        QTest::newRow("run without command")
+            << minimalLesson(R"([{"do": "run"}])", kOneExpect)
+            << QStringLiteral("steps[0].command: missing; it is the program and its arguments");
+        QTest::newRow("run with a number")
+            << minimalLesson(R"([{"do": "run", "command": ["python3", 3]}])", kOneExpect)
+            << QStringLiteral("steps[0].command[1]: not a string.");
+        QTest::newRow("program socket without run")
+            << minimalLesson(kOneStep, R"([{"kind": "state", "sock": "p1", "says": "x"}])")
+            << QStringLiteral("expect[0].sock: no step creates the socket 'p1'");
+        QTest::newRow("meaning off the wire")
+            << minimalLesson(kOneStep, R"([{"kind": "error", "meaning": "rst", "says": "x"}])")
+            << QStringLiteral("expect[0].meaning: only a segment has a meaning");
+        QTest::newRow("unknown meaning")
+            << minimalLesson(kOneStep, R"([{"kind": "segment", "meaning": "hug", "says": "x"}])")
+            << QStringLiteral("expect[0].meaning: 'hug' is not one; it is one of syn, syn_ack");
     }
     void badLessonsRefused()
     {

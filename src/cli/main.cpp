@@ -136,6 +136,7 @@ int main(int argc, char *argv[])
     QString peerError;  // what the built-in peer said when it failed
     QString unresolved; // why a name did not resolve: a bad argument found at run time (exit 2)
     int exitCode = 0;
+    bool programEnded = false; // run: the program's status is the exit code
 
     QSocketNotifier signalNotifier(g_signalPipe[0], QSocketNotifier::Read);
     QObject::connect(&signalNotifier, &QSocketNotifier::activated, [&] {
@@ -167,8 +168,12 @@ int main(int argc, char *argv[])
                     peerError = e.detail; // a fault the run needs could not be made
                 // run: the program's exit status is the CLI's; one that could not start is 1.
                 if (e.sock == QLatin1String("prog") && e.op == QLatin1String("exit") &&
-                    e.extra.contains(QStringLiteral("exit_code")))
+                    e.extra.contains(QStringLiteral("exit_code"))) {
                     exitCode = e.extra.value(QStringLiteral("exit_code")).toInt();
+                    programEnded = true;
+                    if (e.kind == socklab::EventKind::Error)
+                        peerError = e.detail; // it could not be run (127)
+                }
                 if (e.sock == QLatin1String("prog") && e.op == QLatin1String("run") &&
                     e.kind == socklab::EventKind::Error) {
                     peerFailed = true;
@@ -219,7 +224,8 @@ int main(int argc, char *argv[])
                 // The built-in peer did not start, or a fault the run needs could not be made:
                 // nothing was tried.
                 std::fprintf(stderr, "socklab-cli: %s\n", qPrintable(peerError));
-                exitCode = 1;
+                if (!programEnded)
+                    exitCode = 1;
             } else if (serving) {
                 return; // serve runs until interrupted
             }

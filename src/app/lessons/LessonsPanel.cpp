@@ -237,8 +237,12 @@ void LessonsPanel::render()
                                                : tr("FAILED: the kernel did something else."));
         for (const socklab::LessonCheck &c : m_result->checks)
             h += QStringLiteral("<li><b style='color:%1'>%2</b> %3<br/><small>%4</small></li>")
-                     .arg(c.held ? QStringLiteral("#16a34a") : QStringLiteral("#dc2626"),
-                          c.held ? QStringLiteral("✔") : QStringLiteral("✘"),
+                     .arg(!c.judged ? QStringLiteral("#6b7280")
+                          : c.held  ? QStringLiteral("#16a34a")
+                                    : QStringLiteral("#dc2626"),
+                          !c.judged ? QStringLiteral("–")
+                          : c.held  ? QStringLiteral("✔")
+                                    : QStringLiteral("✘"),
                           c.says.toHtmlEscaped(), c.observed.toHtmlEscaped());
         h += QStringLiteral("</ul></td></tr></table>");
     } else if (!m_say.isEmpty()) {

@@ -23,7 +23,7 @@ constexpr int kGraceMs = 1000;   // after SIGTERM on Stop, before SIGKILL
 constexpr int kShownChars = 500; // of one line of output, in the event's sentence
 } // namespace
 
-void StepRunner::runProgramStep(const QStringList &argv)
+bool StepRunner::runProgramStep(const QStringList &argv)
 {
     Event e = makeEvent(EventKind::Error, QStringLiteral("prog"), QStringLiteral("run"));
     platform::Lab *lab = m_net->lab();
@@ -34,7 +34,7 @@ void StepRunner::runProgramStep(const QStringList &argv)
                                   "machine's network (choose the lab: --network lab, Network: "
                                   "lab).");
         m_bus->post(e);
-        return;
+        return false;
     }
     // Where the built-in peer is, for the program to connect to.
     QStringList env{QStringLiteral("SOCKLAB_LAB=1")};
@@ -53,7 +53,7 @@ void StepRunner::runProgramStep(const QStringList &argv)
         e.detail = QStringLiteral("Could not start the program (%1): %2")
                        .arg(errnoSymbol(err), explainErrno(err, {}));
         m_bus->post(e);
-        return;
+        return false;
     }
     const quint64 run = m_bus->currentRun();
     m_monitor->adoptUnnamed(QStringLiteral("p"), run);
@@ -111,6 +111,7 @@ void StepRunner::runProgramStep(const QStringList &argv)
         end.extra.insert(QStringLiteral("exit_code"),
                          platform::ProgramWatch::exitCode(w.waitStatus()));
     m_bus->post(end);
+    return !w.execErrno();
 }
 
 } // namespace socklab

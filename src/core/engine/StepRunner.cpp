@@ -529,7 +529,9 @@ bool StepRunner::execute(const Step &s, StepTickets &t)
         pullPlugNow(s.sock);
         break;
     case Step::Kind::Run:
-        runProgramStep(s.argv);
+        if (!runProgramStep(s.argv))
+            return stopsHere(QStringLiteral("prog"),
+                             QStringLiteral("its program, which did not run"));
         break;
     case Step::Kind::Fault:
         // What comes next was meant to meet the fault: without it, it would show something

@@ -138,7 +138,9 @@ class StepRunner
     void recvFor(const QString &label, qint64 maxBytes, double seconds,
                  const std::optional<SocketOptions> &current);
     void holdStep(const QString &label, double seconds);
-    void runProgramStep(const QStringList &argv); // ProgramStep.cpp
+    // False when the program did not run (not in the lab, or it could not be started or
+    // executed): the rest of the run would not mean what it was meant to. ProgramStep.cpp
+    bool runProgramStep(const QStringList &argv);
     void restartStep(const Step &step, StepTickets &t);
     void closeSock(const QString &label, const QString &why, bool mustNotBlock = false,
                    const QString &who = QStringLiteral("Close"),

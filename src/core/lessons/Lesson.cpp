@@ -3,6 +3,7 @@
 #include "JsonReader.h"
 #include "KernelFacts.h"
 #include "Profile.h"
+#include "TcpSegments.h"
 
 #include <QDir>
 #include <QFile>
@@ -37,6 +38,7 @@ const QHash<QString, Step::Kind> &stepKinds()
         {QStringLiteral("stop_peer"), Step::Kind::StopPeer},
         {QStringLiteral("fault"), Step::Kind::Fault},
         {QStringLiteral("repair"), Step::Kind::Fault},
+        {QStringLiteral("run"), Step::Kind::Run},
     };
     return kinds;
 }
@@ -71,10 +73,11 @@ QStringList stepKeys(Step::Kind k)
     case Step::Kind::Fault:
         return {QStringLiteral("fault"), QStringLiteral("value"), QStringLiteral("jitter"),
                 QStringLiteral("seconds")};
+    case Step::Kind::Run:
+        return {QStringLiteral("command")};
     case Step::Kind::StopPeer:
     case Step::Kind::CloseAll:
     case Step::Kind::AcceptLoop:
-    case Step::Kind::Run: // not a lesson's step (yet): no name for it in stepKinds()
         break;
     }
     return {};
@@ -173,7 +176,7 @@ class LessonReader
                      QStringLiteral("listener"), QStringLiteral("same_port_as"),
                      QStringLiteral("data"), QStringLiteral("bytes"), QStringLiteral("seconds"),
                      QStringLiteral("peer"), QStringLiteral("fault"), QStringLiteral("value"),
-                     QStringLiteral("jitter"), QStringLiteral("say")});
+                     QStringLiteral("jitter"), QStringLiteral("command"), QStringLiteral("say")});
         const auto what = r.string(o, QStringLiteral("do"), path);
         if (!r.ok())
             return;
@@ -354,15 +357,48 @@ class LessonReader
         case Step::Kind::Fault:
             faultStep(o, path, *what == QLatin1String("fault"), &s.fault);
             break;
+        case Step::Kind::Run:
+            runStep(o, path, &s.argv);
+            break;
         case Step::Kind::CloseAll:
         case Step::Kind::StopPeer:
         case Step::Kind::AcceptLoop:
-        case Step::Kind::Run:
             break;
         }
         if (r.ok())
             lesson.steps << ls;
     }
+
+    // {"do": "run", "command": ["python3", "-c", "..."]}: a program on the lab's client host;
+    // what it prints is the `prog` events, its sockets p1, p2, ...
+    void runStep(const QJsonObject &o, const QString &path, QStringList *argv)
+    {
+        const QString at = json::Reader::join(path, QStringLiteral("command"));
+        const QJsonValue v = o.value(QStringLiteral("command"));
+        if (!v.isArray() || v.toArray().isEmpty() || v.toArray().size() > kMaxArgs) {
+            r.error = QStringLiteral("%1: %2; it is the program and its arguments, 1 to %3 "
+                                     "strings, e.g. [\"python3\", \"client.py\"].")
+                          .arg(at, v.isUndefined() ? QStringLiteral("missing")
+                                                   : QStringLiteral("not a list of 1 to %1 "
+                                                                    "strings")
+                                                         .arg(kMaxArgs))
+                          .arg(kMaxArgs);
+            return;
+        }
+        const QJsonArray args = v.toArray();
+        for (qsizetype i = 0; i < args.size(); ++i) {
+            if (!args.at(i).isString() || (i == 0 && args.at(i).toString().isEmpty())) {
+                r.error = QStringLiteral("%1[%2]: not a string%3.")
+                              .arg(at)
+                              .arg(i)
+                              .arg(i == 0 ? QStringLiteral(" naming the program") : QString());
+                return;
+            }
+            *argv << args.at(i).toString();
+        }
+        hasRunStep = true;
+    }
+    static constexpr int kMaxArgs = 256;
 
     // {"do": "fault", "fault": "loss", "value": 10, "seconds": 5}; {"do": "repair", ...}
     void faultStep(const QJsonObject &o, const QString &path, bool make, FaultSpec *f)
@@ -411,7 +447,8 @@ class LessonReader
                      QStringLiteral("errno"), QStringLiteral("option"), QStringLiteral("state"),
                      QStringLiteral("probe"), QStringLiteral("count"), QStringLiteral("min"),
                      QStringLiteral("max"), QStringLiteral("elapsed"), QStringLiteral("overshoot"),
-                     QStringLiteral("effective"), QStringLiteral("says")});
+                     QStringLiteral("effective"), QStringLiteral("meaning"), QStringLiteral("text"),
+                     QStringLiteral("says")});
         Expectation x;
         const auto kind = r.string(o, QStringLiteral("kind"), path);
         if (!r.ok())
@@ -430,6 +467,20 @@ class LessonReader
         x.errnoName = r.string(o, QStringLiteral("errno"), path).value_or(QString());
         x.option = r.string(o, QStringLiteral("option"), path).value_or(QString());
         x.state = r.string(o, QStringLiteral("state"), path).value_or(QString());
+        x.meaning = r.string(o, QStringLiteral("meaning"), path).value_or(QString());
+        x.text = r.string(o, QStringLiteral("text"), path).value_or(QString());
+        if (r.ok() && !x.meaning.isEmpty()) {
+            QStringList meanings;
+            for (const char *m : wire::kMeanings)
+                meanings << QLatin1String(m);
+            if (x.kind != EventKind::Segment)
+                r.error = QStringLiteral("%1.meaning: only a segment has a meaning; the kind is "
+                                         "'%2'.")
+                              .arg(path, kindName(x.kind));
+            else if (!meanings.contains(x.meaning))
+                r.error = QStringLiteral("%1.meaning: '%2' is not one; it is one of %3.")
+                              .arg(path, x.meaning, meanings.join(QStringLiteral(", ")));
+        }
         x.probe =
             int(r.integer(o, QStringLiteral("probe"), path, {"probe", 1, 127, ""}).value_or(0));
         const IntRange counts{"count", 0, 100000, ""};
@@ -451,14 +502,18 @@ class LessonReader
         if (r.ok() && x.max && *x.max < x.min)
             r.error =
                 QStringLiteral("%1: max %2 is below min %3.").arg(path).arg(*x.max).arg(x.min);
+        // A program's events are "prog"'s, its sockets p1, p2, ... as the monitor names them.
+        static const QRegularExpression programSocket(QStringLiteral("^(prog|p[1-9][0-9]*)$"));
         if (r.ok() && !x.sock.isEmpty() && !socks.contains(x.sock) &&
-            !x.sock.startsWith(QLatin1String("peer")))
+            !x.sock.startsWith(QLatin1String("peer")) &&
+            !(hasRunStep && programSocket.match(x.sock).hasMatch()))
             r.error = QStringLiteral("%1.sock: no step creates the socket '%2'.").arg(path, x.sock);
         if (r.ok())
             lesson.expect << x;
     }
 
     bool hasPeerStep = false;
+    bool hasRunStep = false;
 };
 
 QString secondsText(double s)
@@ -485,6 +540,10 @@ bool Expectation::matches(const Event &e) const
         return false;
     if (probe && e.probe != probe)
         return false;
+    if (!meaning.isEmpty() && e.extra.value(QStringLiteral("meaning")).toString() != meaning)
+        return false;
+    if (!text.isEmpty() && !e.detail.contains(text))
+        return false;
     return true;
 }
 
@@ -499,6 +558,10 @@ QString Expectation::filterText() const
         t += QLatin1Char(' ') + errnoName;
     if (probe)
         t += QStringLiteral(" #%1").arg(probe);
+    if (!meaning.isEmpty())
+        t += QLatin1Char(' ') + meaning;
+    if (!text.isEmpty())
+        t += QStringLiteral(" saying \"%1\"").arg(text);
     if (!sock.isEmpty())
         t += QStringLiteral(" on %1").arg(sock);
     if (!op.isEmpty())
@@ -667,8 +730,10 @@ QString LessonResult::observedText() const
 {
     QStringList o;
     for (const LessonCheck &c : checks)
-        o << QStringLiteral("%1 %2").arg(
-            c.held ? QStringLiteral("[held]") : QStringLiteral("[FAILED]"), c.observed);
+        o << QStringLiteral("%1 %2").arg(!c.judged ? QStringLiteral("[not judged]")
+                                         : c.held  ? QStringLiteral("[held]")
+                                                   : QStringLiteral("[FAILED]"),
+                                         c.observed);
     return o.join(QStringLiteral("; "));
 }
 
@@ -677,20 +742,28 @@ Event LessonResult::toEvent() const
     Event e;
     e.kind = EventKind::LessonResult;
     e.sock = QStringLiteral("lesson");
-    const int held = int(
-        std::count_if(checks.cbegin(), checks.cend(), [](const LessonCheck &c) { return c.held; }));
+    const int held = int(std::count_if(checks.cbegin(), checks.cend(),
+                                       [](const LessonCheck &c) { return c.judged && c.held; }));
+    const int judged = int(std::count_if(checks.cbegin(), checks.cend(),
+                                         [](const LessonCheck &c) { return c.judged; }));
     if (!notRun.isEmpty())
         e.detail = QStringLiteral("NOT RUN: %1").arg(notRun);
     else
-        e.detail = QStringLiteral("%1: %2 of %3 predictions held. %4")
+        e.detail = QStringLiteral("%1: %2 of %3 predictions held%4. %5")
                        .arg(passed ? QStringLiteral("PASSED") : QStringLiteral("FAILED"))
                        .arg(held)
-                       .arg(checks.size())
+                       .arg(judged)
+                       .arg(judged < checks.size()
+                                ? QStringLiteral(" (%1 about the wire not judged: it is seen "
+                                                 "only in the lab)")
+                                      .arg(checks.size() - judged)
+                                : QString())
                        .arg(observedText());
     QJsonArray arr;
     for (const LessonCheck &c : checks)
         arr.append(QJsonObject{{QStringLiteral("says"), c.says},
                                {QStringLiteral("held"), c.held},
+                               {QStringLiteral("judged"), c.judged},
                                {QStringLiteral("observed"), c.observed}});
     e.extra = QJsonObject{{QStringLiteral("lesson"), lesson},
                           {QStringLiteral("passed"), passed},
@@ -705,10 +778,35 @@ LessonResult evaluate(const Lesson &lesson, const QList<Event> &events)
 {
     LessonResult result;
     result.lesson = lesson.name;
+    // Predictions about the wire need the lab's capture: without a single segment seen, the
+    // run was on this machine's network (or the capture saw nothing), and they are not judged;
+    // the others are. A lesson that predicts nothing else did not run.
+    const bool wireSeen = std::any_of(events.begin(), events.end(),
+                                      [](const Event &e) { return e.kind == EventKind::Segment; });
+    if (!wireSeen &&
+        std::all_of(lesson.expect.begin(), lesson.expect.end(),
+                    [](const auto &x) { return x.kind == EventKind::Segment; }) &&
+        !lesson.expect.isEmpty()) {
+        result.passed = false;
+        result.notRun = QStringLiteral(
+            "its predictions are about the wire, and no segment of it was seen: SockLab "
+            "captures the wire only in its private lab (--network lab; in the window, "
+            "Network: private lab).");
+        return result;
+    }
     result.passed = true;
     for (const Expectation &x : lesson.expect) {
         LessonCheck c;
         c.says = x.says;
+        if (x.kind == EventKind::Segment && !wireSeen) {
+            c.judged = false;
+            c.observed = QStringLiteral("%1: SockLab sees the wire only in its private lab "
+                                        "(--network lab; in the window, Network: private "
+                                        "lab), and this run saw no segment")
+                             .arg(x.filterText());
+            result.checks << c;
+            continue;
+        }
         QList<const Event *> seen;
         for (const Event &e : events) {
             if (x.matches(e))

@@ -30,10 +30,12 @@ struct Expectation
     QString errnoName;
     QString option;
     QString state;
-    int probe = 0;                                      // 0: any
-    std::optional<int> count;                           // exactly this many
-    int min = 1;                                        // otherwise at least this many...
-    std::optional<int> max;                             // ...and at most this many
+    int probe = 0;            // 0: any
+    QString meaning;          // a segment's meaning on the wire (rst, keepalive_probe, ...)
+    QString text;             // the event's sentence contains it (a program's printed line)
+    std::optional<int> count; // exactly this many
+    int min = 1;              // otherwise at least this many...
+    std::optional<int> max;   // ...and at most this many
     std::optional<std::pair<double, double>> elapsed;   // seconds, each matching event
     std::optional<std::pair<double, double>> overshoot; // elapsed minus timeout, seconds
     QJsonValue effective{QJsonValue::Undefined};        // the read-back value, when set
@@ -77,6 +79,9 @@ struct LessonCheck
 {
     QString says; // the prediction
     bool held = false;
+    // False where nothing in the run could see it (a prediction about the wire, on this
+    // machine's network: only the lab is captured); it then counts neither way.
+    bool judged = true;
     QString observed; // what really happened, with measured values
 };
 
