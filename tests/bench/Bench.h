@@ -5,6 +5,8 @@
 // writes docs/PERFORMANCE.md. Everything measured here is real: loopback sockets, the real
 // engine, monitor, event bus and log widgets, and the reference tools themselves.
 
+#include "Options.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
@@ -67,5 +69,11 @@ void runPipeline(const Context &c, Result *r);
 void runTable(const Context &c, Result *r);
 void runStartup(const Context &c, Result *r);
 void runLab(const Context &c, Result *r);
+
+// BenchProbes.cpp: the share of a core the monitor (and in a lab the capture) takes while the
+// engine holds `conns` idle keepalive connections with options `o`, over `seconds`; metrics
+// NAME_monitor_pct, NAME_wire_pct (lab), NAME_process_pct, NAME_events_per_s, ...
+bool keepaliveCost(const QString &name, int conns, const socklab::SocketOptions &o, int seconds,
+                   int settleMs, bool lab, Result *r);
 
 } // namespace bench

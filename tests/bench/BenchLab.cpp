@@ -199,6 +199,27 @@ void runLab(const Context &c, Result *r)
     r->metrics.insert(QStringLiteral("flood_MBps_not_captured"), off);
     r->metrics.insert(QStringLiteral("flood_ratio"), off > 0 ? on / off : 0);
     r->metrics.insert(QStringLiteral("capture_lost_frames"), lostOn);
+
+    // 1,000 keepalive connections in a lab, watched: the monitor (TCP_INFO, the table) and the
+    // capture (every probe and its ACK is a segment event) together.
+    const int conns = c.smoke ? 20 : 1000;
+    const int costSeconds = c.smoke ? 1 : 10;
+    const int settleMs = c.smoke ? 300 : 2000;
+    raiseFdLimit(2L * conns + 512);
+    socklab::SocketOptions defaults; // keepalive on, the system's idle time: nothing on the wire
+    defaults.keepAlive = true;
+    socklab::SocketOptions probing = defaults;
+    probing.keepIdle = 1;
+    probing.keepIntvl = 1;
+    probing.keepCnt = 3;
+    for (const auto &[name, o] : {std::pair{QStringLiteral("lab_idle"), defaults},
+                                  std::pair{QStringLiteral("lab_probing"), probing}}) {
+        if (!keepaliveCost(name, conns, o, costSeconds, settleMs, true, r))
+            return;
+        r->metrics.insert(name + QStringLiteral("_watch_pct"),
+                          r->metrics.value(name + QStringLiteral("_monitor_pct")).toDouble() +
+                              r->metrics.value(name + QStringLiteral("_wire_pct")).toDouble());
+    }
 }
 
 } // namespace bench

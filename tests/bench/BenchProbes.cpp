@@ -260,18 +260,21 @@ class Sink
     std::thread m_thread;
 };
 
-// The monitor thread's share of one core while the engine holds `conns` idle keepalive
-// connections (options o), over `seconds`.
-bool cost(const QString &name, int conns, const SocketOptions &o, int seconds, int settleMs,
-          Result *r)
+} // namespace
+
+// The watching threads' share of one core while the engine holds `conns` idle keepalive
+// connections (options o), over `seconds`: on this machine's network to a plain listener on
+// 127.0.0.1, or in a lab to the built-in silent peer (then the capture's thread too).
+bool keepaliveCost(const QString &name, int conns, const SocketOptions &o, int seconds,
+                   int settleMs, bool lab, Result *r)
 {
     Sink sink;
-    const quint16 port = sink.start();
-    if (!port) {
+    const quint16 port = lab ? 0 : sink.start();
+    if (!lab && !port) {
         r->fail(QStringLiteral("cannot listen for the cost run"));
         return false;
     }
-    Engine engine;
+    Engine engine(nullptr, nullptr, lab ? Engine::Network::Lab : Engine::Network::Host);
     std::atomic<qint64> events{0}, probes{0}, tables{0};
     bool finished = false;
     QObject guard;
@@ -286,8 +289,11 @@ bool cost(const QString &name, int conns, const SocketOptions &o, int seconds, i
         }
     });
     QList<Step> steps;
+    if (lab)
+        steps << peer(PeerBehavior::Silent);
     for (int i = 1; i <= conns; ++i) {
-        Step s = connectTo(port, QStringLiteral("c%1").arg(i));
+        Step s = lab ? connectToPeer(o, QStringLiteral("c%1").arg(i))
+                     : connectTo(port, QStringLiteral("c%1").arg(i));
         s.options = o;
         steps << s;
     }
@@ -297,16 +303,20 @@ bool cost(const QString &name, int conns, const SocketOptions &o, int seconds, i
         return false;
     }
     spin(settleMs); // past the set-up's own events and first table refreshes
-    const qint64 m0 = threadCpuNs(QStringLiteral("socklab-monitor"));
+    const QString monitor = QStringLiteral("socklab-monitor"),
+                  wire = QStringLiteral("socklab-wire");
+    const qint64 m0 = threadCpuNs(monitor), w0 = threadCpuNs(wire);
     const qint64 p0 = processCpuNs();
     const qint64 e0 = events, pr0 = probes, tb0 = tables;
     const qint64 t0 = nowNs();
     spin(seconds * 1000);
     const double wall = double(nowNs() - t0);
-    const double monitorPct =
-        double(threadCpuNs(QStringLiteral("socklab-monitor")) - m0) / wall * 100;
+    const double monitorPct = double(threadCpuNs(monitor) - m0) / wall * 100;
     const double processPct = double(processCpuNs() - p0) / wall * 100;
     r->metrics.insert(name + QStringLiteral("_monitor_pct"), monitorPct);
+    if (lab)
+        r->metrics.insert(name + QStringLiteral("_wire_pct"),
+                          double(threadCpuNs(wire) - w0) / wall * 100);
     r->metrics.insert(name + QStringLiteral("_process_pct"), processPct);
     r->metrics.insert(name + QStringLiteral("_events_per_s"), double(events - e0) / wall * 1e9);
     r->metrics.insert(name + QStringLiteral("_probes_per_s"), double(probes - pr0) / wall * 1e9);
@@ -316,8 +326,6 @@ bool cost(const QString &name, int conns, const SocketOptions &o, int seconds, i
     waitUntil([&] { return false; }, 300);
     return true;
 }
-
-} // namespace
 
 void runProbes(const Context &c, Result *r)
 {
@@ -333,10 +341,11 @@ void runProbes(const Context &c, Result *r)
         << QStringLiteral("RLIMIT_NOFILE soft limit raised to %1 for the cost run.").arg(limit);
     SocketOptions defaults; // keepalive on, the system's idle time (2 h by default): quiet
     defaults.keepAlive = true;
-    if (!cost(QStringLiteral("idle"), conns, defaults, seconds, settleMs, r))
+    if (!keepaliveCost(QStringLiteral("idle"), conns, defaults, seconds, settleMs, false, r))
         return;
     // Probes every second on every connection, each ACKed by the kernel: the busiest idle case.
-    cost(QStringLiteral("probing"), conns, keepalive(1, 1, 3), seconds, settleMs, r);
+    keepaliveCost(QStringLiteral("probing"), conns, keepalive(1, 1, 3), seconds, settleMs, false,
+                  r);
 }
 
 } // namespace bench
