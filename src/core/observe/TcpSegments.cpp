@@ -114,12 +114,12 @@ QString Segment::flagText() const
 
 QString Segment::from() const
 {
-    return withPort(family, src, sport);
+    return fromText.isEmpty() ? withPort(family, src, sport) : fromText;
 }
 
 QString Segment::to() const
 {
-    return withPort(family, dst, dport);
+    return toText.isEmpty() ? withPort(family, dst, dport) : toText;
 }
 
 QString Segment::sentence() const
@@ -168,7 +168,23 @@ QString Segment::sentence() const
     return why.isEmpty() ? head + u'.' : head + QStringLiteral(". ") + why;
 }
 
+namespace {
+bool parseFields(const QByteArray &bytes, Segment *out);
+} // namespace
+
 bool parseFrame(const QByteArray &bytes, Segment *out)
+{
+    out->fromText.clear();
+    out->toText.clear();
+    if (!parseFields(bytes, out))
+        return false;
+    out->fromText = withPort(out->family, out->src, out->sport);
+    out->toText = withPort(out->family, out->dst, out->dport);
+    return true;
+}
+
+namespace {
+bool parseFields(const QByteArray &bytes, Segment *out)
 {
     const auto *p = reinterpret_cast<const uchar *>(bytes.constData());
     const int n = int(bytes.size());
@@ -233,6 +249,7 @@ bool parseFrame(const QByteArray &bytes, Segment *out)
     }
     return true;
 }
+} // namespace
 
 QString Analyzer::key(const Segment &s, bool reverse)
 {

@@ -33,6 +33,9 @@ struct Segment
     QString flagText() const; // "SYN", "SYN ACK", "FIN ACK", "RST", "ACK", "PSH ACK"
     QString from() const;     // "192.0.2.1:45678" ("[2001:db8:1::1]:45678" for IPv6)
     QString to() const;
+    // from() and to() as parseFrame() wrote them once (each frame needs them several times);
+    // empty for a Segment filled in by hand, whose from() and to() are then made each call.
+    QString fromText, toText;
     // One plain sentence: what the segment is and, for a meaning, what TCP uses it for.
     QString sentence() const;
 };
