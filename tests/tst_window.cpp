@@ -714,13 +714,14 @@ void TestWindow::aProgramRunsInThePagesLab()
     usePeer(PeerBehavior::Echo);
     auto *controller = m_window->findChild<ExperimentController *>();
     QVERIFY(controller);
-    QVERIFY(controller->runProgram(
-        {QStringLiteral("python3"), QStringLiteral("-c"),
-         QStringLiteral("import os, socket\n"
-                        "s = socket.create_connection((os.environ['SOCKLAB_PEER_HOST'], "
-                        "int(os.environ['SOCKLAB_PEER_PORT'])))\n"
-                        "s.sendall(b'hi'); print(s.recv(2).decode(), flush=True)\n"
-                        "import time; time.sleep(0.5)")}));
+    const QStringList program{
+        QStringLiteral("python3"), QStringLiteral("-c"),
+        QStringLiteral("import os, socket\n"
+                       "s = socket.create_connection((os.environ['SOCKLAB_PEER_HOST'], "
+                       "int(os.environ['SOCKLAB_PEER_PORT'])))\n"
+                       "s.sendall(b'hi'); print(s.recv(2).decode(), flush=True)\n"
+                       "import time; time.sleep(0.5)")};
+    QVERIFY(controller->runProgram(program));
     QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Info, QStringLiteral("stdout")).isEmpty(), 5000);
     QCOMPARE(rows(EventKind::Info, QStringLiteral("stdout")).first().detail, QStringLiteral("hi"));
     const auto p1InTable = [this] {
@@ -731,6 +732,20 @@ void TestWindow::aProgramRunsInThePagesLab()
     };
     QTRY_VERIFY_WITH_TIMEOUT(p1InTable(), 3000);
     QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Info, QStringLiteral("exit")).isEmpty(), 5000);
+    // A new page, the same program: its socket is p1 again (a lesson that predicts p1 can be
+    // run twice in one window), and its segments on the wire say so.
+    action("actionReset")->trigger();
+    QTRY_VERIFY(action("actionRunProgram")->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!p1InTable(), 3000);
+    QVERIFY(controller->runProgram(program));
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Info, QStringLiteral("exit")).isEmpty(), 8000);
+    const auto segmentsOf = [this](const QString &sock) {
+        const QList<Event> all = rows(EventKind::Segment);
+        return std::count_if(all.cbegin(), all.cend(),
+                             [&](const Event &e) { return e.sock == sock; });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(segmentsOf(QStringLiteral("p1")) > 0, 3000);
+    QCOMPARE(segmentsOf(QStringLiteral("p2")), 0);
     action("actionNetworkHost")->trigger();
     QTRY_VERIFY(!action("actionRunProgram")->isEnabled());
 }
