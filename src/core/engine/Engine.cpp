@@ -28,6 +28,7 @@ Engine::Engine(QObject *parent, platform::SocketFactory *net)
     m_thread.setObjectName(QStringLiteral("socklab-engine"));
     m_runner = std::make_unique<StepRunner>(m_bus, m_monitor.get(), &m_generation, m_baseNet);
     m_tap = std::make_unique<WireTap>(m_bus, m_monitor.get());
+    m_runner->setWire(m_tap.get());
     m_coordinator = new Coordinator(m_runner.get(), m_hub.get(), m_bus, &m_generation, &m_pending);
     m_coordinator->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_coordinator, &QObject::deleteLater);
@@ -134,7 +135,10 @@ void Engine::switchNetwork(Network network)
     // CAP_NET_RAW there, and it carries everyone's traffic).
     if (fresh) {
         QString wireWhy;
-        if (m_tap->start(*net, {QStringLiteral("eth0"), QStringLiteral("lo")}, &wireWhy) != 0)
+        const WireTap::Neighbours near{QStringLiteral("eth0"),
+                                       platform::Lab::addressesOf(QStringLiteral("client")),
+                                       platform::Lab::addressesOf(QStringLiteral("router"))};
+        if (m_tap->start(*net, {QStringLiteral("eth0"), QStringLiteral("lo")}, &wireWhy, near) != 0)
             said += u' ' + wireWhy;
     }
     // The old lab ends here: its helper exits, and its network goes with its last socket (all

@@ -1,5 +1,7 @@
 #include "StepRunner.h"
 
+#include "WireTap.h"
+
 #include "CallContext.h"
 #include "CancelToken.h"
 #include "Engine.h"
@@ -207,6 +209,8 @@ void StepRunner::runSteps(EngineRun &r)
     if (r.gen == m_generation->load()) {
         m_monitor->refreshProbes();
         m_monitor->refreshTable(); // the states the experiment ends in (TIME_WAIT, ...)
+        if (m_wire)
+            m_wire->sync(); // its last segments before its end
         Event fin = makeEvent(EventKind::Finished, {});
         fin.run = r.id;
         if (aborted)
@@ -245,6 +249,8 @@ void StepRunner::stopAll(quint64 id, const std::function<void()> &then)
     m_reg.clearLanes();
     if (then)
         then(); // the next run is on what it made
+    if (m_wire)
+        m_wire->sync(); // the RSTs and FINs of what Stop closed, before its end
     Event e = makeEvent(EventKind::Finished, {});
     e.run = id;
     e.detail = QStringLiteral("stopped");

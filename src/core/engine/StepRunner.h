@@ -60,6 +60,9 @@ class StepRunner
   public:
     StepRunner(EventBus *bus, Monitor *monitor, std::atomic<quint64> *generation,
                platform::SocketFactory *net);
+    // The lab's wire, synced before a run's end is said (its segments come first); none on
+    // this machine's network.
+    void setWire(class WireTap *wire) { m_wire = wire; }
     ~StepRunner();
     StepRunner(const StepRunner &) = delete;
     StepRunner &operator=(const StepRunner &) = delete;
@@ -166,6 +169,7 @@ class StepRunner
     std::array<std::optional<FaultSpec>, kFaultKinds> m_faults; // those made and not repaired
     std::array<quint64, kFaultKinds> m_faultMakings{};          // how often each kind was made
     std::function<void(int, const FaultSpec &, quint64)> m_repairLater;
+    class WireTap *m_wire = nullptr;
 };
 
 } // namespace socklab

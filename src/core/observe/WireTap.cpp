@@ -19,10 +19,13 @@ WireTap::~WireTap()
     stop();
 }
 
-int WireTap::start(platform::SocketFactory &net, const QStringList &ifnames, QString *why)
+int WireTap::start(platform::SocketFactory &net, const QStringList &ifnames, QString *why,
+                   const Neighbours &near)
 {
     QMutexLocker control(&m_control);
     stopLocked();
+    m_near = near;
+    m_ownTtl[0] = m_ownTtl[1] = -1;
     {
         QMutexLocker lock(&m_mutex);
         m_ring.clear();
@@ -108,8 +111,22 @@ void WireTap::run()
     quint64 reportedDrops = 0;
     while (!m_stop.load()) {
         platform::waitReadable(fds, m_wakeFd, 100 * 1000000LL);
+        // A sync() asked before this read is answered by it: what the kernel held then is
+        // read now.
+        quint64 asked = 0;
+        {
+            std::lock_guard<std::mutex> lock(m_syncMutex);
+            asked = m_syncWanted;
+        }
         const qint64 nowNs = readWaiting(fds, links);
         flushQuiet(nowNs, false);
+        if (asked) {
+            std::lock_guard<std::mutex> lock(m_syncMutex);
+            if (asked > m_syncDone) {
+                m_syncDone = asked;
+                m_synced.notify_all();
+            }
+        }
         if (nowNs >= nextDropCheck) {
             nextDropCheck = nowNs + 1000 * 1000000LL;
             const quint64 total = countDrops(fds);
@@ -134,6 +151,36 @@ void WireTap::run()
     readWaiting(fds, links);
     countDrops(fds);
     flushQuiet(0, true);
+}
+
+QString WireTap::madeByRouter(const wire::Segment &s, const QString &link)
+{
+    if (s.icmpType >= 0 || s.ttl < 0 || m_near.own.isEmpty() || link != m_near.link)
+        return {};
+    const int family = s.family == 10 ? 1 : 0;
+    if (m_near.own.contains(s.src)) {
+        m_ownTtl[family] = s.ttl; // as every host of the lab sends
+        return {};
+    }
+    if (m_ownTtl[family] < 0 || m_near.router.contains(s.src) || s.ttl < m_ownTtl[family])
+        return {}; // forwarded: one hop lower at least
+    for (const QString &r : m_near.router) {
+        if (r.contains(u':') == (family == 1))
+            return r;
+    }
+    return {};
+}
+
+void WireTap::sync()
+{
+    QMutexLocker control(&m_control); // not while the thread is started or stopped
+    if (!m_thread.joinable())
+        return;
+    std::unique_lock<std::mutex> lock(m_syncMutex);
+    const quint64 want = ++m_syncWanted;
+    platform::wakeFdSignal(m_wakeFd);
+    m_synced.wait_for(lock, std::chrono::milliseconds(kSyncWaitMs),
+                      [&] { return m_syncDone >= want; });
 }
 
 qint64 WireTap::readWaiting(const QList<int> &fds, const QStringList &links)
@@ -215,6 +262,7 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     if (!parsed)
         return;
     m_analyzer.analyze(s);
+    const QString routerMade = madeByRouter(s, link);
     const qint64 monoNs = realNs - realMinusMonoNs;
     // Named after the socket that sent it, and the one it goes to (either may be unknown:
     // a socket of no experiment, or one not in the table yet). A direction's names, once both
@@ -238,7 +286,9 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
             look();
         }
     }
-    const std::pair<QString, quint64> sender{names.sender, names.run};
+    // The router's own segment names no socket of the far host as its sender.
+    const std::pair<QString, quint64> sender{routerMade.isEmpty() ? names.sender : QString(),
+                                             names.run};
     const std::pair<QString, quint64> receiver{names.receiver, names.run};
     // A connection's SYN, FIN and RST are always shown; what repeats (data, ACKs, zero
     // windows, duplicate ACKs, retransmissions in a flood) at most kShownPerWindow a second of
@@ -284,6 +334,14 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     e.bytes = s.payload;
     e.probe = s.number;
     e.detail = s.sentence();
+    if (!routerMade.isEmpty()) {
+        e.extra.insert(QStringLiteral("made_by"), routerMade);
+        e.detail += QStringLiteral(" Made by the router (%1) in %2's name, not sent by it: it "
+                                   "arrived with TTL %3, as the router's own segments do, where "
+                                   "one from %2 arrives one hop lower.")
+                        .arg(routerMade, s.src)
+                        .arg(s.ttl);
+    }
     e.extra.insert(QStringLiteral("flags"), s.flagText());
     e.extra.insert(QStringLiteral("seq"), qint64(s.relSeq));
     e.extra.insert(QStringLiteral("ack"), qint64(s.relAck));

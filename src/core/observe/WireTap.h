@@ -8,7 +8,9 @@
 #include <QStringList>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <thread>
 
 namespace socklab {
@@ -38,12 +40,28 @@ class WireTap
     WireTap(const WireTap &) = delete;
     WireTap &operator=(const WireTap &) = delete;
 
+    // Who is on the captured host's outer link: its own addresses, and the router's. With
+    // them a segment in a far host's name that the router made itself (a firewall's RST) is
+    // told from one the far host sent: it arrives with the TTL the captured host's own
+    // segments leave with (all the lab's hosts start from the same), not one hop less.
+    struct Neighbours
+    {
+        QString link;            // the outer link ("eth0")
+        QStringList own, router; // addresses
+    };
     // Captures the links `ifnames` of `net` from now on (what an earlier start kept is
     // forgotten). 0, or an errno with *why in one sentence.
-    int start(platform::SocketFactory &net, const QStringList &ifnames, QString *why);
+    int start(platform::SocketFactory &net, const QStringList &ifnames, QString *why,
+              const Neighbours &near = {});
     // Synchronous and thread-safe: reads what the kernel still holds for the capture, then ends
     // the thread and closes the packet sockets. What was captured stays until the next start.
     void stop();
+    // Thread-safe: returns once the capture's thread has read and posted every frame the
+    // kernel held for it when this was called (or after kSyncWaitMs; at once if it is not
+    // running). The engine calls it before it says a run has finished, so that a run's
+    // segments come before its end (a connect refused in 0.2 ms ends its run µs after them).
+    void sync();
+    static constexpr int kSyncWaitMs = 500;
 
     // Thread-safe. The frames kept, oldest first, and how many are missing from them.
     struct Capture
@@ -93,6 +111,10 @@ class WireTap
     };
     QHash<QString, Names> m_names; // the thread's, by direction
     qint64 m_lastRefreshNs = 0;    // the thread's: the last table refresh for an unknown name
+    // The router's segment in another's name: its address (empty if the frame is not one).
+    QString madeByRouter(const wire::Segment &s, const QString &link);
+    Neighbours m_near;          // set by start() with the thread stopped
+    int m_ownTtl[2] = {-1, -1}; // the thread's: TTL of the own host's segments (IPv4, IPv6)
 
     EventBus *m_bus;
     Monitor *m_monitor;
@@ -100,6 +122,9 @@ class WireTap
     QStringList m_links;
     int m_wakeFd = -1;
     std::atomic<bool> m_stop{false};
+    std::mutex m_syncMutex;
+    std::condition_variable m_synced;
+    quint64 m_syncWanted = 0, m_syncDone = 0; // under m_syncMutex
     std::thread m_thread;
     wire::Analyzer m_analyzer; // the thread's
 
