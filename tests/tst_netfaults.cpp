@@ -108,6 +108,14 @@ class TestNetFaults : public QObject
         QCOMPARE(judged.retransmissions, r.segments().retransmissions);
         QCOMPARE(judged.retransmissions, resends.size());
         QCOMPARE(judged.rst, 0);
+        // The server's own segments came one hop lower than the client's: none is taken for
+        // the router's.
+        int fromServer = 0;
+        for (const QJsonObject &e : r.of(QStringLiteral("segment"))) {
+            QVERIFY(!e.contains(QStringLiteral("made_by")));
+            fromServer += e.value(QStringLiteral("sock")).toString() == u"peer1";
+        }
+        QVERIFY(fromServer > 0);
     }
 
     // The server loses power: its side of the connection vanishes without a FIN or RST (the
@@ -283,6 +291,33 @@ class TestNetFaults : public QObject
         QCOMPARE(judged2.syn, 1);
         QCOMPARE(judged2.rst, 1);
         QCOMPARE(rejected.of(QStringLiteral("accepted")).size(), 0);
+        // The RST is in the server's name, but the router made it: it came with the TTL the
+        // client's own segments leave with, not one hop lower. SockLab says so, and names no
+        // server socket as its sender. (tshark shows the same TTL: ip.ttl.)
+        const QString router = platform::Lab::addressesOf(QStringLiteral("router")).value(0);
+        QList<QJsonObject> rsts;
+        for (const QJsonObject &e : rejected.of(QStringLiteral("segment"))) {
+            if (e.value(QStringLiteral("meaning")).toString() == u"rst")
+                rsts << e;
+        }
+        QCOMPARE(rsts.size(), 1);
+        QCOMPARE(rsts[0].value(QStringLiteral("made_by")).toString(), router);
+        QCOMPARE(rsts[0].value(QStringLiteral("sock")).toString(), QStringLiteral("?"));
+        QVERIFY2(rsts[0]
+                     .value(QStringLiteral("detail"))
+                     .toString()
+                     .contains(QLatin1String("Made by the router")),
+                 qPrintable(rsts[0].value(QStringLiteral("detail")).toString()));
+        QProcess ttl;
+        ttl.start(QStandardPaths::findExecutable(QStringLiteral("tshark")),
+                  {QStringLiteral("-r"), rejected.pcap, QStringLiteral("-T"),
+                   QStringLiteral("fields"), QStringLiteral("-e"), QStringLiteral("ip.ttl"),
+                   QStringLiteral("-e"), QStringLiteral("tcp.flags.reset")});
+        QVERIFY(ttl.waitForFinished(30000));
+        const QStringList lines =
+            QString::fromUtf8(ttl.readAllStandardOutput()).split(u'\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2); // the SYN, the RST: the same TTL, as tshark reads them
+        QCOMPARE(lines[0].section(u'\t', 0, 0), lines[1].section(u'\t', 0, 0));
     }
 
     // Packet loss: TCP hides it. A flood through a router that drops 20 % still delivers, in

@@ -47,6 +47,8 @@ bool WireBook::add(const Event &e)
     s.detail = e.detail;
     s.via = e.extra.value(QStringLiteral("from_host")).toString();
     s.icmp = !s.via.isEmpty();
+    if (!s.icmp) // a segment the router made in the far end's name (a firewall's RST)
+        s.via = e.extra.value(QStringLiteral("made_by")).toString();
     if (is(s, "more"))
         s.more = e.extra.value(QStringLiteral("count")).toInt();
     // An ICMP error travels back to the sender of the segment it quotes.
@@ -68,7 +70,7 @@ bool WireBook::add(const Event &e)
         m_drawn |= DrawnResent;
     else if (is(s, "keepalive_probe") || is(s, "keepalive_ack"))
         m_drawn |= DrawnKeepalive;
-    else if (is(s, "rst") || s.icmp)
+    else if (is(s, "rst") || !s.via.isEmpty())
         m_drawn |= DrawnReset;
     // Frames of two links (eth0, lo) may come a little out of order: kept sorted.
     const auto at = std::upper_bound(w.segments.begin(), w.segments.end(), s.tNs,
@@ -101,6 +103,11 @@ QString WireBook::label(const WireSegment &s)
     if (s.icmp)
         return is(s, "time_exceeded") ? QStringLiteral("ICMP TTL")
                                       : QStringLiteral("ICMP unreach.");
+    if (!s.via.isEmpty()) {
+        WireSegment own = s;
+        own.via.clear();
+        return label(own) + QStringLiteral(" (router)");
+    }
     if (is(s, "syn"))
         return QStringLiteral("SYN");
     if (is(s, "syn_ack"))
@@ -134,7 +141,7 @@ QString WireBook::label(const WireSegment &s)
 
 int WireBook::weight(const WireSegment &s)
 {
-    if (is(s, "rst") || s.icmp)
+    if (is(s, "rst") || !s.via.isEmpty())
         return 9;
     if (is(s, "syn_retransmission") || is(s, "retransmission"))
         return 8;
@@ -154,7 +161,7 @@ int WireBook::weight(const WireSegment &s)
 QColor WireBook::colour(const WireSegment &s, const QColor &plain)
 {
     using namespace timelineStyle;
-    if (is(s, "rst") || s.icmp)
+    if (is(s, "rst") || !s.via.isEmpty())
         return kError;
     if (is(s, "syn_retransmission") || is(s, "retransmission"))
         return kTimeout;

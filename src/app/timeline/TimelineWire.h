@@ -18,13 +18,14 @@ struct WireSegment
 {
     qint64 tNs = 0;
     bool fromA = true; // the arrow points from end A to end B (else B to A)
-    bool icmp = false; // an ICMP error about the connection, sent by a router or host (via)
+    bool icmp = false; // an ICMP error about the connection, sent by a router or host (via);
+                       // a TCP segment with `via` was made by the router in the far end's name
     QString meaning;   // TcpSegments' meaning: syn, retransmission, keepalive_probe, ... or ""
     QString flags;     // "SYN ACK"
     int number = 0;    // the retransmission's number, where it has one
     qint64 bytes = 0;  // payload
     int more = 0;      // > 0: a summary of this many more segments, not each shown
-    QString via;       // ICMP: who sent it
+    QString via;       // who made it, where not its sender: the ICMP's host, or the router
     QString detail;    // the event's sentence
 };
 

@@ -102,16 +102,17 @@ void WireRow::paint(QPainter &p) const
         const bool down = s.fromA == m_upperIsA; // from the upper rail to the lower one
         const QColor colour = WireBook::colour(s, plain);
         const int column = int(std::floor(x));
-        if (column == lastColumn && down == lastDown && colour.rgba() == lastColour && !s.icmp)
+        const bool middle = !s.via.isEmpty(); // from the router, on the way
+        if (column == lastColumn && down == lastDown && colour.rgba() == lastColour && !middle)
             continue;
         lastColumn = column;
         lastDown = down;
         lastColour = colour.rgba();
-        const double y0 = s.icmp ? midY : (down ? upperY : lowerY);
+        const double y0 = middle ? midY : (down ? upperY : lowerY);
         const double y1 = down ? lowerY : upperY;
         timelineStyle::drawWireArrow(p, x, y0, y1, colour, WireBook::weight(s) >= 6 ? 2.0 : 1.2,
                                      head,
-                                     s.icmp       ? Qt::DashLine
+                                     middle       ? Qt::DashLine
                                      : s.more > 0 ? Qt::DotLine
                                                   : Qt::SolidLine);
     }
@@ -200,6 +201,9 @@ QString WireRow::toolTip(const QPoint &pos) const
         const QString to = endName(!s.fromA);
         if (s.icmp)
             lines << tr("%1 s  ICMP from %2 → %3: %4").arg(secs(s.tNs), s.via, to, s.detail);
+        else if (!s.via.isEmpty())
+            lines << tr("%1 s  the router (%2), in %3's name → %4: %5")
+                         .arg(secs(s.tNs), s.via, endName(s.fromA), to, s.detail);
         else
             lines << tr("%1 s  %2 → %3: %4").arg(secs(s.tNs), endName(s.fromA), to, s.detail);
     }

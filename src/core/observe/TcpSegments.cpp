@@ -204,6 +204,7 @@ bool parseFields(const QByteArray &bytes, Segment *out)
         if (ihl < 20 || (be16(p + ip + 6) & 0x3fff) != 0) // fragments are not read
             return false;
         out->family = 2; // AF_INET
+        out->ttl = p[ip + 8];
         out->src = QHostAddress(be32(p + ip + 12)).toString();
         out->dst = QHostAddress(be32(p + ip + 16)).toString();
         tcp = ip + ihl;
@@ -212,6 +213,7 @@ bool parseFields(const QByteArray &bytes, Segment *out)
         if (n < ip + 40 || p[ip + 6] != 6) // no extension headers: SockLab's TCP sends none
             return false;
         out->family = 10; // AF_INET6
+        out->ttl = p[ip + 7];
         out->src = QHostAddress(p + ip + 8).toString();
         out->dst = QHostAddress(p + ip + 24).toString();
         tcp = ip + 40;

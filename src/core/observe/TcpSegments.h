@@ -17,6 +17,7 @@ struct Segment
     quint8 flags = 0;   // TCP flags (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10)
     quint32 window = 0; // as advertised, scaled by the window scale its SYN announced
     int payload = 0;    // bytes of data (IP length minus the headers)
+    int ttl = -1;       // IPv4 TTL or IPv6 hop limit as captured (-1: not read)
     int wscale = -1;    // the window scale option of a SYN, -1 if none
     // An ICMP or ICMPv6 error about a TCP segment: its type and code, and who sent it (a
     // router, or the host). The addresses, ports and seq above are then the TCP segment's it
