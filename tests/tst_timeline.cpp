@@ -681,6 +681,9 @@ class TestTimeline : public QObject
                                         QStringLiteral("rst")}));
         QCOMPARE(fromA, (QList<bool>{true, false, true, true, true, true, false}));
         QCOMPARE(WireBook::label(first.segments[4]), QStringLiteral("resend 1"));
+        WireSegment forged = first.segments[6]; // an RST, as if the router had made it
+        forged.via = QStringLiteral("192.0.2.254");
+        QCOMPARE(WireBook::label(forged), QStringLiteral("RST (router)"));
         const WireSegment &back = w.wires().wire(1).segments.back();
         QVERIFY(back.icmp);
         QVERIFY(!back.fromA); // back to the client, from the router
@@ -720,14 +723,58 @@ class TestTimeline : public QObject
                                                 "peer1 (198.51.100.1:80)")),
                  qPrintable(about));
 
+        QSignalSpy drawnChanges(&w, &TimelineWidget::drawnChanged);
         w.setShowWire(false);
         QCOMPARE(w.rows(), (QStringList{c1n, peer, QStringLiteral("c2")}));
         QVERIFY(w.segmentPoint(0, 6).isNull());
+        QVERIFY(!(w.drawn() & TimelineModel::DrawnWireSegment)); // the legend names it not
+        QCOMPARE(drawnChanges.size(), 1);
         w.setShowWire(true);
         QCOMPARE(w.rows().size(), 5);
+        QVERIFY(w.drawn() & TimelineModel::DrawnWireSegment);
         w.clear();
         QCOMPARE(w.wireCount(), 0);
         QVERIFY(w.rows().isEmpty());
+    }
+
+    // A program's lane shows what it printed, when; its wire sits under its socket's lane (the
+    // end that sent the SYN), with it on the upper rail, although the peer's lane came first.
+    void aProgramsLinesAndItsWire()
+    {
+        const QString p1 = QStringLiteral("p1"), peer = QStringLiteral("peer1");
+        const QString c = QStringLiteral("192.0.2.1:40000"), s = QStringLiteral("198.51.100.1:80");
+        TimelineWidget w;
+        w.resize(900, 400);
+        w.show();
+        Event started = ev(EventKind::Info, QStringLiteral("prog"), 0.05, QStringLiteral("run"));
+        Event printed = ev(EventKind::Info, QStringLiteral("prog"), 0.6, QStringLiteral("stdout"));
+        printed.detail = QStringLiteral("timeout!");
+        Event exited = ev(EventKind::Info, QStringLiteral("prog"), 0.7, QStringLiteral("exit"));
+        exited.extra.insert(QStringLiteral("exit_code"), 3);
+        w.append(
+            {started, ev(EventKind::Accepted, peer, 0.1004, QStringLiteral("accept")),
+             segment(0.1, p1, {}, c, s, QStringLiteral("syn"), QStringLiteral("SYN")),
+             segment(0.1002, peer, p1, s, c, QStringLiteral("syn_ack"), QStringLiteral("SYN ACK")),
+             state(p1, 0.15, QStringLiteral("ESTABLISHED")), printed, exited});
+        QCOMPARE(w.rows(),
+                 (QStringList{QStringLiteral("prog"), peer, p1, QStringLiteral("wire p1 peer1")}));
+        QCOMPARE(w.markCount(QStringLiteral("prog"), EventKind::Info), 3);
+        const TimelineModel model = w.snapshot();
+        const auto &marks = model.lane(model.laneIndex(QStringLiteral("prog"))).marks;
+        QCOMPARE(marks[1].text, QStringLiteral("timeout!"));
+        QCOMPARE(marks[2].text, QStringLiteral("exit 3"));
+        w.frame(0, ns(1));
+        const QPointF syn = w.segmentPoint(0, 0); // at 0.1 s
+        QVERIFY(!syn.isNull());
+        // The printed line (at 0.6 s), hovered on its lane, says what was printed.
+        const int x = int(std::lround(syn.x() + 0.5 * w.pixelsPerSecond()));
+        QStringList tips;
+        for (int y = 0; y < w.height() && tips.isEmpty(); y += 2) {
+            const QString tip = w.toolTipAt(QPoint(x, y));
+            if (tip.contains(QLatin1String("It printed (stdout): timeout!")))
+                tips << tip;
+        }
+        QVERIFY2(!tips.isEmpty(), "the printed line's mark explains itself");
     }
 
     void clearEmptiesEverything()

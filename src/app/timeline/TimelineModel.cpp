@@ -175,6 +175,24 @@ void TimelineModel::add(const Event &e)
         // hold reports its normal end as info; so does a send cut short (after its error).
         if (e.op == QLatin1String("hold") || e.op == QLatin1String("send"))
             endSpan(lane, e.op, e, Outcome::Ok);
+        // A program's lane: what it printed, when it started and how it ended.
+        if (e.sock == QLatin1String("prog")) {
+            Mark m;
+            m.tNs = e.tNs;
+            m.kind = e.kind;
+            if (e.op == QLatin1String("stdout") || e.op == QLatin1String("stderr")) {
+                m.text = e.detail;
+                m.detail = QStringLiteral("It printed (%1): %2").arg(e.op, e.detail);
+            } else if (e.op == QLatin1String("exit")) {
+                m.text = QStringLiteral("exit %1").arg(
+                    e.extra.value(QStringLiteral("exit_code")).toInt());
+                m.detail = e.detail;
+            } else {
+                m.text = QStringLiteral("started");
+                m.detail = e.detail;
+            }
+            addMark(lane, std::move(m));
+        }
         break;
     case EventKind::Timeout:
         if (!endSpan(lane, e.op, e, Outcome::Timeout))

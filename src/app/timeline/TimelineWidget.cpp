@@ -142,10 +142,10 @@ TimelineWidget::~TimelineWidget() = default;
 void TimelineWidget::append(const QList<Event> &batch)
 {
     const size_t rowsBefore = m_rows.size();
-    const quint32 drawnBefore = m_model.drawn();
+    const quint32 drawnBefore = drawn();
     m_model.append(batch);
-    if (m_model.drawn() != drawnBefore)
-        emit drawnChanged(m_model.drawn());
+    if (drawn() != drawnBefore)
+        emit drawnChanged(drawn());
     layoutRows();
     if (m_rows.size() != rowsBefore) {
         layoutScrollBars();
@@ -355,12 +355,10 @@ int TimelineWidget::laneAt(int y, const Metrics &m) const
 
 int TimelineWidget::wireOwner(int wire) const
 {
+    // Under the end that sent first (the client's SYN: c1, a program's p1), else the other.
     const Wire &w = m_model.wires().wire(wire);
     const int a = w.nameA.isEmpty() ? -1 : m_model.laneIndex(w.nameA);
-    const int b = w.nameB.isEmpty() ? -1 : m_model.laneIndex(w.nameB);
-    if (a < 0 || b < 0)
-        return std::max(a, b);
-    return std::min(a, b);
+    return a >= 0 ? a : (w.nameB.isEmpty() ? -1 : m_model.laneIndex(w.nameB));
 }
 
 void TimelineWidget::layoutRows()
@@ -385,11 +383,22 @@ void TimelineWidget::layoutRows()
     }
 }
 
+quint32 TimelineWidget::drawn() const
+{
+    // The legend names only what is on screen: not the wire's arrows while it is hidden.
+    constexpr quint32 wire = TimelineModel::DrawnWireSegment | TimelineModel::DrawnWireResent |
+                             TimelineModel::DrawnWireKeepalive | TimelineModel::DrawnWireReset;
+    return m_showWire ? m_model.drawn() : m_model.drawn() & ~wire;
+}
+
 void TimelineWidget::setShowWire(bool show)
 {
     if (show == m_showWire)
         return;
+    const quint32 before = drawn();
     m_showWire = show;
+    if (drawn() != before)
+        emit drawnChanged(drawn());
     layoutRows();
     layoutScrollBars();
     syncScrollBars();
@@ -474,7 +483,7 @@ void TimelineWidget::showKept(const TimelineModel &model, const TimelineWidget *
 {
     m_model = model;
     layoutRows();
-    emit drawnChanged(m_model.drawn());
+    emit drawnChanged(drawn());
     m_axis = axis;
     m_clock = {};
     setFocusPolicy(Qt::NoFocus);
@@ -1300,6 +1309,22 @@ void TimelineWidget::paintMarks(QPainter &p, int lane, int top, const QRect &plo
                     kTimeout);
             break;
         }
+        case EventKind::Info: {
+            // A program's own word: what it printed (or that it started, and how it ended),
+            // a tick on the bar and the line beside it.
+            const QColor c = pal.color(QPalette::Text);
+            p.setPen(QPen(c, thin));
+            p.drawLine(QPointF(x, barMid - r), QPointF(x, barMid + r));
+            if (x + 3 >= captionRight) {
+                const double next =
+                    i + 1 < last ? xForNs(l.marks[size_t(i + 1)].tNs, plot) : plot.right() + 1000.0;
+                const QString line =
+                    sm.elidedText(mk.text, Qt::ElideRight, int(std::max(0.0, next - x - 8)));
+                if (!line.isEmpty() && line != QStringLiteral("…"))
+                    caption(x + 3, line, c);
+            }
+            break;
+        }
         case EventKind::State:
         case EventKind::Closed: {
             const bool timeWait = mk.text == QLatin1String("TIME_WAIT");
@@ -1571,6 +1596,9 @@ QString TimelineWidget::markToolTip(const Lane &lane, const Mark &mk) const
         break;
     case EventKind::Closed:
         text = tr("%1 closed at %2 s").arg(lane.name, at);
+        break;
+    case EventKind::Info:
+        text = tr("the program at %1 s").arg(at);
         break;
     default:
         text = tr("%1 on %2 at %3 s: %4").arg(socklab::kindName(mk.kind), lane.name, at, mk.text);

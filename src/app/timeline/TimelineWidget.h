@@ -100,7 +100,8 @@ class TimelineWidget : public QWidget
     // How far the view reaches at least (a kept run's end, ns): both runs can be framed.
     void setMinimumExtent(qint64 ns);
     // What the lanes hold (TimelineModel::drawn() bits), for the legend.
-    quint32 drawn() const { return m_model.drawn(); }
+    // (The wire's, only while it is shown.)
+    quint32 drawn() const;
     // The time of the latest event drawn (ns since the run's zero).
     qint64 lastEventNs() const { return m_model.lastEventNs(); }
 

@@ -199,7 +199,21 @@ void Monitor::adoptUnnamed(const QString &prefix, quint64 run)
 
 void Monitor::clearTable()
 {
-    QMutexLocker lock(&m_mutex);
+    QMutexLocker serial(&m_tableMutex); // not during a refresh
+    std::function<void(const QList<DiagRow> &)> listener;
+    {
+        QMutexLocker lock(&m_mutex);
+        clearTableLocked();
+        listener = m_tableListener;
+    }
+    // Whoever shows the table is told it is empty: no refresh follows while nothing is
+    // watched, and rows of the last network would stay on screen.
+    if (listener)
+        listener({});
+}
+
+void Monitor::clearTableLocked()
+{
     m_adoptPrefix.clear();
     m_adopted = 0;
     m_adopting = 0;

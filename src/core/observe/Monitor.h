@@ -75,8 +75,9 @@ class Monitor
     // `run`; off with an empty prefix. Its states are reported, and the wire names its
     // segments after it.
     void adoptUnnamed(const QString &prefix, quint64 run);
-    void clearTable(); // forgets ports, names and rows (and stops adopting)
-    void wake();       // ends the current sleep (Stop: kick the blocked call again at once)
+    // Forgets ports, names and rows (and stops adopting), and tells the table's listener.
+    void clearTable();
+    void wake(); // ends the current sleep (Stop: kick the blocked call again at once)
     // Reads the table now, on the calling thread (state events for what changed).
     void refreshTable();
     // Samples every watched socket now, on the calling thread, so that what the kernel did
@@ -96,6 +97,7 @@ class Monitor
     void setTableListener(std::function<void(const QList<platform::DiagRow> &)> listener);
 
   private:
+    void clearTableLocked(); // under m_mutex
     struct Watch
     {
         int fd = -1;
