@@ -127,9 +127,12 @@ void Engine::switchNetwork(Network network)
     m_tap->stop();
     m_runner->setNetwork(net);
     m_monitor->setNetwork(net);
-    // A new network is a new page: the names and ports of the last one's sockets (all closed
-    // by the stop before this) mean nothing here, and a program's sockets count from p1 again.
-    m_monitor->clearTable();
+    // A new lab, or leaving one: the names and ports of its sockets (all closed by the stop
+    // before this, and gone with it) mean nothing here, and a program's sockets count from p1
+    // again. On this machine's network, from page to page, what the last page left (its
+    // TIME_WAIT) is still there, and still named: the table says it is hidden.
+    if (fresh || m_lab)
+        m_monitor->clearTable();
     // The lab's wire: the client's link to the router and its loopback (a lesson's own
     // listener and client talk there). This machine's network is not captured (it needs
     // CAP_NET_RAW there, and it carries everyone's traffic).
