@@ -414,7 +414,7 @@ QStringList TimelineWidget::rows() const
             continue;
         }
         const Wire &w = m_model.wires().wire(r.wire);
-        const bool upperIsA = r.lane < 0 || w.nameA == m_model.lane(r.lane).name;
+        const bool upperIsA = wireUpperIsA(r);
         const QString upper = upperIsA ? w.nameA : w.nameB;
         const QString lower = upperIsA ? w.nameB : w.nameA;
         out << QStringLiteral("wire %1 %2")
@@ -424,10 +424,13 @@ QStringList TimelineWidget::rows() const
     return out;
 }
 
-WireRow TimelineWidget::wireRow(int wire, int top, const QRect &plot, const Metrics &m) const
+bool TimelineWidget::wireUpperIsA(const Row &row) const
 {
-    const Wire &w = m_model.wires().wire(wire);
-    const int owner = wireOwner(wire);
+    return row.lane < 0 || m_model.wires().wire(row.wire).nameA == m_model.lane(row.lane).name;
+}
+
+WireRow TimelineWidget::wireRow(const Row &row, int top, const QRect &plot, const Metrics &m) const
+{
     WireRow::Geometry g;
     g.plot = plot;
     g.top = top;
@@ -437,7 +440,7 @@ WireRow TimelineWidget::wireRow(int wire, int top, const QRect &plot, const Metr
     g.pps = pps();
     g.font = smallFont();
     g.palette = palette();
-    return WireRow(m_model.wires(), wire, owner < 0 || w.nameA == m_model.lane(owner).name, g);
+    return WireRow(m_model.wires(), row.wire, wireUpperIsA(row), g);
 }
 
 QPointF TimelineWidget::segmentPoint(int wire, int segment) const
@@ -450,7 +453,7 @@ QPointF TimelineWidget::segmentPoint(int wire, int segment) const
         const int top = rowTop(int(row), m);
         if (top + m.lane <= plot.top() || top >= plot.bottom())
             return {};
-        return wireRow(wire, top, plot, m).arrowAt(segment);
+        return wireRow(m_rows[row], top, plot, m).arrowAt(segment);
     }
     return {};
 }
@@ -848,7 +851,7 @@ void TimelineWidget::paintEvent(QPaintEvent *)
             continue;
         }
         const int top = rowTop(i, m);
-        const WireRow wire = wireRow(row.wire, top, plot, m);
+        const WireRow wire = wireRow(row, top, plot, m);
         wire.paintNames(p);
         p.save();
         p.setClipRect(QRect(plot.left(), std::max(top, plot.top()), plot.width(), m.lane),
@@ -1414,7 +1417,7 @@ QString TimelineWidget::toolTipAt(const QPoint &pos) const
     if (pos.y() >= plot.top() && pos.y() <= plot.bottom()) {
         const int row = rowAt(pos.y(), m);
         if (row >= 0 && m_rows[size_t(row)].wire >= 0 && pos.x() <= plot.right())
-            return wireRow(m_rows[size_t(row)].wire, rowTop(row, m), plot, m).toolTip(pos);
+            return wireRow(m_rows[size_t(row)], rowTop(row, m), plot, m).toolTip(pos);
     }
     if (pos.x() < plot.left() && pos.y() >= plot.top()) {
         const int li = laneAt(pos.y(), m);

@@ -185,7 +185,9 @@ class TimelineWidget : public QWidget
     int rowAt(int y, const Metrics &m) const;
     // The lane a wire is drawn under (the earlier of its two ends' lanes), -1 for none.
     int wireOwner(int wire) const;
-    WireRow wireRow(int wire, int top, const QRect &plot, const Metrics &m) const;
+    // A wire row's drawing; its owner lane is the row's, its socket on the upper rail.
+    bool wireUpperIsA(const Row &row) const;
+    WireRow wireRow(const Row &row, int top, const QRect &plot, const Metrics &m) const;
     qint64 spanEndNs(const TimelineModel::Span &s) const;
 
     void zoomTo(double pps, double anchorX);
