@@ -3,6 +3,7 @@
 // reads that file and counts SYNs, SYNs sent again, keepalive probes, retransmissions, FINs
 // and RSTs. Its counts must equal SockLab's segment events, and the segments must agree with
 // what SockLab saw from the sockets' side (probe_sent, retransmit, state events).
+#include "Lab.h"
 #include "TestSupport.h"
 #include "WireJudge.h"
 
@@ -139,6 +140,107 @@ class TestLabWire : public QObject
                 c1TimeWait = e.value(QStringLiteral("sock")).toString() == QLatin1String("c1");
         }
         QVERIFY(c1TimeWait);
+    }
+
+    // The wire is watched at both hosts. On a pulled cable each keepalive probe leaves the
+    // client and never reaches the server: a `lost` event for each, naming its frame, and
+    // tshark says that frame of the saved capture is a keepalive probe. The kernel's RST when
+    // it gives up is lost too.
+    void whatThePulledCableSwallowedIsLost()
+    {
+        QTemporaryDir dir;
+        const Run r = runCli(
+            {QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("echo"),
+             QStringLiteral("--fault"), QStringLiteral("cable"), QStringLiteral("--keepalive"),
+             QStringLiteral("--keepidle"), QStringLiteral("1"), QStringLiteral("--keepintvl"),
+             QStringLiteral("1"), QStringLiteral("--keepcnt"), QStringLiteral("2"),
+             QStringLiteral("--recv"), QStringLiteral("10")},
+            dir);
+        QCOMPARE(r.exitCode, 0);
+        const QList<QJsonObject> lost = r.of(QStringLiteral("lost"));
+        QStringList probeFrames;
+        int rst = 0, clientLost = 0, serverFin = 0;
+        for (const QJsonObject &e : lost) {
+            // Decided when its time was up, never before.
+            QVERIFY(e.value(QStringLiteral("elapsed")).toDouble() >= 0.5);
+            const QString meaning = e.value(QStringLiteral("meaning")).toString();
+            const QString sock = e.value(QStringLiteral("sock")).toString();
+            const QString host = e.value(QStringLiteral("host")).toString();
+            const QString toHost = e.value(QStringLiteral("to_host")).toString();
+            if (sock == QLatin1String("c1")) {
+                QCOMPARE(host, QStringLiteral("client"));
+                QCOMPARE(toHost, QStringLiteral("server"));
+                ++clientLost;
+                if (meaning == QLatin1String("keepalive_probe"))
+                    probeFrames << QString::number(e.value(QStringLiteral("frame")).toInteger());
+                rst += meaning == QLatin1String("rst");
+            } else {
+                // The peer closes its side when the run ends: its FIN goes into the cut cable.
+                QCOMPARE(sock, QStringLiteral("peer1"));
+                QCOMPARE(host, QStringLiteral("server"));
+                QCOMPARE(toHost, QStringLiteral("client"));
+                serverFin += meaning == QLatin1String("fin");
+            }
+        }
+        QCOMPARE(probeFrames.size(), r.of(QStringLiteral("probe_sent")).size());
+        QCOMPARE(probeFrames.size(), 2);
+        QCOMPARE(rst, 1);
+        QCOMPARE(clientLost, 3);
+        QCOMPARE(serverFin, 1);
+        // tshark, on the frames named: keepalive probes, all of them.
+        const QString tshark = QStandardPaths::findExecutable(QStringLiteral("tshark"));
+        QVERIFY2(!tshark.isEmpty(), "tshark is not installed (scripts/setup.sh installs it)");
+        QProcess p;
+        p.start(tshark, {QStringLiteral("-r"), r.pcap, QStringLiteral("-Y"),
+                         QStringLiteral("tcp.analysis.keep_alive and frame.number in {%1}")
+                             .arg(probeFrames.join(u',')),
+                         QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
+                         QStringLiteral("frame.number")});
+        QVERIFY(p.waitForFinished(30000));
+        QStringList judged;
+        for (const QByteArray &line : p.readAllStandardOutput().split('\n')) {
+            if (!line.trimmed().isEmpty())
+                judged << QString::fromLatin1(line.trimmed());
+        }
+        QCOMPARE(judged, probeFrames);
+    }
+
+    // A healthy wire, watched at both hosts: each segment is reported once (where it left),
+    // nothing is lost, and tshark finds no segment twice (it would call the second copy a
+    // retransmission). The server's segments are reported from the server's link.
+    void aHealthyWireLosesNothingAndShowsEachSegmentOnce()
+    {
+        QTemporaryDir dir;
+        const Run r =
+            runCli({QStringLiteral("connect"), QStringLiteral("--peer"), QStringLiteral("echo"),
+                    QStringLiteral("--send"), QStringLiteral("hello"), QStringLiteral("--recv"),
+                    QStringLiteral("5")},
+                   dir);
+        QCOMPARE(r.exitCode, 0);
+        Counts judged;
+        compareWithTshark(r, &judged);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(r.of(QStringLiteral("lost")).size(), 0);
+        QCOMPARE(judged.retransmissions, 0);
+        QCOMPARE(judged.syn, 1);
+        int fromServer = 0, fromClient = 0;
+        for (const QJsonObject &e : r.of(QStringLiteral("segment"))) {
+            const QString host = e.value(QStringLiteral("host")).toString();
+            const QString from = e.value(QStringLiteral("local")).toString();
+            if (from.startsWith(platform::Lab::addressesOf(QStringLiteral("server")).value(0))) {
+                QCOMPARE(host, QStringLiteral("server"));
+                ++fromServer;
+            } else if (from.startsWith(
+                           platform::Lab::addressesOf(QStringLiteral("client")).value(0))) {
+                QCOMPARE(host, QStringLiteral("client"));
+                ++fromClient;
+            }
+        }
+        QVERIFY2(fromServer >= 3 && fromClient >= 3,
+                 qPrintable(QStringLiteral("%1 from the server, %2 from the client")
+                                .arg(fromServer)
+                                .arg(fromClient)));
     }
 };
 

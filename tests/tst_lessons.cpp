@@ -305,7 +305,7 @@ class TestLessons : public QObject
             << QStringLiteral("expect[0].sock: no step creates the socket 'p1'");
         QTest::newRow("meaning off the wire")
             << minimalLesson(kOneStep, R"([{"kind": "error", "meaning": "rst", "says": "x"}])")
-            << QStringLiteral("expect[0].meaning: only a segment has a meaning");
+            << QStringLiteral("expect[0].meaning: only a segment (or a lost one) has a meaning");
         QTest::newRow("unknown meaning")
             << minimalLesson(kOneStep, R"([{"kind": "segment", "meaning": "hug", "says": "x"}])")
             << QStringLiteral("expect[0].meaning: 'hug' is not one; it is one of syn, syn_ack");

@@ -358,30 +358,32 @@ class TestNetFaults : public QObject
                               QStringLiteral("--recv-for"), QStringLiteral("3")},
                              dir);
         QCOMPARE(r.exitCode, 0);
-        // The rate on the wire, as tshark reads the capture (when the client's reads happen
-        // does not matter: a reader late by a moment would make a burst of its own): the
-        // server's data bytes from 0.5 s on (past the first burst the bucket lets through),
-        // over the time they took to arrive.
+        // The rate that came through, as tshark reads the capture: the client's ACKs, which
+        // acknowledge the bytes as they arrive (the capture holds each segment where it left:
+        // the server's data leaves in bursts at memory speed, and what the router's queue has
+        // no room for is lost and sent again). From 0.5 s on, past the first burst the bucket
+        // lets through. When the client's reads happen does not matter: the kernel ACKs.
         const QString tshark = QStandardPaths::findExecutable(QStringLiteral("tshark"));
         QVERIFY2(!tshark.isEmpty(), "tshark is not installed (scripts/setup.sh installs it)");
         QProcess p;
         p.start(tshark, {QStringLiteral("-r"), r.pcap, QStringLiteral("-Y"),
-                         QStringLiteral("ip.src == %1 and tcp.len > 0")
-                             .arg(platform::Lab::addressesOf(QStringLiteral("server")).value(0)),
+                         QStringLiteral("ip.src == %1 and tcp.flags.ack == 1")
+                             .arg(platform::Lab::addressesOf(QStringLiteral("client")).value(0)),
                          QStringLiteral("-T"), QStringLiteral("fields"), QStringLiteral("-e"),
                          QStringLiteral("frame.time_relative"), QStringLiteral("-e"),
-                         QStringLiteral("tcp.len")});
+                         QStringLiteral("tcp.ack")});
         QVERIFY(p.waitForFinished(30000));
-        qint64 bytes = 0;
+        qint64 bytes = 0, firstAck = -1;
         double from = -1, to = -1;
         for (const QByteArray &line : p.readAllStandardOutput().split('\n')) {
             const QList<QByteArray> f = line.split('\t');
             if (f.size() < 2 || f[0].toDouble() < 0.5)
                 continue;
-            if (from < 0)
+            if (from < 0) {
                 from = f[0].toDouble();
-            else
-                bytes += f[1].toLongLong(); // what arrived after the first frame counted
+                firstAck = f[1].toLongLong();
+            }
+            bytes = f[1].toLongLong() - firstAck; // acknowledged since the first ACK counted
             to = f[0].toDouble();
         }
         QVERIFY2(to - from > 1.0, qPrintable(QStringLiteral("%1 .. %2").arg(from).arg(to)));

@@ -737,6 +737,78 @@ class TestTimeline : public QObject
         QVERIFY(w.rows().isEmpty());
     }
 
+    // The wire is watched at both hosts: a segment not seen arriving (a `lost` event naming
+    // its frame) stops half-way at a cross; one whose verdict cannot have come yet stops
+    // half-way too; one past that time without a verdict arrived and reaches the other rail.
+    void aLostSegmentStopsHalfWay()
+    {
+        const QString c = QStringLiteral("192.0.2.1:40000");
+        const QString s = QStringLiteral("198.51.100.1:80");
+        const QString c1n = QStringLiteral("c1"), peer = QStringLiteral("peer1");
+        const auto sent = [&](double t, quint64 frame) {
+            Event e = segment(t, c1n, peer, c, s, QStringLiteral("keepalive_probe"),
+                              QStringLiteral("ACK"));
+            e.extra.insert(QStringLiteral("frame"), qint64(frame));
+            e.extra.insert(QStringLiteral("to_host"), QStringLiteral("server"));
+            return e;
+        };
+        Event lost = ev(EventKind::Lost, c1n, 1.5, QStringLiteral("wire"));
+        lost.local = c;
+        lost.remote = s;
+        lost.extra.insert(QStringLiteral("frame"), qint64(5));
+        lost.extra.insert(QStringLiteral("meaning"), QStringLiteral("keepalive_probe"));
+        lost.detail = QStringLiteral("Lost on the way: the keepalive probe [ACK].");
+        qint64 now = ns(3.0);
+        TimelineWidget w;
+        w.setClock([&now] { return now; });
+        w.resize(900, 400);
+        w.show();
+        w.append({call(EventKind::Connecting, c1n, 0.1, QStringLiteral("connect"), 5),
+                  ended(EventKind::Connected, c1n, 0.2, QStringLiteral("connect"), 0.1),
+                  ev(EventKind::Accepted, peer, 0.2, QStringLiteral("accept")), sent(1.0, 5),
+                  sent(2.0, 6), lost});
+        QCOMPARE(w.wireCount(), 1);
+        const Wire &wire = w.wires().wire(0);
+        QCOMPARE(wire.segments.size(), size_t(2));
+        QVERIFY(wire.segments[0].lost);
+        QVERIFY(!wire.segments[1].lost);
+        QCOMPARE(WireBook::label(wire.segments[0]), QStringLiteral("probe lost"));
+        QVERIFY(!WireBook::onItsWay(wire.segments[1], now)); // a second on: it arrived
+        QVERIFY(WireBook::onItsWay(wire.segments[1], ns(2.1)));
+        QVERIFY(!WireBook::onItsWay(wire.segments[0], ns(1.1))); // judged: not on its way
+        QVERIFY(w.drawn() & TimelineModel::DrawnWireLost);
+        TimelineLegend legend;
+        legend.setDrawn(w.drawn());
+        QVERIFY(legend.shownEntries().contains(QStringLiteral("lost on the way (wire)")));
+
+        w.frame(0, ns(3));
+        const QPointF gone = w.segmentPoint(0, 0), came = w.segmentPoint(0, 1);
+        QVERIFY(!gone.isNull() && !came.isNull());
+        QCOMPARE(gone.y(), came.y());
+        const auto inked = [&](const QImage &img, const QPointF &at, int dy) {
+            const QColor px(img.pixel(int(std::lround(at.x())), int(at.y()) + dy));
+            const QColor base = w.palette().color(QPalette::Base);
+            return std::abs(px.lightness() - base.lightness()) > 60;
+        };
+        QImage img = render(w);
+        // Both leave the upper rail (c1's); only the one that arrived reaches the lower one.
+        QVERIFY(inked(img, gone, -8) && inked(img, came, -8));
+        QVERIFY(inked(img, came, 10));
+        QVERIFY(!inked(img, gone, 10));
+        bool red = false;
+        for (int dy = -3; dy <= 3 && !red; ++dy) {
+            const QColor px(img.pixel(int(std::lround(gone.x())) + 2, int(gone.y()) + dy));
+            red = px.red() > 150 && px.green() < 110 && px.blue() < 110;
+        }
+        QVERIFY2(red, "a red cross where the lost segment stopped");
+        QVERIFY(w.toolTipAt(gone.toPoint()).contains(QStringLiteral("Lost on the way")));
+        // Just after the second left, its arrival is not known yet: it stops half-way too.
+        now = ns(2.1);
+        img = render(w);
+        QVERIFY(!inked(img, came, 10));
+        QVERIFY(w.toolTipAt(came.toPoint()).contains(QStringLiteral("Not known yet")));
+    }
+
     // A program's lane shows what it printed, when; its wire sits under its socket's lane (the
     // end that sent the SYN), with it on the upper rail, although the peer's lane came first.
     void aProgramsLinesAndItsWire()

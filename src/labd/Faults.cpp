@@ -232,15 +232,26 @@ int labd::fault(const Request &q)
                       : std::string());
     }
     case NetFault::ServerOff: {
-        // In: nothing reaches the host, not even ARP or neighbour discovery. Out: it sends
-        // nothing, whatever timer of its kernel fires.
-        std::string in;
-        if (on)
-            in = chain("netdev socklab_power", "in",
-                       (std::string("type filter hook ingress device \"") + serverLink().ifname +
-                        "\" priority -300; policy drop;")
-                           .c_str());
-        if (const int e = nft(Server, "netdev socklab_power", in))
+        // In: nothing reaches the host's link, not even ARP or neighbour discovery: the
+        // router's link to it sends nothing (a dead host's network card takes nothing in, so
+        // a capture on the server's link must not see a frame arrive either). A kernel
+        // without netdev egress hooks (before 5.16) drops at the server's own ingress instead.
+        // Out: it sends nothing, whatever timer of its kernel fires.
+        const char *in = "netdev socklab_power";
+        const auto hook = [](const char *where, const char *ifname) {
+            return std::string("type filter hook ") + where + " device \"" + ifname +
+                   "\" priority -300; policy drop;";
+        };
+        int e = nft(Router, in,
+                    on ? chain(in, "in", hook("egress", routerToServer().ifname).c_str())
+                       : std::string());
+        const int ingress =
+            nft(Server, in,
+                on && e ? chain(in, "in", hook("ingress", serverLink().ifname).c_str())
+                        : std::string());
+        if (on && e)
+            e = ingress;
+        if (e)
             return e;
         const char *out = "inet socklab_power_out";
         return nft(Server, out,

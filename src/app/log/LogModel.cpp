@@ -63,6 +63,7 @@ Category categoryOf(EventKind k)
         return Category::Done;
     case EventKind::Timeout:
     case EventKind::Retransmit: // the kernel's retransmission timer ran out
+    case EventKind::Lost:       // a segment not seen arriving in time
         return Category::Timeout;
     case EventKind::Error:
     case EventKind::EventsDropped: // what the log does not show must stand out

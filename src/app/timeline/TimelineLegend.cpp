@@ -38,6 +38,7 @@ TimelineLegend::TimelineLegend(QWidget *parent) : QWidget(parent)
         {Glyph::WireResent, tr("sent again (wire)"), M::DrawnWireResent},
         {Glyph::WireKeepalive, tr("keepalive probe, ACK (wire)"), M::DrawnWireKeepalive},
         {Glyph::WireReset, tr("RST, ICMP error (wire)"), M::DrawnWireReset},
+        {Glyph::WireLost, tr("lost on the way (wire)"), M::DrawnWireLost},
     };
     setToolTip(tr("What the timeline draws. Each lane is one socket: c1, c2 the clients "
                   "(Connect), L1 a listener (Listen), a1 a connection it accepted, peer the "
@@ -246,6 +247,23 @@ void TimelineLegend::paintGlyph(QPainter &p, Glyph g, const QRectF &r) const
         p.drawLine(QPointF(r.left(), r.bottom() - 1), QPointF(r.right(), r.bottom() - 1));
         drawWireArrow(p, r.center().x(), r.top() + 1, r.bottom() - 1, colour,
                       std::max(1.5, r.height() / 10.0), std::max(4.0, r.height() / 3.0));
+        break;
+    }
+    case Glyph::WireLost: {
+        // A shaft that stops half-way, at a cross.
+        QColor plain = palette().color(QPalette::Text);
+        plain.setAlpha(170);
+        const double x = r.center().x();
+        const double mid = r.center().y();
+        const double c = std::max(3.0, r.height() / 5.0);
+        p.setPen(QPen(palette().color(QPalette::Mid), 1));
+        p.drawLine(QPointF(r.left(), r.top() + 1), QPointF(r.right(), r.top() + 1));
+        p.drawLine(QPointF(r.left(), r.bottom() - 1), QPointF(r.right(), r.bottom() - 1));
+        p.setPen(QPen(plain, std::max(1.5, r.height() / 10.0)));
+        p.drawLine(QPointF(x, r.top() + 1), QPointF(x, mid));
+        p.setPen(QPen(kError, 2.0));
+        p.drawLine(QPointF(x - c, mid - c), QPointF(x + c, mid + c));
+        p.drawLine(QPointF(x - c, mid + c), QPointF(x + c, mid - c));
         break;
     }
     }

@@ -49,7 +49,8 @@ class TimelineLegend : public QWidget
         WireSegment,
         WireResent,
         WireKeepalive,
-        WireReset
+        WireReset,
+        WireLost
     };
     struct Entry
     {

@@ -132,6 +132,7 @@ class TimelineModel
         DrawnWireResent = WireBook::DrawnResent,
         DrawnWireKeepalive = WireBook::DrawnKeepalive,
         DrawnWireReset = WireBook::DrawnReset,
+        DrawnWireLost = WireBook::DrawnLost,
     };
     quint32 drawn() const { return m_drawn; }
 

@@ -387,7 +387,8 @@ quint32 TimelineWidget::drawn() const
 {
     // The legend names only what is on screen: not the wire's arrows while it is hidden.
     constexpr quint32 wire = TimelineModel::DrawnWireSegment | TimelineModel::DrawnWireResent |
-                             TimelineModel::DrawnWireKeepalive | TimelineModel::DrawnWireReset;
+                             TimelineModel::DrawnWireKeepalive | TimelineModel::DrawnWireReset |
+                             TimelineModel::DrawnWireLost;
     return m_showWire ? m_model.drawn() : m_model.drawn() & ~wire;
 }
 
@@ -440,6 +441,7 @@ WireRow TimelineWidget::wireRow(const Row &row, int top, const QRect &plot, cons
     g.pps = pps();
     g.font = smallFont();
     g.palette = palette();
+    g.nowNs = nowNs();
     return WireRow(m_model.wires(), row.wire, wireUpperIsA(row), g);
 }
 
@@ -676,10 +678,12 @@ void TimelineWidget::setFollowInternal(bool follow)
 
 void TimelineWidget::updateAnimation()
 {
-    // Repaint on a timer only while a call or a TIME_WAIT band runs toward "now"; otherwise
-    // the view is static.
-    const bool run =
-        m_clock && (m_model.runningCount() > 0 || m_model.openBandCount() > 0) && isVisible();
+    // Repaint on a timer only while a call or a TIME_WAIT band runs toward "now", or a segment
+    // on the wire is drawn on its way; otherwise the view is static.
+    const bool run = m_clock &&
+                     (m_model.runningCount() > 0 || m_model.openBandCount() > 0 ||
+                      (m_showWire && nowNs() < m_model.wires().onItsWayUntilNs())) &&
+                     isVisible();
     if (run && !m_timer->isActive())
         m_timer->start();
     else if (!run && m_timer->isActive())

@@ -1,6 +1,7 @@
 #include "TimelineWire.h"
 
 #include "TimelineStyle.h"
+#include "WireTap.h"
 
 #include <algorithm>
 
@@ -8,6 +9,10 @@ using socklab::Event;
 using socklab::EventKind;
 
 namespace {
+
+// The verdict is decided kLostAfterNs after the frame and reaches the window within a batch or
+// two.
+constexpr qint64 kOnItsWayNs = socklab::WireTap::kLostAfterNs + 300 * 1000000LL;
 
 bool is(const WireSegment &s, const char *meaning)
 {
@@ -18,7 +23,7 @@ bool is(const WireSegment &s, const char *meaning)
 
 bool WireBook::add(const Event &e)
 {
-    if (e.kind != EventKind::Segment)
+    if (e.kind != EventKind::Segment && e.kind != EventKind::Lost)
         return false;
     const QString from = e.local;
     const QString to = e.remote;
@@ -26,6 +31,22 @@ bool WireBook::add(const Event &e)
         return true;
     const QString key = from < to ? from + u'|' + to : to + u'|' + from;
     int index = m_index.value(key, -1);
+    if (e.kind == EventKind::Lost) {
+        // The segment it is about, by its frame number (a count of more lost is in the log).
+        const quint64 frame = quint64(e.extra.value(QStringLiteral("frame")).toInteger());
+        if (index < 0 || frame == 0)
+            return true;
+        auto &segs = m_wires[size_t(index)].segments;
+        for (auto it = segs.rbegin(); it != segs.rend(); ++it) {
+            if (it->frame == frame) {
+                it->lost = true;
+                it->lostDetail = e.detail;
+                m_drawn |= DrawnLost;
+                break;
+            }
+        }
+        return true;
+    }
     if (index < 0) {
         index = int(m_wires.size());
         m_index.insert(key, index);
@@ -45,6 +66,8 @@ bool WireBook::add(const Event &e)
     s.number = e.probe;
     s.bytes = std::max<qint64>(0, e.bytes);
     s.detail = e.detail;
+    s.frame = quint64(e.extra.value(QStringLiteral("frame")).toInteger());
+    s.toHost = e.extra.value(QStringLiteral("to_host")).toString();
     s.via = e.extra.value(QStringLiteral("from_host")).toString();
     s.icmp = !s.via.isEmpty();
     if (!s.icmp) // a segment the router made in the far end's name (a firewall's RST)
@@ -65,6 +88,8 @@ bool WireBook::add(const Event &e)
     if (!receiver.isEmpty() && receiver != QLatin1String("?"))
         nameTo = receiver;
 
+    if (!s.toHost.isEmpty())
+        m_awaitedUntilNs = std::max(m_awaitedUntilNs, s.tNs + kOnItsWayNs);
     m_drawn |= DrawnSegment;
     if (is(s, "retransmission") || is(s, "syn_retransmission"))
         m_drawn |= DrawnResent;
@@ -84,6 +109,7 @@ void WireBook::clear()
     m_wires.clear();
     m_index.clear();
     m_drawn = 0;
+    m_awaitedUntilNs = 0;
 }
 
 std::pair<int, int> WireBook::segmentsIn(int wire, qint64 fromNs, qint64 toNs) const
@@ -96,8 +122,18 @@ std::pair<int, int> WireBook::segmentsIn(int wire, qint64 fromNs, qint64 toNs) c
     return {int(first - segs.begin()), int(last - segs.begin())};
 }
 
+bool WireBook::onItsWay(const WireSegment &s, qint64 nowNs)
+{
+    return !s.toHost.isEmpty() && !s.lost && nowNs - s.tNs < kOnItsWayNs;
+}
+
 QString WireBook::label(const WireSegment &s)
 {
+    if (s.lost) {
+        WireSegment sent = s;
+        sent.lost = false;
+        return label(sent) + QStringLiteral(" lost");
+    }
     if (s.more > 0)
         return QStringLiteral("+%1").arg(s.more);
     if (s.icmp)
@@ -141,7 +177,7 @@ QString WireBook::label(const WireSegment &s)
 
 int WireBook::weight(const WireSegment &s)
 {
-    if (is(s, "rst") || !s.via.isEmpty())
+    if (s.lost || is(s, "rst") || !s.via.isEmpty())
         return 9;
     if (is(s, "syn_retransmission") || is(s, "retransmission"))
         return 8;

@@ -12,8 +12,10 @@
 // The wire under a connection: each TCP segment the lab's capture saw between its two ends,
 // for the timeline to draw as a sequence diagram (an arrow from the sender's rail to the
 // receiver's at the frame's own time). Only what the capture saw: the time is the kernel's
-// frame timestamp on the client host's link, one observation per segment, so the arrows are
-// upright rather than slanted by a transit time nobody measured.
+// timestamp of the frame where it was first seen (its sender's link), and the arrow is upright:
+// the lab's transit of tens of microseconds is too short to draw. A segment that was not seen
+// arriving at the other end (a `lost` event) stops half-way, at a cross; one still on its way
+// (its verdict not yet known) stops half-way too.
 struct WireSegment
 {
     qint64 tNs = 0;
@@ -27,6 +29,10 @@ struct WireSegment
     int more = 0;      // > 0: a summary of this many more segments, not each shown
     QString via;       // who made it, where not its sender: the ICMP's host, or the router
     QString detail;    // the event's sentence
+    quint64 frame = 0; // its number in the capture (0: not given)
+    QString toHost;    // the host it is looked for at ("server"); empty: no verdict awaited
+    bool lost = false; // a `lost` event said it did not arrive
+    QString lostDetail;
 };
 
 struct Wire
@@ -48,9 +54,10 @@ class WireBook
         DrawnResent = 1u << 16,
         DrawnKeepalive = 1u << 17,
         DrawnReset = 1u << 18,
+        DrawnLost = 1u << 19,
     };
 
-    // Takes a segment event (true) or leaves any other to the caller (false).
+    // Takes a segment or lost event (true) or leaves any other to the caller (false).
     bool add(const socklab::Event &e);
     void clear();
 
@@ -65,9 +72,17 @@ class WireBook
     // How much a segment matters to a lesson, to label a crowd of them by its most telling one.
     static int weight(const WireSegment &s);
     static QColor colour(const WireSegment &s, const QColor &plain);
+    // Whether the segment's arrival is still unknown at nowNs: it awaits a verdict that has not
+    // come, and was sent less than the capture's verdict time (plus a margin for the event's
+    // way to the window) before.
+    static bool onItsWay(const WireSegment &s, qint64 nowNs);
+    // Until when a segment seen so far may still be drawn on its way (0: none awaits a
+    // verdict): the view repaints on its own until then.
+    qint64 onItsWayUntilNs() const { return m_awaitedUntilNs; }
 
   private:
     std::vector<Wire> m_wires;
     QHash<QString, int> m_index; // "addr|addr", the lesser first
     quint32 m_drawn = 0;
+    qint64 m_awaitedUntilNs = 0;
 };

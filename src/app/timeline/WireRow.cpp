@@ -1,6 +1,7 @@
 #include "WireRow.h"
 
 #include "TimelineStyle.h"
+#include "WireTap.h"
 
 #include <QFontMetrics>
 #include <QPainter>
@@ -103,13 +104,26 @@ void WireRow::paint(QPainter &p) const
         const QColor colour = WireBook::colour(s, plain);
         const int column = int(std::floor(x));
         const bool middle = !s.via.isEmpty(); // from the router, on the way
-        if (column == lastColumn && down == lastDown && colour.rgba() == lastColour && !middle)
+        // Lost on the way, or not known yet to have arrived: it stops half-way.
+        const bool halfWay = s.lost || WireBook::onItsWay(s, m_g.nowNs);
+        if (column == lastColumn && down == lastDown && colour.rgba() == lastColour && !middle &&
+            !halfWay)
             continue;
         lastColumn = column;
         lastDown = down;
         lastColour = colour.rgba();
         const double y0 = middle ? midY : (down ? upperY : lowerY);
-        const double y1 = down ? lowerY : upperY;
+        const double y1 = halfWay ? midY : (down ? lowerY : upperY);
+        if (s.lost) {
+            // A shaft to the middle and a cross where it ended.
+            const double c = head * 0.8;
+            p.setPen(QPen(colour, WireBook::weight(s) >= 6 ? 2.0 : 1.2));
+            p.drawLine(QPointF(x, y0), QPointF(x, y1));
+            p.setPen(QPen(timelineStyle::kError, 2.0));
+            p.drawLine(QPointF(x - c, y1 - c), QPointF(x + c, y1 + c));
+            p.drawLine(QPointF(x - c, y1 + c), QPointF(x + c, y1 - c));
+            continue;
+        }
         timelineStyle::drawWireArrow(p, x, y0, y1, colour, WireBook::weight(s) >= 6 ? 2.0 : 1.2,
                                      head,
                                      middle       ? Qt::DashLine
@@ -188,11 +202,14 @@ QString WireRow::toolTip(const QPoint &pos) const
         for (const WireSegment &s : w.segments)
             seen += s.more > 0 ? s.more : 1;
         return tr("The wire between %1 and %2: each segment that passed between them on the "
-                  "lab's link, an arrow from the end that sent it to the one it went to, drawn "
-                  "at the moment the client host's %3 carried it (the kernel's timestamp of the "
-                  "frame). %4 segment(s) seen. File → Save capture keeps them all for "
-                  "Wireshark.")
-            .arg(endName(m_upperIsA), endName(!m_upperIsA), w.link.isEmpty() ? tr("link") : w.link)
+                  "lab's links, an arrow from the end that sent it to the one it went to, drawn "
+                  "at the moment it left (the kernel's timestamp of the frame on the sender's "
+                  "link). The wire is watched at both hosts: an arrow that stops at a cross "
+                  "was not seen arriving at the other host within %3 s (lost on the way); one "
+                  "that stops half-way without a cross left less than that ago. %4 segment(s) "
+                  "seen. File → Save capture keeps them all for Wireshark.")
+            .arg(endName(m_upperIsA), endName(!m_upperIsA))
+            .arg(socklab::WireTap::kLostAfterNs / 1e9)
             .arg(seen);
     }
     QStringList lines;
@@ -206,6 +223,10 @@ QString WireRow::toolTip(const QPoint &pos) const
                          .arg(secs(s.tNs), s.via, endName(s.fromA), to, s.detail);
         else
             lines << tr("%1 s  %2 → %3: %4").arg(secs(s.tNs), endName(s.fromA), to, s.detail);
+        if (s.lost)
+            lines.last() += u' ' + s.lostDetail;
+        else if (WireBook::onItsWay(s, m_g.nowNs))
+            lines.last() += u' ' + tr("Not known yet whether it arrived at the %1.").arg(s.toHost);
     }
     if (last - first > kTipLines)
         lines << tr("…and %1 more here: zoom in (Ctrl+wheel) to tell them apart.")

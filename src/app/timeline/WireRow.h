@@ -28,6 +28,7 @@ class WireRow
         double pps = 100;      // pixels per second
         QFont font;            // the small font the row writes with
         QPalette palette;
+        qint64 nowNs = 0; // the experiment's now: a segment sent just before may be on its way
     };
 
     // `upperIsA`: end A (the one that sent first) is on the upper rail.

@@ -133,15 +133,21 @@ void Engine::switchNetwork(Network network)
     // TIME_WAIT) is still there, and still named: the table says it is hidden.
     if (fresh || m_lab)
         m_monitor->clearTable();
-    // The lab's wire: the client's link to the router and its loopback (a lesson's own
-    // listener and client talk there). This machine's network is not captured (it needs
-    // CAP_NET_RAW there, and it carries everyone's traffic).
+    // The lab's wire, watched at both ends: the client's link to the router and its loopback
+    // (a lesson's own listener and client talk there), and the server's link (what reached
+    // the server, or left it and never reached the client). This machine's network is not
+    // captured (it needs CAP_NET_RAW there, and it carries everyone's traffic).
     if (fresh) {
         QString wireWhy;
-        const WireTap::Neighbours near{QStringLiteral("eth0"),
-                                       platform::Lab::addressesOf(QStringLiteral("client")),
-                                       platform::Lab::addressesOf(QStringLiteral("router"))};
-        if (m_tap->start(*net, {QStringLiteral("eth0"), QStringLiteral("lo")}, &wireWhy, near) != 0)
+        const auto addresses = [](const char *host) {
+            return platform::Lab::addressesOf(QLatin1String(host));
+        };
+        const QList<WireTap::Point> points{
+            {net, QStringLiteral("client"), QStringLiteral("eth0"), addresses("client")},
+            {net, QStringLiteral("client"), QStringLiteral("lo"), {}},
+            {&fresh->server(), QStringLiteral("server"), QStringLiteral("eth0"),
+             addresses("server")}};
+        if (m_tap->start(points, addresses("router"), &wireWhy) != 0)
             said += u' ' + wireWhy;
     }
     // The old lab ends here: its helper exits, and its network goes with its last socket (all

@@ -250,7 +250,8 @@ void StepRunner::stopAll(quint64 id, const std::function<void()> &then)
     if (then)
         then(); // the next run is on what it made
     if (m_wire)
-        m_wire->sync(); // the RSTs and FINs of what Stop closed, before its end
+        m_wire->sync(false); // the RSTs and FINs of what Stop closed, before its end (Stop
+                             // does not wait to learn whether they arrived)
     Event e = makeEvent(EventKind::Finished, {});
     e.run = id;
     e.detail = QStringLiteral("stopped");

@@ -138,6 +138,7 @@ const char *kindClass(EventKind k)
         return "k-done";
     case EventKind::Timeout:
     case EventKind::Retransmit:
+    case EventKind::Lost:
         return "k-timeout";
     case EventKind::Error:
     case EventKind::EventsDropped:

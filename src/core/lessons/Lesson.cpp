@@ -473,9 +473,9 @@ class LessonReader
             QStringList meanings;
             for (const char *m : wire::kMeanings)
                 meanings << QLatin1String(m);
-            if (x.kind != EventKind::Segment)
-                r.error = QStringLiteral("%1.meaning: only a segment has a meaning; the kind is "
-                                         "'%2'.")
+            if (x.kind != EventKind::Segment && x.kind != EventKind::Lost)
+                r.error = QStringLiteral("%1.meaning: only a segment (or a lost one) has a "
+                                         "meaning; the kind is '%2'.")
                               .arg(path, kindName(x.kind));
             else if (!meanings.contains(x.meaning))
                 r.error = QStringLiteral("%1.meaning: '%2' is not one; it is one of %3.")
@@ -783,9 +783,12 @@ LessonResult evaluate(const Lesson &lesson, const QList<Event> &events)
     // the others are. A lesson that predicts nothing else did not run.
     const bool wireSeen = std::any_of(events.begin(), events.end(),
                                       [](const Event &e) { return e.kind == EventKind::Segment; });
+    const auto aboutTheWire = [](EventKind k) {
+        return k == EventKind::Segment || k == EventKind::Lost;
+    };
     if (!wireSeen &&
         std::all_of(lesson.expect.begin(), lesson.expect.end(),
-                    [](const auto &x) { return x.kind == EventKind::Segment; }) &&
+                    [&](const auto &x) { return aboutTheWire(x.kind); }) &&
         !lesson.expect.isEmpty()) {
         result.passed = false;
         result.notRun = QStringLiteral(
@@ -798,7 +801,7 @@ LessonResult evaluate(const Lesson &lesson, const QList<Event> &events)
     for (const Expectation &x : lesson.expect) {
         LessonCheck c;
         c.says = x.says;
-        if (x.kind == EventKind::Segment && !wireSeen) {
+        if (aboutTheWire(x.kind) && !wireSeen) {
             c.judged = false;
             c.observed = QStringLiteral("%1: SockLab sees the wire only in its private lab "
                                         "(--network lab; in the window, Network: private "

@@ -44,6 +44,7 @@ constexpr std::array<std::pair<EventKind, const char *>, int(EventKind::Finished
     {EventKind::EventsDropped, "events_dropped"},
     {EventKind::LessonResult, "lesson_result"},
     {EventKind::Segment, "segment"},
+    {EventKind::Lost, "lost"},
     {EventKind::Finished, "finished"},
 }};
 

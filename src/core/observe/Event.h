@@ -46,6 +46,9 @@ enum class EventKind
     LessonResult,  // a lesson's verdict; passed, predicted and observed are in `extra`
     Segment,       // a TCP segment on the lab's wire (WireTap): flags, seq, ack, meaning in
                    // `extra`; its time is the kernel's timestamp of the frame
+    Lost,          // a segment that left one watched host of the lab and was not seen
+                   // arriving at the other within WireTap::kLostAfterNs: `elapsed` after it
+                   // left (its `frame` in `extra`); its time is when that was decided
     Finished       // the engine ran everything it was given; not printed by the CLI
 };
 

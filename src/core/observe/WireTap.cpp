@@ -19,13 +19,13 @@ WireTap::~WireTap()
     stop();
 }
 
-int WireTap::start(platform::SocketFactory &net, const QStringList &ifnames, QString *why,
-                   const Neighbours &near)
+int WireTap::start(const QList<Point> &points, const QStringList &router, QString *why)
 {
     QMutexLocker control(&m_control);
     stopLocked();
-    m_near = near;
-    m_ownTtl[0] = m_ownTtl[1] = -1;
+    m_points = points;
+    m_router = router;
+    m_ownTtl = QList<int>(2 * points.size(), -1);
     {
         QMutexLocker lock(&m_mutex);
         m_ring.clear();
@@ -35,24 +35,31 @@ int WireTap::start(platform::SocketFactory &net, const QStringList &ifnames, QSt
     }
     m_analyzer.clear();
     m_quiet.clear();
+    m_quietLost.clear();
     m_names.clear();
-    for (const QString &name : ifnames) {
-        const int fd = net.captureSocket(name);
-        const int err = fd < 0 ? errno
-                               : platform::prepareCapture(fd, kSnapLen, kKernelQueueBytes,
-                                                          name == QLatin1String("lo"));
+    m_pending.clear();
+    m_departures.clear();
+    m_held.clear();
+    m_lastDropNs = -1;
+    m_framesKept = 0;
+    for (const Point &point : points) {
+        const int fd = point.net->captureSocket(point.ifname);
+        const bool loopback = point.ifname == QLatin1String("lo");
+        const int err =
+            fd < 0 ? errno : platform::prepareCapture(fd, kSnapLen, kKernelQueueBytes, loopback);
         if (err) {
             if (fd >= 0)
                 platform::closeFd(fd);
             stopLocked();
             if (why)
-                *why = QStringLiteral("The wire of %1 cannot be captured: %2.")
-                           .arg(name, explainErrno(err, QStringLiteral("capture")));
+                *why = QStringLiteral("The wire of the %1's %2 cannot be captured: %3.")
+                           .arg(point.host, point.ifname,
+                                explainErrno(err, QStringLiteral("capture")));
             return err;
         }
         m_fds << fd;
         QMutexLocker lock(&m_mutex);
-        m_links << name;
+        m_links << point.host + u' ' + point.ifname;
     }
     m_wakeFd = platform::wakeFdCreate();
     m_stop.store(false);
@@ -101,109 +108,314 @@ void WireTap::run()
     // On a busy machine (a flood on two cores) the window and the experiment go first: the
     // capture may fall behind, and what the kernel then drops is counted and said.
     platform::yieldThisThread(10);
-    const QList<int> fds = m_fds;
-    QStringList links;
-    {
-        QMutexLocker lock(&m_mutex);
-        links = m_links;
-    }
     qint64 nextDropCheck = 0;
     quint64 reportedDrops = 0;
     while (!m_stop.load()) {
-        platform::waitReadable(fds, m_wakeFd, 100 * 1000000LL);
+        // Until the next verdict is due; at once while an arrival waits for its departure.
+        qint64 waitNs = 100 * 1000000LL;
+        if (!m_held.empty())
+            waitNs = 0;
+        else if (!m_pending.empty())
+            waitNs = std::clamp(m_pending.front().monoNs + kLostAfterNs - platform::monotonicNs(),
+                                qint64(0), waitNs);
+        platform::waitReadable(m_fds, m_wakeFd, waitNs);
         // A sync() asked before this read is answered by it: what the kernel held then is
         // read now.
         quint64 asked = 0;
+        qint64 askedAtNs = 0;
+        bool verdicts = false;
         {
             std::lock_guard<std::mutex> lock(m_syncMutex);
             asked = m_syncWanted;
+            askedAtNs = m_syncAtNs;
+            verdicts = m_syncVerdicts;
         }
-        const qint64 nowNs = readWaiting(fds, links);
+        const qint64 nowNs = readWaiting();
         flushQuiet(nowNs, false);
-        if (asked) {
+        if (nowNs >= nextDropCheck ||
+            (!m_pending.empty() && nowNs - m_pending.front().monoNs >= kLostAfterNs)) {
+            const bool periodic = nowNs >= nextDropCheck;
+            const quint64 total = countDrops(nowNs);
+            if (periodic) {
+                nextDropCheck = nowNs + 1000 * 1000000LL;
+                if (total > reportedDrops) {
+                    Event e;
+                    e.kind = EventKind::Info;
+                    e.sock = QStringLiteral("wire");
+                    e.op = QStringLiteral("capture");
+                    e.extra.insert(QStringLiteral("dropped"), qint64(total));
+                    e.detail =
+                        QStringLiteral("The capture has lost %1 frame(s) in all (the kernel's "
+                                       "queue for it was full, or the kept frames reached their "
+                                       "limit): the wire view and a saved capture miss them, and "
+                                       "no segment sent meanwhile is called lost; the sockets' "
+                                       "own events do not miss anything.")
+                            .arg(total);
+                    m_bus->post(e);
+                    reportedDrops = total;
+                }
+            }
+        }
+        judgeArrivals(nowNs);
+        if (asked && m_held.empty() && (!verdicts || judgedUntil(askedAtNs))) {
             std::lock_guard<std::mutex> lock(m_syncMutex);
             if (asked > m_syncDone) {
                 m_syncDone = asked;
                 m_synced.notify_all();
             }
         }
-        if (nowNs >= nextDropCheck) {
-            nextDropCheck = nowNs + 1000 * 1000000LL;
-            const quint64 total = countDrops(fds);
-            if (total > reportedDrops) {
-                Event e;
-                e.kind = EventKind::Info;
-                e.sock = QStringLiteral("wire");
-                e.op = QStringLiteral("capture");
-                e.extra.insert(QStringLiteral("dropped"), qint64(total));
-                e.detail = QStringLiteral("The capture has lost %1 frame(s) in all (the kernel's "
-                                          "queue for it was full, or the kept frames reached "
-                                          "their limit): the wire view and a saved capture "
-                                          "miss them; the sockets' own events do not.")
-                               .arg(total);
-                m_bus->post(e);
-                reportedDrops = total;
-            }
-        }
     }
     // What the kernel still holds: the frames up to this moment are all in the capture, and
-    // what it lost is counted.
-    readWaiting(fds, links);
-    countDrops(fds);
+    // what it lost is counted. What has not arrived yet gets no verdict: nobody watches now.
+    readWaiting();
+    std::vector<Seen> held;
+    held.swap(m_held);
+    const platform::Instant at = platform::now();
+    for (Seen &x : held)
+        handleSeen(x, qint64(std::llround(at.wall * 1e9)) - at.monoNs, false);
+    countDrops(at.monoNs);
     flushQuiet(0, true);
+    m_pending.clear();
+    m_departures.clear();
 }
 
-QString WireTap::madeByRouter(const wire::Segment &s, const QString &link)
+QString WireTap::madeByRouter(const wire::Segment &s, int point)
 {
-    if (s.icmpType >= 0 || s.ttl < 0 || m_near.own.isEmpty() || link != m_near.link)
+    const Point &at = m_points[point];
+    if (s.icmpType >= 0 || s.ttl < 0 || at.own.isEmpty())
         return {};
     const int family = s.family == 10 ? 1 : 0;
-    if (m_near.own.contains(s.src)) {
-        m_ownTtl[family] = s.ttl; // as every host of the lab sends
+    int &ownTtl = m_ownTtl[2 * point + family];
+    if (at.own.contains(s.src)) {
+        ownTtl = s.ttl; // as every host of the lab sends
         return {};
     }
-    if (m_ownTtl[family] < 0 || m_near.router.contains(s.src) || s.ttl < m_ownTtl[family])
+    if (ownTtl < 0 || m_router.contains(s.src) || s.ttl < ownTtl)
         return {}; // forwarded: one hop lower at least
-    for (const QString &r : m_near.router) {
+    for (const QString &r : m_router) {
         if (r.contains(u':') == (family == 1))
             return r;
     }
     return {};
 }
 
-void WireTap::sync()
+int WireTap::pointOwning(const QString &address) const
+{
+    for (int i = 0; i < m_points.size(); ++i) {
+        if (m_points[i].own.contains(address))
+            return i;
+    }
+    return -1;
+}
+
+void WireTap::sync(bool verdicts)
 {
     QMutexLocker control(&m_control); // not while the thread is started or stopped
     if (!m_thread.joinable())
         return;
     std::unique_lock<std::mutex> lock(m_syncMutex);
     const quint64 want = ++m_syncWanted;
+    m_syncAtNs = platform::monotonicNs();
+    m_syncVerdicts = verdicts;
     platform::wakeFdSignal(m_wakeFd);
     m_synced.wait_for(lock, std::chrono::milliseconds(kSyncWaitMs),
                       [&] { return m_syncDone >= want; });
 }
 
-qint64 WireTap::readWaiting(const QList<int> &fds, const QStringList &links)
+qint64 WireTap::readWaiting()
 {
     // The frames' timestamps are the realtime clock's; events are on the monotonic one.
     const platform::Instant at = platform::now();
     const qint64 offset = qint64(std::llround(at.wall * 1e9)) - at.monoNs;
-    for (int i = 0; i < fds.size(); ++i) {
+    // Every point's frames, in the kernel's time order: a segment's departure (its sender's
+    // link) before its arrival (the other's), whichever socket was read first.
+    std::vector<Seen> batch;
+    for (int i = 0; i < m_fds.size(); ++i) {
         QList<platform::Frame> frames;
-        while (platform::readFrames(fds[i], &frames, 256) > 0) {
+        while (platform::readFrames(m_fds[i], &frames, 256) > 0) {
             for (platform::Frame &f : frames)
-                handle(std::move(f), links[i], offset);
+                batch.push_back(Seen{std::move(f), i});
             frames.clear();
         }
     }
+    std::stable_sort(batch.begin(), batch.end(),
+                     [](const Seen &a, const Seen &b) { return a.frame.realNs < b.frame.realNs; });
+    // An arrival read before its departure (the departure's socket was read first, before it
+    // left) waits for this read: the departure was queued before the arrival was, so it has
+    // been read now.
+    std::vector<Seen> held;
+    held.swap(m_held);
+    for (Seen &x : batch)
+        handleSeen(x, offset, true);
+    for (Seen &x : held)
+        handleSeen(x, offset, false);
     return at.monoNs;
 }
 
-quint64 WireTap::countDrops(const QList<int> &fds)
+WireTap::Key WireTap::keyOf(const wire::Segment &s)
+{
+    Key k;
+    k.hash = qHashMulti(0, s.fromText.isEmpty() ? s.from() : s.fromText,
+                        s.toText.isEmpty() ? s.to() : s.toText, s.flags, s.payload, s.window);
+    k.seq = s.seq;
+    k.ack = s.ack;
+    return k;
+}
+
+bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
+{
+    wire::Segment s;
+    const bool parsed = wire::parseFrame(x.frame.bytes, &s);
+    const Point &at = m_points[x.point];
+    // An arrival: a segment from another watched host, seen here after it left there.
+    if (parsed && s.icmpType < 0 && !at.own.isEmpty() && !at.own.contains(s.src) &&
+        pointOwning(s.src) >= 0) {
+        const auto it = m_departures.find(keyOf(s));
+        if (it != m_departures.end()) {
+            const qint64 monoNs = x.frame.realNs - realMinusMonoNs;
+            // The latest to leave before it (a segment sent again is the same segment: the
+            // first copy may be the one that was lost).
+            for (qsizetype i = it->size() - 1; i >= 0; --i) {
+                const quint64 serial = it->at(i);
+                Pending &p = m_pending[size_t(serial - m_pending.front().serial)];
+                if (p.to != x.point || p.monoNs > monoNs + 1000000)
+                    continue;
+                p.done = true;
+                it->removeAt(i);
+                if (it->isEmpty())
+                    m_departures.erase(it);
+                return true;
+            }
+        }
+        if (hold) {
+            m_held.push_back(std::move(x));
+            return false;
+        }
+    }
+    firstSighting(std::move(x.frame), parsed ? &s : nullptr, x.point, realMinusMonoNs);
+    return true;
+}
+
+void WireTap::judgeArrivals(qint64 nowNs)
+{
+    while (!m_pending.empty()) {
+        const Pending &p = m_pending.front();
+        if (!p.done) {
+            if (nowNs - p.monoNs < kLostAfterNs)
+                break;
+            const auto it = m_departures.find(p.key);
+            if (it != m_departures.end()) {
+                it->removeOne(p.serial);
+                if (it->isEmpty())
+                    m_departures.erase(it);
+            }
+            // Where the capture itself lost frames meanwhile, its arrival may be among them:
+            // no verdict then.
+            if (m_lastDropNs < p.monoNs) {
+                if (p.shown) {
+                    postLost(p, nowNs);
+                } else {
+                    const QString direction = p.from + u'>' + p.toAddr;
+                    Quiet &q = m_quietLost[direction];
+                    if (q.counted == 0) {
+                        q.startNs = nowNs;
+                        q.sock = p.sock;
+                        q.toSock = p.toSock;
+                        q.from = p.from;
+                        q.to = p.toAddr;
+                        q.run = p.run;
+                    }
+                    ++q.counted;
+                    q.lastMonoNs = nowNs;
+                }
+            }
+        }
+        m_pending.pop_front();
+    }
+    for (auto it = m_quietLost.begin(); it != m_quietLost.end();) {
+        const Quiet &q = it.value();
+        if (nowNs != 0 && nowNs - q.startNs < kWindowNs) {
+            ++it;
+            continue;
+        }
+        Event e;
+        e.kind = EventKind::Lost;
+        e.monoNs = q.lastMonoNs;
+        e.sock = q.sock.isEmpty() ? QStringLiteral("?") : q.sock;
+        e.run = q.run;
+        e.op = QStringLiteral("wire");
+        e.local = q.from;
+        e.remote = q.to;
+        e.extra.insert(QStringLiteral("meaning"), QStringLiteral("more"));
+        e.extra.insert(QStringLiteral("count"), q.counted);
+        e.extra.insert(QStringLiteral("to_sock"), q.toSock);
+        e.detail = QStringLiteral("And %1 more segment(s) %2 -> %3 not seen arriving within %4 "
+                                  "s: each is in the capture.")
+                       .arg(q.counted)
+                       .arg(q.from, q.to)
+                       .arg(kLostAfterNs / 1e9);
+        m_bus->post(e);
+        it = m_quietLost.erase(it);
+    }
+}
+
+bool WireTap::judgedUntil(qint64 atNs) const
+{
+    for (const Pending &p : m_pending) {
+        if (p.monoNs > atNs)
+            return true;
+        if (!p.done)
+            return false;
+    }
+    return true;
+}
+
+void WireTap::postLost(const Pending &p, qint64 nowNs)
+{
+    const Point &from = m_points[p.fromPoint];
+    const Point &to = m_points[p.to];
+    Event e;
+    e.kind = EventKind::Lost;
+    e.monoNs = nowNs;
+    e.sock = p.sock.isEmpty() ? QStringLiteral("?") : p.sock;
+    e.run = p.run;
+    e.op = QStringLiteral("wire");
+    e.local = p.from;
+    e.remote = p.toAddr;
+    e.probe = p.number;
+    e.elapsed = (nowNs - p.monoNs) / 1e9;
+    e.extra.insert(QStringLiteral("meaning"), p.meaning);
+    e.extra.insert(QStringLiteral("flags"), p.flags);
+    e.extra.insert(QStringLiteral("to_sock"), p.toSock);
+    e.extra.insert(QStringLiteral("frame"), qint64(p.frame));
+    e.extra.insert(QStringLiteral("host"), from.host);
+    e.extra.insert(QStringLiteral("to_host"), to.host);
+    static const QHash<QString, QString> names{
+        {QStringLiteral("syn"), QStringLiteral("SYN")},
+        {QStringLiteral("syn_ack"), QStringLiteral("SYN-ACK")},
+        {QStringLiteral("fin"), QStringLiteral("FIN")},
+        {QStringLiteral("rst"), QStringLiteral("RST")}};
+    const QString what = QStringLiteral("%1 [%2]").arg(
+        p.meaning.isEmpty() ? QStringLiteral("segment")
+                            : names.value(p.meaning, QString(p.meaning).replace(u'_', u' ')),
+        p.flags);
+    e.detail = QStringLiteral("Lost on the way: the %1 %2 -> %3 (frame %4) left the %5's %6 but "
+                              "was not seen on the %7's %8 within %9 s. Something between "
+                              "dropped it: a pulled cable, a firewall, loss at the router.")
+                   .arg(what, p.from, p.toAddr)
+                   .arg(p.frame)
+                   .arg(from.host, from.ifname, to.host, to.ifname)
+                   .arg(kLostAfterNs / 1e9);
+    m_bus->post(e);
+}
+
+quint64 WireTap::countDrops(qint64 nowNs)
 {
     quint64 dropped = 0;
-    for (int fd : fds)
+    for (int fd : std::as_const(m_fds))
         dropped += platform::captureDrops(fd);
+    if (dropped > 0)
+        m_lastDropNs = nowNs;
     QMutexLocker lock(&m_mutex);
     m_kernelDrops += dropped;
     return m_kernelDrops + m_ringDrops;
@@ -246,11 +458,11 @@ void WireTap::flushQuiet(qint64 nowNs, bool all)
     }
 }
 
-void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusMonoNs)
+void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int point,
+                            qint64 realMinusMonoNs)
 {
-    wire::Segment s;
-    const bool parsed = wire::parseFrame(f.bytes, &s);
     const qint64 realNs = f.realNs;
+    const quint64 frame = ++m_framesKept; // its number in a saved capture (Wireshark's)
     {
         QMutexLocker lock(&m_mutex);
         m_ring.push_back(std::move(f));
@@ -261,8 +473,11 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     }
     if (!parsed)
         return;
+    wire::Segment &s = *parsed;
+    const Key key = keyOf(s); // as the far link sees it: before the analysis changes it
     m_analyzer.analyze(s);
-    const QString routerMade = madeByRouter(s, link);
+    const Point &at = m_points[point];
+    const QString routerMade = madeByRouter(s, point);
     const qint64 monoNs = realNs - realMinusMonoNs;
     // Named after the socket that sent it, and the one it goes to (either may be unknown:
     // a socket of no experiment, or one not in the table yet). A direction's names, once both
@@ -290,6 +505,28 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     const std::pair<QString, quint64> sender{routerMade.isEmpty() ? names.sender : QString(),
                                              names.run};
     const std::pair<QString, quint64> receiver{names.receiver, names.run};
+    // A segment leaving for another watched host: looked for on that host's link.
+    Pending *leaving = nullptr;
+    if (s.icmpType < 0 && at.own.contains(s.src)) {
+        const int to = pointOwning(s.dst);
+        if (to >= 0 && to != point) {
+            Pending p;
+            p.serial = m_pendingSerial++;
+            p.monoNs = monoNs;
+            p.key = key;
+            p.to = to;
+            p.fromPoint = point;
+            p.frame = frame;
+            p.run = names.run;
+            p.sock = sender.first;
+            p.toSock = receiver.first;
+            p.from = s.from();
+            p.toAddr = s.to();
+            m_departures[p.key] << p.serial;
+            m_pending.push_back(std::move(p));
+            leaving = &m_pending.back();
+        }
+    }
     // A connection's SYN, FIN and RST are always shown; what repeats (data, ACKs, zero
     // windows, duplicate ACKs, retransmissions in a flood) at most kShownPerWindow a second of
     // each kind and direction.
@@ -322,6 +559,12 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
         }
         ++w.shown;
     }
+    if (leaving) {
+        leaving->shown = true;
+        leaving->meaning = s.meaning;
+        leaving->flags = s.flagText();
+        leaving->number = s.number;
+    }
     Event e;
     e.kind = EventKind::Segment;
     e.monoNs = monoNs;
@@ -348,7 +591,11 @@ void WireTap::handle(platform::Frame &&f, const QString &link, qint64 realMinusM
     e.extra.insert(QStringLiteral("win"), qint64(s.window));
     e.extra.insert(QStringLiteral("meaning"), s.meaning);
     e.extra.insert(QStringLiteral("to_sock"), receiver.first);
-    e.extra.insert(QStringLiteral("link"), link);
+    e.extra.insert(QStringLiteral("link"), at.ifname);
+    e.extra.insert(QStringLiteral("host"), at.host);
+    e.extra.insert(QStringLiteral("frame"), qint64(frame));
+    if (leaving)
+        e.extra.insert(QStringLiteral("to_host"), m_points[leaving->to].host);
     if (s.icmpType >= 0)
         e.extra.insert(QStringLiteral("from_host"), s.reporter); // who sent the ICMP error
     m_bus->post(e);

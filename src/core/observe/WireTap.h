@@ -25,44 +25,58 @@ class SocketFactory;
 // kernel's timestamp of the frame, named after the sockets at its two ends (the monitor's
 // names) and given its meaning (wire::Analyzer: keepalive probe and ACK, retransmission and
 // its number, zero window, duplicate ACK, FIN, RST). A thread of its own reads packet sockets
-// made by the network's factory (headers only: 128 bytes a frame); the kernel's queue for them
-// is bounded, and what it drops is counted and reported. The last kRingFrames frames are kept
-// for a pcap file (frames()).
+// made by the network's factories (headers only: 128 bytes a frame); the kernel's queue for
+// them is bounded, and what it drops is counted and reported. The last kRingFrames frames are
+// kept for a pcap file (frames()).
+//
+// The wire is watched at both of its ends: the client host's link and the server host's.
+// A segment is reported once, where it is first seen (its sender's link: it left), and each
+// segment sent towards the other watched host is then looked for on that host's link. One not
+// seen arriving there within kLostAfterNs becomes a `lost` event: a pulled cable, a firewall
+// that drops, the router's random loss. Its arrival, the usual case, is no event.
 class WireTap
 {
   public:
     static constexpr int kSnapLen = 128;
     static constexpr int kKernelQueueBytes = 4 << 20;
     static constexpr int kRingFrames = 1 << 17; // about 20 MiB at most
+    // A segment not seen on the far link this long after it left was lost on the way: in the
+    // lab, one that arrives does so in tens of microseconds (a rate limit's queue holds some
+    // for milliseconds).
+    static constexpr qint64 kLostAfterNs = 500 * 1000000LL;
 
     WireTap(EventBus *bus, Monitor *monitor);
     ~WireTap();
     WireTap(const WireTap &) = delete;
     WireTap &operator=(const WireTap &) = delete;
 
-    // Who is on the captured host's outer link: its own addresses, and the router's. With
-    // them a segment in a far host's name that the router made itself (a firewall's RST) is
-    // told from one the far host sent: it arrives with the TTL the captured host's own
-    // segments leave with (all the lab's hosts start from the same), not one hop less.
-    struct Neighbours
+    // A place the wire is watched: one link of one host.
+    struct Point
     {
-        QString link;            // the outer link ("eth0")
-        QStringList own, router; // addresses
+        platform::SocketFactory *net = nullptr; // the host's network
+        QString host;                           // "client", "server"
+        QString ifname;                         // "eth0", "lo"
+        // The host's addresses on that link; empty for loopback (nothing leaves it). A segment
+        // sent from one watched host to another's addresses is looked for on the other's link.
+        QStringList own;
     };
-    // Captures the links `ifnames` of `net` from now on (what an earlier start kept is
-    // forgotten). 0, or an errno with *why in one sentence.
-    int start(platform::SocketFactory &net, const QStringList &ifnames, QString *why,
-              const Neighbours &near = {});
+    // Captures `points` from now on (what an earlier start kept is forgotten). `router`: the
+    // router's addresses: with them a segment in a far host's name that the router made itself
+    // (a firewall's RST) is told from one the far host sent, by its TTL: it arrives with the
+    // TTL the watching host's own segments leave with (all the lab's hosts start from the
+    // same), not one hop less. 0, or an errno with *why in one sentence.
+    int start(const QList<Point> &points, const QStringList &router, QString *why);
     // Synchronous and thread-safe: reads what the kernel still holds for the capture, then ends
     // the thread and closes the packet sockets. What was captured stays until the next start.
     void stop();
     // Thread-safe: returns once the capture's thread has read and posted every frame the
-    // kernel held for it when this was called (or after kSyncWaitMs; at once if it is not
-    // running). The engine calls it before it says a run has finished, so that a run's
-    // segments come before its end (a connect refused in 0.2 ms ends its run µs after them).
-    void sync();
-    static constexpr int kSyncWaitMs = 500;
-
+    // kernel held for it when this was called, and (with verdicts) has said of each segment
+    // sent before then whether it arrived (a `lost` event if not): after at most
+    // kLostAfterNs more, or kSyncWaitMs in all; at once if it is not running. The engine calls
+    // it before it says a run has finished, so that a run's segments come before its end (a
+    // connect refused in 0.2 ms ends its run µs after them).
+    void sync(bool verdicts = true);
+    static constexpr int kSyncWaitMs = 1000;
     // Thread-safe. The frames kept, oldest first, and how many are missing from them.
     struct Capture
     {
@@ -79,12 +93,62 @@ class WireTap
   private:
     void run();
     void stopLocked(); // under m_control
-    // The thread's: handles every frame waiting on the links; returns the monotonic time read
-    // with the clock offset it used.
-    qint64 readWaiting(const QList<int> &fds, const QStringList &links);
+
+    // A frame as read, with where it was seen.
+    struct Seen
+    {
+        platform::Frame frame;
+        int point = 0;
+    };
+    // What identifies one segment on both links (TTL and checksums change on the way).
+    struct Key
+    {
+        size_t hash = 0;
+        quint32 seq = 0, ack = 0;
+        bool operator==(const Key &o) const
+        {
+            return hash == o.hash && seq == o.seq && ack == o.ack;
+        }
+    };
+    friend size_t qHash(const Key &k, size_t seed)
+    {
+        return qHashMulti(seed, k.hash, k.seq, k.ack);
+    }
+    static Key keyOf(const wire::Segment &s);
+    // A segment that left one watched host for another, until it is seen arriving.
+    struct Pending
+    {
+        quint64 serial = 0;
+        qint64 monoNs = 0; // when it left
+        Key key;
+        int to = 0; // the point it is looked for at
+        bool done = false;
+        bool shown = false; // a segment event was posted for it (else it was counted)
+        quint64 frame = 0;
+        quint64 run = 0;
+        QString sock, toSock, from, toAddr, meaning, flags;
+        int number = 0;
+        int fromPoint = 0; // the point it left from
+    };
+
+    // The thread's: reads every frame waiting on the points, in time order, and handles each;
+    // returns the monotonic time read with the clock offset it used.
+    qint64 readWaiting();
+    // The thread's: one frame, seen at a point: an arrival of a segment seen leaving (nothing
+    // more), or a first sighting (`hold`: an arrival whose departure may not be read yet is
+    // kept for the next read instead, and false returned).
+    bool handleSeen(Seen &seen, qint64 realMinusMonoNs, bool hold);
+    // The thread's: says `lost` of each segment not seen arriving by nowNs - kLostAfterNs.
+    void judgeArrivals(qint64 nowNs);
+    void postLost(const Pending &p, qint64 nowNs);
+    // The thread's: whether every segment that left by atNs has had its verdict.
+    bool judgedUntil(qint64 atNs) const;
     // The thread's: adds what the kernel dropped since the last call; returns all frames lost.
-    quint64 countDrops(const QList<int> &fds);
-    void handle(platform::Frame &&f, const QString &link, qint64 realMinusMonoNs);
+    quint64 countDrops(qint64 nowNs);
+    // The thread's: a frame seen for the first time (parsed: its segment, or nullptr): kept,
+    // and a `segment` event (or counted); one leaving for another watched host is awaited there.
+    void firstSighting(platform::Frame &&f, wire::Segment *parsed, int point,
+                       qint64 realMinusMonoNs);
     void flushQuiet(qint64 nowNs, bool all); // the counts of segments not shown one by one
 
     // Segments of one kind (plain data and ACKs, zero windows, duplicate ACKs, ...) and one
@@ -103,7 +167,8 @@ class WireTap
         QString sock, toSock, from, to, meaning;
         quint64 run = 0;
     };
-    QHash<QString, Quiet> m_quiet; // the thread's, by direction and kind
+    QHash<QString, Quiet> m_quiet;     // the thread's, by direction and kind
+    QHash<QString, Quiet> m_quietLost; // the thread's: counted segments lost, by direction
     struct Names
     {
         QString sender, receiver;
@@ -111,20 +176,33 @@ class WireTap
     };
     QHash<QString, Names> m_names; // the thread's, by direction
     qint64 m_lastRefreshNs = 0;    // the thread's: the last table refresh for an unknown name
-    // The router's segment in another's name: its address (empty if the frame is not one).
-    QString madeByRouter(const wire::Segment &s, const QString &link);
-    Neighbours m_near;          // set by start() with the thread stopped
-    int m_ownTtl[2] = {-1, -1}; // the thread's: TTL of the own host's segments (IPv4, IPv6)
+    // The router's segment in another's name seen at `point`: its address (empty if the frame
+    // is not one).
+    QString madeByRouter(const wire::Segment &s, int point);
+    // The point whose host owns `address` and watches a link that leaves it, or -1.
+    int pointOwning(const QString &address) const;
+
+    QList<Point> m_points;         // set by start() with the thread stopped
+    QStringList m_router;          // likewise
+    QList<int> m_ownTtl;           // the thread's: TTL of each point's own segments (IPv4, IPv6)
+    std::deque<Pending> m_pending; // the thread's, by when they left
+    quint64 m_pendingSerial = 0;   // the serial of the next departure
+    QHash<Key, QList<quint64>> m_departures; // the thread's: unmatched serials by segment
+    std::vector<Seen> m_held;                // the thread's: arrivals read before departures
+    qint64 m_lastDropNs = -1;                // the thread's: when drops were last counted
+    quint64 m_framesKept = 0;                // the thread's: frame number of the last kept
 
     EventBus *m_bus;
     Monitor *m_monitor;
-    QList<int> m_fds;
+    QList<int> m_fds; // one per point
     QStringList m_links;
     int m_wakeFd = -1;
     std::atomic<bool> m_stop{false};
     std::mutex m_syncMutex;
     std::condition_variable m_synced;
     quint64 m_syncWanted = 0, m_syncDone = 0; // under m_syncMutex
+    qint64 m_syncAtNs = 0;                    // under m_syncMutex: when the last was asked
+    bool m_syncVerdicts = false;              // under m_syncMutex: it waits for verdicts
     std::thread m_thread;
     wire::Analyzer m_analyzer; // the thread's
 
