@@ -76,6 +76,21 @@ void EventBus::post(Event event)
         handoff::queuedCall(this, [this] { drain(); });
 }
 
+void EventBus::advanceLateWatermark(qint64 monoNs)
+{
+    const qint64 was = m_lateWatermarkNs.exchange(monoNs);
+    if (monoNs <= was)
+        return;
+    bool waiting = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        waiting = !m_pending.isEmpty();
+    }
+    // What waited for the wire may go now.
+    if (waiting)
+        handoff::queuedCall(this, [this] { drain(); });
+}
+
 void EventBus::drain()
 {
     const auto earlier = [](const Event &a, const Event &b) { return a.monoNs < b.monoNs; };
@@ -83,7 +98,12 @@ void EventBus::drain()
     if (m_readyPos >= m_ready.size()) {
         m_ready = QList<Event>(); // clear() would keep a flood's capacity allocated
         m_readyPos = 0;
-        const qint64 horizon = platform::monotonicNs() - ReorderNs;
+        // What was observed before the horizon may go: everything older than the window, and,
+        // once the wire has posted all it observed until its watermark, what is older than
+        // that and than PromptNs.
+        const qint64 nowNs = platform::monotonicNs();
+        const qint64 watermark = m_lateWatermarkNs.load();
+        const qint64 horizon = std::max(nowNs - ReorderNs, std::min(nowNs - PromptNs, watermark));
         {
             QMutexLocker lock(&m_mutex);
             m_ready.swap(m_pending);
@@ -113,7 +133,8 @@ void EventBus::drain()
                                      [horizon](const Event &e) { return e.monoNs <= horizon; });
             if (firstNew != m_ready.cend()) {
                 const qsizetype keep = firstNew - m_ready.cbegin();
-                heldUntilNs = firstNew->monoNs + ReorderNs;
+                heldUntilNs = firstNew->monoNs + (firstNew->monoNs <= watermark ? PromptNs
+                                                                                 : ReorderNs);
                 m_pending = m_ready.mid(keep) + m_pending;
                 m_ready.resize(keep);
             }

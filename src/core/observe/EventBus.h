@@ -21,6 +21,13 @@ namespace socklab {
 // first: drain() holds back anything observed in the last ReorderNs and delivers it on a later
 // turn, sorted in with what came meanwhile. An event posted even later than that (its thread
 // was descheduled longer) is still delivered, out of order, and counted in lateCount().
+//
+// One producer is late by nature: the wire, whose events carry the kernel's timestamp of a
+// frame it reads a moment later. The window is there for it. When it says it has posted
+// everything it observed until some time (advanceLateWatermark), what was observed before
+// then need not wait for it any more, only PromptNs for the other threads' moment between
+// stamp and post: a segment reaches the consumer in a fraction of a millisecond, not after the
+// whole window.
 class EventBus : public QObject
 {
     Q_OBJECT
@@ -55,6 +62,11 @@ class EventBus : public QObject
     // the next delivery starts with an events_dropped event giving the count.
     static constexpr qsizetype MaxPending = 1 << 18;
     static constexpr qint64 ReorderNs = 2 * 1000 * 1000;
+    static constexpr qint64 PromptNs = 100 * 1000;
+
+    // Thread-safe. The late producer (the wire) has posted everything it observed before
+    // `monoNs`; -1: there is none now (every event waits ReorderNs).
+    void advanceLateWatermark(qint64 monoNs);
 
     // Events delivered after a later-stamped one had been delivered (this object's thread).
     qint64 lateCount() const { return m_late; }
@@ -79,6 +91,7 @@ class EventBus : public QObject
     qint64 m_deliveredNs = 0; // the latest stamp delivered so far
     qint64 m_late = 0;
     QTimer m_reorderTimer; // comes back for events held back by the reorder window
+    std::atomic<qint64> m_lateWatermarkNs{-1};
 };
 
 } // namespace socklab

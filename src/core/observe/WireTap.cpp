@@ -157,6 +157,7 @@ void WireTap::run()
             }
         }
         judgeArrivals(nowNs);
+        m_bus->advanceLateWatermark(m_postedUntilNs);
         if (asked && m_held.empty() && (!verdicts || judgedUntil(askedAtNs))) {
             std::lock_guard<std::mutex> lock(m_syncMutex);
             if (asked > m_syncDone) {
@@ -175,6 +176,7 @@ void WireTap::run()
         handleSeen(x, qint64(std::llround(at.wall * 1e9)) - at.monoNs, false);
     countDrops(at.monoNs);
     flushQuiet(0, true);
+    m_bus->advanceLateWatermark(-1); // no late producer any more: the bus's window for all
     m_pending.clear();
     m_departures.clear();
 }
@@ -249,6 +251,10 @@ qint64 WireTap::readWaiting()
         handleSeen(x, offset, true);
     for (Seen &x : held)
         handleSeen(x, offset, false);
+    // Everything observed before the read is posted now, but for the arrivals still held.
+    m_postedUntilNs = at.monoNs;
+    for (const Seen &x : m_held)
+        m_postedUntilNs = std::min(m_postedUntilNs, x.frame.realNs - offset - 1);
     return at.monoNs;
 }
 

@@ -85,7 +85,8 @@ class WireTap
         quint64 ringDrops = 0;   // older than the kept ring
         QStringList links;       // the interfaces captured
         // For the last (up to 4096) segment events: how long after its frame's kernel
-        // timestamp each was posted to the bus (the bus then holds it ReorderNs for order).
+        // timestamp each was posted to the bus (the bus then holds it PromptNs, or up to
+        // ReorderNs while the wire's watermark is behind it, for order).
         QList<qint64> postLagNs;
     };
     Capture capture() const;
@@ -191,6 +192,8 @@ class WireTap
     std::vector<Seen> m_held;                // the thread's: arrivals read before departures
     qint64 m_lastDropNs = -1;                // the thread's: when drops were last counted
     quint64 m_framesKept = 0;                // the thread's: frame number of the last kept
+    qint64 m_postedUntilNs = -1; // the thread's: all observed before it is posted (the bus's
+                                 // late watermark)
 
     EventBus *m_bus;
     Monitor *m_monitor;
