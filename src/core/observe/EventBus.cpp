@@ -78,16 +78,16 @@ void EventBus::post(Event event)
 
 void EventBus::advanceLateWatermark(qint64 monoNs)
 {
-    const qint64 was = m_lateWatermarkNs.exchange(monoNs);
-    if (monoNs <= was)
-        return;
-    bool waiting = false;
+    // What a drain held back for the wire may go now. (A drain already on its way reads the
+    // new watermark itself: no second one.)
+    bool wake = false;
     {
         QMutexLocker lock(&m_mutex);
-        waiting = !m_pending.isEmpty();
+        const qint64 was = m_lateWatermarkNs.exchange(monoNs);
+        if (monoNs > was)
+            wake = std::exchange(m_heldForWire, false);
     }
-    // What waited for the wire may go now.
-    if (waiting)
+    if (wake)
         handoff::queuedCall(this, [this] { drain(); });
 }
 
@@ -102,10 +102,13 @@ void EventBus::drain()
         // once the wire has posted all it observed until its watermark, what is older than
         // that and than PromptNs.
         const qint64 nowNs = platform::monotonicNs();
-        const qint64 watermark = m_lateWatermarkNs.load();
-        const qint64 horizon = std::max(nowNs - ReorderNs, std::min(nowNs - PromptNs, watermark));
         {
             QMutexLocker lock(&m_mutex);
+            // Read under the lock: a watermark advanced after this finds m_heldForWire set.
+            const qint64 watermark = m_lateWatermarkNs.load();
+            const qint64 horizon =
+                std::max(nowNs - ReorderNs, std::min(nowNs - PromptNs, watermark));
+            m_heldForWire = false;
             m_ready.swap(m_pending);
             if (m_dropped > 0) {
                 Event d;
@@ -133,8 +136,9 @@ void EventBus::drain()
                                      [horizon](const Event &e) { return e.monoNs <= horizon; });
             if (firstNew != m_ready.cend()) {
                 const qsizetype keep = firstNew - m_ready.cbegin();
-                heldUntilNs = firstNew->monoNs + (firstNew->monoNs <= watermark ? PromptNs
-                                                                                 : ReorderNs);
+                heldUntilNs =
+                    firstNew->monoNs + (firstNew->monoNs <= watermark ? PromptNs : ReorderNs);
+                m_heldForWire = watermark >= 0 && firstNew->monoNs > watermark;
                 m_pending = m_ready.mid(keep) + m_pending;
                 m_ready.resize(keep);
             }

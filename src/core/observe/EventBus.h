@@ -92,6 +92,7 @@ class EventBus : public QObject
     qint64 m_late = 0;
     QTimer m_reorderTimer; // comes back for events held back by the reorder window
     std::atomic<qint64> m_lateWatermarkNs{-1};
+    bool m_heldForWire = false; // under m_mutex: a drain holds events back until the watermark
 };
 
 } // namespace socklab

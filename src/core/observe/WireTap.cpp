@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <limits>
 
 namespace socklab {
 
@@ -25,6 +26,11 @@ int WireTap::start(const QList<Point> &points, const QStringList &router, QStrin
     stopLocked();
     m_points = points;
     m_router = router;
+    m_owner.clear();
+    for (qsizetype i = points.size() - 1; i >= 0; --i) {
+        for (const QString &a : points[i].own)
+            m_owner.insert(a, int(i)); // the first point of a host that names it
+    }
     m_ownTtl = QList<int>(2 * points.size(), -1);
     {
         QMutexLocker lock(&m_mutex);
@@ -36,6 +42,7 @@ int WireTap::start(const QList<Point> &points, const QStringList &router, QStrin
     m_analyzer.clear();
     m_quiet.clear();
     m_quietLost.clear();
+    m_nextQuietScanNs = 0;
     m_names.clear();
     m_pending.clear();
     m_departures.clear();
@@ -188,7 +195,7 @@ QString WireTap::madeByRouter(const wire::Segment &s, int point)
         return {};
     const int family = s.family == 10 ? 1 : 0;
     int &ownTtl = m_ownTtl[2 * point + family];
-    if (at.own.contains(s.src)) {
+    if (pointOwning(s.src) == point) {
         ownTtl = s.ttl; // as every host of the lab sends
         return {};
     }
@@ -203,11 +210,7 @@ QString WireTap::madeByRouter(const wire::Segment &s, int point)
 
 int WireTap::pointOwning(const QString &address) const
 {
-    for (int i = 0; i < m_points.size(); ++i) {
-        if (m_points[i].own.contains(address))
-            return i;
-    }
-    return -1;
+    return m_owner.value(address, -1);
 }
 
 void WireTap::sync(bool verdicts)
@@ -274,8 +277,8 @@ bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
     const bool parsed = wire::parseFrame(x.frame.bytes, &s);
     const Point &at = m_points[x.point];
     // An arrival: a segment from another watched host, seen here after it left there.
-    if (parsed && s.icmpType < 0 && !at.own.isEmpty() && !at.own.contains(s.src) &&
-        pointOwning(s.src) >= 0) {
+    const int owner = parsed ? pointOwning(s.src) : -1;
+    if (parsed && s.icmpType < 0 && !at.own.isEmpty() && owner >= 0 && owner != x.point) {
         const auto it = m_departures.find(keyOf(s));
         if (it != m_departures.end()) {
             const qint64 monoNs = x.frame.realNs - realMinusMonoNs;
@@ -429,39 +432,51 @@ quint64 WireTap::countDrops(qint64 nowNs)
 
 void WireTap::flushQuiet(qint64 nowNs, bool all)
 {
+    // A thousand connections keep thousands of counts: looked through at most every
+    // kQuietScanNs (a count is said up to that late), not at every frame.
+    if (!all && nowNs < m_nextQuietScanNs)
+        return;
+    qint64 next = std::numeric_limits<qint64>::max();
     for (auto it = m_quiet.begin(); it != m_quiet.end();) {
-        Quiet &q = it.value();
+        const Quiet &q = it.value();
         if (!all && nowNs - q.startNs < kWindowNs) {
+            next = std::min(next, q.startNs + kWindowNs);
             ++it;
             continue;
         }
-        if (q.counted > 0) {
-            Event e;
-            e.kind = EventKind::Segment;
-            e.monoNs = q.lastMonoNs;
-            e.sock = q.sock;
-            e.run = q.run;
-            e.op = QStringLiteral("wire");
-            e.local = q.from;
-            e.remote = q.to;
-            e.bytes = q.bytes;
-            e.extra.insert(QStringLiteral("meaning"), QStringLiteral("more"));
-            e.extra.insert(QStringLiteral("of"), q.meaning);
-            e.extra.insert(QStringLiteral("count"), q.counted);
-            e.extra.insert(QStringLiteral("to_sock"), q.toSock);
-            const QString what = q.meaning.isEmpty()
-                                     ? QStringLiteral("data segment(s) and ACK(s)")
-                                     : QStringLiteral("segment(s) of kind %1").arg(q.meaning);
-            e.detail = QStringLiteral("And %1 more %2 %3 -> %4 within %5 s, %6 byte(s) of data: "
-                                      "each is in the capture.")
-                           .arg(q.counted)
-                           .arg(what, q.from, q.to)
-                           .arg(kWindowNs / 1e9)
-                           .arg(q.bytes);
-            m_bus->post(e);
-        }
+        postQuiet(q);
         it = m_quiet.erase(it);
     }
+    m_nextQuietScanNs = std::max(next, nowNs + kQuietScanNs);
+}
+
+void WireTap::postQuiet(const Quiet &q)
+{
+    if (q.counted == 0)
+        return;
+    Event e;
+    e.kind = EventKind::Segment;
+    e.monoNs = q.lastMonoNs;
+    e.sock = q.sock;
+    e.run = q.run;
+    e.op = QStringLiteral("wire");
+    e.local = q.from;
+    e.remote = q.to;
+    e.bytes = q.bytes;
+    e.extra.insert(QStringLiteral("meaning"), QStringLiteral("more"));
+    e.extra.insert(QStringLiteral("of"), q.meaning);
+    e.extra.insert(QStringLiteral("count"), q.counted);
+    e.extra.insert(QStringLiteral("to_sock"), q.toSock);
+    const QString what = q.meaning.isEmpty()
+                             ? QStringLiteral("data segment(s) and ACK(s)")
+                             : QStringLiteral("segment(s) of kind %1").arg(q.meaning);
+    e.detail = QStringLiteral("And %1 more %2 %3 -> %4 within %5 s, %6 byte(s) of data: "
+                              "each is in the capture.")
+                   .arg(q.counted)
+                   .arg(what, q.from, q.to)
+                   .arg(kWindowNs / 1e9)
+                   .arg(q.bytes);
+    m_bus->post(e);
 }
 
 void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int point,
@@ -513,7 +528,7 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int poin
     const std::pair<QString, quint64> receiver{names.receiver, names.run};
     // A segment leaving for another watched host: looked for on that host's link.
     Pending *leaving = nullptr;
-    if (s.icmpType < 0 && at.own.contains(s.src)) {
+    if (s.icmpType < 0 && !at.own.isEmpty() && pointOwning(s.src) == point) {
         const int to = pointOwning(s.dst);
         if (to >= 0 && to != point) {
             Pending p;
@@ -544,12 +559,11 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int poin
         const QString key = direction + u'|' + s.meaning;
         Quiet &q = m_quiet[key];
         if (q.startNs == 0 || monoNs - q.startNs >= kWindowNs) {
-            if (q.counted > 0)
-                flushQuiet(monoNs, false);
-            Quiet &fresh = m_quiet[key];
-            fresh = Quiet{};
-            fresh.startNs = monoNs;
-            fresh.meaning = s.meaning;
+            postQuiet(q); // what this kind and direction counted in its last window
+            q = Quiet{};
+            q.startNs = monoNs;
+            q.meaning = s.meaning;
+            m_nextQuietScanNs = std::min(m_nextQuietScanNs, monoNs + kWindowNs);
         }
         Quiet &w = m_quiet[key];
         if (w.shown >= kShownPerWindow) {

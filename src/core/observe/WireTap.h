@@ -168,7 +168,10 @@ class WireTap
         QString sock, toSock, from, to, meaning;
         quint64 run = 0;
     };
-    QHash<QString, Quiet> m_quiet;     // the thread's, by direction and kind
+    QHash<QString, Quiet> m_quiet; // the thread's, by direction and kind
+    static constexpr qint64 kQuietScanNs = 100 * 1000000LL;
+    qint64 m_nextQuietScanNs = 0;      // the thread's: no count in m_quiet is due before it
+    void postQuiet(const Quiet &q);    // one count's event (none if it counted none)
     QHash<QString, Quiet> m_quietLost; // the thread's: counted segments lost, by direction
     struct Names
     {
@@ -185,6 +188,7 @@ class WireTap
 
     QList<Point> m_points;         // set by start() with the thread stopped
     QStringList m_router;          // likewise
+    QHash<QString, int> m_owner;   // likewise: the point of each host address
     QList<int> m_ownTtl;           // the thread's: TTL of each point's own segments (IPv4, IPv6)
     std::deque<Pending> m_pending; // the thread's, by when they left
     quint64 m_pendingSerial = 0;   // the serial of the next departure
