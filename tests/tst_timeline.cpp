@@ -773,9 +773,9 @@ class TestTimeline : public QObject
         QVERIFY(wire.segments[0].lost);
         QVERIFY(!wire.segments[1].lost);
         QCOMPARE(WireBook::label(wire.segments[0]), QStringLiteral("probe lost"));
-        QVERIFY(!WireBook::onItsWay(wire.segments[1], now)); // a second on: it arrived
-        QVERIFY(WireBook::onItsWay(wire.segments[1], ns(2.1)));
-        QVERIFY(!WireBook::onItsWay(wire.segments[0], ns(1.1))); // judged: not on its way
+        QVERIFY(!w.wires().onItsWay(wire.segments[1], now)); // a second on: it arrived
+        QVERIFY(w.wires().onItsWay(wire.segments[1], ns(2.1)));
+        QVERIFY(!w.wires().onItsWay(wire.segments[0], ns(1.1))); // judged: not on its way
         QVERIFY(w.drawn() & TimelineModel::DrawnWireLost);
         TimelineLegend legend;
         legend.setDrawn(w.drawn());
@@ -807,6 +807,11 @@ class TestTimeline : public QObject
         img = render(w);
         QVERIFY(!inked(img, came, 10));
         QVERIFY(w.toolTipAt(came.toPoint()).contains(QStringLiteral("Not known yet")));
+        // A run that ended on its own after it had every verdict given first: it arrived.
+        w.append({ev(EventKind::Finished, QString(), 2.05)});
+        img = render(w);
+        QVERIFY(inked(img, came, 10));
+        QVERIFY(!inked(img, gone, 10)); // still lost
     }
 
     // A program's lane shows what it printed, when; its wire sits under its socket's lane (the

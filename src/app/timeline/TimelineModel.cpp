@@ -116,6 +116,10 @@ void TimelineModel::add(const Event &e)
         m_drawn |= DrawnStop;
     }
     if (e.kind == EventKind::Finished) {
+        // A run that ended on its own had the fate of every segment sent before its end said
+        // first (WireTap::sync); a Stop does not wait for it.
+        if (e.detail != QLatin1String("stopped"))
+            m_wires.settleUntil(e.tNs);
         if (e.detail == QLatin1String("stopped")) {
             m_markers.push_back({e.tNs, QStringLiteral("Stop"),
                                  QStringLiteral("Stop: every call ended, every socket closed.")});

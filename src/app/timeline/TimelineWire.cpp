@@ -110,6 +110,7 @@ void WireBook::clear()
     m_index.clear();
     m_drawn = 0;
     m_awaitedUntilNs = 0;
+    m_settledNs = -1;
 }
 
 std::pair<int, int> WireBook::segmentsIn(int wire, qint64 fromNs, qint64 toNs) const
@@ -122,9 +123,9 @@ std::pair<int, int> WireBook::segmentsIn(int wire, qint64 fromNs, qint64 toNs) c
     return {int(first - segs.begin()), int(last - segs.begin())};
 }
 
-bool WireBook::onItsWay(const WireSegment &s, qint64 nowNs)
+bool WireBook::onItsWay(const WireSegment &s, qint64 nowNs) const
 {
-    return !s.toHost.isEmpty() && !s.lost && nowNs - s.tNs < kOnItsWayNs;
+    return !s.toHost.isEmpty() && !s.lost && s.tNs > m_settledNs && nowNs - s.tNs < kOnItsWayNs;
 }
 
 QString WireBook::label(const WireSegment &s)

@@ -73,9 +73,12 @@ class WireBook
     static int weight(const WireSegment &s);
     static QColor colour(const WireSegment &s, const QColor &plain);
     // Whether the segment's arrival is still unknown at nowNs: it awaits a verdict that has not
-    // come, and was sent less than the capture's verdict time (plus a margin for the event's
-    // way to the window) before.
-    static bool onItsWay(const WireSegment &s, qint64 nowNs);
+    // come, was sent less than the capture's verdict time (plus a margin for the event's way to
+    // the window) before, and no run that ended after it has settled it.
+    bool onItsWay(const WireSegment &s, qint64 nowNs) const;
+    // A run ended at tNs, and the capture had given every verdict on what was sent before it:
+    // a segment without a `lost` event arrived.
+    void settleUntil(qint64 tNs) { m_settledNs = std::max(m_settledNs, tNs); }
     // Until when a segment seen so far may still be drawn on its way (0: none awaits a
     // verdict): the view repaints on its own until then.
     qint64 onItsWayUntilNs() const { return m_awaitedUntilNs; }
@@ -85,4 +88,5 @@ class WireBook
     QHash<QString, int> m_index; // "addr|addr", the lesser first
     quint32 m_drawn = 0;
     qint64 m_awaitedUntilNs = 0;
+    qint64 m_settledNs = -1;
 };

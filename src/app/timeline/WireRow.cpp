@@ -105,7 +105,7 @@ void WireRow::paint(QPainter &p) const
         const int column = int(std::floor(x));
         const bool middle = !s.via.isEmpty(); // from the router, on the way
         // Lost on the way, or not known yet to have arrived: it stops half-way.
-        const bool halfWay = s.lost || WireBook::onItsWay(s, m_g.nowNs);
+        const bool halfWay = s.lost || m_book.onItsWay(s, m_g.nowNs);
         if (column == lastColumn && down == lastDown && colour.rgba() == lastColour && !middle &&
             !halfWay)
             continue;
@@ -225,7 +225,7 @@ QString WireRow::toolTip(const QPoint &pos) const
             lines << tr("%1 s  %2 → %3: %4").arg(secs(s.tNs), endName(s.fromA), to, s.detail);
         if (s.lost)
             lines.last() += u' ' + s.lostDetail;
-        else if (WireBook::onItsWay(s, m_g.nowNs))
+        else if (m_book.onItsWay(s, m_g.nowNs))
             lines.last() += u' ' + tr("Not known yet whether it arrived at the %1.").arg(s.toHost);
     }
     if (last - first > kTipLines)
