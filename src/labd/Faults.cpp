@@ -180,13 +180,12 @@ int rate(bool on, int kbit)
         return 0; // the queue on the links is not this one's (or there is none)
     const uint32_t bytes = uint32_t(std::max(1, kbit)) * 125u; // per second
     const int e = bothLinks(on ? "tbf" : nullptr, [bytes](nlmsghdr *nlh) {
-        // The bucket holds 10 ms of the rate, at least a few full frames; the queue behind it
-        // 100 ms more.
-        const uint32_t burst = std::max<uint32_t>(bytes / 100, 4 * 1514);
+        // LabProtocol.h: the bucket and the queue behind it.
+        const uint32_t burst = rateBurstBytes(bytes);
         tc_tbf_qopt q{};
         q.rate.rate = bytes;
         q.rate.linklayer = TC_LINKLAYER_ETHERNET;
-        q.limit = burst + bytes / 10;
+        q.limit = rateQueueBytes(bytes);
         mnl_attr_put(nlh, TCA_TBF_PARMS, sizeof q, &q);
         mnl_attr_put_u32(nlh, TCA_TBF_BURST, burst);
     });
@@ -234,23 +233,26 @@ int labd::fault(const Request &q)
     case NetFault::ServerOff: {
         // In: nothing reaches the host's link, not even ARP or neighbour discovery: the
         // router's link to it sends nothing (a dead host's network card takes nothing in, so
-        // a capture on the server's link must not see a frame arrive either). A kernel
-        // without netdev egress hooks (before 5.16) drops at the server's own ingress instead.
-        // Out: it sends nothing, whatever timer of its kernel fires.
+        // a capture on the server's link must not see a frame arrive either). A kernel without
+        // netdev egress hooks (before 5.16) has the router drop what it would forward there
+        // instead (ARP still passes). Out: it sends nothing, whatever timer of its kernel fires.
         const char *in = "netdev socklab_power";
-        const auto hook = [](const char *where, const char *ifname) {
-            return std::string("type filter hook ") + where + " device \"" + ifname +
-                   "\" priority -300; policy drop;";
-        };
+        const char *fwd = "inet socklab_power_fwd";
         int e = nft(Router, in,
-                    on ? chain(in, "in", hook("egress", routerToServer().ifname).c_str())
+                    on ? chain(in, "in",
+                               (std::string("type filter hook egress device \"") +
+                                routerToServer().ifname + "\" priority -300; policy drop;")
+                                   .c_str())
                        : std::string());
-        const int ingress =
-            nft(Server, in,
-                on && e ? chain(in, "in", hook("ingress", serverLink().ifname).c_str())
-                        : std::string());
+        std::string body;
+        if (on && e) {
+            body = chain(fwd, "forward", "type filter hook forward priority -300;");
+            for (const bool v6 : {false, true})
+                body += std::string("add rule ") + fwd + " forward " + serverMatch(v6) + " drop\n";
+        }
+        const int forward = nft(Router, fwd, body);
         if (on && e)
-            e = ingress;
+            e = forward;
         if (e)
             return e;
         const char *out = "inet socklab_power_out";

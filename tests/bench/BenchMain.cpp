@@ -790,7 +790,10 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
 
     s += QStringLiteral("\n## 3. The event pipeline\n\n"
                         "1,000,000 events posted by a producer thread into the real `EventBus` "
-                        "as fast as it can, delivered in batches to the GUI thread and appended "
+                        "as fast as it can (waiting while more than half of the bus's bound, "
+                        "`MaxPending`, is queued: past the bound the bus drops what does not "
+                        "fit and says so, and a producer faster than any real one would measure "
+                        "the drops), delivered in batches to the GUI thread and appended "
                         "to the window's log (`LogView`: `LogModel`, `LogFilterProxy`, the "
                         "`QTableView`, shown at 1100×700 on the offscreen platform, following "
                         "the newest row). The mix is a flooding peer's: per recv() call a "

@@ -10,9 +10,9 @@ using socklab::EventKind;
 
 namespace {
 
-// The verdict is decided kLostAfterNs after the frame and reaches the window within a batch or
-// two.
-constexpr qint64 kOnItsWayNs = socklab::WireTap::kLostAfterNs + 300 * 1000000LL;
+// The verdict is decided judgedAfterNs after the frame and reaches the window within a batch
+// or two.
+constexpr qint64 kVerdictMarginNs = 300 * 1000000LL;
 
 bool is(const WireSegment &s, const char *meaning)
 {
@@ -23,7 +23,10 @@ bool is(const WireSegment &s, const char *meaning)
 
 bool WireBook::add(const Event &e)
 {
-    if (e.kind != EventKind::Segment && e.kind != EventKind::Lost)
+    // A segment called lost that arrived after all.
+    const bool late = e.kind == EventKind::Info && e.op == QLatin1String("wire") &&
+                      e.extra.value(QStringLiteral("late")).toBool();
+    if (e.kind != EventKind::Segment && e.kind != EventKind::Lost && !late)
         return false;
     const QString from = e.local;
     const QString to = e.remote;
@@ -31,7 +34,7 @@ bool WireBook::add(const Event &e)
         return true;
     const QString key = from < to ? from + u'|' + to : to + u'|' + from;
     int index = m_index.value(key, -1);
-    if (e.kind == EventKind::Lost) {
+    if (e.kind == EventKind::Lost || late) {
         // The segment it is about, by its frame number (a count of more lost is in the log).
         const quint64 frame = quint64(e.extra.value(QStringLiteral("frame")).toInteger());
         if (index < 0 || frame == 0)
@@ -39,9 +42,10 @@ bool WireBook::add(const Event &e)
         auto &segs = m_wires[size_t(index)].segments;
         for (auto it = segs.rbegin(); it != segs.rend(); ++it) {
             if (it->frame == frame) {
-                it->lost = true;
-                it->lostDetail = e.detail;
-                m_drawn |= DrawnLost;
+                it->lost = !late;
+                it->lostDetail = e.detail; // a late arrival says so
+                if (!late)
+                    m_drawn |= DrawnLost;
                 break;
             }
         }
@@ -68,6 +72,9 @@ bool WireBook::add(const Event &e)
     s.detail = e.detail;
     s.frame = quint64(e.extra.value(QStringLiteral("frame")).toInteger());
     s.toHost = e.extra.value(QStringLiteral("to_host")).toString();
+    s.judgedAfterNs = qint64(e.extra.value(QStringLiteral("judged_after"))
+                                 .toDouble(socklab::WireTap::kLostAfterNs / 1e9) *
+                             1e9);
     s.via = e.extra.value(QStringLiteral("from_host")).toString();
     s.icmp = !s.via.isEmpty();
     if (!s.icmp) // a segment the router made in the far end's name (a firewall's RST)
@@ -89,7 +96,7 @@ bool WireBook::add(const Event &e)
         nameTo = receiver;
 
     if (!s.toHost.isEmpty())
-        m_awaitedUntilNs = std::max(m_awaitedUntilNs, s.tNs + kOnItsWayNs);
+        m_awaitedUntilNs = std::max(m_awaitedUntilNs, s.tNs + s.judgedAfterNs + kVerdictMarginNs);
     m_drawn |= DrawnSegment;
     if (is(s, "retransmission") || is(s, "syn_retransmission"))
         m_drawn |= DrawnResent;
@@ -125,7 +132,8 @@ std::pair<int, int> WireBook::segmentsIn(int wire, qint64 fromNs, qint64 toNs) c
 
 bool WireBook::onItsWay(const WireSegment &s, qint64 nowNs) const
 {
-    return !s.toHost.isEmpty() && !s.lost && s.tNs > m_settledNs && nowNs - s.tNs < kOnItsWayNs;
+    return !s.toHost.isEmpty() && !s.lost && s.tNs > m_settledNs &&
+           nowNs - s.tNs < s.judgedAfterNs + kVerdictMarginNs;
 }
 
 QString WireBook::label(const WireSegment &s)

@@ -31,7 +31,8 @@ struct WireSegment
     QString detail;    // the event's sentence
     quint64 frame = 0; // its number in the capture (0: not given)
     QString toHost;    // the host it is looked for at ("server"); empty: no verdict awaited
-    bool lost = false; // a `lost` event said it did not arrive
+    qint64 judgedAfterNs = 0; // how long after it left the capture says whether it arrived
+    bool lost = false;        // a `lost` event said it did not arrive
     QString lostDetail;
 };
 

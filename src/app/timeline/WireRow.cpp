@@ -223,8 +223,8 @@ QString WireRow::toolTip(const QPoint &pos) const
                          .arg(secs(s.tNs), s.via, endName(s.fromA), to, s.detail);
         else
             lines << tr("%1 s  %2 → %3: %4").arg(secs(s.tNs), endName(s.fromA), to, s.detail);
-        if (s.lost)
-            lines.last() += u' ' + s.lostDetail;
+        if (!s.lostDetail.isEmpty())
+            lines.last() += u' ' + s.lostDetail; // lost, or late after all
         else if (m_book.onItsWay(s, m_g.nowNs))
             lines.last() += u' ' + tr("Not known yet whether it arrived at the %1.").arg(s.toHost);
     }

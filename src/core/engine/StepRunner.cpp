@@ -332,6 +332,17 @@ bool StepRunner::faultNow(const FaultSpec &f)
     } else {
         m_faults[size_t(f.kind)].reset();
     }
+    // The wire waits for a segment's arrival as long as the faults in force may hold it.
+    if (m_wire) {
+        qint64 queueingNs = 0;
+        if (const auto &d = m_faults[size_t(FaultKind::Delay)])
+            queueingNs += qint64(d->effectiveValue() + d->effectiveValue2()) * 1000000;
+        if (const auto &r = m_faults[size_t(FaultKind::Rate)]) {
+            const uint32_t bytes = uint32_t(std::max(1, r->effectiveValue())) * 125u;
+            queueingNs += qint64(lab::rateQueueBytes(bytes)) * 1000000000LL / bytes;
+        }
+        m_wire->setQueueing(queueingNs);
+    }
     e.detail = QLatin1String(f.on ? info.made : info.repaired);
     if (f.on && f.seconds > 0) {
         e.extra.insert(QStringLiteral("seconds"), f.seconds);

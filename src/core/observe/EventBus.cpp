@@ -76,6 +76,12 @@ void EventBus::post(Event event)
         handoff::queuedCall(this, [this] { drain(); });
 }
 
+qsizetype EventBus::pendingCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_pending.size();
+}
+
 void EventBus::advanceLateWatermark(qint64 monoNs)
 {
     // What a drain held back for the wire may go now. (A drain already on its way reads the

@@ -68,6 +68,10 @@ class EventBus : public QObject
     // `monoNs`; -1: there is none now (every event waits ReorderNs).
     void advanceLateWatermark(qint64 monoNs);
 
+    // Thread-safe: how many events wait for the consumer now (a producer that would rather
+    // wait than have events dropped, such as a benchmark's flood, can look).
+    qsizetype pendingCount() const;
+
     // Events delivered after a later-stamped one had been delivered (this object's thread).
     qint64 lateCount() const { return m_late; }
 
@@ -75,7 +79,7 @@ class EventBus : public QObject
     void eventsReady(const QList<socklab::Event> &batch);
 
   private:
-    QMutex m_mutex;
+    mutable QMutex m_mutex;
     QList<Event> m_pending;
     // True while a drain is queued or delivering and will look at m_pending before it stops,
     // so producers need not queue another.

@@ -43,9 +43,13 @@ int WireTap::start(const QList<Point> &points, const QStringList &router, QStrin
     m_quiet.clear();
     m_quietLost.clear();
     m_nextQuietScanNs = 0;
+    m_nextQuietLostNs = 0;
+    m_judgedLost.clear();
+    m_nextJudgedPruneNs = 0;
     m_names.clear();
     m_pending.clear();
     m_departures.clear();
+    m_flowDepartures.clear();
     m_held.clear();
     m_lastDropNs = -1;
     m_framesKept = 0;
@@ -123,7 +127,7 @@ void WireTap::run()
         if (!m_held.empty())
             waitNs = 0;
         else if (!m_pending.empty())
-            waitNs = std::clamp(m_pending.front().monoNs + kLostAfterNs - platform::monotonicNs(),
+            waitNs = std::clamp(m_pending.front().monoNs + lostAfterNs() - platform::monotonicNs(),
                                 qint64(0), waitNs);
         platform::waitReadable(m_fds, m_wakeFd, waitNs);
         // A sync() asked before this read is answered by it: what the kernel held then is
@@ -140,7 +144,7 @@ void WireTap::run()
         const qint64 nowNs = readWaiting();
         flushQuiet(nowNs, false);
         if (nowNs >= nextDropCheck ||
-            (!m_pending.empty() && nowNs - m_pending.front().monoNs >= kLostAfterNs)) {
+            (!m_pending.empty() && nowNs - m_pending.front().monoNs >= lostAfterNs())) {
             const bool periodic = nowNs >= nextDropCheck;
             const quint64 total = countDrops(nowNs);
             if (periodic) {
@@ -165,7 +169,12 @@ void WireTap::run()
         }
         judgeArrivals(nowNs);
         m_bus->advanceLateWatermark(m_postedUntilNs);
-        if (asked && m_held.empty() && (!verdicts || judgedUntil(askedAtNs))) {
+        // Answered once all that was observed before the request is posted (arrivals held for
+        // their departures are later ones), and, with verdicts, each segment that left before
+        // it is judged; the counts of those lost unshown go with them.
+        if (asked && m_postedUntilNs >= askedAtNs && (!verdicts || judgedUntil(askedAtNs))) {
+            if (verdicts)
+                flushQuietLost(0, true);
             std::lock_guard<std::mutex> lock(m_syncMutex);
             if (asked > m_syncDone) {
                 m_syncDone = asked;
@@ -183,9 +192,11 @@ void WireTap::run()
         handleSeen(x, qint64(std::llround(at.wall * 1e9)) - at.monoNs, false);
     countDrops(at.monoNs);
     flushQuiet(0, true);
+    flushQuietLost(0, true);
     m_bus->advanceLateWatermark(-1); // no late producer any more: the bus's window for all
     m_pending.clear();
     m_departures.clear();
+    m_flowDepartures.clear();
 }
 
 QString WireTap::madeByRouter(const wire::Segment &s, int point)
@@ -271,6 +282,12 @@ WireTap::Key WireTap::keyOf(const wire::Segment &s)
     return k;
 }
 
+size_t WireTap::flowOf(const wire::Segment &s)
+{
+    return qHashMulti(0, s.fromText.isEmpty() ? s.from() : s.fromText,
+                      s.toText.isEmpty() ? s.to() : s.toText);
+}
+
 bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
 {
     wire::Segment s;
@@ -296,6 +313,39 @@ bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
                 return true;
             }
         }
+        // A piece of a segment with data that left whole.
+        if (s.payload > 0) {
+            if (const auto flow = m_flowDepartures.constFind(flowOf(s));
+                flow != m_flowDepartures.cend()) {
+                const qint64 monoNs = x.frame.realNs - realMinusMonoNs;
+                for (qsizetype i = flow->size() - 1; i >= 0; --i) {
+                    Pending &p = m_pending[size_t(flow->at(i) - m_pending.front().serial)];
+                    if (p.to != x.point || p.monoNs > monoNs + 1000000 || p.key.ack != s.ack ||
+                        quint32(s.seq - p.key.seq) >= quint32(p.payload))
+                        continue;
+                    // Arrived once all its pieces have (a queue may drop some of them).
+                    p.arrived += s.payload;
+                    if (!p.done && p.arrived >= p.payload) {
+                        p.done = true;
+                        const auto exact = m_departures.find(p.key);
+                        if (exact != m_departures.end()) {
+                            exact->removeOne(p.serial);
+                            if (exact->isEmpty())
+                                m_departures.erase(exact);
+                        }
+                    }
+                    return true;
+                }
+            }
+        }
+        // Called lost, and here after all.
+        if (const auto late = m_judgedLost.constFind(keyOf(s));
+            late != m_judgedLost.cend() && late->to == x.point) {
+            if (late->shown)
+                postLate(*late, x.frame.realNs - realMinusMonoNs);
+            m_judgedLost.erase(late);
+            return true;
+        }
         if (hold) {
             m_held.push_back(std::move(x));
             return false;
@@ -310,7 +360,7 @@ void WireTap::judgeArrivals(qint64 nowNs)
     while (!m_pending.empty()) {
         const Pending &p = m_pending.front();
         if (!p.done) {
-            if (nowNs - p.monoNs < kLostAfterNs)
+            if (nowNs - p.monoNs < lostAfterNs())
                 break;
             const auto it = m_departures.find(p.key);
             if (it != m_departures.end()) {
@@ -321,12 +371,16 @@ void WireTap::judgeArrivals(qint64 nowNs)
             // Where the capture itself lost frames meanwhile, its arrival may be among them:
             // no verdict then.
             if (m_lastDropNs < p.monoNs) {
+                Judged &j = m_judgedLost[p.key];
+                j = Judged{p.monoNs, nowNs,   p.frame, p.run,  p.fromPoint,
+                           p.to,     p.shown, p.sock,  p.from, p.toAddr};
                 if (p.shown) {
                     postLost(p, nowNs);
                 } else {
                     const QString direction = p.from + u'>' + p.toAddr;
                     Quiet &q = m_quietLost[direction];
                     if (q.counted == 0) {
+                        m_nextQuietLostNs = std::min(m_nextQuietLostNs, nowNs + kWindowNs);
                         q.startNs = nowNs;
                         q.sock = p.sock;
                         q.toSock = p.toSock;
@@ -339,11 +393,61 @@ void WireTap::judgeArrivals(qint64 nowNs)
                 }
             }
         }
+        if (p.payload > 0) {
+            const auto flow = m_flowDepartures.find(p.flow);
+            if (flow != m_flowDepartures.end()) {
+                flow->removeOne(p.serial);
+                if (flow->isEmpty())
+                    m_flowDepartures.erase(flow);
+            }
+        }
         m_pending.pop_front();
     }
+    flushQuietLost(nowNs, false);
+    if (nowNs >= m_nextJudgedPruneNs) {
+        m_nextJudgedPruneNs = nowNs + 1000000000LL;
+        for (auto it = m_judgedLost.begin(); it != m_judgedLost.end();)
+            it = nowNs - it->judgedNs > kJudgedKeptNs ? m_judgedLost.erase(it) : std::next(it);
+    }
+}
+
+void WireTap::postLate(const Judged &j, qint64 arrivedNs)
+{
+    const Point &from = m_points[j.fromPoint];
+    const Point &to = m_points[j.to];
+    Event e;
+    e.kind = EventKind::Info;
+    e.monoNs = arrivedNs;
+    e.sock = j.sock.isEmpty() ? QStringLiteral("?") : j.sock;
+    e.run = j.run;
+    e.op = QStringLiteral("wire");
+    e.local = j.from;
+    e.remote = j.toAddr;
+    e.elapsed = (arrivedNs - j.leftNs) / 1e9;
+    e.extra.insert(QStringLiteral("late"), true);
+    e.extra.insert(QStringLiteral("frame"), qint64(j.frame));
+    e.extra.insert(QStringLiteral("host"), from.host);
+    e.extra.insert(QStringLiteral("to_host"), to.host);
+    e.detail = QStringLiteral("Arrived late after all: the segment %1 -> %2 (frame %3) reached the "
+                              "%4's %5 %6 s after it left the %7's %8, after it had been called "
+                              "lost: a queue on the way held it longer than the capture waited.")
+                   .arg(j.from, j.toAddr)
+                   .arg(j.frame)
+                   .arg(to.host, to.ifname)
+                   .arg((arrivedNs - j.leftNs) / 1e9, 0, 'f', 3)
+                   .arg(from.host, from.ifname);
+    m_bus->post(e);
+}
+
+void WireTap::flushQuietLost(qint64 nowNs, bool all)
+{
+    if (m_quietLost.isEmpty() || (!all && nowNs < m_nextQuietLostNs))
+        return;
+    qint64 next = std::numeric_limits<qint64>::max();
     for (auto it = m_quietLost.begin(); it != m_quietLost.end();) {
         const Quiet &q = it.value();
-        if (nowNs != 0 && nowNs - q.startNs < kWindowNs) {
+        if (!all && nowNs - q.startNs < kWindowNs) {
+            next = std::min(next, q.startNs + kWindowNs);
             ++it;
             continue;
         }
@@ -362,21 +466,19 @@ void WireTap::judgeArrivals(qint64 nowNs)
                                   "s: each is in the capture.")
                        .arg(q.counted)
                        .arg(q.from, q.to)
-                       .arg(kLostAfterNs / 1e9);
+                       .arg(lostAfterNs() / 1e9);
         m_bus->post(e);
         it = m_quietLost.erase(it);
     }
+    m_nextQuietLostNs = next;
 }
 
 bool WireTap::judgedUntil(qint64 atNs) const
 {
-    for (const Pending &p : m_pending) {
-        if (p.monoNs > atNs)
-            return true;
-        if (!p.done)
-            return false;
-    }
-    return true;
+    // Not in time order across reads (one read's server departures may be later than the next
+    // read's client ones): all of them are looked at.
+    return std::none_of(m_pending.cbegin(), m_pending.cend(),
+                        [atNs](const Pending &p) { return !p.done && p.monoNs <= atNs; });
 }
 
 void WireTap::postLost(const Pending &p, qint64 nowNs)
@@ -408,13 +510,21 @@ void WireTap::postLost(const Pending &p, qint64 nowNs)
         p.meaning.isEmpty() ? QStringLiteral("segment")
                             : names.value(p.meaning, QString(p.meaning).replace(u'_', u' ')),
         p.flags);
+    e.bytes = p.payload - p.arrived;
     e.detail = QStringLiteral("Lost on the way: the %1 %2 -> %3 (frame %4) left the %5's %6 but "
                               "was not seen on the %7's %8 within %9 s. Something between "
-                              "dropped it: a pulled cable, a firewall, loss at the router.")
+                              "dropped it: a pulled cable, a firewall, loss at the router, a "
+                              "full queue.")
                    .arg(what, p.from, p.toAddr)
                    .arg(p.frame)
                    .arg(from.host, from.ifname, to.host, to.ifname)
-                   .arg(kLostAfterNs / 1e9);
+                   .arg(lostAfterNs() / 1e9);
+    if (p.arrived > 0)
+        e.detail += QStringLiteral(" A queue on the way cut its %1 bytes in pieces: %2 of them "
+                                   "arrived, %3 did not.")
+                        .arg(p.payload)
+                        .arg(p.arrived)
+                        .arg(p.payload - p.arrived);
     m_bus->post(e);
 }
 
@@ -543,7 +653,12 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int poin
             p.toSock = receiver.first;
             p.from = s.from();
             p.toAddr = s.to();
+            p.payload = s.payload;
             m_departures[p.key] << p.serial;
+            if (s.payload > 0) {
+                p.flow = flowOf(s);
+                m_flowDepartures[p.flow] << p.serial;
+            }
             m_pending.push_back(std::move(p));
             leaving = &m_pending.back();
         }
@@ -614,8 +729,10 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int poin
     e.extra.insert(QStringLiteral("link"), at.ifname);
     e.extra.insert(QStringLiteral("host"), at.host);
     e.extra.insert(QStringLiteral("frame"), qint64(frame));
-    if (leaving)
+    if (leaving) {
         e.extra.insert(QStringLiteral("to_host"), m_points[leaving->to].host);
+        e.extra.insert(QStringLiteral("judged_after"), lostAfterNs() / 1e9);
+    }
     if (s.icmpType >= 0)
         e.extra.insert(QStringLiteral("from_host"), s.reporter); // who sent the ICMP error
     m_bus->post(e);

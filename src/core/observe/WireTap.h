@@ -44,6 +44,10 @@ class WireTap
     // lab, one that arrives does so in tens of microseconds (a rate limit's queue holds some
     // for milliseconds).
     static constexpr qint64 kLostAfterNs = 500 * 1000000LL;
+    // Thread-safe. How much longer than kLostAfterNs a segment may take on the way: the
+    // longest a fault of the network now holds one (a delay, a bandwidth limit's queue).
+    void setQueueing(qint64 ns) { m_queueingNs.store(std::max<qint64>(0, ns)); }
+    qint64 lostAfterNs() const { return kLostAfterNs + m_queueingNs.load(); }
 
     WireTap(EventBus *bus, Monitor *monitor);
     ~WireTap();
@@ -130,7 +134,15 @@ class WireTap
         QString sock, toSock, from, toAddr, meaning, flags;
         int number = 0;
         int fromPoint = 0; // the point it left from
+        int payload = 0;   // bytes of data
+        int arrived = 0;   // of them, seen arriving in pieces
+        size_t flow = 0;   // flowOf() its segment, for one with data
     };
+    // A connection's direction (addresses and ports): a segment with data may arrive cut in
+    // pieces (a queue on the way splits what the sender's offload sent as one), each piece
+    // within its sequence range.
+    static size_t flowOf(const wire::Segment &s);
+    QHash<size_t, QList<quint64>> m_flowDepartures; // the thread's: serials with data, by flow
 
     // The thread's: reads every frame waiting on the points, in time order, and handles each;
     // returns the monotonic time read with the clock offset it used.
@@ -173,6 +185,8 @@ class WireTap
     qint64 m_nextQuietScanNs = 0;      // the thread's: no count in m_quiet is due before it
     void postQuiet(const Quiet &q);    // one count's event (none if it counted none)
     QHash<QString, Quiet> m_quietLost; // the thread's: counted segments lost, by direction
+    qint64 m_nextQuietLostNs = 0;      // the thread's: none of them is due before it
+    void flushQuietLost(qint64 nowNs, bool all);
     struct Names
     {
         QString sender, receiver;
@@ -194,8 +208,22 @@ class WireTap
     quint64 m_pendingSerial = 0;   // the serial of the next departure
     QHash<Key, QList<quint64>> m_departures; // the thread's: unmatched serials by segment
     std::vector<Seen> m_held;                // the thread's: arrivals read before departures
-    qint64 m_lastDropNs = -1;                // the thread's: when drops were last counted
-    quint64 m_framesKept = 0;                // the thread's: frame number of the last kept
+    // Segments called lost, for a while: one that arrives after all (a queue held it longer
+    // than the verdict waited) is said to be late, not taken for a new segment.
+    struct Judged
+    {
+        qint64 leftNs = 0, judgedNs = 0;
+        quint64 frame = 0, run = 0;
+        int fromPoint = 0, to = 0;
+        bool shown = false;
+        QString sock, from, toAddr;
+    };
+    QHash<Key, Judged> m_judgedLost; // the thread's
+    qint64 m_nextJudgedPruneNs = 0;
+    static constexpr qint64 kJudgedKeptNs = 60 * 1000000000LL;
+    void postLate(const Judged &j, qint64 arrivedNs);
+    qint64 m_lastDropNs = -1;    // the thread's: when drops were last counted
+    quint64 m_framesKept = 0;    // the thread's: frame number of the last kept
     qint64 m_postedUntilNs = -1; // the thread's: all observed before it is posted (the bus's
                                  // late watermark)
 
@@ -205,6 +233,7 @@ class WireTap
     QStringList m_links;
     int m_wakeFd = -1;
     std::atomic<bool> m_stop{false};
+    std::atomic<qint64> m_queueingNs{0};
     std::mutex m_syncMutex;
     std::condition_variable m_synced;
     quint64 m_syncWanted = 0, m_syncDone = 0; // under m_syncMutex

@@ -111,6 +111,18 @@ enum class NetFault : uint32_t
 };
 constexpr uint32_t kNetFaultMax = 8;
 
+// The bandwidth limit (NetFault::Rate) is a token bucket on each of the router's links: it
+// holds 10 ms of the rate, at least a few full frames; the queue behind it 100 ms more. A
+// segment may wait in it up to rateQueueBytes / the rate.
+constexpr uint32_t rateBurstBytes(uint32_t bytesPerS)
+{
+    return bytesPerS / 100 > 4 * 1514 ? bytesPerS / 100 : 4 * 1514;
+}
+constexpr uint32_t rateQueueBytes(uint32_t bytesPerS)
+{
+    return rateBurstBytes(bytesPerS) + bytesPerS / 10;
+}
+
 struct Request
 {
     Op op = Op::TcpSocket;
