@@ -340,9 +340,9 @@ bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
         }
         // Called lost, and here after all.
         if (const auto late = m_judgedLost.constFind(keyOf(s));
-            late != m_judgedLost.cend() && late->to == x.point) {
-            if (late->shown)
-                postLate(*late, x.frame.realNs - realMinusMonoNs);
+            late != m_judgedLost.cend() && late->sent.to == x.point) {
+            if (late->sent.shown)
+                postLate(late->sent, x.frame.realNs - realMinusMonoNs);
             m_judgedLost.erase(late);
             return true;
         }
@@ -371,9 +371,7 @@ void WireTap::judgeArrivals(qint64 nowNs)
             // Where the capture itself lost frames meanwhile, its arrival may be among them:
             // no verdict then.
             if (m_lastDropNs < p.monoNs) {
-                Judged &j = m_judgedLost[p.key];
-                j = Judged{p.monoNs, nowNs,   p.frame, p.run,  p.fromPoint,
-                           p.to,     p.shown, p.sock,  p.from, p.toAddr};
+                m_judgedLost[p.key] = Judged{p, nowNs};
                 if (p.shown) {
                     postLost(p, nowNs);
                 } else {
@@ -411,30 +409,36 @@ void WireTap::judgeArrivals(qint64 nowNs)
     }
 }
 
-void WireTap::postLate(const Judged &j, qint64 arrivedNs)
+Event WireTap::wireVerdict(const Pending &p, EventKind kind, qint64 atNs) const
 {
-    const Point &from = m_points[j.fromPoint];
-    const Point &to = m_points[j.to];
     Event e;
-    e.kind = EventKind::Info;
-    e.monoNs = arrivedNs;
-    e.sock = j.sock.isEmpty() ? QStringLiteral("?") : j.sock;
-    e.run = j.run;
+    e.kind = kind;
+    e.monoNs = atNs;
+    e.sock = p.sock.isEmpty() ? QStringLiteral("?") : p.sock;
+    e.run = p.run;
     e.op = QStringLiteral("wire");
-    e.local = j.from;
-    e.remote = j.toAddr;
-    e.elapsed = (arrivedNs - j.leftNs) / 1e9;
+    e.local = p.from;
+    e.remote = p.toAddr;
+    e.elapsed = (atNs - p.monoNs) / 1e9;
+    e.extra.insert(QStringLiteral("frame"), qint64(p.frame));
+    e.extra.insert(QStringLiteral("host"), m_points[p.fromPoint].host);
+    e.extra.insert(QStringLiteral("to_host"), m_points[p.to].host);
+    return e;
+}
+
+void WireTap::postLate(const Pending &p, qint64 arrivedNs)
+{
+    const Point &from = m_points[p.fromPoint];
+    const Point &to = m_points[p.to];
+    Event e = wireVerdict(p, EventKind::Info, arrivedNs);
     e.extra.insert(QStringLiteral("late"), true);
-    e.extra.insert(QStringLiteral("frame"), qint64(j.frame));
-    e.extra.insert(QStringLiteral("host"), from.host);
-    e.extra.insert(QStringLiteral("to_host"), to.host);
     e.detail = QStringLiteral("Arrived late after all: the segment %1 -> %2 (frame %3) reached the "
                               "%4's %5 %6 s after it left the %7's %8, after it had been called "
                               "lost: a queue on the way held it longer than the capture waited.")
-                   .arg(j.from, j.toAddr)
-                   .arg(j.frame)
+                   .arg(p.from, p.toAddr)
+                   .arg(p.frame)
                    .arg(to.host, to.ifname)
-                   .arg((arrivedNs - j.leftNs) / 1e9, 0, 'f', 3)
+                   .arg((arrivedNs - p.monoNs) / 1e9, 0, 'f', 3)
                    .arg(from.host, from.ifname);
     m_bus->post(e);
 }
@@ -485,22 +489,11 @@ void WireTap::postLost(const Pending &p, qint64 nowNs)
 {
     const Point &from = m_points[p.fromPoint];
     const Point &to = m_points[p.to];
-    Event e;
-    e.kind = EventKind::Lost;
-    e.monoNs = nowNs;
-    e.sock = p.sock.isEmpty() ? QStringLiteral("?") : p.sock;
-    e.run = p.run;
-    e.op = QStringLiteral("wire");
-    e.local = p.from;
-    e.remote = p.toAddr;
+    Event e = wireVerdict(p, EventKind::Lost, nowNs);
     e.probe = p.number;
-    e.elapsed = (nowNs - p.monoNs) / 1e9;
     e.extra.insert(QStringLiteral("meaning"), p.meaning);
     e.extra.insert(QStringLiteral("flags"), p.flags);
     e.extra.insert(QStringLiteral("to_sock"), p.toSock);
-    e.extra.insert(QStringLiteral("frame"), qint64(p.frame));
-    e.extra.insert(QStringLiteral("host"), from.host);
-    e.extra.insert(QStringLiteral("to_host"), to.host);
     static const QHash<QString, QString> names{
         {QStringLiteral("syn"), QStringLiteral("SYN")},
         {QStringLiteral("syn_ack"), QStringLiteral("SYN-ACK")},

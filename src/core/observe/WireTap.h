@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Event.h"
 #include "PacketCapture.h"
 #include "TcpSegments.h"
 
@@ -212,16 +213,15 @@ class WireTap
     // than the verdict waited) is said to be late, not taken for a new segment.
     struct Judged
     {
-        qint64 leftNs = 0, judgedNs = 0;
-        quint64 frame = 0, run = 0;
-        int fromPoint = 0, to = 0;
-        bool shown = false;
-        QString sock, from, toAddr;
+        Pending sent;
+        qint64 judgedNs = 0;
     };
     QHash<Key, Judged> m_judgedLost; // the thread's
     qint64 m_nextJudgedPruneNs = 0;
     static constexpr qint64 kJudgedKeptNs = 60 * 1000000000LL;
-    void postLate(const Judged &j, qint64 arrivedNs);
+    void postLate(const Pending &p, qint64 arrivedNs);
+    // What a `lost` event and a late arrival's `info` say alike of the segment p, at atNs.
+    Event wireVerdict(const Pending &p, EventKind kind, qint64 atNs) const;
     qint64 m_lastDropNs = -1;    // the thread's: when drops were last counted
     quint64 m_framesKept = 0;    // the thread's: frame number of the last kept
     qint64 m_postedUntilNs = -1; // the thread's: all observed before it is posted (the bus's
