@@ -5,14 +5,15 @@
 #
 #   bash scripts/fuzz.sh [SECONDS] [target...]
 #
-# Targets: fuzz_profile fuzz_lesson fuzz_host_port_options fuzz_cli_args (default: all).
+# Targets: fuzz_profile fuzz_lesson fuzz_host_port_options fuzz_cli_args fuzz_strace_line
+# (default: all).
 # FUZZ_JOBS=N runs N targets at once (default 1). The corpus each run grows is kept in
 # build-fuzz/work/<target>/corpus (not in git; FUZZ_WORK=DIR puts it elsewhere) and seeds the
 # next run; a crash is saved in build-fuzz/work/<target>/ with the command that reproduces it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(fuzz_profile fuzz_lesson fuzz_host_port_options fuzz_cli_args)
+all=(fuzz_profile fuzz_lesson fuzz_host_port_options fuzz_cli_args fuzz_strace_line)
 seconds=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then
     seconds=$1

@@ -31,6 +31,27 @@ except socket.timeout:
     print("timeout!", flush=True)
 )";
 
+// A client that times out twice against a silent peer, and measures each wait itself: a
+// recv() under settimeout(0.5) (Python waits in poll()), then a blocking recv() under an
+// SO_RCVTIMEO of 0.3 s (the kernel's own timer: EAGAIN).
+const char *kTimesOut = R"(import os, socket, struct, time
+s = socket.create_connection((os.environ["SOCKLAB_PEER_HOST"], int(os.environ["SOCKLAB_PEER_PORT"])))
+s.settimeout(0.5)
+t = time.monotonic()
+try:
+    s.recv(10)
+except socket.timeout:
+    print("poll %.6f" % (time.monotonic() - t), flush=True)
+s.settimeout(None)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 300000))
+t = time.monotonic()
+try:
+    s.recv(10)
+except BlockingIOError:
+    print("rcvtimeo %.6f" % (time.monotonic() - t), flush=True)
+s.close()
+)";
+
 QStringList lines(const Run &r, const QString &stream)
 {
     QStringList out;
@@ -105,6 +126,114 @@ class TestLabRun : public QObject
         const QList<QJsonObject> exits = r.of(QStringLiteral("info"), QStringLiteral("exit"));
         QCOMPARE(exits.size(), 1);
         QCOMPARE(exits[0].value(QStringLiteral("exit_code")).toInt(), 0);
+        // Not asked to trace: none of its calls is claimed.
+        for (const QJsonObject &e : r.events)
+            QVERIFY2(!e.contains(QLatin1String("traced")),
+                     qPrintable(e.value(QStringLiteral("detail")).toString()));
+    }
+
+    // --trace: strace shows the program's own calls on its socket, and each is the call the
+    // program made. The judge is the program itself: Python measures how long each of its
+    // recv() calls waited, and SockLab's traced calls must say the same: a poll() whose 0.5 s
+    // ran out (how settimeout() times out), then a recvfrom() that failed with EAGAIN when the
+    // socket's SO_RCVTIMEO of 0.3 s ran out. The socket is p1 in both the trace and the
+    // kernel's table.
+    void aTracedProgramsCallsAreTheOnesItMade()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("strace")).isEmpty())
+            QFAIL("strace is not installed (scripts/setup.sh installs it)");
+        QTemporaryDir dir;
+        const QString script = dir.filePath(QStringLiteral("times_out.py"));
+        QFile f(script);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(kTimesOut);
+        f.close();
+        const Run r = runCli({QStringLiteral("run"), QStringLiteral("--trace"),
+                              QStringLiteral("--peer"), QStringLiteral("silent"),
+                              QStringLiteral("--"), QStringLiteral("python3"), script},
+                             dir);
+        QCOMPARE(r.exitCode, 0);
+        // What Python measured.
+        QHash<QString, double> measured;
+        for (const QString &l : lines(r, QStringLiteral("stdout"))) {
+            const QStringList w = l.split(u' ');
+            QCOMPARE(w.size(), 2);
+            measured.insert(w[0], w[1].toDouble());
+        }
+        QCOMPARE(measured.size(), 2);
+        const auto traced = [&](const QString &kind, const QString &op) {
+            QList<QJsonObject> out;
+            for (const QJsonObject &e : r.of(kind, op)) {
+                if (e.value(QStringLiteral("traced")).toString() == QLatin1String("strace"))
+                    out << e;
+            }
+            return out;
+        };
+        // The socket it made, named as the kernel's table names it.
+        const QList<QJsonObject> made = traced(QStringLiteral("info"), QStringLiteral("socket"));
+        QCOMPARE(made.size(), 1);
+        QCOMPARE(made[0].value(QStringLiteral("sock")).toString(), QStringLiteral("p1"));
+        const QList<QJsonObject> connected =
+            traced(QStringLiteral("connected"), QStringLiteral("connect"));
+        QCOMPARE(connected.size(), 1);
+        QCOMPARE(connected[0].value(QStringLiteral("sock")).toString(), QStringLiteral("p1"));
+        const QJsonObject listening = r.of(QStringLiteral("listening")).value(0);
+        QCOMPARE(connected[0].value(QStringLiteral("remote")).toString(),
+                 listening.value(QStringLiteral("local")).toString());
+        bool established = false;
+        for (const QJsonObject &e : r.of(QStringLiteral("state")))
+            established |=
+                e.value(QStringLiteral("sock")).toString() == QLatin1String("p1") &&
+                e.value(QStringLiteral("state")).toString() == QLatin1String("ESTABLISHED");
+        QVERIFY(established);
+
+        // settimeout(0.5): a poll() that entered, waited its 0.5 s and returned 0.
+        const QList<QJsonObject> polls = traced(QStringLiteral("timeout"), QStringLiteral("poll"));
+        QCOMPARE(polls.size(), 1);
+        const QJsonObject poll = polls[0];
+        QCOMPARE(poll.value(QStringLiteral("sock")).toString(), QStringLiteral("p1"));
+        QCOMPARE(poll.value(QStringLiteral("timeout")).toDouble(), 0.5);
+        QCOMPARE(poll.value(QStringLiteral("mechanism")).toString(), QStringLiteral("poll"));
+        const double pollTook = poll.value(QStringLiteral("elapsed")).toDouble();
+        QVERIFY2(pollTook >= 0.5 && pollTook <= measured.value(QStringLiteral("poll")),
+                 qPrintable(QStringLiteral("%1 vs Python's %2")
+                                .arg(pollTook)
+                                .arg(measured.value(QStringLiteral("poll")))));
+        QVERIFY2(measured.value(QStringLiteral("poll")) - pollTook < 0.01,
+                 qPrintable(QString::number(measured.value(QStringLiteral("poll")) - pollTook)));
+        // Its start was seen when it entered the kernel, with its limit: the bar's two ends.
+        const QList<QJsonObject> waits =
+            traced(QStringLiteral("receiving"), QStringLiteral("poll"));
+        QVERIFY(!waits.isEmpty());
+        const QJsonObject entered = waits.last();
+        QCOMPARE(entered.value(QStringLiteral("timeout")).toDouble(), 0.5);
+        const double span = poll.value(QStringLiteral("t")).toDouble() -
+                            entered.value(QStringLiteral("t")).toDouble();
+        QVERIFY2(qAbs(span - pollTook) < 0.001,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(span).arg(pollTook)));
+
+        // SO_RCVTIMEO 0.3 s: the program set it, and a blocking recvfrom() failed with EAGAIN
+        // when it ran out.
+        const QList<QJsonObject> set = traced(QStringLiteral("info"), QStringLiteral("setsockopt"));
+        QCOMPARE(set.size(), 1);
+        QCOMPARE(set[0].value(QStringLiteral("option")).toString(), QStringLiteral("SO_RCVTIMEO"));
+        QCOMPARE(set[0].value(QStringLiteral("requested")).toDouble(), 0.3);
+        const QList<QJsonObject> recvs =
+            traced(QStringLiteral("timeout"), QStringLiteral("recvfrom"));
+        QCOMPARE(recvs.size(), 1);
+        QCOMPARE(recvs[0].value(QStringLiteral("errno")).toString(), QStringLiteral("EAGAIN"));
+        QCOMPARE(recvs[0].value(QStringLiteral("mechanism")).toString(), QStringLiteral("sockopt"));
+        const double recvTook = recvs[0].value(QStringLiteral("elapsed")).toDouble();
+        QVERIFY2(recvTook >= 0.3 && measured.value(QStringLiteral("rcvtimeo")) - recvTook < 0.01 &&
+                     recvTook <= measured.value(QStringLiteral("rcvtimeo")),
+                 qPrintable(QStringLiteral("%1 vs Python's %2")
+                                .arg(recvTook)
+                                .arg(measured.value(QStringLiteral("rcvtimeo")))));
+        // And it closed it; the program's end counts what was shown.
+        QCOMPARE(traced(QStringLiteral("closed"), QStringLiteral("close")).size(), 1);
+        const QJsonObject exit = r.of(QStringLiteral("info"), QStringLiteral("exit")).value(0);
+        QVERIFY2(exit.value(QStringLiteral("calls_traced")).toInt() >= 6,
+                 qPrintable(QString::number(exit.value(QStringLiteral("calls_traced")).toInt())));
     }
 
     // Its exit status is the CLI's; stdout and stderr are told apart; a program that cannot

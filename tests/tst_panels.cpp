@@ -7,15 +7,19 @@
 #include "options/ReusePanel.h"
 #include "options/TimeoutEditor.h"
 #include "options/TimeoutPanel.h"
+#include "window/RunProgramDialog.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLocale>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTest>
 
 #include <cmath>
@@ -55,6 +59,7 @@ class TestPanels : public QObject
     void moreBounds();
     void moreEffective();
     void editsEmitChanged();
+    void runProgramDialog();
 };
 
 void TestPanels::initTestCase()
@@ -585,6 +590,38 @@ void TestPanels::editsEmitChanged()
     m.rcvBufCheck()->setChecked(true);
     m.rcvBufSpin()->setValue(4096);
     QCOMPARE(ms.count(), 3);
+}
+
+// Run a program…: the command is split as a shell would (quotes group words) without a shell,
+// an empty one cannot be run, and tracing is offered exactly where strace is installed.
+void TestPanels::runProgramDialog()
+{
+    RunProgramDialog d;
+    QPushButton *ok = d.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+    d.setCommand(QStringLiteral("   "));
+    QVERIFY(!ok->isEnabled());
+    QVERIFY(d.argv().isEmpty());
+    d.setCommand(QStringLiteral("python3 'my client.py' \"\" -v"));
+    QVERIFY(ok->isEnabled());
+    QCOMPARE(d.argv(), (QStringList{QStringLiteral("python3"), QStringLiteral("my client.py"),
+                                    QString(), QStringLiteral("-v")}));
+    // As sh splits them: backslashes, quotes inside words, the other quote inside one.
+    QCOMPARE(
+        RunProgramDialog::split(QStringLiteral("a\\ b \"it's\" 'say \"hi\"' x'y'z \"\\$\\q\"")),
+        (QStringList{QStringLiteral("a b"), QStringLiteral("it's"), QStringLiteral("say \"hi\""),
+                     QStringLiteral("xyz"), QStringLiteral("$\\q")}));
+    QString error;
+    QVERIFY(!RunProgramDialog::split(QStringLiteral("python3 'client.py"), &error));
+    QVERIFY2(error.contains(QLatin1String("single")), qPrintable(error));
+    d.setCommand(QStringLiteral("python3 \"client.py"));
+    QVERIFY(!ok->isEnabled());
+    QVERIFY(d.argv().isEmpty());
+    d.setTrace(true);
+    const bool strace = !QStandardPaths::findExecutable(QStringLiteral("strace")).isEmpty();
+    QCOMPARE(d.trace(), strace);
+    QCOMPARE(d.findChild<QCheckBox *>()->isEnabled(), strace);
+    d.setTrace(false);
+    QVERIFY(!d.trace());
 }
 
 QTEST_MAIN(TestPanels)

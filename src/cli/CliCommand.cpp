@@ -783,6 +783,12 @@ Command parseRun(const QStringList &args)
                                            "the options: everything from COMMAND on is its)."),
                             QStringLiteral("[--] COMMAND [ARGS...]"));
     addPeerOptions(p, QStringLiteral("Start a built-in peer on the server host first"));
+    p.addOption(QCommandLineOption(
+        QStringLiteral("trace"),
+        QStringLiteral("Also show each call the program makes on its TCP sockets (connect, "
+                       "accept, recv, send, poll, select, setsockopt, close, ...), as strace sees "
+                       "it: when it entered the kernel, how it returned and how long it took, as "
+                       "events of its sockets p1, p2, ... Needs strace.")));
     if (!parseInto(p, args, "run", true, c))
         return c;
     if (c.network == NetworkChoice::Host)
@@ -807,6 +813,7 @@ Command parseRun(const QStringList &args)
     }
     Step run = Step::make(Step::Kind::Run, QStringLiteral("prog"));
     run.argv = command;
+    run.trace = p.isSet(QStringLiteral("trace"));
     c.steps << run;
     if (withPeer)
         c.steps << Step::make(Step::Kind::StopPeer);

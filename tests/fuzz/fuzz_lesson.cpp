@@ -44,7 +44,7 @@ QStringList keysOf(const QString &step)
         {QStringLiteral("close_all"), {}},
         {QStringLiteral("fault"), {"fault", "value", "jitter", "seconds"}},
         {QStringLiteral("repair"), {"fault"}},
-        {QStringLiteral("run"), {"command"}},
+        {QStringLiteral("run"), {"command", "trace"}},
     };
     return keys.value(step) + QStringList{QStringLiteral("do"), QStringLiteral("say")};
 }

@@ -176,8 +176,10 @@ void TimelineModel::add(const Event &e)
         }
         break;
     case EventKind::Info:
-        // hold reports its normal end as info; so does a send cut short (after its error).
-        if (e.op == QLatin1String("hold") || e.op == QLatin1String("send"))
+        // hold reports its normal end as info; so does a send cut short (after its error),
+        // and a program's call that returned without news (poll: ready; EAGAIN at once).
+        if (e.op == QLatin1String("hold") || e.op == QLatin1String("send") ||
+            e.extra.contains(QLatin1String("traced")))
             endSpan(lane, e.op, e, Outcome::Ok);
         // A program's lane: what it printed, when it started and how it ended.
         if (e.sock == QLatin1String("prog")) {

@@ -94,7 +94,7 @@ bool ExperimentController::connectToTarget()
     return true;
 }
 
-bool ExperimentController::runProgram(const QStringList &argv)
+bool ExperimentController::runProgram(const QStringList &argv, bool trace)
 {
     emit actionStarting();
     if (argv.isEmpty()) {
@@ -109,6 +109,7 @@ bool ExperimentController::runProgram(const QStringList &argv)
         steps << peerSteps(*p);
     Step r = Step::make(Step::Kind::Run, QStringLiteral("prog"));
     r.argv = argv;
+    r.trace = trace;
     steps << r;
     run(steps);
     return true;

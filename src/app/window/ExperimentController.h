@@ -47,7 +47,7 @@ class ExperimentController : public QObject
     bool connectToTarget();
     // Runs a program of the user's own on the lab's client host (socklab-cli run), with the
     // built-in peer of the panels when the role has one.
-    bool runProgram(const QStringList &argv);
+    bool runProgram(const QStringList &argv, bool trace = false);
     bool listen();
     void send();
     void receive();

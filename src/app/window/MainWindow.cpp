@@ -3,6 +3,7 @@
 #include "Lab.h"
 #include "NetworkSwitch.h"
 #include "PcapExport.h"
+#include "RunProgramDialog.h"
 #include "SocketPicker.h"
 #include "options/FactTips.h"
 
@@ -38,10 +39,8 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
-#include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
-#include <QProcess>
 #include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
@@ -603,16 +602,14 @@ bool MainWindow::saveCapture(const QString &path, QString *error)
 
 void MainWindow::runProgramDialog()
 {
-    bool ok = false;
-    const QString command = QInputDialog::getText(
-        this, tr("Run a program"),
-        tr("Command, run on the lab's client host (the built-in peer is at $SOCKLAB_PEER_HOST "
-           "port $SOCKLAB_PEER_PORT):"),
-        QLineEdit::Normal, m_lastCommand, &ok);
-    if (!ok || command.trimmed().isEmpty())
+    RunProgramDialog dialog(this);
+    dialog.setCommand(m_lastCommand);
+    dialog.setTrace(m_traceProgram);
+    if (dialog.exec() != QDialog::Accepted || dialog.argv().isEmpty())
         return;
-    m_lastCommand = command;
-    m_controller->runProgram(QProcess::splitCommand(command));
+    m_lastCommand = dialog.command();
+    m_traceProgram = dialog.trace();
+    m_controller->runProgram(dialog.argv(), m_traceProgram);
 }
 
 void MainWindow::saveCaptureDialog()

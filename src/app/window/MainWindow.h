@@ -132,7 +132,8 @@ class MainWindow : public QMainWindow
     QAction *m_lastAction = nullptr; // the action the user triggered last (where notes go)
     int m_zoomStep = 0;
     QString m_lastProfileDir;
-    QString m_lastCommand; // Run a program: the last command, offered again
+    QString m_lastCommand;      // Run a program: the last command, offered again
+    bool m_traceProgram = true; // and whether strace showed its calls
     socklab::LessonRunner *m_lessonRunner;
     RunPage m_page;
     std::optional<socklab::handout::Input> m_kept;  // keepRun(): the run kept, with its picture

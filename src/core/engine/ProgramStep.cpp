@@ -12,7 +12,11 @@
 #include "Monitor.h"
 #include "PeerServer.h"
 #include "Program.h"
+#include "ProgramTracer.h"
 #include "StepRunner.h"
+
+#include <QDir>
+#include <QStandardPaths>
 
 #include <cerrno>
 
@@ -23,7 +27,7 @@ constexpr int kGraceMs = 1000;   // after SIGTERM on Stop, before SIGKILL
 constexpr int kShownChars = 500; // of one line of output, in the event's sentence
 } // namespace
 
-bool StepRunner::runProgramStep(const QStringList &argv)
+bool StepRunner::runProgramStep(const QStringList &argv, bool trace)
 {
     Event e = makeEvent(EventKind::Error, QStringLiteral("prog"), QStringLiteral("run"));
     platform::Lab *lab = m_net->lab();
@@ -47,8 +51,34 @@ bool StepRunner::runProgramStep(const QStringList &argv)
                        .arg(peer->host())
                        .arg(peer->port());
     }
+    // Its calls, seen by strace (run under it), come through a FIFO of a private directory:
+    // strace opens it close-on-exec, so the program itself never holds it.
+    QStringList command = argv;
+    platform::TracePipe pipe;
+    if (trace) {
+        const QString strace = QStandardPaths::findExecutable(QStringLiteral("strace"));
+        if (strace.isEmpty()) {
+            e.err = ENOENT;
+            e.detail = QStringLiteral("Showing the program's own calls needs strace, which is not "
+                                      "installed here (Debian: sudo apt install strace); the "
+                                      "program was not run. Run it without --trace (the window: "
+                                      "untick \"Show its socket calls\") to see its sockets "
+                                      "and its wire only.");
+            m_bus->post(e);
+            return false;
+        }
+        if (const int err = pipe.open()) {
+            e.err = err;
+            e.detail = QStringLiteral("Could not make the pipe strace writes the program's calls "
+                                      "to, in %1 (%2): %3")
+                           .arg(QDir::tempPath(), errnoSymbol(e.err), explainErrno(e.err, {}));
+            m_bus->post(e);
+            return false;
+        }
+        command = ProgramTracer::command(strace, pipe.path(), argv);
+    }
     platform::Lab::Program p;
-    if (const int err = lab->runProgram(lab::Client, argv, env, &p)) {
+    if (const int err = lab->runProgram(lab::Client, command, env, &p)) {
         e.err = err;
         e.detail = QStringLiteral("Could not start the program (%1): %2")
                        .arg(errnoSymbol(err), explainErrno(err, {}));
@@ -58,29 +88,41 @@ bool StepRunner::runProgramStep(const QStringList &argv)
     const quint64 run = m_bus->currentRun();
     m_monitor->adoptUnnamed(QStringLiteral("p"), run);
     platform::ProgramWatch w(p);
+    w.addTrace(pipe.takeFd());
+    ProgramTracer tracer(m_bus, m_monitor);
     const qint64 startNs = platform::monotonicNs();
     Event started = makeEvent(EventKind::Info, QStringLiteral("prog"), QStringLiteral("run"));
     started.detail =
         QStringLiteral("Started '%1' (pid %2) on the lab's client host %3; its "
                        "sockets are named p1, p2, ... in the order the kernel's "
-                       "table shows them.%4")
+                       "table shows them.%4%5")
             .arg(argv.join(u' '))
             .arg(p.pid)
-            .arg(platform::Lab::addressesOf(QStringLiteral("client")).value(0), peerText);
+            .arg(platform::Lab::addressesOf(QStringLiteral("client")).value(0), peerText,
+                 trace ? QStringLiteral(" It runs under strace (pid %1 is strace's), which shows "
+                                        "each call it makes on its TCP sockets: when it entered "
+                                        "the kernel and when it returned.")
+                             .arg(p.pid)
+                       : QString());
     started.extra.insert(QStringLiteral("pid"), p.pid);
     m_bus->post(started);
-    const platform::ProgramWatch::LineSink printed = [this](int stream, const QByteArray &line,
-                                                            qint64 monoNs) {
-        Event o = makeEvent(EventKind::Info, QStringLiteral("prog"),
-                            stream == 1 ? QStringLiteral("stdout") : QStringLiteral("stderr"));
-        o.monoNs = monoNs;
-        const QString text = QString::fromLocal8Bit(line);
-        o.detail =
-            text.size() > kShownChars ? text.left(kShownChars) + QStringLiteral("...") : text;
-        o.data = escapeBytes(line, 256);
-        o.bytes = line.size();
-        m_bus->post(o);
-    };
+    const platform::ProgramWatch::LineSink printed =
+        [this, &tracer](int stream, const QByteArray &line, qint64 monoNs) {
+            if (stream == platform::ProgramWatch::kTrace ||
+                stream == platform::ProgramWatch::kTraceTail) {
+                tracer.feed(line, stream == platform::ProgramWatch::kTrace);
+                return;
+            }
+            Event o = makeEvent(EventKind::Info, QStringLiteral("prog"),
+                                stream == 1 ? QStringLiteral("stdout") : QStringLiteral("stderr"));
+            o.monoNs = monoNs;
+            const QString text = QString::fromLocal8Bit(line);
+            o.detail =
+                text.size() > kShownChars ? text.left(kShownChars) + QStringLiteral("...") : text;
+            o.data = escapeBytes(line, 256);
+            o.bytes = line.size();
+            m_bus->post(o);
+        };
     const auto outcome = w.watch(callToken(), printed);
     int signal = 0;
     if (outcome == platform::ProgramWatch::Outcome::Cancelled)
@@ -107,6 +149,8 @@ bool StepRunner::runProgramStep(const QStringList &argv)
                                         : QStringLiteral("ended (its status was lost)"),
                               secondsText(elapsed));
     }
+    if (trace)
+        end.extra.insert(QStringLiteral("calls_traced"), tracer.callsShown());
     if (w.ended())
         end.extra.insert(QStringLiteral("exit_code"),
                          platform::ProgramWatch::exitCode(w.waitStatus()));

@@ -547,7 +547,7 @@ bool StepRunner::execute(const Step &s, StepTickets &t)
         pullPlugNow(s.sock);
         break;
     case Step::Kind::Run:
-        if (!runProgramStep(s.argv))
+        if (!runProgramStep(s.argv, s.trace))
             return stopsHere(QStringLiteral("prog"),
                              QStringLiteral("its program, which did not run"));
         break;

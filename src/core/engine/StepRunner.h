@@ -143,7 +143,7 @@ class StepRunner
     void holdStep(const QString &label, double seconds);
     // False when the program did not run (not in the lab, or it could not be started or
     // executed): the rest of the run would not mean what it was meant to. ProgramStep.cpp
-    bool runProgramStep(const QStringList &argv);
+    bool runProgramStep(const QStringList &argv, bool trace);
     void restartStep(const Step &step, StepTickets &t);
     void closeSock(const QString &label, const QString &why, bool mustNotBlock = false,
                    const QString &who = QStringLiteral("Close"),

@@ -74,7 +74,7 @@ QStringList stepKeys(Step::Kind k)
         return {QStringLiteral("fault"), QStringLiteral("value"), QStringLiteral("jitter"),
                 QStringLiteral("seconds")};
     case Step::Kind::Run:
-        return {QStringLiteral("command")};
+        return {QStringLiteral("command"), QStringLiteral("trace")};
     case Step::Kind::StopPeer:
     case Step::Kind::CloseAll:
     case Step::Kind::AcceptLoop:
@@ -176,7 +176,8 @@ class LessonReader
                      QStringLiteral("listener"), QStringLiteral("same_port_as"),
                      QStringLiteral("data"), QStringLiteral("bytes"), QStringLiteral("seconds"),
                      QStringLiteral("peer"), QStringLiteral("fault"), QStringLiteral("value"),
-                     QStringLiteral("jitter"), QStringLiteral("command"), QStringLiteral("say")});
+                     QStringLiteral("jitter"), QStringLiteral("command"), QStringLiteral("trace"),
+                     QStringLiteral("say")});
         const auto what = r.string(o, QStringLiteral("do"), path);
         if (!r.ok())
             return;
@@ -359,6 +360,7 @@ class LessonReader
             break;
         case Step::Kind::Run:
             runStep(o, path, &s.argv);
+            s.trace = r.boolean(o, QStringLiteral("trace"), path).value_or(false);
             break;
         case Step::Kind::CloseAll:
         case Step::Kind::StopPeer:
@@ -369,8 +371,9 @@ class LessonReader
             lesson.steps << ls;
     }
 
-    // {"do": "run", "command": ["python3", "-c", "..."]}: a program on the lab's client host;
-    // what it prints is the `prog` events, its sockets p1, p2, ...
+    // {"do": "run", "command": ["python3", "-c", "..."], "trace": true}: a program on the lab's
+    // client host; what it prints is the `prog` events, its sockets p1, p2, ... and with
+    // "trace" its calls on them, seen by strace.
     void runStep(const QJsonObject &o, const QString &path, QStringList *argv)
     {
         const QString at = json::Reader::join(path, QStringLiteral("command"));

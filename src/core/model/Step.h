@@ -55,6 +55,7 @@ struct Step
     PeerConfig peer;
     FaultSpec fault;
     QStringList argv;
+    bool trace = false; // Run: its socket calls too, seen by strace
 
     static Step make(Kind k, const QString &sock = {})
     {

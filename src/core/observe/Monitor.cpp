@@ -197,6 +197,20 @@ void Monitor::adoptUnnamed(const QString &prefix, quint64 run)
     platform::wakeFdSignal(m_wakeFd);
 }
 
+QString Monitor::adoptSocket(quint64 inode)
+{
+    QMutexLocker lock(&m_mutex);
+    if (const auto it = m_inodeNames.constFind(inode); it != m_inodeNames.constEnd())
+        return it->label;
+    if (inode == 0 || m_adoptPrefix.isEmpty())
+        return {};
+    const Name name{m_adoptPrefix + QString::number(++m_adopted), m_adoptRun};
+    m_inodeNames.insert(inode, name);
+    m_recentInodes.insert(inode);
+    m_adoptedUnseen.insert(inode);
+    return name.label;
+}
+
 void Monitor::clearTable()
 {
     QMutexLocker serial(&m_tableMutex); // not during a refresh
@@ -217,6 +231,7 @@ void Monitor::clearTableLocked()
     m_adoptPrefix.clear();
     m_adopted = 0;
     m_adopting = 0;
+    m_adoptedUnseen.clear();
     m_ports.clear();
     m_families.clear();
     m_inodeNames.clear();
@@ -248,6 +263,7 @@ void Monitor::pruneLocked(const QList<DiagRow> &rows, qint64 now)
     m_inodeNames.removeIf([&](const QHash<quint64, Name>::iterator &it) {
         return !inodes.contains(it.key()) && !m_recentInodes.contains(it.key());
     });
+    m_adoptedUnseen.removeIf([&](quint64 inode) { return !m_inodeNames.contains(inode); });
     m_names.removeIf([&](const QHash<QString, Name>::iterator &it) {
         return !keys.contains(it.key()) && !m_recentKeys.contains(it.key());
     });
@@ -695,6 +711,10 @@ void Monitor::sampleTable()
                 m_recentPorts.insert(r.localPort);
             } else if (!named) {
                 continue;
+            } else if (r.inode && m_adoptedUnseen.remove(r.inode)) {
+                // Named by the program's tracer before the table showed it: its port, too.
+                m_ports.insert(r.localPort);
+                m_recentPorts.insert(r.localPort);
             }
             kept.append(std::move(r));
             keys.append(std::move(key));

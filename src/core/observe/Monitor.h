@@ -75,6 +75,10 @@ class Monitor
     // `run`; off with an empty prefix. Its states are reported, and the wire names its
     // segments after it.
     void adoptUnnamed(const QString &prefix, quint64 run);
+    // Thread-safe. The name of the socket with this inode, named now as the next of
+    // adoptUnnamed's if no one has named it (a program's socket seen by its tracer before the
+    // kernel's table shows it); empty when it is no one's and nothing is adopted.
+    QString adoptSocket(quint64 inode);
     // Forgets ports, names and rows (and stops adopting), and tells the table's listener.
     void clearTable();
     void wake(); // ends the current sleep (Stop: kick the blocked call again at once)
@@ -174,8 +178,9 @@ class Monitor
     QSet<quint16> m_recentPorts;
     QString m_adoptPrefix; // adoptUnnamed(): "p" while a program runs, else empty
     quint64 m_adoptRun = 0;
-    int m_adopted = 0;  // how many it has named
-    int m_adopting = 0; // programs running that asked for it
+    int m_adopted = 0;             // how many it has named
+    int m_adopting = 0;            // programs running that asked for it
+    QSet<quint64> m_adoptedUnseen; // adoptSocket() named them; their port is not watched yet
     qint64 m_prunedNs = 0;
     std::function<void(const QList<platform::DiagRow> &)> m_tableListener;
 

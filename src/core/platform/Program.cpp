@@ -2,6 +2,10 @@
 
 #include "Platform.h"
 
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -9,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +27,35 @@ int signalProgram(int pidfd, int sig)
 }
 } // namespace
 
+TracePipe::TracePipe() = default;
+
+TracePipe::~TracePipe()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+int TracePipe::open()
+{
+    m_dir =
+        std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/socklab-trace-XXXXXX"));
+    if (!m_dir->isValid())
+        return EIO;
+    m_path = m_dir->filePath(QStringLiteral("calls"));
+    const QByteArray name = QFile::encodeName(m_path);
+    if (::mkfifo(name.constData(), 0600) != 0)
+        return errno;
+    m_fd = ::open(name.constData(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    return m_fd < 0 ? errno : 0;
+}
+
+int TracePipe::takeFd()
+{
+    const int fd = m_fd;
+    m_fd = -1;
+    return fd;
+}
+
 ProgramWatch::ProgramWatch(const Lab::Program &p)
     : m_pid(p.pid), m_pidfd(p.pidfd), m_statusFd(p.status)
 {
@@ -33,7 +67,7 @@ ProgramWatch::~ProgramWatch()
 {
     if (!ended() && m_pidfd >= 0)
         signalProgram(m_pidfd, SIGKILL);
-    for (const int fd : {m_pidfd, m_statusFd, m_fds[1], m_fds[2]}) {
+    for (const int fd : {m_pidfd, m_statusFd, m_fds[1], m_fds[2], m_fds[kTrace]}) {
         if (fd >= 0)
             ::close(fd);
     }
@@ -70,6 +104,15 @@ void ProgramWatch::readStatus()
     }
 }
 
+void ProgramWatch::addTrace(int fd)
+{
+    if (m_fds[kTrace] >= 0)
+        ::close(m_fds[kTrace]);
+    m_fds[kTrace] = fd;
+    if (fd >= 0)
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
 void ProgramWatch::drain(int stream, const LineSink &onLine, bool atEnd)
 {
     const int fd = m_fds[stream];
@@ -101,6 +144,12 @@ void ProgramWatch::drain(int stream, const LineSink &onLine, bool atEnd)
     if (atEnd && !m_partial[stream].isEmpty()) {
         onLine(stream, m_partial[stream], monotonicNs());
         m_partial[stream].clear();
+    } else if (stream == kTrace && !m_partial[stream].isEmpty()) {
+        onLine(kTraceTail, m_partial[stream], monotonicNs());
+    }
+    if (atEnd && stream == kTrace && m_fds[stream] >= 0) {
+        ::close(m_fds[stream]); // its own write end keeps it open: it is read to the end now
+        m_fds[stream] = -1;
     }
 }
 
@@ -113,23 +162,27 @@ ProgramWatch::Outcome ProgramWatch::watch(CancelToken &cancel, const LineSink &o
     while (m_fds[1] >= 0 || m_fds[2] >= 0 || !ended()) {
         if (cancel.isCancelled())
             return Outcome::Cancelled;
-        pollfd p[4] = {{cancel.wakeFd(), POLLIN, 0},
+        pollfd p[5] = {{cancel.wakeFd(), POLLIN, 0},
                        {m_fds[1], POLLIN, 0},
                        {m_fds[2], POLLIN, 0},
+                       {m_fds[kTrace], POLLIN, 0},
                        {m_statusFd, POLLIN, 0}};
-        if (::poll(p, 4, -1) < 0 && errno != EINTR)
+        if (::poll(p, 5, -1) < 0 && errno != EINTR)
             return Outcome::Cancelled;
         if (cancel.isCancelled())
             return Outcome::Cancelled;
-        for (int s : {1, 2}) {
+        for (int s : {1, 2, kTrace}) {
             if (m_fds[s] >= 0 && (p[s].revents & (POLLIN | POLLHUP | POLLERR)))
                 drain(s, onLine, false);
         }
-        if (m_statusFd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR)))
+        if (m_statusFd >= 0 && (p[4].revents & (POLLIN | POLLHUP | POLLERR)))
             readStatus();
         if (m_statusFd < 0 && !ended())
-            return Outcome::Ended; // the helper is gone: no status will come
+            break; // the helper is gone: no status will come
     }
+    // The tracer (the process whose status came) has ended: all it wrote is in its FIFO.
+    if (m_fds[kTrace] >= 0)
+        drain(kTrace, onLine, true);
     return Outcome::Ended;
 }
 
@@ -157,7 +210,7 @@ int ProgramWatch::end(int graceMs, const LineSink &onLine)
             readStatus();
     }
     // What it wrote before it ended (in its SIGTERM handler, too) is not lost.
-    for (int s : {1, 2}) {
+    for (int s : {1, 2, kTrace}) {
         if (m_fds[s] >= 0)
             drain(s, onLine, true);
     }
