@@ -688,6 +688,12 @@ class TestTimeline : public QObject
         QVERIFY(back.icmp);
         QVERIFY(!back.fromA); // back to the client, from the router
         QCOMPARE(back.via, QStringLiteral("192.0.2.254"));
+        // A crowd is named by its most telling segment: the router's answer (why the connect
+        // failed) over the SYN it answered, even one lost on the way.
+        WireSegment lostSyn = first.segments[0];
+        lostSyn.lost = true;
+        QVERIFY(WireBook::weight(back) > WireBook::weight(lostSyn));
+        QVERIFY(WireBook::weight(forged) > WireBook::weight(lostSyn));
         const quint32 drawn = w.drawn();
         QVERIFY(drawn & TimelineModel::DrawnWireSegment);
         QVERIFY(drawn & TimelineModel::DrawnWireResent);

@@ -186,7 +186,11 @@ QString WireBook::label(const WireSegment &s)
 
 int WireBook::weight(const WireSegment &s)
 {
-    if (s.lost || is(s, "rst") || !s.via.isEmpty())
+    // The network's own answer (a router's ICMP error, the RST a firewall sent in the server's
+    // name) tells why a connect failed: it names its crowd over the SYN it answered.
+    if (is(s, "unreachable") || !s.via.isEmpty())
+        return 10;
+    if (s.lost || is(s, "rst"))
         return 9;
     if (is(s, "syn_retransmission") || is(s, "retransmission"))
         return 8;

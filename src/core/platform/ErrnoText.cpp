@@ -113,8 +113,9 @@ QString explainErrno(int err, const QString &op)
         return QStringLiteral("No route to that host: it is down or unreachable from here "
                               "(an ICMP host-unreachable came back).");
     case ENETUNREACH:
-        return QStringLiteral("No route to that network from this machine (for example IPv6 "
-                              "with no IPv6 connectivity).");
+        return QStringLiteral("No route to that network: this machine has none (IPv6 without "
+                              "IPv6 connectivity, for one), or a router on the way has none and "
+                              "said so (an ICMP network-unreachable came back).");
     case ENETDOWN:
         return QStringLiteral("The network interface is down.");
     case EPIPE:
