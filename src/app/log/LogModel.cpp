@@ -288,7 +288,7 @@ QString LogModel::detailSummary(const Event &e)
     if (!e.mechanism.isEmpty())
         add(tr("via %1").arg(e.mechanism));
     if (e.probe)
-        add(tr("probe %1").arg(e.probe));
+        add((e.probeIsResend() ? tr("resend %1") : tr("probe %1")).arg(e.probe));
     if (e.bytes >= 0)
         add(e.bytes == 1 ? tr("1 byte") : tr("%1 bytes").arg(e.bytes));
     if (!e.data.isEmpty())

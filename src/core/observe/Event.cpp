@@ -77,6 +77,13 @@ std::optional<EventKind> kindFromName(const QString &name)
     return std::nullopt;
 }
 
+bool Event::probeIsResend() const
+{
+    return kind == EventKind::Retransmit || extra.value(QLatin1String("meaning"))
+                                                .toString()
+                                                .endsWith(QLatin1String("retransmission"));
+}
+
 QString Event::errnoName() const
 {
     return err ? errnoSymbol(err) : QString();
@@ -163,7 +170,8 @@ QString Event::toText() const
     if (const QString m = extra.value(QLatin1String("meaning")).toString(); !m.isEmpty())
         parts << QStringLiteral("meaning=") + m;
     if (probe)
-        parts << QStringLiteral("probe=") + QString::number(probe);
+        parts << (probeIsResend() ? QStringLiteral("resend=") : QStringLiteral("probe=")) +
+                     QString::number(probe);
     if (bytes >= 0)
         parts << QStringLiteral("bytes=") + QString::number(bytes);
     if (!data.isEmpty())

@@ -95,6 +95,9 @@ struct Event
         return payloadKept && bytes > payload.size() ? bytes - payload.size() : 0;
     }
     QString errnoName() const;
+    // `probe` numbers a resend (a retransmit event, a retransmitted segment), not a keepalive
+    // probe: shown as "resend N", so that "probe" always means keepalive.
+    bool probeIsResend() const;
     // With the payload fields (payload, payload_omitted) where one was kept.
     QJsonObject toJson() const;
     QString toText() const;
