@@ -118,6 +118,7 @@ class TestWindow : public QObject
     void helpPagesNameTheKeys();
     void fitsA720Projector();
     void lessonPageKeepsItsOwnSockets();
+    void aFaultMadeAfterALessonIsTheNextPagesOwn();
     void escClosesADropDownBeforeItStops();
     void serverAcceptsWhileAClientConnects();
     void optionChangedBetweenTwoReceivesTakesEffect();
@@ -808,7 +809,12 @@ void TestWindow::pagesRunInANewLabByDefault()
     QVERIFY(reader.waitForFinished(30000));
     QCOMPARE(reader.readAllStandardOutput().count('\n'), segments);
 
+    // A search left in the log would hide the next page's events: a clean page has none.
+    auto *search = child<QLineEdit>("searchEdit");
+    search->setText(QStringLiteral("nothing matches this"));
+    QTRY_COMPARE(child<LogView>("logView")->proxy()->rowCount(), 0);
     action("actionReset")->trigger();
+    QVERIFY(search->text().isEmpty());
     // The old lab is gone, and its TIME_WAIT with it: not hidden, not there.
     QTRY_VERIFY2_WITH_TIMEOUT(m_window->socketsStatus() ==
                                   QStringLiteral("Open sockets: 0 · TIME_WAIT: 0"),
@@ -816,6 +822,7 @@ void TestWindow::pagesRunInANewLabByDefault()
     action("actionConnect")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
     QVERIFY(rows(EventKind::Connected).first().local.startsWith(QLatin1String("192.0.2.1:")));
+    QVERIFY(child<LogView>("logView")->proxy()->rowCount() > 0);
 
     // This machine's network: a clean page there, where the client is on loopback.
     action("actionNetworkHost")->trigger();
@@ -1025,6 +1032,34 @@ void TestWindow::lessonPageKeepsItsOwnSockets()
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
     QVERIFY(rows(EventKind::LessonResult).isEmpty());
     QVERIFY(!child<TimelineWidget>("timeline")->lanes().contains(QStringLiteral("lesson")));
+}
+
+// A fault made after a finished lesson begins the next page, and is made on its network: the
+// Connect that follows meets it (it used to begin a new page itself, on a new lab without the
+// fault, while the Faults tab still showed it made).
+void TestWindow::aFaultMadeAfterALessonIsTheNextPagesOwn()
+{
+    auto *panel = child<LessonsPanel>("lessonsPanel");
+    auto *faults = child<FaultsPanel>("faultsPanel");
+    QVERIFY(panel->selectLesson(QStringLiteral("recv-timeout")));
+    QSignalSpy done(m_window->lessonRunner(), &LessonRunner::finished);
+    panel->runAll();
+    QVERIFY(done.wait(15000));
+    QVERIFY(panel->lastResult().has_value());
+    QAction *drop = action("actionFault_drop");
+    QTRY_VERIFY(drop->isEnabled());
+    drop->trigger();
+    QTRY_VERIFY(faults->isMade(FaultKind::FirewallDrop));
+    QVERIFY(!panel->lastResult().has_value()); // the verdict was the lesson's page's
+    usePeer(PeerBehavior::Echo);
+    action("actionConnect")->trigger();
+    // Its SYN meets the firewall: resent, never answered; the fault is still made.
+    QTRY_VERIFY_WITH_TIMEOUT(!rows(EventKind::Retransmit).isEmpty(), 5000);
+    QVERIFY(rows(EventKind::Connected).isEmpty());
+    QVERIFY(faults->isMade(FaultKind::FirewallDrop));
+    QVERIFY(drop->isChecked());
+    action("actionStop")->trigger();
+    QTRY_VERIFY(!faults->isMade(FaultKind::FirewallDrop));
 }
 
 // Esc closes an open drop-down as it does everywhere, and only then is Stop.
@@ -1348,9 +1383,12 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
     auto *kept = child<TimelineWidget>("keptTimeline");
     QVERIFY(kept->isVisible());
     QVERIFY(child<QLabel>("keptLabel")->text().contains(QLatin1String("SockLab experiment")));
-    // A manual run is told apart by what its sockets had set: nothing here (poll deadline).
-    QVERIFY2(child<QLabel>("keptLabel")->text().contains(QLatin1String("no options set")),
-             qPrintable(child<QLabel>("keptLabel")->text()));
+    // A manual run is told apart by its calls' time limits and what its sockets had set: no
+    // option here, a 0.2 s deadline on each call.
+    QVERIFY2(
+        child<QLabel>("keptLabel")->text().contains(QLatin1String("recv timeout 0.2 s")) &&
+            child<QLabel>("keptLabel")->text().contains(QLatin1String("connect timeout 0.2 s")),
+        qPrintable(child<QLabel>("keptLabel")->text()));
     QVERIFY(child<QLabel>("keptLabel")->toolTip().contains(QLatin1String("same time axis")));
     QCOMPARE(live->laneCount(), 0); // a clean page for the next run
     QCOMPARE(log()->rowCount(), 0);

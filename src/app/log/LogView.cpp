@@ -405,6 +405,13 @@ void LogView::clear()
     setFollowing(true);
 }
 
+void LogView::clearForNewPage()
+{
+    m_ui->searchEdit->clear();
+    m_ui->socketCombo->setCurrentIndex(0);
+    clear();
+}
+
 void LogView::copySelection() const
 {
     const QItemSelectionModel *sel = m_ui->table->selectionModel();

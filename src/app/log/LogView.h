@@ -38,6 +38,9 @@ class LogView : public QWidget
 
   public slots:
     void clear();
+    // A new page: clear() and no search text or socket filter left from the last page, which
+    // would hide its events (the kinds shown are a preference, and stay).
+    void clearForNewPage();
     void copySelection() const;
     // Jumps to the newest event and resumes auto-scroll.
     void followNewest();

@@ -127,6 +127,7 @@ void FaultsPanel::request(FaultKind k, bool on)
         f.value = row.value->value();
     if (on && row.value2)
         f.value2 = row.value2->value();
+    emit requesting();
     m_engine->fault(f);
 }
 

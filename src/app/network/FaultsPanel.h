@@ -42,6 +42,10 @@ class FaultsPanel : public QWidget
     QSpinBox *valueBox(socklab::FaultKind k) const { return m_rows[size_t(k)].value; }
     bool isMade(socklab::FaultKind k) const { return m_rows[size_t(k)].made; }
 
+  signals:
+    // A fault is about to be made or mended, at the user's click (before the engine is told).
+    void requesting();
+
   public slots:
     void onEvents(const QList<socklab::Event> &batch);
 

@@ -201,18 +201,8 @@ void MainWindow::setupActions()
     // its handout) stays the lesson's.
     // The next action's note replaces the last one; an action with none leaves no old one.
     connect(m_controller, &ExperimentController::actionStarting, m_note, &QWidget::hide);
-    connect(m_controller, &ExperimentController::actionStarting, this, [this] {
-        if (!m_page.isEnded()) {
-            // The page's first action: its time starts here, not when the window opened
-            // (nothing of the page is on its way: no event shown, nothing running).
-            if (m_ui->logView->model()->rowCount() == 0 && m_ui->timeline->laneCount() == 0 &&
-                !m_engine->isBusy())
-                m_engine->bus()->resetEpoch();
-            return;
-        }
-        m_ui->lessonsPanel->reset(); // the verdict was the lesson's, not this experiment's
-        beginPage(false);
-    });
+    connect(m_controller, &ExperimentController::actionStarting, this,
+            &MainWindow::beforeManualAction);
     connect(ui.actionClearLog, &QAction::triggered, this, &MainWindow::clearLog);
     connect(ui.actionOpenProfile, &QAction::triggered, this, &MainWindow::openProfileDialog);
     connect(ui.actionSaveProfile, &QAction::triggered, this, &MainWindow::saveProfileDialog);
@@ -318,6 +308,9 @@ void MainWindow::setupLessons()
     faults->setEngine(m_engine);
     faults->addTo(m_ui->menuExperiment);
     connect(m_engine->bus(), &socklab::EventBus::eventsReady, faults, &FaultsPanel::onEvents);
+    // A fault made after a finished lesson is the next page's, made on its new network: the
+    // Connect that follows meets it (it would not if that Connect began the page).
+    connect(faults, &FaultsPanel::requesting, this, &MainWindow::beforeManualAction);
     connect(m_engine, &socklab::Engine::networkChanged, faults, &FaultsPanel::setInLab);
     faults->setInLab(false); // until the engine says it has a lab
     // Only the lab's wire is captured.
@@ -517,6 +510,20 @@ bool MainWindow::keepRun()
             tr("%1 (%2)").arg(m_kept->title, m_kept->verdict->passed ? tr("PASSED") : tr("FAILED"));
     } else {
         QStringList set;
+        // Each call's time limit first ("connect timeout 3 s", "recv no timeout"): what two
+        // runs of the same steps differ by most often.
+        for (const Event &e : std::as_const(m_kept->events)) {
+            const bool call = e.kind == EventKind::Connecting || e.kind == EventKind::Accepting ||
+                              e.kind == EventKind::Sending || e.kind == EventKind::Receiving;
+            if (!call || e.sock.startsWith(QLatin1String("peer")) || (!e.timeout && !e.timeoutNone))
+                continue;
+            const QString item =
+                e.timeoutNone
+                    ? tr("%1 no timeout").arg(e.op)
+                    : tr("%1 timeout %2 s").arg(e.op, QString::number(*e.timeout, 'g', 4));
+            if (!set.contains(item))
+                set << item;
+        }
         for (const Event &e : std::as_const(m_kept->events)) {
             if (e.kind != EventKind::OptionSet || e.sock.startsWith(QLatin1String("peer")) ||
                 e.option == QLatin1String("SO_RCVTIMEO") ||
@@ -800,6 +807,21 @@ void MainWindow::beginPage(bool lesson)
     m_lessonPage = lesson;
     m_sockets->hideRunsUpTo(stop);
     clearLog();
+    m_ui->logView->clearForNewPage();
+}
+
+void MainWindow::beforeManualAction()
+{
+    if (!m_page.isEnded()) {
+        // The page's first action: its time starts here, not when the window opened
+        // (nothing of the page is on its way: no event shown, nothing running).
+        if (m_ui->logView->model()->rowCount() == 0 && m_ui->timeline->laneCount() == 0 &&
+            !m_engine->isBusy())
+            m_engine->bus()->resetEpoch();
+        return;
+    }
+    m_ui->lessonsPanel->reset(); // the verdict was the lesson's, not this experiment's
+    beginPage(false);
 }
 
 void MainWindow::reset()

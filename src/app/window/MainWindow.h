@@ -102,6 +102,9 @@ class MainWindow : public QMainWindow
     void exportHandoutDialog();
     void saveCaptureDialog();
     void runProgramDialog();
+    // What every manual action (a button, a fault) does first: after a finished lesson, it
+    // begins a page of its own; on a page nothing has happened on yet, time starts at it.
+    void beforeManualAction();
     // The page as a handout shows it: title, explanation, verdict if a lesson's, events (no
     // picture: the caller takes it, framed as it needs).
     socklab::handout::Input pageInput() const;
