@@ -191,49 +191,33 @@ bool parseFields(const QByteArray &bytes, Segment *out)
     if (n < 14)
         return false;
     const quint16 type = be16(p + 12);
-    int ip = 14, tcp = 0, ipPayload = 0;
+    const int ip = 14;
     if (type == 0x0800 && n >= ip + 20 && (p[ip] >> 4) == 4 && p[ip + 9] == 1)
         return parseIcmpError(p, n, ip + (p[ip] & 0x0f) * 4, false,
                               QHostAddress(be32(p + ip + 12)).toString(), out);
     if (type == 0x86dd && n >= ip + 40 && p[ip + 6] == 58)
         return parseIcmpError(p, n, ip + 40, true, QHostAddress(p + ip + 8).toString(), out);
-    if (type == 0x0800) {
-        if (n < ip + 20 || (p[ip] >> 4) != 4 || p[ip + 9] != 6)
-            return false;
-        const int ihl = (p[ip] & 0x0f) * 4;
-        if (ihl < 20 || (be16(p + ip + 6) & 0x3fff) != 0) // fragments are not read
-            return false;
-        out->family = 2; // AF_INET
-        out->ttl = p[ip + 8];
-        out->src = QHostAddress(be32(p + ip + 12)).toString();
-        out->dst = QHostAddress(be32(p + ip + 16)).toString();
-        tcp = ip + ihl;
-        ipPayload = int(be16(p + ip + 2)) - ihl;
-    } else if (type == 0x86dd) {
-        if (n < ip + 40 || p[ip + 6] != 6) // no extension headers: SockLab's TCP sends none
-            return false;
-        out->family = 10; // AF_INET6
-        out->ttl = p[ip + 7];
-        out->src = QHostAddress(p + ip + 8).toString();
-        out->dst = QHostAddress(p + ip + 24).toString();
-        tcp = ip + 40;
-        ipPayload = int(be16(p + ip + 4));
+    RawTcp raw;
+    if (!peekTcp(bytes, &raw))
+        return false;
+    out->family = raw.family;
+    out->ttl = raw.ttl;
+    if (raw.family == 2) {
+        out->src = QHostAddress(be32(raw.src.data())).toString();
+        out->dst = QHostAddress(be32(raw.dst.data())).toString();
     } else {
-        return false;
+        out->src = QHostAddress(raw.src.data()).toString();
+        out->dst = QHostAddress(raw.dst.data()).toString();
     }
-    if (n < tcp + 20)
-        return false;
-    const int doff = (p[tcp + 12] >> 4) * 4;
-    if (doff < 20 || ipPayload < doff)
-        return false;
-    out->sport = be16(p + tcp);
-    out->dport = be16(p + tcp + 2);
-    out->seq = be32(p + tcp + 4);
-    out->ack = be32(p + tcp + 8);
-    out->flags = p[tcp + 13];
-    out->window = be16(p + tcp + 14);
-    out->payload = ipPayload - doff;
+    out->sport = raw.sport;
+    out->dport = raw.dport;
+    out->seq = raw.seq;
+    out->ack = raw.ack;
+    out->flags = raw.flags;
+    out->window = raw.window;
+    out->payload = raw.payload;
     out->wscale = -1;
+    const int tcp = raw.tcp, doff = raw.doff;
     // Options we can see (the snap length may cut them): the window scale of a SYN.
     for (int o = tcp + 20; o < qMin(n, tcp + doff);) {
         const uchar kind = p[o];
@@ -252,6 +236,58 @@ bool parseFields(const QByteArray &bytes, Segment *out)
     return true;
 }
 } // namespace
+
+bool peekTcp(const QByteArray &bytes, RawTcp *out)
+{
+    const auto *p = reinterpret_cast<const uchar *>(bytes.constData());
+    const int n = int(bytes.size());
+    if (n < 14)
+        return false;
+    const quint16 type = be16(p + 12);
+    const int ip = 14;
+    int tcp = 0, ipPayload = 0;
+    if (type == 0x0800) {
+        if (n < ip + 20 || (p[ip] >> 4) != 4 || p[ip + 9] != 6)
+            return false;
+        const int ihl = (p[ip] & 0x0f) * 4;
+        if (ihl < 20 || (be16(p + ip + 6) & 0x3fff) != 0) // fragments are not read
+            return false;
+        out->family = 2; // AF_INET
+        out->ttl = p[ip + 8];
+        out->src = {};
+        out->dst = {};
+        std::memcpy(out->src.data(), p + ip + 12, 4);
+        std::memcpy(out->dst.data(), p + ip + 16, 4);
+        tcp = ip + ihl;
+        ipPayload = int(be16(p + ip + 2)) - ihl;
+    } else if (type == 0x86dd) {
+        if (n < ip + 40 || p[ip + 6] != 6) // no extension headers: SockLab's TCP sends none
+            return false;
+        out->family = 10; // AF_INET6
+        out->ttl = p[ip + 7];
+        std::memcpy(out->src.data(), p + ip + 8, 16);
+        std::memcpy(out->dst.data(), p + ip + 24, 16);
+        tcp = ip + 40;
+        ipPayload = int(be16(p + ip + 4));
+    } else {
+        return false;
+    }
+    if (n < tcp + 20)
+        return false;
+    const int doff = (p[tcp + 12] >> 4) * 4;
+    if (doff < 20 || ipPayload < doff)
+        return false;
+    out->sport = be16(p + tcp);
+    out->dport = be16(p + tcp + 2);
+    out->seq = be32(p + tcp + 4);
+    out->ack = be32(p + tcp + 8);
+    out->flags = p[tcp + 13];
+    out->window = be16(p + tcp + 14);
+    out->payload = ipPayload - doff;
+    out->tcp = tcp;
+    out->doff = doff;
+    return true;
+}
 
 QString Analyzer::key(const Segment &s, bool reverse)
 {

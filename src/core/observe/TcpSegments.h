@@ -4,6 +4,8 @@
 #include <QHash>
 #include <QString>
 
+#include <array>
+
 // TCP segments as a capture sees them, and what TCP says each one means: the wire view's
 // reading of the frames on a lab's links. Pure logic: no OS call, no clock.
 namespace socklab::wire {
@@ -40,6 +42,27 @@ struct Segment
     // One plain sentence: what the segment is and, for a meaning, what TCP uses it for.
     QString sentence() const;
 };
+
+// A TCP segment's header fields straight from a frame's bytes, without any text: what the
+// wire reads of every frame it sees arrive, to match it with its departure (WireTap).
+struct RawTcp
+{
+    int family = 0;                      // AF_INET (2) or AF_INET6 (10)
+    std::array<quint8, 16> src{}, dst{}; // the addresses' bytes (IPv4: the first 4)
+    quint16 sport = 0, dport = 0;
+    quint32 seq = 0, ack = 0;
+    quint8 flags = 0;
+    quint16 window = 0; // as on the wire, not scaled
+    int payload = 0;
+    int ttl = -1;
+    int tcp = 0;  // where the TCP header starts in the frame
+    int doff = 0; // its length
+    int addressBytes() const { return family == 10 ? 16 : 4; }
+};
+
+// Reads an Ethernet frame's IPv4 or IPv6 and TCP headers into `out`; false for anything else
+// (an ICMP error too), or headers cut short. Allocates nothing.
+bool peekTcp(const QByteArray &bytes, RawTcp *out);
 
 // The meanings a segment can have, as JSON values.
 inline constexpr const char *kMeanings[] = {

@@ -5,8 +5,10 @@
 #include "Monitor.h"
 #include "Platform.h"
 
+#include <QHostAddress>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <limits>
@@ -27,9 +29,28 @@ int WireTap::start(const QList<Point> &points, const QStringList &router, QStrin
     m_points = points;
     m_router = router;
     m_owner.clear();
+    m_rawOwner.clear();
     for (qsizetype i = points.size() - 1; i >= 0; --i) {
         for (const QString &a : points[i].own)
             m_owner.insert(a, int(i)); // the first point of a host that names it
+    }
+    for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it) {
+        const QHostAddress a(it.key());
+        RawOwner o;
+        o.point = it.value();
+        if (a.protocol() == QAbstractSocket::IPv4Protocol) {
+            o.family = 2;
+            const quint32 v = a.toIPv4Address();
+            const quint8 be[4] = {quint8(v >> 24), quint8(v >> 16), quint8(v >> 8), quint8(v)};
+            std::copy(be, be + 4, o.address.begin());
+        } else if (a.protocol() == QAbstractSocket::IPv6Protocol) {
+            o.family = 10;
+            const Q_IPV6ADDR v = a.toIPv6Address();
+            std::copy(v.c, v.c + 16, o.address.begin());
+        } else {
+            continue;
+        }
+        m_rawOwner.push_back(o);
     }
     m_ownTtl = QList<int>(2 * points.size(), -1);
     {
@@ -224,6 +245,17 @@ int WireTap::pointOwning(const QString &address) const
     return m_owner.value(address, -1);
 }
 
+int WireTap::pointOwning(const wire::RawTcp &r, bool source) const
+{
+    const std::array<quint8, 16> &a = source ? r.src : r.dst;
+    for (const RawOwner &o : m_rawOwner) {
+        if (o.family == r.family &&
+            std::equal(a.begin(), a.begin() + r.addressBytes(), o.address.begin()))
+            return o.point;
+    }
+    return -1;
+}
+
 void WireTap::sync(bool verdicts)
 {
     QMutexLocker control(&m_control); // not while the thread is started or stopped
@@ -272,30 +304,31 @@ qint64 WireTap::readWaiting()
     return at.monoNs;
 }
 
-WireTap::Key WireTap::keyOf(const wire::Segment &s)
+WireTap::Key WireTap::keyOf(const wire::RawTcp &r)
 {
     Key k;
-    k.hash = qHashMulti(0, s.fromText.isEmpty() ? s.from() : s.fromText,
-                        s.toText.isEmpty() ? s.to() : s.toText, s.flags, s.payload, s.window);
-    k.seq = s.seq;
-    k.ack = s.ack;
+    k.hash = qHashMulti(flowOf(r), r.flags, r.payload, r.window);
+    k.seq = r.seq;
+    k.ack = r.ack;
     return k;
 }
 
-size_t WireTap::flowOf(const wire::Segment &s)
+size_t WireTap::flowOf(const wire::RawTcp &r)
 {
-    return qHashMulti(0, s.fromText.isEmpty() ? s.from() : s.fromText,
-                      s.toText.isEmpty() ? s.to() : s.toText);
+    const auto n = size_t(r.addressBytes());
+    return qHashMulti(qHashBits(r.src.data(), n), qHashBits(r.dst.data(), n), r.family, r.sport,
+                      r.dport);
 }
 
 bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
 {
-    wire::Segment s;
-    const bool parsed = wire::parseFrame(x.frame.bytes, &s);
+    // Read as bytes first: half the frames are arrivals, which need no text at all.
+    wire::RawTcp s;
+    const bool tcp = wire::peekTcp(x.frame.bytes, &s);
     const Point &at = m_points[x.point];
     // An arrival: a segment from another watched host, seen here after it left there.
-    const int owner = parsed ? pointOwning(s.src) : -1;
-    if (parsed && s.icmpType < 0 && !at.own.isEmpty() && owner >= 0 && owner != x.point) {
+    const int owner = tcp ? pointOwning(s, true) : -1;
+    if (tcp && !at.own.isEmpty() && owner >= 0 && owner != x.point) {
         const auto it = m_departures.find(keyOf(s));
         if (it != m_departures.end()) {
             const qint64 monoNs = x.frame.realNs - realMinusMonoNs;
@@ -351,7 +384,10 @@ bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
             return false;
         }
     }
-    firstSighting(std::move(x.frame), parsed ? &s : nullptr, x.point, realMinusMonoNs);
+    wire::Segment parsed;
+    const bool ok = wire::parseFrame(x.frame.bytes, &parsed);
+    firstSighting(std::move(x.frame), ok ? &parsed : nullptr, tcp ? &s : nullptr, x.point,
+                  realMinusMonoNs);
     return true;
 }
 
@@ -582,8 +618,8 @@ void WireTap::postQuiet(const Quiet &q)
     m_bus->post(e);
 }
 
-void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int point,
-                            qint64 realMinusMonoNs)
+void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wire::RawTcp *raw,
+                            int point, qint64 realMinusMonoNs)
 {
     const qint64 realNs = f.realNs;
     const quint64 frame = ++m_framesKept; // its number in a saved capture (Wireshark's)
@@ -598,7 +634,6 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int poin
     if (!parsed)
         return;
     wire::Segment &s = *parsed;
-    const Key key = keyOf(s); // as the far link sees it: before the analysis changes it
     m_analyzer.analyze(s);
     const Point &at = m_points[point];
     const QString routerMade = madeByRouter(s, point);
@@ -631,13 +666,13 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int poin
     const std::pair<QString, quint64> receiver{names.receiver, names.run};
     // A segment leaving for another watched host: looked for on that host's link.
     Pending *leaving = nullptr;
-    if (s.icmpType < 0 && !at.own.isEmpty() && pointOwning(s.src) == point) {
-        const int to = pointOwning(s.dst);
+    if (raw && !at.own.isEmpty() && pointOwning(*raw, true) == point) {
+        const int to = pointOwning(*raw, false);
         if (to >= 0 && to != point) {
             Pending p;
             p.serial = m_pendingSerial++;
             p.monoNs = monoNs;
-            p.key = key;
+            p.key = keyOf(*raw); // as the far link sees it
             p.to = to;
             p.fromPoint = point;
             p.frame = frame;
@@ -649,7 +684,7 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, int poin
             p.payload = s.payload;
             m_departures[p.key] << p.serial;
             if (s.payload > 0) {
-                p.flow = flowOf(s);
+                p.flow = flowOf(*raw);
                 m_flowDepartures[p.flow] << p.serial;
             }
             m_pending.push_back(std::move(p));

@@ -120,7 +120,8 @@ class WireTap
     {
         return qHashMulti(seed, k.hash, k.seq, k.ack);
     }
-    static Key keyOf(const wire::Segment &s);
+    // From the header's own bytes (an arrival is matched without reading it as text).
+    static Key keyOf(const wire::RawTcp &r);
     // A segment that left one watched host for another, until it is seen arriving.
     struct Pending
     {
@@ -142,7 +143,7 @@ class WireTap
     // A connection's direction (addresses and ports): a segment with data may arrive cut in
     // pieces (a queue on the way splits what the sender's offload sent as one), each piece
     // within its sequence range.
-    static size_t flowOf(const wire::Segment &s);
+    static size_t flowOf(const wire::RawTcp &r);
     QHash<size_t, QList<quint64>> m_flowDepartures; // the thread's: serials with data, by flow
 
     // The thread's: reads every frame waiting on the points, in time order, and handles each;
@@ -161,8 +162,8 @@ class WireTap
     quint64 countDrops(qint64 nowNs);
     // The thread's: a frame seen for the first time (parsed: its segment, or nullptr): kept,
     // and a `segment` event (or counted); one leaving for another watched host is awaited there.
-    void firstSighting(platform::Frame &&f, wire::Segment *parsed, int point,
-                       qint64 realMinusMonoNs);
+    void firstSighting(platform::Frame &&f, wire::Segment *parsed, const wire::RawTcp *raw,
+                       int point, qint64 realMinusMonoNs);
     void flushQuiet(qint64 nowNs, bool all); // the counts of segments not shown one by one
 
     // Segments of one kind (plain data and ACKs, zero windows, duplicate ACKs, ...) and one
@@ -200,13 +201,21 @@ class WireTap
     QString madeByRouter(const wire::Segment &s, int point);
     // The point whose host owns `address` and watches a link that leaves it, or -1.
     int pointOwning(const QString &address) const;
+    int pointOwning(const wire::RawTcp &r, bool source) const; // of its source or destination
 
-    QList<Point> m_points;         // set by start() with the thread stopped
-    QStringList m_router;          // likewise
-    QHash<QString, int> m_owner;   // likewise: the point of each host address
-    QList<int> m_ownTtl;           // the thread's: TTL of each point's own segments (IPv4, IPv6)
-    std::deque<Pending> m_pending; // the thread's, by when they left
-    quint64 m_pendingSerial = 0;   // the serial of the next departure
+    QList<Point> m_points;       // set by start() with the thread stopped
+    QStringList m_router;        // likewise
+    QHash<QString, int> m_owner; // likewise: the point of each host address
+    struct RawOwner
+    {
+        int family = 0;
+        std::array<quint8, 16> address{};
+        int point = 0;
+    };
+    std::vector<RawOwner> m_rawOwner; // likewise, as bytes (a few: scanned)
+    QList<int> m_ownTtl;              // the thread's: TTL of each point's own segments (IPv4, IPv6)
+    std::deque<Pending> m_pending;    // the thread's, by when they left
+    quint64 m_pendingSerial = 0;      // the serial of the next departure
     QHash<Key, QList<quint64>> m_departures; // the thread's: unmatched serials by segment
     std::vector<Seen> m_held;                // the thread's: arrivals read before departures
     // Segments called lost, for a while: one that arrives after all (a queue held it longer
