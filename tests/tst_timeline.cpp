@@ -615,6 +615,24 @@ class TestTimeline : public QObject
         const QString tip = w.toolTipAt(QPoint(int(std::lround(xAt1)), int(bar.center().y())));
         QVERIFY2(tip.startsWith(QLatin1String("cable pulled from 1.000 s to 3.000 s")),
                  qPrintable(tip));
+        // Named in a strip of their own under the lanes, not over the last lane's labels.
+        const QRect names = w.faultNameArea();
+        QVERIFY(names.height() > 0);
+        QVERIFY2(names.top() > bar.bottom(),
+                 qPrintable(QStringLiteral("%1 vs %2").arg(names.top()).arg(bar.bottom())));
+        const QImage img = w.grab().toImage();
+        int inked = 0; // "cable pulled": saturated text right of where the cable was pulled
+        for (int y = names.top() + 1; y <= names.bottom(); ++y)
+            for (int x = int(xAt1) + 5; x <= int(xAt1) + 60; ++x)
+                inked += QColor(img.pixel(x, y)).hsvSaturationF() > 0.6;
+        QVERIFY2(inked > 20, qPrintable(QString::number(inked)));
+        // ...and none over the lane: its bar's row right of the cable shows no such text.
+        int overLane = 0;
+        for (int y = int(bar.top()); y <= int(bar.bottom()); ++y)
+            for (int x = int(xAt1) + 5; x <= int(xAt1) + 60; ++x)
+                overLane += QColor(img.pixel(x, y)).hsvSaturationF() > 0.6 &&
+                            QColor(img.pixel(x, y)).hue() < 40;
+        QCOMPARE(overLane, 0);
         TimelineLegend legend;
         legend.setDrawn(w.drawn());
         QVERIFY(legend.shownEntries().contains(QStringLiteral("fault of the network")));

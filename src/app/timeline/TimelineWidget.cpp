@@ -142,11 +142,14 @@ TimelineWidget::~TimelineWidget() = default;
 void TimelineWidget::append(const QList<Event> &batch)
 {
     const size_t rowsBefore = m_rows.size();
+    const int stripBefore = faultStrip();
     const quint32 drawnBefore = drawn();
     m_model.append(batch);
     if (drawn() != drawnBefore)
         emit drawnChanged(drawn());
     layoutRows();
+    if (faultStrip() != stripBefore)
+        layoutScrollBars(); // the lanes end higher: the faults' names have a strip of their own
     if (m_rows.size() != rowsBefore) {
         layoutScrollBars();
         // Following live time, a new socket's lane comes into view (lanes go in order of
@@ -313,8 +316,20 @@ QRect TimelineWidget::plotRect() const
     const Metrics m = metrics();
     const int right = width() - (m_vbar->isHidden() ? 0 : m.scroll);
     // A kept run has no horizontal scroll bar of its own: the lanes go down to the bottom.
-    const int bottom = height() - (m_axis ? 0 : m.scroll);
+    const int bottom = height() - (m_axis ? 0 : m.scroll) - faultStrip();
     return QRect(QPoint(m.gutter, m.axis), QPoint(right - 1, bottom - 1));
+}
+
+QRect TimelineWidget::faultNameArea() const
+{
+    const QRect plot = plotRect();
+    return QRect(plot.left(), plot.bottom() + 1, plot.width(), faultStrip());
+}
+
+int TimelineWidget::faultStrip() const
+{
+    const int rows = std::min<int>(3, int(m_model.faults().size()));
+    return rows == 0 ? 0 : rows * (QFontMetrics(font()).height() + 2) + 2;
 }
 
 double TimelineWidget::xForNs(qint64 tNs, const QRect &plot) const
@@ -549,7 +564,7 @@ void TimelineWidget::syncScrollBars()
 void TimelineWidget::layoutScrollBars()
 {
     const Metrics m = metrics();
-    const int available = std::max(0, height() - m.axis - m.scroll);
+    const int available = std::max(0, height() - m.axis - m.scroll - faultStrip());
     const int total = int(m_rows.size()) * m.lane;
     const bool needV = total > available;
     m_vbar->setHidden(!needV);
@@ -876,6 +891,7 @@ void TimelineWidget::paintEvent(QPaintEvent *)
         }
     }
     p.restore();
+    paintFaultNames(p, plot, now);
 
     // The axis strip above the lanes, with its labels.
     p.fillRect(QRect(0, 0, width(), m.axis), pal.color(QPalette::Window));
@@ -899,10 +915,39 @@ void TimelineWidget::paintEvent(QPaintEvent *)
 }
 
 // A fault of the network concerns every socket: a tinted, dotted band behind all lanes from
-// when it was made to when it was mended (or now), named at the bottom of the plot.
+// when it was made to when it was mended (or now), continued in the strip under the lanes,
+// where it is named (paintFaultNames).
 void TimelineWidget::paintFaults(QPainter &p, const QRect &plot, qint64 now) const
 {
+    const QRect withStrip = plot.adjusted(0, 0, 0, faultStrip());
+    for (const TimelineModel::FaultSpan &f : m_model.faults()) {
+        const double x0 = std::max(double(plot.left()), xForNs(f.startNs, plot));
+        const double x1 = std::min(double(plot.right()),
+                                   xForNs(f.endNs == TimelineModel::kOpen ? now : f.endNs, plot));
+        if (x1 < plot.left() || x0 > plot.right() || x1 < x0)
+            continue;
+        const QRectF band(x0, withStrip.top(), std::max(2.0, x1 - x0), withStrip.height());
+        p.fillRect(band, withAlpha(kFault, 28));
+        p.fillRect(band, QBrush(withAlpha(kFault, 90), Qt::Dense6Pattern));
+        p.setPen(QPen(kFault, 2));
+        p.drawLine(QPointF(x0, withStrip.top()), QPointF(x0, withStrip.bottom()));
+    }
+}
+
+// The faults' names, in the strip under the lanes, one row each (the last rows shared), so
+// that faults made together stay readable and no lane's label is covered.
+void TimelineWidget::paintFaultNames(QPainter &p, const QRect &plot, qint64 now) const
+{
+    const int strip = faultStrip();
+    if (strip == 0)
+        return;
+    const QRect area(plot.left(), plot.bottom() + 1, plot.width(), strip);
+    p.save();
+    p.setClipRect(area);
+    p.fillRect(area, palette().color(QPalette::Base));
+    paintFaults(p, plot, now);
     const QFontMetrics fm(font());
+    const int rows = std::max(1, (strip - 2) / (fm.height() + 2));
     int row = 0;
     for (const TimelineModel::FaultSpan &f : m_model.faults()) {
         const double x0 = std::max(double(plot.left()), xForNs(f.startNs, plot));
@@ -910,18 +955,17 @@ void TimelineWidget::paintFaults(QPainter &p, const QRect &plot, qint64 now) con
                                    xForNs(f.endNs == TimelineModel::kOpen ? now : f.endNs, plot));
         if (x1 < plot.left() || x0 > plot.right() || x1 < x0)
             continue;
-        const QRectF band(x0, plot.top(), std::max(2.0, x1 - x0), plot.height());
-        p.fillRect(band, withAlpha(kFault, 28));
-        p.fillRect(band, QBrush(withAlpha(kFault, 90), Qt::Dense6Pattern));
-        p.setPen(QPen(kFault, 2));
-        p.drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
-        // Stacked from the bottom, so that faults made together stay readable.
-        const QRectF label(x0 + 3, plot.bottom() - (row + 1) * (fm.height() + 2),
+        const QRectF label(x0 + 3, area.top() + 1 + (row % rows) * (fm.height() + 2),
                            fm.horizontalAdvance(f.text) + 6, fm.height());
         p.fillRect(label, withAlpha(palette().color(QPalette::Base), 220));
+        p.setPen(QPen(kFault, 2));
         p.drawText(label, Qt::AlignLeft | Qt::AlignVCenter, f.text);
         ++row;
     }
+    QColor sep = palette().color(QPalette::Mid);
+    p.setPen(sep);
+    p.drawLine(area.left(), area.top(), area.right(), area.top());
+    p.restore();
 }
 
 // Stop and the plug pulled concern every socket: a dashed line across all lanes, named at the

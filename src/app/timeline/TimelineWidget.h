@@ -164,6 +164,16 @@ class TimelineWidget : public QWidget
     };
     Metrics metrics() const;
     QRect plotRect() const;
+    // The strip under the lanes where the faults of the network are named (0 without any): a
+    // name drawn over the lanes hid the last row's labels.
+    int faultStrip() const;
+
+  public:
+    // Where the faults of the network are named: the strip under the lanes (empty without a
+    // fault).
+    QRect faultNameArea() const;
+
+  private:
     QFont smallFont() const;
 
     qint64 nowNs() const;
@@ -207,6 +217,7 @@ class TimelineWidget : public QWidget
                     qint64 now) const;
     void paintMarks(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m) const;
     void paintFaults(QPainter &p, const QRect &plot, qint64 now) const;
+    void paintFaultNames(QPainter &p, const QRect &plot, qint64 now) const;
     void paintMarkers(QPainter &p, const QRect &plot, const Metrics &m) const;
     bool probeSchedule(const TimelineModel::Lane &l, int markIndex, qint64 *since,
                        QString *label) const;
