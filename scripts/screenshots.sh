@@ -48,6 +48,8 @@ start() {
     "$gui" "$1" "${@:3}" >"$work/gui.log" 2>&1 &
     gui_pid=$!
     win=$(xdotool search --sync --onlyvisible --name SockLab | head -n1)
+    # Xvfb has no window manager to maximize it: the whole screen, as a teacher would have it.
+    xdotool windowmove --sync "$win" 0 0 windowsize --sync "$win" 100% 100%
     xdotool windowfocus --sync "$win"
     sleep 1 # let the first layout and paint settle
 }
@@ -164,9 +166,10 @@ shoot pulled-cable
 #    that rejects (ECONNREFUSED at once), one that drops (the SYN resent until the 3 s connect
 #    timeout), the lesson route-and-firewall run whole.
 start "$work/timeout.json" 4 --lesson route-and-firewall
-for _ in 1 2 3 4 5 6 7; do
+# Its nine steps: F8 while a step still runs is not taken, and one after the last does nothing.
+for _ in $(seq 12); do
     keys F8
-    sleep 0.4
+    sleep 0.5
 done
 sleep 3.5
 shoot connect-timeout-firewall
