@@ -4,6 +4,7 @@
 #include "TestSupport.h"
 
 #include "KernelFacts.h"
+#include "Lab.h"
 #include "Lesson.h"
 #include "LessonRunner.h"
 
@@ -216,6 +217,7 @@ class TestLessons : public QObject
         QCOMPARE(steps.size(), lesson->steps.size());
         QVERIFY(!steps.first().at(1).toString().isEmpty()); // what the teacher says
         QVERIFY(done.first().first().value<LessonResult>().passed);
+        QVERIFY(!done.first().first().value<LessonResult>().failedWhilePaced());
 
         // The same run judged against a prediction that is false on any kernel.
         lesson->expect.first().count = 2; // "connected twice"
@@ -229,6 +231,43 @@ class TestLessons : public QObject
         QVERIFY2(r.checks.first().observed.contains(QStringLiteral("1 × connected on c1")),
                  qPrintable(r.checks.first().observed));
         QVERIFY(r.checks.at(1).held);
+    }
+
+    // Step by step, a teacher talks between steps, and the kernel's timers run meanwhile:
+    // keepalive counts idle time from the connection's last data, not from the recv() call. A
+    // time prediction then fails, and the verdict says why instead of blaming the kernel.
+    void aTimeMissedWhilePacedByHandSaysSo()
+    {
+        QString why;
+        if (!platform::Lab::create(&why))
+            QSKIP(qPrintable(QStringLiteral("This system allows no lab: ") + why));
+        auto lesson = findLesson(QStringLiteral("keepalive-dead-peer"));
+        QVERIFY(lesson);
+        Engine engine(nullptr, nullptr, Engine::Network::Lab);
+        QTRY_VERIFY_WITH_TIMEOUT(!engine.isBusy(), 10000);
+        LessonRunner runner(&engine);
+        QSignalSpy done(&runner, &LessonRunner::finished);
+        runner.load(*lesson);
+        runner.nextStep(); // connect
+        QTRY_VERIFY_WITH_TIMEOUT(runner.canStep(), 5000);
+        QTest::qWait(2500); // the teacher's pause: the subject of this test, not a wait for it
+        runner.nextStep();  // recv(), with no timeout
+        QVERIFY(done.wait(15000));
+        const auto r = done.first().first().value<LessonResult>();
+        QVERIFY(!r.passed);
+        QCOMPARE(r.pauseBeforeStep, 2);
+        QVERIFY2(r.pauseS >= 2.4 && r.pauseS < 4, qPrintable(QString::number(r.pauseS)));
+        QVERIFY(r.failedWhilePaced());
+        // The kernel did what keepalive does: the peer declared dead, recv() failed with
+        // ETIMEDOUT, only sooner after the recv() started.
+        const LessonCheck &recv = r.checks.last();
+        QVERIFY(recv.timed);
+        QVERIFY(!recv.held);
+        QVERIFY2(recv.observed.contains(QStringLiteral("1 × error ETIMEDOUT")),
+                 qPrintable(recv.observed));
+        const Event e = r.toEvent();
+        QVERIFY2(e.detail.contains(QLatin1String("step 2 came")), qPrintable(e.detail));
+        QCOMPARE(e.extra.value(QStringLiteral("paused_before_step")).toInt(), 2);
     }
 
     void badLessonsRefused_data()

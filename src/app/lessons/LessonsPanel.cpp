@@ -232,9 +232,17 @@ void LessonsPanel::render()
             m_result->passed ? QStringLiteral("#16a34a") : QStringLiteral("#dc2626");
         h += QStringLiteral("<table width='100%' cellpadding='6' style='border: 2px solid %1'>"
                             "<tr><td><b style='color:%1'>%2</b><ul>")
-                 .arg(colour, m_result->passed ? tr("PASSED: the kernel did what the lesson "
-                                                    "predicted.")
-                                               : tr("FAILED: the kernel did something else."));
+                 .arg(colour,
+                      m_result->passed ? tr("PASSED: the kernel did what the lesson predicted.")
+                      : m_result->failedWhilePaced()
+                          ? tr("FAILED: a time was not as predicted, and the steps were run "
+                               "one by one. Step %1 came %2 s after the one before it, and the "
+                               "kernel's timers ran meanwhile (keepalive counts idle time from "
+                               "the last data, not from the call); the times predicted assume "
+                               "the steps back to back. Run all to judge them.")
+                                .arg(m_result->pauseBeforeStep)
+                                .arg(m_result->pauseS, 0, 'f', 1)
+                          : tr("FAILED: the kernel did something else."));
         for (const socklab::LessonCheck &c : m_result->checks)
             h += QStringLiteral("<li><b style='color:%1'>%2</b> %3<br/><small>%4</small></li>")
                      .arg(!c.judged ? QStringLiteral("#6b7280")

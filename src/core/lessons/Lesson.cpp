@@ -740,6 +740,13 @@ QString LessonResult::observedText() const
     return o.join(QStringLiteral("; "));
 }
 
+bool LessonResult::failedWhilePaced() const
+{
+    return !passed && notRun.isEmpty() && pauseS >= kPacedPauseS &&
+           std::any_of(checks.cbegin(), checks.cend(),
+                       [](const LessonCheck &c) { return c.judged && !c.held && c.timed; });
+}
+
 Event LessonResult::toEvent() const
 {
     Event e;
@@ -774,6 +781,16 @@ Event LessonResult::toEvent() const
                           {QStringLiteral("predicted"), predictedText()},
                           {QStringLiteral("observed"), observedText()},
                           {QStringLiteral("checks"), arr}};
+    if (pauseBeforeStep > 0) {
+        e.extra.insert(QStringLiteral("paused_s"), pauseS);
+        e.extra.insert(QStringLiteral("paused_before_step"), pauseBeforeStep);
+    }
+    if (failedWhilePaced())
+        e.detail += QStringLiteral(" The steps were run one by one, and step %1 came %2 after "
+                                   "the one before it: the kernel's timers ran meanwhile, while "
+                                   "the times predicted assume the steps back to back (Run all).")
+                        .arg(pauseBeforeStep)
+                        .arg(secondsText(pauseS));
     return e;
 }
 
@@ -804,6 +821,7 @@ LessonResult evaluate(const Lesson &lesson, const QList<Event> &events)
     for (const Expectation &x : lesson.expect) {
         LessonCheck c;
         c.says = x.says;
+        c.timed = x.elapsed || x.overshoot;
         if (aboutTheWire(x.kind) && !wireSeen) {
             c.judged = false;
             c.observed = QStringLiteral("%1: SockLab sees the wire only in its private lab "

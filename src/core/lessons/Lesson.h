@@ -82,8 +82,12 @@ struct LessonCheck
     // False where nothing in the run could see it (a prediction about the wire, on this
     // machine's network: only the lab is captured); it then counts neither way.
     bool judged = true;
-    QString observed; // what really happened, with measured values
+    QString observed;   // what really happened, with measured values
+    bool timed = false; // it bounds how long a call took (elapsed, overshoot)
 };
+
+// A wait between steps run by hand that can change what a time prediction sees.
+inline constexpr double kPacedPauseS = 0.5;
 
 struct LessonResult
 {
@@ -93,6 +97,13 @@ struct LessonResult
     // Why the lesson could not run at all (its built-in peer did not start); empty when it ran.
     // Such a lesson has no verdict on the kernel: passed is false and checks are empty.
     QString notRun;
+    // Run step by step (Next step): the longest wait between a step's end and the press that
+    // issued the next, and that step's number (1-based; 0: run whole). The kernel's timers run
+    // during it: a time predicted for steps back to back need not hold.
+    double pauseS = 0;
+    int pauseBeforeStep = 0;
+    // Failed, and a time prediction failed in a run paced by hand: what the verdict must say.
+    bool failedWhilePaced() const;
 
     QString predictedText() const;
     QString observedText() const;

@@ -33,6 +33,9 @@ void LessonRunner::reset()
     m_firstRun = 0;
     m_lastRun = 0;
     m_verdictNs = 0;
+    m_idleSinceNs = 0;
+    m_longestPauseS = 0;
+    m_pauseBeforeStep = 0;
     m_running = false;
     m_peerStarted = false;
     emit stateChanged();
@@ -74,6 +77,7 @@ void LessonRunner::runAll()
         m_peerStarted = true;
     }
     const int first = m_issued;
+    notePause(first);
     for (int i = first; i < m_lesson.steps.size(); ++i)
         steps << m_lesson.steps[i].step;
     m_issued = int(m_lesson.steps.size());
@@ -94,9 +98,24 @@ void LessonRunner::nextStep()
         m_peerStarted = true;
     }
     const int i = m_issued++;
+    notePause(i);
     steps << m_lesson.steps[i].step;
     emit stepStarted(i, m_lesson.steps[i].say);
     issue(steps);
+}
+
+// How long the kernel ran alone since the last step ended, before step `index` was pressed:
+// its timers do not wait.
+void LessonRunner::notePause(int index)
+{
+    if (m_idleSinceNs == 0)
+        return;
+    const double paused = (platform::monotonicNs() - m_idleSinceNs) / 1e9;
+    if (paused > m_longestPauseS) {
+        m_longestPauseS = paused;
+        m_pauseBeforeStep = index + 1;
+    }
+    m_idleSinceNs = 0;
 }
 
 void LessonRunner::onEvents(const QList<Event> &batch)
@@ -122,6 +141,8 @@ void LessonRunner::onEvents(const QList<Event> &batch)
                 m_pendingFinishes = 0;
             else if (m_pendingFinishes > 0)
                 --m_pendingFinishes;
+            if (m_pendingFinishes == 0 && m_issued < m_lesson.steps.size())
+                m_idleSinceNs = platform::monotonicNs(); // waiting for the next press
             if (e.detail == QLatin1String(Engine::kAbortedDetail)) {
                 notRun();
                 return;
@@ -182,7 +203,9 @@ void LessonRunner::notRun()
 
 void LessonRunner::judge()
 {
-    const LessonResult result = evaluate(m_lesson, m_events);
+    LessonResult result = evaluate(m_lesson, m_events);
+    result.pauseS = m_longestPauseS;
+    result.pauseBeforeStep = m_pauseBeforeStep;
     m_running = false;
     post(result);
 }

@@ -51,6 +51,7 @@ class LessonRunner : public QObject
     void onEvents(const QList<Event> &batch);
     void issue(const QList<Step> &steps);
     void judge();
+    void notePause(int index);
     void notRun();
     void stopLesson();
     void post(const LessonResult &result);
@@ -63,6 +64,9 @@ class LessonRunner : public QObject
     quint64 m_firstRun = 0;    // the id of the lesson's first engine run (0: none yet)
     quint64 m_lastRun = 0;     // the id of its latest run or Stop
     qint64 m_verdictNs = 0;
+    qint64 m_idleSinceNs = 0;   // step by step: when the last step's run finished (0: running)
+    double m_longestPauseS = 0; // the longest wait from then to the next press
+    int m_pauseBeforeStep = 0;  // the step it came before (1-based)
     bool m_running = false;
     bool m_peerStarted = false;
     QTimer m_stopTimer;
