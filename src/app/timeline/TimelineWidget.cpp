@@ -914,6 +914,19 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     emit viewPainted();
 }
 
+// Where a fault's band begins and ends in the plot (clipped to it); nullopt when it is out of
+// view.
+std::optional<std::pair<double, double>> TimelineWidget::faultX(const TimelineModel::FaultSpan &f,
+                                                                const QRect &plot, qint64 now) const
+{
+    const double x0 = std::max(double(plot.left()), xForNs(f.startNs, plot));
+    const double x1 = std::min(double(plot.right()),
+                               xForNs(f.endNs == TimelineModel::kOpen ? now : f.endNs, plot));
+    if (x1 < plot.left() || x0 > plot.right() || x1 < x0)
+        return std::nullopt;
+    return std::pair{x0, x1};
+}
+
 // A fault of the network concerns every socket: a tinted, dotted band behind all lanes from
 // when it was made to when it was mended (or now), continued in the strip under the lanes,
 // where it is named (paintFaultNames).
@@ -921,11 +934,10 @@ void TimelineWidget::paintFaults(QPainter &p, const QRect &plot, qint64 now) con
 {
     const QRect withStrip = plot.adjusted(0, 0, 0, faultStrip());
     for (const TimelineModel::FaultSpan &f : m_model.faults()) {
-        const double x0 = std::max(double(plot.left()), xForNs(f.startNs, plot));
-        const double x1 = std::min(double(plot.right()),
-                                   xForNs(f.endNs == TimelineModel::kOpen ? now : f.endNs, plot));
-        if (x1 < plot.left() || x0 > plot.right() || x1 < x0)
+        const auto xs = faultX(f, plot, now);
+        if (!xs)
             continue;
+        const auto [x0, x1] = *xs;
         const QRectF band(x0, withStrip.top(), std::max(2.0, x1 - x0), withStrip.height());
         p.fillRect(band, withAlpha(kFault, 28));
         p.fillRect(band, QBrush(withAlpha(kFault, 90), Qt::Dense6Pattern));
@@ -950,11 +962,10 @@ void TimelineWidget::paintFaultNames(QPainter &p, const QRect &plot, qint64 now)
     const int rows = std::max(1, (strip - 2) / (fm.height() + 2));
     int row = 0;
     for (const TimelineModel::FaultSpan &f : m_model.faults()) {
-        const double x0 = std::max(double(plot.left()), xForNs(f.startNs, plot));
-        const double x1 = std::min(double(plot.right()),
-                                   xForNs(f.endNs == TimelineModel::kOpen ? now : f.endNs, plot));
-        if (x1 < plot.left() || x0 > plot.right() || x1 < x0)
+        const auto xs = faultX(f, plot, now);
+        if (!xs)
             continue;
+        const double x0 = xs->first;
         const QRectF label(x0 + 3, area.top() + 1 + (row % rows) * (fm.height() + 2),
                            fm.horizontalAdvance(f.text) + 6, fm.height());
         p.fillRect(label, withAlpha(palette().color(QPalette::Base), 220));

@@ -218,6 +218,8 @@ class TimelineWidget : public QWidget
     void paintMarks(QPainter &p, int lane, int top, const QRect &plot, const Metrics &m) const;
     void paintFaults(QPainter &p, const QRect &plot, qint64 now) const;
     void paintFaultNames(QPainter &p, const QRect &plot, qint64 now) const;
+    std::optional<std::pair<double, double>> faultX(const TimelineModel::FaultSpan &f,
+                                                    const QRect &plot, qint64 now) const;
     void paintMarkers(QPainter &p, const QRect &plot, const Metrics &m) const;
     bool probeSchedule(const TimelineModel::Lane &l, int markIndex, qint64 *since,
                        QString *label) const;
