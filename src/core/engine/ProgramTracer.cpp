@@ -174,7 +174,7 @@ void ProgramTracer::feed(const QByteArray &text, bool complete)
         }
         Open o;
         o.entry = *line;
-        o.sock = socketOf(*line);
+        o.sock = socketOf(*line, &o.inode);
         finish(std::move(o), *line, text);
         return;
     }
@@ -215,8 +215,8 @@ void ProgramTracer::begin(const StraceLine &entry)
 {
     Open o;
     o.entry = entry;
-    quint64 inode = 0;
-    o.sock = socketOf(entry, &inode);
+    o.sock = socketOf(entry, &o.inode);
+    const quint64 inode = o.inode;
     const Call c = classify(entry.name);
     if (!o.sock.isEmpty() && c != Call::Other) {
         EventKind kind = EventKind::Receiving;
@@ -302,12 +302,11 @@ void ProgramTracer::finish(Open open, const StraceLine &result, const QByteArray
         post(e, text);
         return;
     }
-    quint64 inode = 0;
-    QString sock = open.sock.isEmpty() ? socketOf(entry, &inode) : open.sock;
+    // Which socket was found once, when the call was first seen.
+    const QString &sock = open.sock;
+    const quint64 inode = open.inode;
     if (sock.isEmpty())
         return; // not a socket of the program's
-    if (inode == 0)
-        socketOf(entry, &inode);
 
     Event e = callEvent(EventKind::Info, sock, entry);
     e.monoNs = endNs;

@@ -42,7 +42,8 @@ class ProgramTracer
     struct Open
     {
         StraceLine entry;
-        QString sock; // empty: no socket of the program's
+        QString sock;      // empty: no socket of the program's
+        quint64 inode = 0; // its socket's, when sock is set
         bool started = false;
     };
     void begin(const StraceLine &entry);
