@@ -14,34 +14,54 @@
 
 namespace socklab::platform {
 
+std::vector<sock_filter> captureFilter(int snapLen, bool loopback)
+{
+    // TCP over IPv4 (protocol at 14 + 9) or IPv6 (next header at 14 + 6), and the ICMP and
+    // ICMPv6 errors a router or host sends about a TCP segment (IPv4 destination unreachable 3
+    // and time exceeded 11, the type at 14 + the IP header's length; ICMPv6 1 and 3, at
+    // 14 + 40), their first snapLen bytes: what wire::parseFrame reads, so every frame kept is
+    // a row in the log. Not a link's own chatter (router solicitations, neighbour discovery,
+    // ARP), which a lab's links send when they come up.
+    constexpr unsigned kAccept = 16, kDrop = 17;
+    const auto to = [](unsigned from, unsigned target) {
+        return static_cast<unsigned char>(target - from - 1);
+    };
+    const std::vector<sock_filter> tcpAndErrors = {
+        /* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+        /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, to(1, 9)),
+        /* 2 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
+        /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, to(3, kAccept), 0),
+        /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 0, to(4, kDrop)),
+        /* 5 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+        /* 6 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 14),
+        /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, to(7, kAccept), 0),
+        /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 11, to(8, kAccept), to(8, kDrop)),
+        /* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, to(9, kDrop)),
+        /* 10 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+        /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, to(11, kAccept), 0),
+        /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, to(12, kDrop)),
+        /* 13 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
+        /* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, to(14, kAccept), 0),
+        /* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, to(15, kAccept), to(15, kDrop)),
+        /* 16 */ BPF_STMT(BPF_RET | BPF_K, unsigned(snapLen)),
+        /* 17 */ BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    std::vector<sock_filter> program;
+    // On loopback the leaving copy of each frame is dropped (it is seen arriving).
+    if (loopback) {
+        program.push_back(
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, unsigned(SKF_AD_OFF + SKF_AD_PKTTYPE)));
+        program.push_back(
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, to(1, 2 + kDrop), 0));
+    }
+    program.insert(program.end(), tcpAndErrors.begin(), tcpAndErrors.end());
+    return program;
+}
+
 int prepareCapture(int fd, int snapLen, int bufferBytes, bool loopback)
 {
-    // TCP over IPv4 (protocol at 14 + 9) or IPv6 (next header at 14 + 6), and ICMP and
-    // ICMPv6 (a router's "destination unreachable" about a TCP segment), their first snapLen
-    // bytes; on loopback the leaving copy of each frame is dropped (it is seen arriving).
-    const sock_filter tcpOnly[] = {
-        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 3, 7),
-        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 4, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 3, 4),
-        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, unsigned(snapLen)),
-        BPF_STMT(BPF_RET | BPF_K, 0),
-    };
-    constexpr unsigned char kToDrop = 10; // from the instruction after the loopback test
-    sock_filter program[2 + sizeof tcpOnly / sizeof tcpOnly[0]];
-    int n = 0;
-    if (loopback) {
-        program[n++] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, unsigned(SKF_AD_OFF + SKF_AD_PKTTYPE));
-        program[n++] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, kToDrop, 0);
-    }
-    for (const sock_filter &f : tcpOnly)
-        program[n++] = f;
-    const sock_fprog prog{static_cast<unsigned short>(n), program};
+    std::vector<sock_filter> program = captureFilter(snapLen, loopback);
+    const sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
     if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
         return errno;
     const int on = 1;

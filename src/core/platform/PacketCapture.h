@@ -3,6 +3,10 @@
 #include <QByteArray>
 #include <QList>
 
+#include <linux/filter.h>
+
+#include <vector>
+
 namespace socklab::platform {
 
 // One frame as the kernel delivered it to a packet socket: its first bytes, headers only.
@@ -15,9 +19,12 @@ struct Frame
     QByteArray bytes;      // its first bytes (at most the snap length)
 };
 
-// Makes a packet socket (SocketFactory::captureSocket) a bounded capture of TCP headers: a
-// classic BPF filter keeps TCP over IPv4 and IPv6 only, and only its first `snapLen` bytes
-// (on loopback also only one copy: a frame there is seen leaving and arriving); the kernel
+// The classic BPF program prepareCapture attaches: TCP over IPv4 and IPv6 and the ICMP and
+// ICMPv6 errors about a TCP segment, nothing else; their first `snapLen` bytes; on loopback
+// (`loopback`) only one copy of each frame (a frame there is seen leaving and arriving).
+std::vector<sock_filter> captureFilter(int snapLen, bool loopback);
+// Makes a packet socket (SocketFactory::captureSocket) a bounded capture of TCP headers with
+// captureFilter(snapLen, loopback); the kernel
 // timestamps each frame; its queue holds at most about `bufferBytes`, and what does not fit
 // is dropped by the kernel and counted (captureDrops). Non-blocking. 0 or errno.
 int prepareCapture(int fd, int snapLen, int bufferBytes, bool loopback);
