@@ -7,6 +7,7 @@
 #include "options/ReusePanel.h"
 #include "options/TimeoutEditor.h"
 #include "options/TimeoutPanel.h"
+#include "window/ElidedLabel.h"
 #include "window/RunProgramDialog.h"
 
 #include <QCheckBox>
@@ -60,6 +61,7 @@ class TestPanels : public QObject
     void moreEffective();
     void editsEmitChanged();
     void runProgramDialog();
+    void elidedLabelGivesUpWidth();
 };
 
 void TestPanels::initTestCase()
@@ -622,6 +624,25 @@ void TestPanels::runProgramDialog()
     QCOMPARE(d.findChild<QCheckBox *>()->isEnabled(), strace);
     d.setTrace(false);
     QVERIFY(!d.trace());
+}
+
+// The status bar's state label: a long call status does not widen the window (presenter mode
+// on a 1280x720 projector); what is cut is in the tooltip, under what the label is for.
+void TestPanels::elidedLabelGivesUpWidth()
+{
+    ElidedLabel label;
+    label.setPurpose(QStringLiteral("What the backend is doing."));
+    const QString text = QStringLiteral("c2: recv() waiting up to 1.5 s (SO_RCVTIMEO) for the "
+                                        "peer that will never answer, on the lab's server host");
+    label.setText(text);
+    QCOMPARE(label.text(), text);
+    const int whole = label.fontMetrics().horizontalAdvance(text);
+    QVERIFY2(label.minimumSizeHint().width() < whole / 4,
+             qPrintable(QString::number(label.minimumSizeHint().width())));
+    label.resize(whole / 2, label.sizeHint().height());
+    QCOMPARE(label.currentToolTip(), QStringLiteral("What the backend is doing.\n\n") + text);
+    label.resize(whole + 20, label.sizeHint().height());
+    QCOMPARE(label.currentToolTip(), QStringLiteral("What the backend is doing."));
 }
 
 QTEST_MAIN(TestPanels)

@@ -117,6 +117,7 @@ class TestWindow : public QObject
     void aProgramRunsInThePagesLab();
     void helpPagesNameTheKeys();
     void fitsA720Projector();
+    void aLessonRunInPresenterModeStaysOnA720Projector();
     void lessonPageKeepsItsOwnSockets();
     void aFaultMadeAfterALessonIsTheNextPagesOwn();
     void escClosesADropDownBeforeItStops();
@@ -993,6 +994,82 @@ void TestWindow::fitsA720Projector()
         QTRY_COMPARE(m_window->size(), QSize(1280, 720));
         for (const char *name : {"runAllButton", "nextButton", "keptTimeline"})
             QVERIFY2(within(child<QWidget>(name)), name);
+    }
+    m_window->setPresenterMode(false);
+}
+
+// The widgets whose minimum widths are the largest: what to look at when the window does not
+// fit (a failure message that names the cause).
+QString widestMinimums(QWidget *top)
+{
+    QList<QPair<int, QString>> widths;
+    for (QWidget *w : top->findChildren<QWidget *>()) {
+        if (!w->isVisible())
+            continue;
+        const int min = std::max(w->minimumSizeHint().width(), w->minimumWidth());
+        widths.append({min, QStringLiteral("%1(%2) %3")
+                                .arg(QLatin1String(w->metaObject()->className()), w->objectName())
+                                .arg(min)});
+    }
+    std::sort(widths.begin(), widths.end(),
+              [](const auto &a, const auto &b) { return a.first > b.first; });
+    QStringList out;
+    for (qsizetype i = 0; i < std::min<qsizetype>(12, widths.size()); ++i)
+        out << widths.at(i).second;
+    return out.join(QStringLiteral(", "));
+}
+
+// Calls `grew` with what forced it the first time the watched window grows past `limit`.
+class GrowthWatch : public QObject
+{
+  public:
+    GrowthWatch(QWidget *w, QSize limit) : m_w(w), m_limit(limit) { w->installEventFilter(this); }
+    QString cause;
+    bool eventFilter(QObject *o, QEvent *e) override
+    {
+        if (o == m_w && e->type() == QEvent::Resize && cause.isEmpty() &&
+            (m_w->width() > m_limit.width() || m_w->height() > m_limit.height()))
+            cause = QStringLiteral("%1x%2: %3")
+                        .arg(m_w->width())
+                        .arg(m_w->height())
+                        .arg(widestMinimums(m_w));
+        return false;
+    }
+
+  private:
+    QWidget *m_w;
+    QSize m_limit;
+};
+
+// A teacher on a 1280x720 projector runs a lesson in presenter mode to its verdict: the
+// finished lesson (its lanes, its legend, the verdict's long lines) does not make the window
+// wider or taller than the screen, and Run all, Next step, Reset and the verdict stay on it.
+void TestWindow::aLessonRunInPresenterModeStaysOnA720Projector()
+{
+    m_window->findChild<QDockWidget *>(QStringLiteral("lessonsDock"))->show();
+    m_window->resize(1280, 720);
+    QTRY_COMPARE(m_window->size(), QSize(1280, 720));
+    m_window->setPresenterMode(true);
+    GrowthWatch growth(m_window.get(), QSize(1280, 720));
+    auto *panel = child<LessonsPanel>("lessonsPanel");
+    QVERIFY(panel->selectLesson(QStringLiteral("timeout-vs-keepalive")));
+    QSignalSpy done(m_window->lessonRunner(), &LessonRunner::finished);
+    panel->runAll();
+    QVERIFY(done.wait(30000));
+    QCoreApplication::processEvents();
+    QVERIFY2(growth.cause.isEmpty(), qPrintable(growth.cause));
+    const QSize need = m_window->minimumSizeHint().expandedTo(m_window->minimumSize());
+    QVERIFY2(need.width() <= 1280 && need.height() <= 720,
+             qPrintable(QStringLiteral("%1x%2: %3")
+                            .arg(need.width())
+                            .arg(need.height())
+                            .arg(widestMinimums(m_window.get()))));
+    QTRY_COMPARE(m_window->size(), QSize(1280, 720));
+    const QRect inside = m_window->rect();
+    for (const char *name : {"runAllButton", "nextButton", "resetButton", "stateLabel"}) {
+        QWidget *w = child<QWidget>(name);
+        const QRect r(w->mapTo(m_window.get(), QPoint(0, 0)), w->size());
+        QVERIFY2(w->isVisible() && inside.contains(r), name);
     }
     m_window->setPresenterMode(false);
 }

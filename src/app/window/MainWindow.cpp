@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 #include "ActionNote.h"
+#include "ElidedLabel.h"
 #include "Lab.h"
 #include "NetworkSwitch.h"
 #include "PcapExport.h"
@@ -73,7 +74,7 @@ MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>()),
       m_engine(new socklab::Engine(this, nullptr, NetworkSwitch::savedChoice())),
       m_controller(new ExperimentController(m_engine, this)),
-      m_sockets(new SocketTableModel(m_engine, this)), m_stateLabel(new QLabel(this)),
+      m_sockets(new SocketTableModel(m_engine, this)), m_stateLabel(new ElidedLabel(this)),
       m_socketsLabel(new QLabel(this)), m_note(new ActionNote(this)),
       m_lessonRunner(new socklab::LessonRunner(m_engine, this))
 {
@@ -239,7 +240,7 @@ void MainWindow::setupActions()
 void MainWindow::setupStatusBar()
 {
     m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
-    m_stateLabel->setToolTip(tr("What the backend thread is doing: idle, the call it is running "
+    m_stateLabel->setPurpose(tr("What the backend thread is doing: idle, the call it is running "
                                 "and its timeout, or what Stop cancelled."));
     m_socketsLabel->setToolTip(tr("TCP sockets of the experiment in the kernel's table: those a "
                                   "descriptor owns, and connections in TIME_WAIT, which none "

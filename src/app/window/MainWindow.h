@@ -11,6 +11,7 @@
 
 class QLabel;
 class ActionNote;
+class ElidedLabel;
 class ExperimentController;
 class SocketPicker;
 class NetworkSwitch;
@@ -127,7 +128,7 @@ class MainWindow : public QMainWindow
     socklab::Engine *m_engine;
     ExperimentController *m_controller;
     SocketTableModel *m_sockets;
-    QLabel *m_stateLabel;
+    ElidedLabel *m_stateLabel;
     QLabel *m_socketsLabel;
     ActionNote *m_note;
     SocketPicker *m_picker = nullptr;
