@@ -70,6 +70,17 @@ class TestLabWire : public QObject
                                     .arg(i + 1)
                                     .arg(probes[i].value(QStringLiteral("t")).toDouble())
                                     .arg(frames[i])));
+        // ... and just after it: the wire tells the monitor of each probe as its frame is read
+        // (Monitor::wireSaw), so the counters are read then, not at the next of the fallback's
+        // reads, kWireHintedSampleNs (50 ms) apart.
+        for (int i = 0; i < probes.size(); ++i) {
+            const double lagMs =
+                (probes[i].value(QStringLiteral("t")).toDouble() - frames[i]) * 1e3;
+            QVERIFY2(lagMs < 20,
+                     qPrintable(QStringLiteral("probe %1 reported %2 ms after its frame")
+                                    .arg(i + 1)
+                                    .arg(lagMs)));
+        }
     }
 
     // A server too busy to accept: its SYNs go unanswered and are sent again on this kernel's

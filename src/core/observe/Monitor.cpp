@@ -28,8 +28,10 @@ constexpr qint64 kGridNs = 100 * kMs;
 // by the wheel's slack anyway.
 constexpr qint64 kEarlyNs = 8 * kMs;
 constexpr qint64 kLateNs = 12 * kMs;
-// The socket table's share of a core is at most 1/kTableBudget (see run()).
-constexpr qint64 kTableBudget = 50;
+// The socket table's share of a core is at most 1/kTableBudget (see run()): a table of a
+// thousand connections and their peers' (2,000 rows, about 2 ms a read) is read five times a
+// second rather than ten; a table of a classroom experiment's few rows, every 100 ms.
+constexpr qint64 kTableBudget = 100;
 // How long a name (an inode, a connection, a port) is kept without its socket in the table: a
 // socket named now shows up at the next refresh, 100 ms away, or has already gone. Without
 // forgetting, hours of experiments would grow the names without bound.
@@ -96,6 +98,7 @@ void Monitor::addWatch(Watch w)
     w.run = m_bus->currentRun();
     {
         QMutexLocker lock(&m_mutex);
+        m_watchByLabel.insert(w.label, w.fd);
         m_watches.insert(w.fd, w);
     }
     platform::wakeFdSignal(m_wakeFd);
@@ -128,6 +131,8 @@ void Monitor::unwatch(int fd)
         if (it == m_watches.end())
             return;
         sampleWatch(it.value(), &out); // what happened since the last tick, e.g. the death
+        if (m_watchByLabel.value(it->label, -1) == fd)
+            m_watchByLabel.remove(it->label);
         m_watches.erase(it);
     }
     for (Event &e : out)
@@ -144,6 +149,32 @@ void Monitor::dataSent(int fd)
         it->nextSampleNs = 0;
     }
     platform::wakeFdSignal(m_wakeFd);
+}
+
+void Monitor::wireSaw(const QStringList &labels)
+{
+    bool any = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (const QString &label : labels) {
+            const auto fd = m_watchByLabel.constFind(label);
+            if (fd == m_watchByLabel.cend())
+                continue;
+            const auto it = m_watches.find(*fd);
+            if (it == m_watches.end() || it->label != label || it->connecting || !it->keepalive)
+                continue;
+            it->nextSampleNs = 0;
+            any = true;
+        }
+    }
+    if (any)
+        platform::wakeFdSignal(m_wakeFd);
+}
+
+void Monitor::setWireHints(bool on)
+{
+    QMutexLocker lock(&m_mutex);
+    m_wireHints = on;
 }
 
 void Monitor::wake()
@@ -397,6 +428,9 @@ qint64 Monitor::nextSampleFor(const Watch &w, qint64 now) const
         return now + std::max(dense, kConnectSampleNs);
     if (!w.keepalive)
         return kNever; // until dataSent()
+    // Where the wire tells of each probe and answer (wireSaw), the window's reads are only
+    // the fallback for a frame the capture lost.
+    const qint64 windowPace = m_wireHints ? kWireHintedSampleNs : dense;
     // The kernel's keepalive timer fires when the peer has been silent TCP_KEEPIDLE, and then
     // every TCP_KEEPINTVL while probes go unanswered (the verdict comes on a firing too).
     qint64 due = 0, lengthNs = 0;
@@ -419,7 +453,7 @@ qint64 Monitor::nextSampleFor(const Watch &w, qint64 now) const
         // then at the idle pace, on the shared grid.
         qint64 next;
         if (w.series > 0 && now - w.probeAfterNs < 100 * kMs)
-            next = now + dense;
+            next = now + windowPace;
         else
             next = roundUp(now + (w.series > 0 ? kOutstandingSampleNs : kIdleSampleNs), kGridNs);
         return std::min(next, windowStart);
@@ -427,7 +461,7 @@ qint64 Monitor::nextSampleFor(const Watch &w, qint64 now) const
     // In the window the sampling period grows with the timer (a thousandth of it, so a probe
     // after 2 hours is placed within a second, one after 1 s within probeIntervalMs).
     if (now <= windowEnd)
-        return now + std::clamp(lengthNs / 1000, dense, 1000 * kMs);
+        return now + std::clamp(lengthNs / 1000, windowPace, std::max(windowPace, 1000 * kMs));
     // The window passed without a probe and the table has not said when the timer fires:
     // keep looking, less often.
     return roundUp(now + kOutstandingSampleNs, kGridNs / 2);

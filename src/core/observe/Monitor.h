@@ -62,6 +62,15 @@ class Monitor
     // Thread-safe. fd has just sent data: sample it now, so that resends of that data (from
     // 200 ms on) are seen at the pace of the retransmission timer, not of keepalive's.
     void dataSent(int fd);
+    // Thread-safe. A capture of the socket's link (the lab's wire) tells of each keepalive
+    // probe, its ACK and a reset as the frame is read: the watched sockets named `labels` are
+    // sampled now, and while `on` (setWireHints) a socket waiting for a probe is read only
+    // every kWireHintedSampleNs as a fallback (a frame the capture lost), not every
+    // probeIntervalMs: a thousand connections probing every second cost a tenth as many
+    // TCP_INFO reads, and each probe is reported just after its frame, never before it.
+    void wireSaw(const QStringList &labels);
+    void setWireHints(bool on);
+    static constexpr qint64 kWireHintedSampleNs = 50 * 1000000LL;
 
     void addPort(quint16 port);
     // Names the socket behind fd in the table, for state events. Call it as soon as the
@@ -156,6 +165,8 @@ class Monitor
     QMutex m_tableMutex;    // one table refresh at a time
     mutable QMutex m_mutex; // guards everything below
     QHash<int, Watch> m_watches;
+    QHash<QString, int> m_watchByLabel; // a watch's label -> its descriptor (wireSaw)
+    bool m_wireHints = false;
     QSet<quint16> m_ports;
     QHash<quint64, Name> m_inodeNames; // socket inode -> name
     QHash<QString, Name> m_names;      // DiagRow::key() -> name, learnt from inode rows

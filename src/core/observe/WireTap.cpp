@@ -95,7 +95,9 @@ int WireTap::start(const QList<Point> &points, const QStringList &router, QStrin
     }
     m_wakeFd = platform::wakeFdCreate();
     m_stop.store(false);
+    m_probeHints.clear();
     m_thread = std::thread([this] { run(); });
+    m_monitor->setWireHints(true);
     return 0;
 }
 
@@ -107,6 +109,8 @@ void WireTap::stop()
 
 void WireTap::stopLocked()
 {
+    if (m_thread.joinable())
+        m_monitor->setWireHints(false);
     m_stop.store(true);
     if (m_thread.joinable()) {
         platform::wakeFdSignal(m_wakeFd);
@@ -163,6 +167,10 @@ void WireTap::run()
             verdicts = m_syncVerdicts;
         }
         const qint64 nowNs = readWaiting();
+        if (!m_probeHints.isEmpty()) {
+            m_monitor->wireSaw(m_probeHints);
+            m_probeHints.clear();
+        }
         flushQuiet(nowNs, false);
         if (nowNs >= nextDropCheck ||
             (!m_pending.empty() && nowNs - m_pending.front().monoNs >= lostAfterNs())) {
@@ -302,6 +310,34 @@ qint64 WireTap::readWaiting()
     for (const Seen &x : m_held)
         m_postedUntilNs = std::min(m_postedUntilNs, x.frame.realNs - offset - 1);
     return at.monoNs;
+}
+
+WireTap::Direction WireTap::directionOf(const wire::Segment &s, const wire::RawTcp *raw)
+{
+    Direction d;
+    d.sport = s.sport;
+    d.dport = s.dport;
+    if (raw) {
+        d.family = raw->family;
+        d.src = raw->src;
+        d.dst = raw->dst;
+        return d;
+    }
+    d.family = s.family;
+    const auto bytesOf = [&](const QString &text, std::array<quint8, 16> *out) {
+        const QHostAddress a(text);
+        if (s.family == 10) {
+            const Q_IPV6ADDR v = a.toIPv6Address();
+            std::copy(v.c, v.c + 16, out->begin());
+        } else {
+            const quint32 v = a.toIPv4Address();
+            const quint8 be[4] = {quint8(v >> 24), quint8(v >> 16), quint8(v >> 8), quint8(v)};
+            std::copy(be, be + 4, out->begin());
+        }
+    };
+    bytesOf(s.src, &d.src);
+    bytesOf(s.dst, &d.dst);
+    return d;
 }
 
 WireTap::Key WireTap::keyOf(const wire::RawTcp &r)
@@ -641,7 +677,7 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
     // Named after the socket that sent it, and the one it goes to (either may be unknown:
     // a socket of no experiment, or one not in the table yet). A direction's names, once both
     // are known, do not change: they are kept, so a flood does not ask the monitor per frame.
-    const QString direction = s.from() + u'>' + s.to();
+    const Direction direction = directionOf(s, raw);
     Names &names = m_names[direction];
     if (names.sender.isEmpty() || names.receiver.isEmpty()) {
         const auto look = [&] {
@@ -664,6 +700,15 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
     const std::pair<QString, quint64> sender{routerMade.isEmpty() ? names.sender : QString(),
                                              names.run};
     const std::pair<QString, quint64> receiver{names.receiver, names.run};
+    // A probe, its answer or a reset: the monitor reads those sockets' counters now (after the
+    // batch), rather than densely around every expected probe.
+    if (s.meaning == QLatin1String("keepalive_probe") ||
+        s.meaning == QLatin1String("keepalive_ack") || s.meaning == QLatin1String("rst")) {
+        for (const QString &name : {names.sender, names.receiver}) {
+            if (!name.isEmpty())
+                m_probeHints << name;
+        }
+    }
     // A segment leaving for another watched host: looked for on that host's link.
     Pending *leaving = nullptr;
     if (raw && !at.own.isEmpty() && pointOwning(*raw, true) == point) {
@@ -699,7 +744,7 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
                         s.meaning == QLatin1String("fin") || s.meaning == QLatin1String("rst") ||
                         s.meaning == QLatin1String("unreachable");
     if (!always) {
-        const QString key = direction + u'|' + s.meaning;
+        const QuietKey key{direction, s.meaning};
         Quiet &q = m_quiet[key];
         if (q.startNs == 0 || monoNs - q.startNs >= kWindowNs) {
             postQuiet(q); // what this kind and direction counted in its last window

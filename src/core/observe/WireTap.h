@@ -8,6 +8,7 @@
 #include <QMutex>
 #include <QStringList>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -173,6 +174,34 @@ class WireTap
     // second made the window's GUI thread 40 to 60 ms late; 40 a second do not).
     static constexpr int kShownPerWindow = 20;
     static constexpr qint64 kWindowNs = 1000 * 1000000LL;
+    // One direction of a connection, by its addresses' bytes and ports: what the thread's
+    // per-frame tables are keyed by, so that looking one up makes no text (a thousand
+    // probing connections are four thousand frames a second).
+    struct Direction
+    {
+        int family = 0;
+        std::array<quint8, 16> src{}, dst{};
+        quint16 sport = 0, dport = 0;
+        bool operator==(const Direction &) const = default;
+    };
+    friend size_t qHash(const Direction &d, size_t seed = 0)
+    {
+        return qHashMulti(seed, qHashBits(d.src.data(), d.src.size()),
+                          qHashBits(d.dst.data(), d.dst.size()), d.family, d.sport, d.dport);
+    }
+    // From the frame's bytes where it is TCP; from the quoted segment's addresses (an ICMP
+    // error) otherwise.
+    static Direction directionOf(const wire::Segment &s, const wire::RawTcp *raw);
+    struct QuietKey
+    {
+        Direction direction;
+        QString meaning;
+        bool operator==(const QuietKey &) const = default;
+    };
+    friend size_t qHash(const QuietKey &k, size_t seed)
+    {
+        return qHashMulti(seed, qHash(k.direction), k.meaning);
+    }
     struct Quiet
     {
         qint64 startNs = 0;
@@ -182,7 +211,7 @@ class WireTap
         QString sock, toSock, from, to, meaning;
         quint64 run = 0;
     };
-    QHash<QString, Quiet> m_quiet; // the thread's, by direction and kind
+    QHash<QuietKey, Quiet> m_quiet; // the thread's, by direction and kind
     static constexpr qint64 kQuietScanNs = 100 * 1000000LL;
     qint64 m_nextQuietScanNs = 0;      // the thread's: no count in m_quiet is due before it
     void postQuiet(const Quiet &q);    // one count's event (none if it counted none)
@@ -194,8 +223,8 @@ class WireTap
         QString sender, receiver;
         quint64 run = 0;
     };
-    QHash<QString, Names> m_names; // the thread's, by direction
-    qint64 m_lastRefreshNs = 0;    // the thread's: the last table refresh for an unknown name
+    QHash<Direction, Names> m_names; // the thread's, by direction
+    qint64 m_lastRefreshNs = 0;      // the thread's: the last table refresh for an unknown name
     // The router's segment in another's name seen at `point`: its address (empty if the frame
     // is not one).
     QString madeByRouter(const wire::Segment &s, int point);
@@ -217,7 +246,8 @@ class WireTap
     std::deque<Pending> m_pending;    // the thread's, by when they left
     quint64 m_pendingSerial = 0;      // the serial of the next departure
     QHash<Key, QList<quint64>> m_departures; // the thread's: unmatched serials by segment
-    std::vector<Seen> m_held;                // the thread's: arrivals read before departures
+    QStringList m_probeHints; // the thread's: sockets whose probe or answer this read saw
+    std::vector<Seen> m_held; // the thread's: arrivals read before departures
     // Segments called lost, for a while: one that arrives after all (a queue held it longer
     // than the verdict waited) is said to be late, not taken for a new segment.
     struct Judged
