@@ -451,6 +451,30 @@ class TestLogModel : public QObject
         QVERIFY(pane->toPlainText().isEmpty());
     }
 
+    // On a projector the pane is narrow: an event's long sentence is read in lines that fit
+    // it, never by scrolling sideways.
+    void detailPaneWrapsLongSentences()
+    {
+        LogView view;
+        view.resize(420, 600);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        Event e = ev(EventKind::Timeout, QStringLiteral("c1"), 1);
+        e.detail = QStringLiteral("recv() returned EAGAIN after the 1.5 s SO_RCVTIMEO: the peer "
+                                  "sent nothing in that time, and the kernel ended the call; the "
+                                  "connection itself is still open and the next call may wait "
+                                  "again.");
+        view.append({e});
+        auto *pane = view.findChild<QPlainTextEdit *>(QStringLiteral("detailText"));
+        auto *table = view.findChild<QTableView *>(QStringLiteral("table"));
+        table->setCurrentIndex(view.proxy()->index(0, 0));
+        QTRY_VERIFY(pane->toPlainText().contains(e.detail));
+        QTRY_VERIFY(pane->height() > 0);
+        QCoreApplication::processEvents();
+        QVERIFY(pane->fontMetrics().horizontalAdvance(e.detail) > pane->viewport()->width());
+        QCOMPARE(pane->horizontalScrollBar()->maximum(), 0);
+    }
+
     // The escaping of data and payload gives every byte back, and a line break after each \n.
     void escapingIsReversible()
     {
