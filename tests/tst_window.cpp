@@ -886,8 +886,12 @@ void TestWindow::resetStartsACleanPage()
     QTRY_VERIFY2_WITH_TIMEOUT(m_window->socketsStatus().contains(QLatin1String("TIME_WAIT: 1")),
                               qPrintable(m_window->socketsStatus()), 3000);
     QVERIFY(log()->rowCount() > 0);
+    // A note of this page (Send with no socket left) is not the next page's.
+    action("actionSend")->trigger();
+    QTRY_VERIFY(m_window->actionNote()->isVisible());
 
     action("actionReset")->trigger();
+    QVERIFY(!m_window->actionNote()->isVisible());
     QCOMPARE(log()->rowCount(), 0);
     QCOMPARE(child<TimelineWidget>("timeline")->laneCount(), 0);
     const quint64 pageAfter = m_window->page().after();
@@ -1053,10 +1057,23 @@ void TestWindow::aLessonRunInPresenterModeStaysOnA720Projector()
     GrowthWatch growth(m_window.get(), QSize(1280, 720));
     auto *panel = child<LessonsPanel>("lessonsPanel");
     QVERIFY(panel->selectLesson(QStringLiteral("timeout-vs-keepalive")));
+    // The lesson's buttons stay under the teacher's hand while the line under them changes
+    // ("4 step(s). ...", "Running: 1 of 4 ...", "Done: ...").
+    QWidget *next = child<QWidget>("nextButton");
+    const auto nextY = [&] { // from the bottom of the panel, where the buttons sit
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+        return panel->height() - next->mapTo(panel, QPoint(0, 0)).y();
+    };
+    QCoreApplication::processEvents();
+    const int restingY = nextY();
     QSignalSpy done(m_window->lessonRunner(), &LessonRunner::finished);
     panel->runAll();
+    QTRY_VERIFY(m_window->lessonRunner()->isRunning());
+    QCoreApplication::processEvents();
+    QCOMPARE(nextY(), restingY);
     QVERIFY(done.wait(30000));
     QCoreApplication::processEvents();
+    QCOMPARE(nextY(), restingY);
     QVERIFY2(growth.cause.isEmpty(), qPrintable(growth.cause));
     const QSize need = m_window->minimumSizeHint().expandedTo(m_window->minimumSize());
     QVERIFY2(need.width() <= 1280 && need.height() <= 720,

@@ -3,6 +3,8 @@
 #include "LessonRunner.h"
 #include "ui_LessonsPanel.h"
 
+#include <QEvent>
+#include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
 #include <QTextBrowser>
@@ -78,10 +80,26 @@ LessonsPanel::LessonsPanel(QWidget *parent)
     connect(m_ui->runAllButton, &QPushButton::clicked, this, &LessonsPanel::runAll);
     connect(m_ui->nextButton, &QPushButton::clicked, this, &LessonsPanel::nextStep);
     connect(m_ui->resetButton, &QPushButton::clicked, this, &LessonsPanel::reset);
+    reserveProgressLines();
     updateButtons();
 }
 
 LessonsPanel::~LessonsPanel() = default;
+
+void LessonsPanel::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange)
+        reserveProgressLines(); // zoom, presenter mode
+}
+
+void LessonsPanel::reserveProgressLines()
+{
+    QLabel *label = m_ui->progressLabel;
+    const QMargins m = label->contentsMargins();
+    label->setMinimumHeight(2 * label->fontMetrics().lineSpacing() + m.top() + m.bottom() +
+                            2 * label->margin());
+}
 
 void LessonsPanel::setRunner(socklab::LessonRunner *runner)
 {

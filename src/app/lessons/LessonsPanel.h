@@ -45,8 +45,14 @@ class LessonsPanel : public QWidget
     // Reset asks the window to stop the engine.
     void stopRequested();
 
+  protected:
+    void changeEvent(QEvent *event) override;
+
   private:
     void onCurrentRowChanged(int row);
+    // The progress line keeps two lines' height whatever it says, so Run all, Next step and
+    // Reset stay where the teacher's hand is as it changes.
+    void reserveProgressLines();
     void onStepStarted(int index, const QString &say);
     void onFinished(const socklab::LessonResult &result);
     void render();

@@ -809,6 +809,7 @@ void MainWindow::beginPage(bool lesson)
     m_sockets->hideRunsUpTo(stop);
     clearLog();
     m_ui->logView->clearForNewPage();
+    m_note->hide(); // what it said was about the last page
 }
 
 void MainWindow::beforeManualAction()
