@@ -43,6 +43,9 @@ bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &rep
         out->family = 2;
         out->src = QHostAddress(be32(p + ip + 12)).toString();
         out->dst = QHostAddress(be32(p + ip + 16)).toString();
+        out->flow = FlowKey{};
+        std::copy(p + ip + 12, p + ip + 16, out->flow.src.begin());
+        std::copy(p + ip + 16, p + ip + 20, out->flow.dst.begin());
     } else {
         if (n < ip + 40 || (p[ip] >> 4) != 6 || p[ip + 6] != 6)
             return false;
@@ -50,11 +53,17 @@ bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &rep
         out->family = 10;
         out->src = QHostAddress(p + ip + 8).toString();
         out->dst = QHostAddress(p + ip + 24).toString();
+        out->flow = FlowKey{};
+        std::copy(p + ip + 8, p + ip + 24, out->flow.src.begin());
+        std::copy(p + ip + 24, p + ip + 40, out->flow.dst.begin());
     }
     if (n < tcp + 8) // an ICMP error quotes at least the first 8 bytes: ports and seq
         return false;
     out->sport = be16(p + tcp);
     out->dport = be16(p + tcp + 2);
+    out->flow.family = out->family;
+    out->flow.sport = out->sport;
+    out->flow.dport = out->dport;
     out->seq = be32(p + tcp + 4);
     out->icmpType = type;
     out->icmpCode = code;
@@ -211,6 +220,7 @@ bool parseFields(const QByteArray &bytes, Segment *out)
     }
     out->sport = raw.sport;
     out->dport = raw.dport;
+    out->flow = FlowKey{raw.family, raw.src, raw.dst, raw.sport, raw.dport};
     out->seq = raw.seq;
     out->ack = raw.ack;
     out->flags = raw.flags;
@@ -289,17 +299,12 @@ bool peekTcp(const QByteArray &bytes, RawTcp *out)
     return true;
 }
 
-QString Analyzer::key(const Segment &s, bool reverse)
-{
-    return reverse ? s.to() + u'>' + s.from() : s.from() + u'>' + s.to();
-}
-
 void Analyzer::analyze(Segment &s)
 {
     if (s.icmpType >= 0) {
         // About a segment of a flow, not part of it: numbered as that flow numbers its
         // segments, and nothing of the flow changes.
-        const auto it = m_flows.constFind(key(s, false));
+        const auto it = m_flows.constFind(s.flow);
         s.relSeq = it != m_flows.constEnd() && it->started ? s.seq - it->isn : 0;
         s.relAck = 0;
         const bool unreachable = s.family == 10 ? s.icmpType == 1 : s.icmpType == 3;
@@ -308,7 +313,7 @@ void Analyzer::analyze(Segment &s)
         return;
     }
     // Both directions exist before either is referenced (an insertion moves QHash's values).
-    const QString mine = key(s, false), theirs = key(s, true);
+    const FlowKey mine = s.flow, theirs = s.flow.reversed();
     m_flows[mine];
     m_flows[theirs];
     Flow &f = m_flows[mine];

@@ -10,11 +10,28 @@
 // reading of the frames on a lab's links. Pure logic: no OS call, no clock.
 namespace socklab::wire {
 
+// One direction of a connection, by its addresses' bytes and ports (IPv4: the first 4 bytes):
+// what per-frame tables are keyed by, so that looking one up makes no text.
+struct FlowKey
+{
+    int family = 0;
+    std::array<quint8, 16> src{}, dst{};
+    quint16 sport = 0, dport = 0;
+    bool operator==(const FlowKey &) const = default;
+    FlowKey reversed() const { return {family, dst, src, dport, sport}; }
+};
+inline size_t qHash(const FlowKey &k, size_t seed = 0)
+{
+    return qHashMulti(seed, qHashBits(k.src.data(), k.src.size()),
+                      qHashBits(k.dst.data(), k.dst.size()), k.family, k.sport, k.dport);
+}
+
 struct Segment
 {
     int family = 0;   // AF_INET or AF_INET6
     QString src, dst; // addresses as text ("192.0.2.1", "2001:db8:2::1")
     quint16 sport = 0, dport = 0;
+    FlowKey flow; // the same addresses and ports as bytes (parseFrame fills it)
     quint32 seq = 0, ack = 0;
     quint8 flags = 0;   // TCP flags (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10)
     quint32 window = 0; // as advertised, scaled by the window scale its SYN announced
@@ -84,6 +101,7 @@ bool parseFrame(const QByteArray &bytes, Segment *out);
 class Analyzer
 {
   public:
+    // `s` as parseFrame() filled it (its flow names its connection's direction).
     void analyze(Segment &s);
     void clear() { m_flows.clear(); }
     int flowCount() const { return int(m_flows.size()); }
@@ -104,8 +122,7 @@ class Analyzer
         int dupAcks = 0;
         bool probeUnanswered = false; // the other side sent a keepalive probe
     };
-    static QString key(const Segment &s, bool reverse);
-    QHash<QString, Flow> m_flows; // by "src:sport>dst:dport"
+    QHash<FlowKey, Flow> m_flows; // by direction (Segment::flow)
 };
 
 } // namespace socklab::wire

@@ -312,34 +312,6 @@ qint64 WireTap::readWaiting()
     return at.monoNs;
 }
 
-WireTap::Direction WireTap::directionOf(const wire::Segment &s, const wire::RawTcp *raw)
-{
-    Direction d;
-    d.sport = s.sport;
-    d.dport = s.dport;
-    if (raw) {
-        d.family = raw->family;
-        d.src = raw->src;
-        d.dst = raw->dst;
-        return d;
-    }
-    d.family = s.family;
-    const auto bytesOf = [&](const QString &text, std::array<quint8, 16> *out) {
-        const QHostAddress a(text);
-        if (s.family == 10) {
-            const Q_IPV6ADDR v = a.toIPv6Address();
-            std::copy(v.c, v.c + 16, out->begin());
-        } else {
-            const quint32 v = a.toIPv4Address();
-            const quint8 be[4] = {quint8(v >> 24), quint8(v >> 16), quint8(v >> 8), quint8(v)};
-            std::copy(be, be + 4, out->begin());
-        }
-    };
-    bytesOf(s.src, &d.src);
-    bytesOf(s.dst, &d.dst);
-    return d;
-}
-
 WireTap::Key WireTap::keyOf(const wire::RawTcp &r)
 {
     Key k;
@@ -677,7 +649,7 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
     // Named after the socket that sent it, and the one it goes to (either may be unknown:
     // a socket of no experiment, or one not in the table yet). A direction's names, once both
     // are known, do not change: they are kept, so a flood does not ask the monitor per frame.
-    const Direction direction = directionOf(s, raw);
+    const wire::FlowKey &direction = s.flow;
     Names &names = m_names[direction];
     if (names.sender.isEmpty() || names.receiver.isEmpty()) {
         const auto look = [&] {

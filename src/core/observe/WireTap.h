@@ -174,27 +174,9 @@ class WireTap
     // second made the window's GUI thread 40 to 60 ms late; 40 a second do not).
     static constexpr int kShownPerWindow = 20;
     static constexpr qint64 kWindowNs = 1000 * 1000000LL;
-    // One direction of a connection, by its addresses' bytes and ports: what the thread's
-    // per-frame tables are keyed by, so that looking one up makes no text (a thousand
-    // probing connections are four thousand frames a second).
-    struct Direction
-    {
-        int family = 0;
-        std::array<quint8, 16> src{}, dst{};
-        quint16 sport = 0, dport = 0;
-        bool operator==(const Direction &) const = default;
-    };
-    friend size_t qHash(const Direction &d, size_t seed = 0)
-    {
-        return qHashMulti(seed, qHashBits(d.src.data(), d.src.size()),
-                          qHashBits(d.dst.data(), d.dst.size()), d.family, d.sport, d.dport);
-    }
-    // From the frame's bytes where it is TCP; from the quoted segment's addresses (an ICMP
-    // error) otherwise.
-    static Direction directionOf(const wire::Segment &s, const wire::RawTcp *raw);
     struct QuietKey
     {
-        Direction direction;
+        wire::FlowKey direction;
         QString meaning;
         bool operator==(const QuietKey &) const = default;
     };
@@ -223,8 +205,8 @@ class WireTap
         QString sender, receiver;
         quint64 run = 0;
     };
-    QHash<Direction, Names> m_names; // the thread's, by direction
-    qint64 m_lastRefreshNs = 0;      // the thread's: the last table refresh for an unknown name
+    QHash<wire::FlowKey, Names> m_names; // the thread's, by direction
+    qint64 m_lastRefreshNs = 0;          // the thread's: the last table refresh for an unknown name
     // The router's segment in another's name seen at `point`: its address (empty if the frame
     // is not one).
     QString madeByRouter(const wire::Segment &s, int point);
