@@ -4,6 +4,7 @@
 #include "Lab.h"
 #include "NetworkSwitch.h"
 #include "PcapExport.h"
+#include "PopupEscape.h"
 #include "RunProgramDialog.h"
 #include "SocketPicker.h"
 #include "options/FactTips.h"
@@ -135,6 +136,7 @@ void MainWindow::setupActions()
     // drop-down's list or a dialog, where Esc closes them as it does everywhere (a window
     // shortcut: those are windows of their own).
     ui.actionStop->setShortcutContext(Qt::WindowShortcut);
+    qApp->installEventFilter(new PopupEscape(this));
 
     // Where a note about an action goes: next to its button. Connected first, so it is known
     // before the action runs.
