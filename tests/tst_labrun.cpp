@@ -316,6 +316,40 @@ class TestLabRun : public QObject
         QVERIFY2(t.elapsed() < 2500, qPrintable(QString::number(t.elapsed())));
         const Event killed = rec.first(EventKind::Cancelled, QStringLiteral("prog"));
         QVERIFY2(killed.detail.contains(QLatin1String("SIGKILL")), qPrintable(killed.detail));
+
+        // Under strace, and what it forked: a tracer told to end leaves its program running,
+        // so Stop ends the program's whole process group. The program says its pid and its
+        // child's; neither is left after Stop.
+        if (QStandardPaths::findExecutable(QStringLiteral("strace")).isEmpty())
+            QFAIL("strace is not installed (scripts/setup.sh installs it)");
+        rec.clear();
+        run.trace = true;
+        run.argv = QStringList{QStringLiteral("python3"), QStringLiteral("-c"),
+                               QStringLiteral("import os, subprocess, time\n"
+                                              "c = subprocess.Popen(['sleep', '30'])\n"
+                                              "print(os.getpid(), c.pid, flush=True)\n"
+                                              "time.sleep(30)")};
+        engine.run({run});
+        QList<int> pids;
+        const auto saidItsPids = [&] {
+            for (const Event &e : rec.of(EventKind::Info, QStringLiteral("prog"))) {
+                const QStringList w = e.detail.split(u' ');
+                if (e.op == QLatin1String("stdout") && w.size() == 2) {
+                    pids = {w[0].toInt(), w[1].toInt()};
+                    return true;
+                }
+            }
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(saidItsPids(), 10000);
+        QVERIFY(pids[0] > 0 && pids[1] > 0);
+        engine.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has(EventKind::Cancelled, QStringLiteral("prog")), 5000);
+        for (const int p : pids) {
+            QTRY_VERIFY2_WITH_TIMEOUT(::kill(p, 0) == -1 && errno == ESRCH,
+                                      qPrintable(QStringLiteral("process %1 outlived Stop").arg(p)),
+                                      3000);
+        }
     }
 
     // On this machine's network a program is not run (the engine says why), and the CLI

@@ -69,6 +69,9 @@ int labd::startProgram(uint32_t host, int statusFd, int outFd, int errFd, const 
         prctl(PR_SET_PDEATHSIG, SIGKILL); // it ends with the lab
         if (getppid() != parent)
             _exit(127);
+        // A group of its own, the program's pid its id: Stop signals all of it (what it
+        // forks, and the program strace runs, which outlives a tracer that is told to end).
+        setpgid(0, 0);
         int err = labd::enter(host);
         const int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (!err &&
@@ -92,6 +95,7 @@ int labd::startProgram(uint32_t host, int statusFd, int outFd, int errFd, const 
         sendInt(statusFd, err); // the status socket is close-on-exec: open only if exec failed
         _exit(127);
     }
+    setpgid(child, child); // as the child does: whichever runs first
     close(outFd);
     close(errFd);
     g_running.push_back({child, statusFd});

@@ -25,6 +25,17 @@ int signalProgram(int pidfd, int sig)
 {
     return int(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)) == 0 ? 0 : errno;
 }
+
+// The program and every process of its group (the helper made it a group leader): what it
+// forked, and under strace the traced program itself, which a tracer told to end leaves
+// running. The group's id stays taken while any of it lives.
+void signalGroup(int pid, int pidfd, int sig)
+{
+    if (pidfd >= 0)
+        signalProgram(pidfd, sig);
+    if (pid > 0)
+        ::kill(-pid, sig);
+}
 } // namespace
 
 TracePipe::TracePipe() = default;
@@ -65,8 +76,8 @@ ProgramWatch::ProgramWatch(const Lab::Program &p)
 
 ProgramWatch::~ProgramWatch()
 {
-    if (!ended() && m_pidfd >= 0)
-        signalProgram(m_pidfd, SIGKILL);
+    // Nothing of it outlives its watch, even what outlived the program itself.
+    signalGroup(m_pid, ended() ? -1 : m_pidfd, SIGKILL);
     for (const int fd : {m_pidfd, m_statusFd, m_fds[1], m_fds[2], m_fds[kTrace]}) {
         if (fd >= 0)
             ::close(fd);
@@ -190,7 +201,7 @@ int ProgramWatch::end(int graceMs, const LineSink &onLine)
 {
     int sig = 0;
     if (!ended()) {
-        signalProgram(m_pidfd, SIGTERM);
+        signalGroup(m_pid, m_pidfd, SIGTERM);
         sig = SIGTERM;
         // A pidfd is readable once the process has ended.
         const qint64 deadline = monotonicNs() + qint64(graceMs) * 1000000;
@@ -201,7 +212,7 @@ int ProgramWatch::end(int graceMs, const LineSink &onLine)
             r = ::poll(&p, 1, int(std::max<qint64>(0, left)));
         } while (r < 0 && errno == EINTR);
         if (r != 1) {
-            signalProgram(m_pidfd, SIGKILL);
+            signalGroup(m_pid, m_pidfd, SIGKILL);
             sig = SIGKILL;
         }
         // The helper sends the status once it has reaped it: moments after the end.
