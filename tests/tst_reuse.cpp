@@ -76,6 +76,40 @@ class TestReuse : public QObject
         }
     }
 
+    // The server closed first and the client has not closed yet: the server's side waits in
+    // FIN_WAIT2, on a timer, and holds the port. The sentence names that state, as the
+    // kernel's table does, not TIME_WAIT.
+    void aServerWaitingForItsPeersCloseHoldsThePortInFinWait2()
+    {
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({listen(QStringLiteral("L1"), 0)});
+        QVERIFY(rec.waitFinished());
+        const quint16 port = rec.listeningPort(QStringLiteral("L1"));
+        QVERIFY(port > 0);
+        rec.clear();
+        engine.run({connectTo(port), accept(QStringLiteral("L1"), QStringLiteral("a1")),
+                    Step::make(Step::Kind::Close, QStringLiteral("a1")),
+                    Step::make(Step::Kind::Close, QStringLiteral("L1"))});
+        QVERIFY(rec.waitFinished());
+        QTRY_VERIFY([&] {
+            for (const auto &row : engine.socketTable()) {
+                if (row.localPort == port && platform::tcpStateName(row.state) == "FIN_WAIT2")
+                    return true;
+            }
+            return false;
+        }());
+        rec.clear();
+        engine.run({listen(QStringLiteral("L2"), port)});
+        QVERIFY(rec.waitFinished());
+        const Event e = rec.first(EventKind::Error, QStringLiteral("L2"));
+        QCOMPARE(e.err, EADDRINUSE);
+        QVERIFY2(e.detail.contains(QStringLiteral("1 connection(s) in FIN_WAIT2")),
+                 qPrintable(e.detail));
+        QVERIFY2(!e.detail.contains(QStringLiteral("held by 1 connection(s) in TIME_WAIT")),
+                 qPrintable(e.detail));
+    }
+
     void twoLiveListeners_data()
     {
         QTest::addColumn<bool>("reuseAddr");

@@ -10,8 +10,9 @@ class SocketFactory;
 
 // Why a bind() or listen() on `port` found it in use, from the kernel's own socket table:
 // "The kernel's table shows port 5000 held by 1 connection(s) in TIME_WAIT (58.2 s left at
-// most)." Live listeners, TIME_WAIT connections (with the longest countdown) and other
-// connections are counted separately. Empty if the table shows nothing on the port.
+// most)." Live listeners, connections a timer keeps after their close (TIME_WAIT, or FIN_WAIT2
+// while the peer has not closed; each with its longest countdown) and other connections are
+// counted separately. Empty if the table shows nothing on the port.
 QString portHoldersText(quint16 port, platform::SocketFactory &net);
 
 } // namespace socklab
