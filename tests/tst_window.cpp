@@ -394,6 +394,10 @@ void TestWindow::stopEndsBlockingCallAtOnce()
     QVERIFY2(ms < 500, qPrintable(QString::number(ms)));
     QCOMPARE(rows(EventKind::Cancelled).first().op, QStringLiteral("recv"));
     QTRY_VERIFY(m_window->backendStatus().startsWith(QLatin1String("Cancelled")));
+    // A clean page is idle: the last page's cancellation is not what the backend does now.
+    action("actionReset")->trigger();
+    QTRY_VERIFY(!m_window->engine()->isBusy());
+    QTRY_COMPARE(m_window->backendStatus(), QStringLiteral("Idle"));
 }
 
 void TestWindow::socketsCountedInStatusBar()

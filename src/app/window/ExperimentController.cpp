@@ -268,7 +268,11 @@ quint64 ExperimentController::stop()
 
 quint64 ExperimentController::stopAndUse(socklab::Engine::Network network)
 {
-    return forgetAfter(m_engine->useNetwork(network));
+    const quint64 id = forgetAfter(m_engine->useNetwork(network));
+    // A new page: what an earlier page's calls did is not what the backend does now.
+    m_statusAfter = id;
+    setStatus(tr("Idle"));
+    return id;
 }
 
 quint64 ExperimentController::forgetAfter(quint64 id)
@@ -403,6 +407,11 @@ void ExperimentController::onEvents(const QList<Event> &batch)
             if (!waiting.isEmpty())
                 dropPending(waiting.first());
         }
+        // The status line says what the backend does for this page: not what an earlier
+        // page's calls did as they were stopped, and not a program's own calls (strace's),
+        // which the program makes, not the backend.
+        if (e.run <= m_statusAfter || e.extra.contains(QLatin1String("traced")))
+            continue;
         switch (e.kind) {
         case EventKind::Connecting:
         case EventKind::Accepting:

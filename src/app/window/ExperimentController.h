@@ -102,6 +102,7 @@ class ExperimentController : public QObject
     QHash<QString, QString> m_about;           // describe()
     QHash<QString, QString> m_pending;         // accepts not accepted yet, and their listeners
     QHash<QString, quint16> m_ports;           // the port each listener was asked for
-    quint64 m_pageAfter = 0; // events of runs up to this one (the last Stop) are of old sockets
+    quint64 m_pageAfter = 0;   // events of runs up to this one (the last Stop) are of old sockets
+    quint64 m_statusAfter = 0; // ... and up to this one (a new page's Stop) of an old page
     QString m_status;
 };
