@@ -59,6 +59,11 @@ QStringList lines(const Run &r, const QString &stream)
         out << e.value(QStringLiteral("detail")).toString();
     return out;
 }
+// A program's command line: Python running `script`.
+QStringList pythonRunning(const char *script)
+{
+    return {QStringLiteral("python3"), QStringLiteral("-c"), QString::fromUtf8(script)};
+}
 } // namespace
 
 class TestLabRun : public QObject
@@ -301,11 +306,10 @@ class TestLabRun : public QObject
 
         // One that ignores SIGTERM gets SIGKILL after a second; what it printed is kept.
         rec.clear();
-        run.argv = QStringList{QStringLiteral("python3"), QStringLiteral("-c"),
-                               QStringLiteral("import signal, time\n"
-                                              "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-                                              "print('up', flush=True)\n"
-                                              "time.sleep(30)")};
+        run.argv = pythonRunning("import signal, time\n"
+                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                 "print('up', flush=True)\n"
+                                 "time.sleep(30)");
         engine.run({run});
         QTRY_VERIFY_WITH_TIMEOUT(rec.has(EventKind::Info, QStringLiteral("prog")) &&
                                      rec.of(EventKind::Info, QStringLiteral("prog")).size() >= 2,
@@ -324,11 +328,10 @@ class TestLabRun : public QObject
             QFAIL("strace is not installed (scripts/setup.sh installs it)");
         rec.clear();
         run.trace = true;
-        run.argv = QStringList{QStringLiteral("python3"), QStringLiteral("-c"),
-                               QStringLiteral("import os, subprocess, time\n"
-                                              "c = subprocess.Popen(['sleep', '30'])\n"
-                                              "print(os.getpid(), c.pid, flush=True)\n"
-                                              "time.sleep(30)")};
+        run.argv = pythonRunning("import os, subprocess, time\n"
+                                 "c = subprocess.Popen(['sleep', '30'])\n"
+                                 "print(os.getpid(), c.pid, flush=True)\n"
+                                 "time.sleep(30)");
         engine.run({run});
         QList<int> pids;
         const auto saidItsPids = [&] {
