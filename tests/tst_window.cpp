@@ -946,6 +946,13 @@ void TestWindow::helpPagesNameTheKeys()
     QVERIFY(page->toPlainText().contains(QLatin1String("silent")));
 }
 
+// Whether `w` is shown, all of it inside `window` (not cut off at an edge of the screen).
+bool shownWhole(QWidget *w, QWidget *window)
+{
+    const QRect r(w->mapTo(window, QPoint(0, 0)), w->size());
+    return w->isVisible() && window->rect().contains(r);
+}
+
 // A classroom projector is 1280x720: the window fits it with nothing clipped, the lessons
 // pane open, and stays that size when the log's "Auto-scroll paused" button appears.
 void TestWindow::fitsA720Projector()
@@ -956,11 +963,7 @@ void TestWindow::fitsA720Projector()
              qPrintable(QStringLiteral("%1x%2").arg(min.width()).arg(min.height())));
     m_window->resize(1280, 720);
     QTRY_COMPARE(m_window->size(), QSize(1280, 720));
-    const QRect inside = m_window->rect();
-    const auto within = [&](QWidget *w) {
-        const QRect r(w->mapTo(m_window.get(), QPoint(0, 0)), w->size());
-        return w->isVisible() && inside.contains(r);
-    };
+    const auto within = [this](QWidget *w) { return shownWhole(w, m_window.get()); };
     for (QToolButton *b : m_window->findChild<QToolBar *>(QStringLiteral("mainToolBar"))
                               ->findChildren<QToolButton *>()) {
         if (b->defaultAction() && !b->defaultAction()->isSeparator())
@@ -1028,7 +1031,7 @@ QString widestMinimums(QWidget *top)
     return out.join(QStringLiteral(", "));
 }
 
-// Calls `grew` with what forced it the first time the watched window grows past `limit`.
+// Records in `cause` what forced it the first time the watched window grows past `limit`.
 class GrowthWatch : public QObject
 {
   public:
@@ -1087,12 +1090,8 @@ void TestWindow::aLessonRunInPresenterModeStaysOnA720Projector()
                             .arg(need.height())
                             .arg(widestMinimums(m_window.get()))));
     QTRY_COMPARE(m_window->size(), QSize(1280, 720));
-    const QRect inside = m_window->rect();
-    for (const char *name : {"runAllButton", "nextButton", "resetButton", "stateLabel"}) {
-        QWidget *w = child<QWidget>(name);
-        const QRect r(w->mapTo(m_window.get(), QPoint(0, 0)), w->size());
-        QVERIFY2(w->isVisible() && inside.contains(r), name);
-    }
+    for (const char *name : {"runAllButton", "nextButton", "resetButton", "stateLabel"})
+        QVERIFY2(shownWhole(child<QWidget>(name), m_window.get()), name);
     m_window->setPresenterMode(false);
 }
 

@@ -134,7 +134,7 @@ void MainWindow::setupActions()
     ui.actionZoomOut->setShortcuts(QKeySequence::ZoomOut);
     // Stop works from anywhere in the window, whichever widget has the focus; not from a
     // drop-down's list or a dialog, where Esc closes them as it does everywhere (a window
-    // shortcut: those are windows of their own).
+    // shortcut: a dialog is a window of its own; an open list claims Esc, PopupEscape).
     ui.actionStop->setShortcutContext(Qt::WindowShortcut);
     qApp->installEventFilter(new PopupEscape(this));
 

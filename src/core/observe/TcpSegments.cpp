@@ -36,6 +36,7 @@ bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &rep
         return false;
     const int ip = icmp + 8;
     int tcp = 0;
+    out->flow = FlowKey{};
     if (!v6) {
         if (n < ip + 20 || (p[ip] >> 4) != 4 || p[ip + 9] != 6)
             return false;
@@ -43,7 +44,6 @@ bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &rep
         out->family = 2;
         out->src = QHostAddress(be32(p + ip + 12)).toString();
         out->dst = QHostAddress(be32(p + ip + 16)).toString();
-        out->flow = FlowKey{};
         std::copy(p + ip + 12, p + ip + 16, out->flow.src.begin());
         std::copy(p + ip + 16, p + ip + 20, out->flow.dst.begin());
     } else {
@@ -53,7 +53,6 @@ bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &rep
         out->family = 10;
         out->src = QHostAddress(p + ip + 8).toString();
         out->dst = QHostAddress(p + ip + 24).toString();
-        out->flow = FlowKey{};
         std::copy(p + ip + 8, p + ip + 24, out->flow.src.begin());
         std::copy(p + ip + 24, p + ip + 40, out->flow.dst.begin());
     }
@@ -220,7 +219,7 @@ bool parseFields(const QByteArray &bytes, Segment *out)
     }
     out->sport = raw.sport;
     out->dport = raw.dport;
-    out->flow = FlowKey{raw.family, raw.src, raw.dst, raw.sport, raw.dport};
+    out->flow = raw.flow();
     out->seq = raw.seq;
     out->ack = raw.ack;
     out->flags = raw.flags;

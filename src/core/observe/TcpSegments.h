@@ -75,6 +75,7 @@ struct RawTcp
     int tcp = 0;  // where the TCP header starts in the frame
     int doff = 0; // its length
     int addressBytes() const { return family == 10 ? 16 : 4; }
+    FlowKey flow() const { return {family, src, dst, sport, dport}; }
 };
 
 // Reads an Ethernet frame's IPv4 or IPv6 and TCP headers into `out`; false for anything else

@@ -109,10 +109,9 @@ void WireTap::stop()
 
 void WireTap::stopLocked()
 {
-    if (m_thread.joinable())
-        m_monitor->setWireHints(false);
     m_stop.store(true);
     if (m_thread.joinable()) {
+        m_monitor->setWireHints(false);
         platform::wakeFdSignal(m_wakeFd);
         m_thread.join();
     }
@@ -323,9 +322,7 @@ WireTap::Key WireTap::keyOf(const wire::RawTcp &r)
 
 size_t WireTap::flowOf(const wire::RawTcp &r)
 {
-    const auto n = size_t(r.addressBytes());
-    return qHashMulti(qHashBits(r.src.data(), n), qHashBits(r.dst.data(), n), r.family, r.sport,
-                      r.dport);
+    return qHash(r.flow());
 }
 
 bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
