@@ -679,21 +679,21 @@ void Monitor::sampleTable()
     // be in it). Timer expiries stay relative to the request.
     const platform::Instant observed = platform::now();
     const qint64 observedNs = observed.monoNs;
-    QHash<quint64, CachedKey> keyCache;
-    keyCache.reserve(rows.size());
+    const quint64 refresh = ++m_keyRefresh;
     const auto keyOf = [&](const DiagRow &r) {
         if (!r.inode)
             return r.key(); // TIME_WAIT: few
-        const auto it = m_keyCache.constFind(r.inode);
-        if (it != m_keyCache.cend() && it->localPort == r.localPort &&
-            it->remotePort == r.remotePort && it->localAddr == r.localAddr &&
-            it->remoteAddr == r.remoteAddr) {
-            keyCache.insert(r.inode, *it);
-            return it->key;
+        CachedKey &c = m_keyCache[r.inode];
+        c.refresh = refresh;
+        if (c.key.isEmpty() || c.localPort != r.localPort || c.remotePort != r.remotePort ||
+            c.localAddr != r.localAddr || c.remoteAddr != r.remoteAddr) {
+            c.localAddr = r.localAddr;
+            c.remoteAddr = r.remoteAddr;
+            c.localPort = r.localPort;
+            c.remotePort = r.remotePort;
+            c.key = r.key();
         }
-        const QString key = r.key();
-        keyCache.insert(r.inode, {r.localAddr, r.remoteAddr, r.localPort, r.remotePort, key});
-        return key;
+        return c.key;
     };
     QList<Event> out;
     std::function<void(const QList<DiagRow> &)> listener;
@@ -754,13 +754,18 @@ void Monitor::sampleTable()
             keys.append(std::move(key));
         }
         rows = std::move(kept);
-        m_keyCache = std::move(keyCache);
+        m_keyCache.removeIf([refresh](const auto &it) { return it.value().refresh != refresh; });
         for (qsizetype i = 0; i < rows.size(); ++i) {
             const DiagRow &r = rows.at(i);
             const QString &key = keys.at(i);
             seen.insert(key, r.state);
-            if (r.inode && m_inodeNames.contains(r.inode))
-                m_names.insert(key, m_inodeNames.value(r.inode)); // for its TIME_WAIT later
+            if (r.inode) {
+                if (const auto n = m_inodeNames.constFind(r.inode); n != m_inodeNames.cend()) {
+                    Name &known = m_names[key]; // for its TIME_WAIT later
+                    if (known.label != n->label || known.run != n->run)
+                        known = *n;
+                }
+            }
             const auto it = m_states.constFind(key);
             if (it != m_states.constEnd() && it.value() == r.state)
                 continue;

@@ -181,8 +181,12 @@ class Monitor
         QString localAddr, remoteAddr;
         quint16 localPort = 0, remotePort = 0;
         QString key;
+        quint64 refresh = 0; // the last refresh whose table had it
     };
+    // Kept from refresh to refresh and pruned of what a refresh no longer saw (not rebuilt:
+    // copying thousands of entries was half of a refresh).
     QHash<quint64, CachedKey> m_keyCache;
+    quint64 m_keyRefresh = 0; // refreshes so far (guarded by m_tableMutex)
     // Named or added since the last prune (see pruneLocked), so not yet forgotten.
     QSet<quint64> m_recentInodes;
     QSet<QString> m_recentKeys;
