@@ -43,6 +43,51 @@ class TestEventBus : public QObject
             QCOMPARE(got[i].seq, quint64(i + 1));
     }
 
+    // A burst posted together (the wire's: a thousand probes' frames read at once) goes in
+    // under one lock: a drain running meanwhile delivers the whole of it or none of it, in
+    // order, and numbers every event.
+    void aBurstPostedTogetherIsDeliveredWhole()
+    {
+        EventBus bus;
+        QList<QList<Event>> deliveries;
+        qsizetype got = 0;
+        connect(&bus, &EventBus::eventsReady, this, [&](const QList<Event> &b) {
+            deliveries << b;
+            got += b.size();
+        });
+        // MaxBatch is a multiple of a burst: a long delivery cut in pieces cuts between bursts.
+        constexpr int kBursts = 400, kSize = 64;
+        static_assert(EventBus::MaxBatch % kSize == 0);
+        std::atomic<bool> emptied{true};
+        std::thread producer([&] {
+            for (int b = 0; b < kBursts; ++b) {
+                QList<Event> burst;
+                for (int i = 0; i < kSize; ++i) {
+                    Event e;
+                    e.kind = EventKind::Received;
+                    e.bytes = qint64(b) * kSize + i;
+                    burst << e;
+                }
+                bus.post(std::move(burst));
+                if (!burst.isEmpty())
+                    emptied = false;
+            }
+        });
+        QTRY_COMPARE_WITH_TIMEOUT(got, qsizetype(kBursts) * kSize, 20000);
+        producer.join();
+        QVERIFY(emptied);
+        qint64 expect = 0;
+        quint64 seq = 0;
+        for (const QList<Event> &d : std::as_const(deliveries)) {
+            QCOMPARE(d.size() % kSize, 0); // whole bursts only
+            for (const Event &e : d) {
+                QCOMPARE(e.bytes, expect++);
+                QCOMPARE(e.seq, ++seq);
+                QVERIFY(e.monoNs > 0 && e.wall > 0); // stamped
+            }
+        }
+    }
+
     // A consumer that falls behind bounds the queue: past MaxPending the bus drops events
     // (never a Finished or an error) and says how many, first in what it delivers next.
     void boundedQueueSaysWhatItDropped()

@@ -3,16 +3,19 @@
 // one where SockLab is right and Wireshark's heuristic is not. (tst_labwire compares whole
 // captures of real experiments with tshark.)
 #include "PacketCapture.h"
+#include "RingQueue.h"
 #include "TcpSegments.h"
 
 #include <QTest>
+
+#include <memory>
 
 #include <pcap/pcap.h>
 
 using namespace socklab::wire;
 
 namespace {
-constexpr quint8 FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10;
+constexpr quint8 FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10;
 
 void put16(QByteArray &b, int at, quint16 v)
 {
@@ -333,6 +336,103 @@ class TestSegments : public QObject
         const Segment rst = c.next(frame(false, 5001, 1002, RST | ACK, 0));
         QCOMPARE(rst.meaning, QStringLiteral("rst"));
         QVERIFY(rst.sentence().contains(QLatin1String("aborted")));
+    }
+
+    // The wire reads a frame's addresses through a table of texts made once; what it reads must
+    // be what the plain reading gives, sentence and all.
+    void readingWithKeptAddressTextsGivesTheSameSegment()
+    {
+        AddressTexts texts;
+        Conversation plain, kept;
+        plain.handshake();
+        kept.handshake();
+        plain.next(frame(true, 1001, 5001, ACK, 10));
+        kept.next(frame(true, 1001, 5001, ACK, 10));
+        plain.next(frame(false, 5001, 1011, ACK, 0));
+        kept.next(frame(false, 5001, 1011, ACK, 0));
+        const QByteArray probe = frame(true, 1010, 5001, ACK, 0, 502);
+        const Segment a = plain.next(probe);
+        Segment b;
+        QVERIFY(parseFrame(probe, &b, &texts));
+        kept.a.analyze(b);
+        QCOMPARE(b.src, a.src);
+        QCOMPARE(b.dst, a.dst);
+        QVERIFY(b.fromText.isEmpty()); // made when asked
+        QCOMPARE(b.from(), QStringLiteral("192.0.2.1:40000"));
+        QCOMPARE(b.to(), QStringLiteral("198.51.100.1:80"));
+        QCOMPARE(b.sentence(), a.sentence());
+        QCOMPARE(a.sentence(),
+                 QStringLiteral("ACK 192.0.2.1:40000 -> 198.51.100.1:80, seq 10, ack 1, 0 byte(s), "
+                                "window 502. Keepalive probe: one sequence number below what was "
+                                "already acknowledged, so a live peer must answer with an ACK."));
+        // The same address is one text, shared.
+        Segment again;
+        QVERIFY(parseFrame(frame(true, 1011, 5001, ACK, 0), &again, &texts));
+        QVERIFY(again.src.constData() == b.src.constData());
+    }
+
+    void flagTextsNameEveryCombination()
+    {
+        Segment s;
+        const QList<std::pair<int, QString>> cases = {
+            {0, QString()},
+            {SYN, QStringLiteral("SYN")},
+            {SYN | ACK, QStringLiteral("SYN ACK")},
+            {FIN | ACK, QStringLiteral("FIN ACK")},
+            {FIN | PSH | ACK, QStringLiteral("FIN PSH ACK")},
+            {RST, QStringLiteral("RST")},
+            {RST | ACK, QStringLiteral("RST ACK")},
+            {SYN | FIN | RST | PSH | ACK, QStringLiteral("SYN FIN RST PSH ACK")},
+            {0x20 | ACK, QStringLiteral("ACK")}, // URG is not shown
+        };
+        for (const auto &[flags, text] : cases) {
+            s.flags = quint8(flags);
+            QCOMPARE(s.flagText(), text);
+        }
+    }
+
+    // A frame keeps its first kFrameBytes bytes in itself.
+    void aFrameKeepsItsFirstBytes()
+    {
+        socklab::platform::Frame f;
+        QCOMPARE(f.bytes().size(), qsizetype(0));
+        const QByteArray whole = frame(true, 1000, 0, SYN, 300) + QByteArray(300, 'x');
+        QVERIFY(whole.size() > socklab::platform::kFrameBytes);
+        f.setBytes(whole);
+        QCOMPARE(f.bytes().size(), qsizetype(socklab::platform::kFrameBytes));
+        QCOMPARE(f.bytes(), QByteArrayView(whole).first(socklab::platform::kFrameBytes));
+        const socklab::platform::Frame copy = f;
+        QCOMPARE(copy.bytes(), f.bytes());
+    }
+
+    // The wire's queues: order kept across growth and across the ring's end, and what leaves is
+    // released at once.
+    void ringQueueKeepsOrderAndReleasesWhatLeaves()
+    {
+        socklab::RingQueue<std::shared_ptr<int>> q;
+        auto first = std::make_shared<int>(0);
+        q.push_back(std::shared_ptr<int>(first));
+        QCOMPARE(first.use_count(), 2L);
+        q.pop_front();
+        QCOMPARE(first.use_count(), 1L); // not kept in the freed place
+        QVERIFY(q.empty());
+        int next = 1, expect = 1;
+        // Push two, pop one, many times: the ring wraps and grows with items in it.
+        for (int round = 0; round < 500; ++round) {
+            q.push_back(std::make_shared<int>(next++));
+            q.push_back(std::make_shared<int>(next++));
+            QCOMPARE(*q.front(), expect);
+            q.pop_front();
+            ++expect;
+            QCOMPARE(*q.back(), next - 1);
+        }
+        QCOMPARE(q.size(), size_t(500));
+        for (size_t i = 0; i < q.size(); ++i)
+            QCOMPARE(*q[i], expect + int(i));
+        q.clear();
+        QVERIFY(q.empty());
+        q.push_back(std::make_shared<int>(7));
+        QCOMPARE(*q.front(), 7);
     }
 };
 

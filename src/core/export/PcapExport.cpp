@@ -10,7 +10,7 @@ bool write(const QString &path, const QList<platform::Frame> &frames, QString *e
 {
     int snap = 0;
     for (const platform::Frame &f : frames)
-        snap = qMax(snap, int(f.bytes.size()));
+        snap = qMax(snap, int(f.bytes().size()));
     pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, qMax(snap, 128),
                                                         PCAP_TSTAMP_PRECISION_NANO);
     if (!dead) {
@@ -30,10 +30,10 @@ bool write(const QString &path, const QList<platform::Frame> &frames, QString *e
         pcap_pkthdr h{};
         h.ts.tv_sec = time_t(f.realNs / 1000000000);
         h.ts.tv_usec = suseconds_t(f.realNs % 1000000000); // nanoseconds in a nano file
-        h.caplen = bpf_u_int32(f.bytes.size());
-        h.len = bpf_u_int32(qMax<qsizetype>(f.wireLen, f.bytes.size()));
+        h.caplen = bpf_u_int32(f.bytes().size());
+        h.len = bpf_u_int32(qMax<qsizetype>(f.wireLen, f.bytes().size()));
         pcap_dump(reinterpret_cast<u_char *>(out), &h,
-                  reinterpret_cast<const u_char *>(f.bytes.constData()));
+                  reinterpret_cast<const u_char *>(f.bytes().constData()));
     }
     const bool ok = pcap_dump_flush(out) == 0;
     pcap_dump_close(out);

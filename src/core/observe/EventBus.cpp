@@ -41,9 +41,8 @@ quint64 EventBus::currentRun() const
     return t_run ? t_run : m_currentRun.load();
 }
 
-void EventBus::post(Event event)
+void EventBus::stamp(Event &event, qint64 now) const
 {
-    const qint64 now = platform::monotonicNs();
     if (event.monoNs == 0)
         event.monoNs = now;
     event.tNs = event.monoNs - m_epochNs.load();
@@ -53,25 +52,48 @@ void EventBus::post(Event event)
     // monotonic time, or (for an event stamped here or without it) converted.
     if (event.wall == 0)
         event.wall = platform::wallSeconds() - (now - event.monoNs) / 1e9;
+}
 
+bool EventBus::queueLocked(Event &&event, qint64 now)
+{
     // What consumers wait for, or what must not be lost in a flood.
     const bool vital = event.kind == EventKind::Finished || event.kind == EventKind::LessonResult ||
                        event.kind == EventKind::Error || event.kind == EventKind::Timeout ||
                        event.kind == EventKind::PeerDead || event.kind == EventKind::Cancelled;
+    if (!vital && m_pending.size() >= MaxPending) {
+        if (m_dropped++ == 0)
+            m_firstDroppedNs = now;
+        return false; // the doorbell is rung already: the queue is full
+    }
+    m_pending.append(std::move(event));
+    return !std::exchange(m_doorbellRung, true);
+}
+
+void EventBus::post(Event event)
+{
+    const qint64 now = platform::monotonicNs();
+    stamp(event, now);
     bool ring = false;
     {
         QMutexLocker lock(&m_mutex);
-        if (!vital && m_pending.size() >= MaxPending) {
-            if (m_dropped++ == 0)
-                m_firstDroppedNs = now;
-            return; // the doorbell is rung already: the queue is full
-        }
-        m_pending.append(std::move(event));
-        if (!m_doorbellRung) {
-            m_doorbellRung = true;
-            ring = true;
-        }
+        ring = queueLocked(std::move(event), now);
     }
+    if (ring)
+        handoff::queuedCall(this, [this] { drain(); });
+}
+
+void EventBus::post(QList<Event> &&events)
+{
+    const qint64 now = platform::monotonicNs();
+    for (Event &e : events)
+        stamp(e, now);
+    bool ring = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (Event &e : events)
+            ring = queueLocked(std::move(e), now) || ring;
+    }
+    events.clear();
     if (ring)
         handoff::queuedCall(this, [this] { drain(); });
 }

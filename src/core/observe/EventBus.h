@@ -37,6 +37,9 @@ class EventBus : public QObject
     // Thread-safe. Stamps the event (monotonic time if unset, t since the epoch, wall time,
     // and the run in progress if it names none).
     void post(Event event);
+    // Thread-safe. The same for several events at once, in their order: one lock and at most
+    // one doorbell for all (a producer that reads a burst posts it so). Leaves `events` empty.
+    void post(QList<Event> &&events);
 
     // The run (Engine::run() or stop() id) that what the calling thread posts from now on
     // belongs to, unless an event names its own (a probe names the run that made its socket).
@@ -79,6 +82,10 @@ class EventBus : public QObject
     void eventsReady(const QList<socklab::Event> &batch);
 
   private:
+    void stamp(Event &event, qint64 now) const;
+    // Under m_mutex: queues the event (or drops and counts it); true if the doorbell must ring.
+    bool queueLocked(Event &&event, qint64 now);
+
     mutable QMutex m_mutex;
     QList<Event> m_pending;
     // True while a drain is queued or delivering and will look at m_pending before it stops,

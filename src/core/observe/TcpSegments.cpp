@@ -3,6 +3,8 @@
 #include <QHostAddress>
 #include <QStringList>
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace socklab::wire {
@@ -106,18 +108,26 @@ QString Segment::flagText() const
 {
     if (icmpType >= 0)
         return family == 10 ? QStringLiteral("ICMPv6") : QStringLiteral("ICMP");
-    QStringList f;
-    if (flags & kSyn)
-        f << QStringLiteral("SYN");
-    if (flags & kFin)
-        f << QStringLiteral("FIN");
-    if (flags & kRst)
-        f << QStringLiteral("RST");
-    if (flags & kPsh)
-        f << QStringLiteral("PSH");
-    if (flags & kAck)
-        f << QStringLiteral("ACK");
-    return f.join(u' ');
+    // Made once for each of the 32 combinations of the flags shown (every segment asks).
+    static const std::array<QString, 32> texts = [] {
+        std::array<QString, 32> t;
+        for (int f = 0; f < 32; ++f) { // kFin | kSyn | kRst | kPsh | kAck: the low five bits
+            QStringList names;
+            if (f & kSyn)
+                names << QStringLiteral("SYN");
+            if (f & kFin)
+                names << QStringLiteral("FIN");
+            if (f & kRst)
+                names << QStringLiteral("RST");
+            if (f & kPsh)
+                names << QStringLiteral("PSH");
+            if (f & kAck)
+                names << QStringLiteral("ACK");
+            t[size_t(f)] = names.join(u' ');
+        }
+        return t;
+    }();
+    return texts[size_t(flags & 0x1f)];
 }
 
 QString Segment::from() const
@@ -137,12 +147,29 @@ QString Segment::sentence() const
                               "delivered, and the sender's kernel is told so.")
             .arg(flagText(), icmpText(*this), reporter, from(), to())
             .arg(relSeq);
-    const QString head = QStringLiteral("%1 %2 -> %3, seq %4, ack %5, %6 byte(s), window %7")
-                             .arg(flagText(), from(), to())
-                             .arg(relSeq)
-                             .arg(relAck)
-                             .arg(payload)
-                             .arg(window);
+    // "%1 %2 -> %3, seq %4, ack %5, %6 byte(s), window %7", in one allocation (every segment
+    // event has one).
+    QString head;
+    head.reserve(256);
+    const auto appendNumber = [&head](qint64 v) {
+        char digits[24];
+        const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+        Q_UNUSED(ec);
+        head += QLatin1StringView(digits, end - digits);
+    };
+    head += flagText();
+    head += u' ';
+    head += from();
+    head += QLatin1StringView(" -> ");
+    head += to();
+    head += QLatin1StringView(", seq ");
+    appendNumber(relSeq);
+    head += QLatin1StringView(", ack ");
+    appendNumber(relAck);
+    head += QLatin1StringView(", ");
+    appendNumber(payload);
+    head += QLatin1StringView(" byte(s), window ");
+    appendNumber(window);
     QString why;
     if (meaning == QLatin1String("syn"))
         why = QStringLiteral("Opens the connection (the first step of the handshake).");
@@ -173,26 +200,46 @@ QString Segment::sentence() const
         why = QStringLiteral("FIN: this side has nothing more to send.");
     else if (meaning == QLatin1String("rst"))
         why = QStringLiteral("RST: the connection is aborted at once.");
-    return why.isEmpty() ? head + u'.' : head + QStringLiteral(". ") + why;
+    head += u'.';
+    if (!why.isEmpty()) {
+        head += u' ';
+        head += why;
+    }
+    return head;
 }
 
 namespace {
-bool parseFields(const QByteArray &bytes, Segment *out);
+bool parseFields(QByteArrayView bytes, Segment *out, AddressTexts *texts);
 } // namespace
 
-bool parseFrame(const QByteArray &bytes, Segment *out)
+QString AddressTexts::text(int family, const std::array<quint8, 16> &address)
+{
+    Key k{family, {}};
+    std::copy(address.begin(), address.begin() + (family == 10 ? 16 : 4), k.address.begin());
+    auto it = m_texts.find(k);
+    if (it == m_texts.end()) {
+        const QString t = family == 10 ? QHostAddress(address.data()).toString()
+                                       : QHostAddress(be32(address.data())).toString();
+        it = m_texts.insert(k, t);
+    }
+    return *it;
+}
+
+bool parseFrame(QByteArrayView bytes, Segment *out, AddressTexts *texts)
 {
     out->fromText.clear();
     out->toText.clear();
-    if (!parseFields(bytes, out))
+    if (!parseFields(bytes, out, texts))
         return false;
-    out->fromText = withPort(out->family, out->src, out->sport);
-    out->toText = withPort(out->family, out->dst, out->dport);
+    if (!texts) {
+        out->fromText = withPort(out->family, out->src, out->sport);
+        out->toText = withPort(out->family, out->dst, out->dport);
+    }
     return true;
 }
 
 namespace {
-bool parseFields(const QByteArray &bytes, Segment *out)
+bool parseFields(QByteArrayView bytes, Segment *out, AddressTexts *texts)
 {
     const auto *p = reinterpret_cast<const uchar *>(bytes.constData());
     const int n = int(bytes.size());
@@ -210,7 +257,10 @@ bool parseFields(const QByteArray &bytes, Segment *out)
         return false;
     out->family = raw.family;
     out->ttl = raw.ttl;
-    if (raw.family == 2) {
+    if (texts) {
+        out->src = texts->text(raw.family, raw.src);
+        out->dst = texts->text(raw.family, raw.dst);
+    } else if (raw.family == 2) {
         out->src = QHostAddress(be32(raw.src.data())).toString();
         out->dst = QHostAddress(be32(raw.dst.data())).toString();
     } else {
@@ -246,7 +296,7 @@ bool parseFields(const QByteArray &bytes, Segment *out)
 }
 } // namespace
 
-bool peekTcp(const QByteArray &bytes, RawTcp *out)
+bool peekTcp(QByteArrayView bytes, RawTcp *out)
 {
     const auto *p = reinterpret_cast<const uchar *>(bytes.constData());
     const int n = int(bytes.size());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QHash>
 #include <QString>
 
@@ -80,7 +81,7 @@ struct RawTcp
 
 // Reads an Ethernet frame's IPv4 or IPv6 and TCP headers into `out`; false for anything else
 // (an ICMP error too), or headers cut short. Allocates nothing.
-bool peekTcp(const QByteArray &bytes, RawTcp *out);
+bool peekTcp(QByteArrayView bytes, RawTcp *out);
 
 // The meanings a segment can have, as JSON values.
 inline constexpr const char *kMeanings[] = {
@@ -88,10 +89,34 @@ inline constexpr const char *kMeanings[] = {
     "keepalive_ack", "zero_window", "zero_window_probe",  "dup_ack",        "fin",
     "rst",           "unreachable", "time_exceeded"};
 
+// Addresses as text, each made once: a lab has a few addresses, and every frame names two.
+class AddressTexts
+{
+  public:
+    // "192.0.2.1" for family 2 (the first 4 bytes), "2001:db8::1" for 10.
+    QString text(int family, const std::array<quint8, 16> &address);
+    void clear() { m_texts.clear(); }
+
+  private:
+    struct Key
+    {
+        int family = 0;
+        std::array<quint8, 16> address{};
+        bool operator==(const Key &) const = default;
+    };
+    friend size_t qHash(const Key &k, size_t seed)
+    {
+        return qHashMulti(seed, k.family, qHashBits(k.address.data(), k.address.size()));
+    }
+    QHash<Key, QString> m_texts;
+};
+
 // Reads an Ethernet frame's IPv4 or IPv6 and TCP headers (`bytes` may stop after the TCP
 // header), or an ICMP/ICMPv6 error that quotes a TCP segment. False for anything else, or
-// headers cut short.
-bool parseFrame(const QByteArray &bytes, Segment *out);
+// headers cut short. With `texts`, a TCP segment's addresses are read from it, and from() and
+// to() are left to be made when asked (a caller that keeps them per flow sets fromText and
+// toText).
+bool parseFrame(QByteArrayView bytes, Segment *out, AddressTexts *texts = nullptr);
 
 // Follows each connection in both directions, as Wireshark's TCP analysis does, and gives
 // each segment its meaning: a SYN sent again; data (or a FIN) sent again below the highest

@@ -128,8 +128,8 @@ WireTap::Capture WireTap::capture() const
     QMutexLocker lock(&m_mutex);
     Capture c;
     c.frames.reserve(qsizetype(m_ring.size()));
-    for (const platform::Frame &f : m_ring)
-        c.frames << f;
+    for (size_t i = 0; i < m_ring.size(); ++i)
+        c.frames << m_ring[i];
     c.kernelDrops = m_kernelDrops;
     c.ringDrops = m_ringDrops;
     c.links = m_links;
@@ -190,12 +190,13 @@ void WireTap::run()
                                        "no segment sent meanwhile is called lost; the sockets' "
                                        "own events do not miss anything.")
                             .arg(total);
-                    m_bus->post(e);
+                    send(std::move(e));
                     reportedDrops = total;
                 }
             }
         }
         judgeArrivals(nowNs);
+        flushOutbox();
         m_bus->advanceLateWatermark(m_postedUntilNs);
         // Answered once all that was observed before the request is posted (arrivals held for
         // their departures are later ones), and, with verdicts, each segment that left before
@@ -221,6 +222,7 @@ void WireTap::run()
     countDrops(at.monoNs);
     flushQuiet(0, true);
     flushQuietLost(0, true);
+    flushOutbox();
     m_bus->advanceLateWatermark(-1); // no late producer any more: the bus's window for all
     m_pending.clear();
     m_departures.clear();
@@ -284,24 +286,30 @@ qint64 WireTap::readWaiting()
     const qint64 offset = qint64(std::llround(at.wall * 1e9)) - at.monoNs;
     // Every point's frames, in the kernel's time order: a segment's departure (its sender's
     // link) before its arrival (the other's), whichever socket was read first.
-    std::vector<Seen> batch;
+    std::vector<Seen> &batch = m_readBatch;
+    batch.clear();
     for (int i = 0; i < m_fds.size(); ++i) {
-        QList<platform::Frame> frames;
+        QList<platform::Frame> &frames = m_readFrames;
+        frames.clear(); // keeps its capacity
+        frames.reserve(256);
         while (platform::readFrames(m_fds[i], &frames, 256) > 0) {
             for (platform::Frame &f : frames)
                 batch.push_back(Seen{std::move(f), i});
             frames.clear();
         }
     }
-    std::stable_sort(batch.begin(), batch.end(),
-                     [](const Seen &a, const Seen &b) { return a.frame.realNs < b.frame.realNs; });
+    // Sorted by reference (a frame is large), equal times in the order read.
+    m_readOrder.clear();
+    for (size_t i = 0; i < batch.size(); ++i)
+        m_readOrder.push_back({batch[i].frame.realNs, i});
+    std::sort(m_readOrder.begin(), m_readOrder.end());
     // An arrival read before its departure (the departure's socket was read first, before it
     // left) waits for this read: the departure was queued before the arrival was, so it has
     // been read now.
     std::vector<Seen> held;
     held.swap(m_held);
-    for (Seen &x : batch)
-        handleSeen(x, offset, true);
+    for (const auto &[realNs, i] : m_readOrder)
+        handleSeen(batch[i], offset, true);
     for (Seen &x : held)
         handleSeen(x, offset, false);
     // Everything observed before the read is posted now, but for the arrivals still held.
@@ -329,7 +337,7 @@ bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
 {
     // Read as bytes first: half the frames are arrivals, which need no text at all.
     wire::RawTcp s;
-    const bool tcp = wire::peekTcp(x.frame.bytes, &s);
+    const bool tcp = wire::peekTcp(x.frame.bytes(), &s);
     const Point &at = m_points[x.point];
     // An arrival: a segment from another watched host, seen here after it left there.
     const int owner = tcp ? pointOwning(s, true) : -1;
@@ -390,7 +398,7 @@ bool WireTap::handleSeen(Seen &x, qint64 realMinusMonoNs, bool hold)
         }
     }
     wire::Segment parsed;
-    const bool ok = wire::parseFrame(x.frame.bytes, &parsed);
+    const bool ok = wire::parseFrame(x.frame.bytes(), &parsed, &m_addressTexts);
     firstSighting(std::move(x.frame), ok ? &parsed : nullptr, tcp ? &s : nullptr, x.point,
                   realMinusMonoNs);
     return true;
@@ -481,7 +489,7 @@ void WireTap::postLate(const Pending &p, qint64 arrivedNs)
                    .arg(to.host, to.ifname)
                    .arg((arrivedNs - p.monoNs) / 1e9, 0, 'f', 3)
                    .arg(from.host, from.ifname);
-    m_bus->post(e);
+    send(std::move(e));
 }
 
 void WireTap::flushQuietLost(qint64 nowNs, bool all)
@@ -512,7 +520,7 @@ void WireTap::flushQuietLost(qint64 nowNs, bool all)
                        .arg(q.counted)
                        .arg(q.from, q.to)
                        .arg(lostAfterNs() / 1e9);
-        m_bus->post(e);
+        send(std::move(e));
         it = m_quietLost.erase(it);
     }
     m_nextQuietLostNs = next;
@@ -522,8 +530,12 @@ bool WireTap::judgedUntil(qint64 atNs) const
 {
     // Not in time order across reads (one read's server departures may be later than the next
     // read's client ones): all of them are looked at.
-    return std::none_of(m_pending.cbegin(), m_pending.cend(),
-                        [atNs](const Pending &p) { return !p.done && p.monoNs <= atNs; });
+    for (size_t i = 0; i < m_pending.size(); ++i) {
+        const Pending &p = m_pending[i];
+        if (!p.done && p.monoNs <= atNs)
+            return false;
+    }
+    return true;
 }
 
 void WireTap::postLost(const Pending &p, qint64 nowNs)
@@ -559,7 +571,7 @@ void WireTap::postLost(const Pending &p, qint64 nowNs)
                         .arg(p.payload)
                         .arg(p.arrived)
                         .arg(p.payload - p.arrived);
-    m_bus->post(e);
+    send(std::move(e));
 }
 
 quint64 WireTap::countDrops(qint64 nowNs)
@@ -620,7 +632,7 @@ void WireTap::postQuiet(const Quiet &q)
                    .arg(what, q.from, q.to)
                    .arg(kWindowNs / 1e9)
                    .arg(q.bytes);
-    m_bus->post(e);
+    send(std::move(e));
 }
 
 void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wire::RawTcp *raw,
@@ -630,11 +642,11 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
     const quint64 frame = ++m_framesKept; // its number in a saved capture (Wireshark's)
     {
         QMutexLocker lock(&m_mutex);
-        m_ring.push_back(std::move(f));
-        if (m_ring.size() > size_t(kRingFrames)) {
+        if (m_ring.size() == size_t(kRingFrames)) {
             m_ring.pop_front();
             ++m_ringDrops;
         }
+        m_ring.push_back(std::move(f));
     }
     if (!parsed)
         return;
@@ -665,6 +677,12 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
             look();
         }
     }
+    if (names.fromText.isEmpty()) {
+        names.fromText = s.from();
+        names.toText = s.to();
+    }
+    s.fromText = names.fromText;
+    s.toText = names.toText;
     // The router's own segment names no socket of the far host as its sender.
     const std::pair<QString, quint64> sender{routerMade.isEmpty() ? names.sender : QString(),
                                              names.run};
@@ -762,27 +780,70 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
                         .arg(routerMade, s.src)
                         .arg(s.ttl);
     }
-    e.extra.insert(QStringLiteral("flags"), s.flagText());
-    e.extra.insert(QStringLiteral("seq"), qint64(s.relSeq));
-    e.extra.insert(QStringLiteral("ack"), qint64(s.relAck));
-    e.extra.insert(QStringLiteral("win"), qint64(s.window));
-    e.extra.insert(QStringLiteral("meaning"), s.meaning);
-    e.extra.insert(QStringLiteral("to_sock"), receiver.first);
-    e.extra.insert(QStringLiteral("link"), at.ifname);
-    e.extra.insert(QStringLiteral("host"), at.host);
-    e.extra.insert(QStringLiteral("frame"), qint64(frame));
-    if (leaving) {
-        e.extra.insert(QStringLiteral("to_host"), m_points[leaving->to].host);
-        e.extra.insert(QStringLiteral("judged_after"), lostAfterNs() / 1e9);
+    // Every segment's fields. Those of a direction's last event are copied when only the
+    // numbers differ: setting numbers in a copy costs a tenth of making the object.
+    const int toPoint = leaving ? leaving->to : -1;
+    const int flagsCode = s.icmpType >= 0 ? 0x100 : s.flags; // an ICMP error has its own text
+    if (names.fieldsPoint != point || names.fieldsTo != toPoint || names.fieldsFlags != flagsCode ||
+        names.fieldsMeaning != s.meaning || names.fieldsReceiver != receiver.first ||
+        names.fields.isEmpty()) {
+        names.fields = QJsonObject{
+            {QLatin1String("flags"), s.flagText()}, {QLatin1String("seq"), qint64(0)},
+            {QLatin1String("ack"), qint64(0)},      {QLatin1String("win"), qint64(0)},
+            {QLatin1String("meaning"), s.meaning},  {QLatin1String("to_sock"), receiver.first},
+            {QLatin1String("link"), at.ifname},     {QLatin1String("host"), at.host},
+            {QLatin1String("frame"), qint64(0)}};
+        if (leaving) {
+            names.fields.insert(QLatin1String("to_host"), m_points[toPoint].host);
+            names.fields.insert(QLatin1String("judged_after"), 0.0);
+        }
+        names.fieldsPoint = point;
+        names.fieldsTo = toPoint;
+        names.fieldsFlags = flagsCode;
+        names.fieldsMeaning = s.meaning;
+        names.fieldsReceiver = receiver.first;
     }
+    QJsonObject fields = names.fields;
+    fields[QLatin1String("seq")] = qint64(s.relSeq);
+    fields[QLatin1String("ack")] = qint64(s.relAck);
+    fields[QLatin1String("win")] = qint64(s.window);
+    fields[QLatin1String("frame")] = qint64(frame);
+    if (leaving)
+        fields[QLatin1String("judged_after")] = lostAfterNs() / 1e9;
+    for (auto it = e.extra.constBegin(); it != e.extra.constEnd(); ++it)
+        fields.insert(it.key(), it.value()); // made_by
+    e.extra = std::move(fields);
     if (s.icmpType >= 0)
         e.extra.insert(QStringLiteral("from_host"), s.reporter); // who sent the ICMP error
-    m_bus->post(e);
-    const qint64 lag = platform::monotonicNs() - monoNs;
+    send(std::move(e));
+}
+
+void WireTap::send(Event &&e)
+{
+    m_outbox.append(std::move(e));
+    if (m_outbox.size() >= kOutboxEvents)
+        flushOutbox();
+}
+
+void WireTap::flushOutbox()
+{
+    if (m_outbox.isEmpty())
+        return;
+    // The segments' lags, as they go to the bus.
+    qint64 lagFrom[kOutboxEvents];
+    int segments = 0;
+    for (const Event &e : std::as_const(m_outbox)) {
+        if (e.kind == EventKind::Segment && segments < kOutboxEvents)
+            lagFrom[segments++] = e.monoNs;
+    }
+    m_bus->post(std::move(m_outbox));
+    const qint64 postedNs = platform::monotonicNs();
     QMutexLocker lock(&m_mutex);
-    if (m_postLagNs.size() >= 4096)
-        m_postLagNs.removeFirst();
-    m_postLagNs << lag;
+    for (int i = 0; i < segments; ++i) {
+        if (m_postLagNs.size() >= 4096)
+            m_postLagNs.removeFirst();
+        m_postLagNs << postedNs - lagFrom[i];
+    }
 }
 
 } // namespace socklab

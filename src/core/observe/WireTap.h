@@ -2,6 +2,7 @@
 
 #include "Event.h"
 #include "PacketCapture.h"
+#include "RingQueue.h"
 #include "TcpSegments.h"
 
 #include <QHash>
@@ -11,7 +12,6 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -39,7 +39,7 @@ class SocketFactory;
 class WireTap
 {
   public:
-    static constexpr int kSnapLen = 128;
+    static constexpr int kSnapLen = platform::kFrameBytes;
     static constexpr int kKernelQueueBytes = 4 << 20;
     static constexpr int kRingFrames = 1 << 17; // about 20 MiB at most
     // A segment not seen on the far link this long after it left was lost on the way: in the
@@ -204,8 +204,16 @@ class WireTap
     {
         QString sender, receiver;
         quint64 run = 0;
+        QString fromText, toText; // its addresses and ports, made once
+        // The last segment event's fields but for its numbers, and what they were made for:
+        // the next segment of this direction with the same flags, meaning, link, receiver and
+        // far host (every probe of a connection) copies them and sets the numbers.
+        QJsonObject fields;
+        int fieldsPoint = -1, fieldsTo = -1, fieldsFlags = -1;
+        QString fieldsMeaning, fieldsReceiver;
     };
     QHash<wire::FlowKey, Names> m_names; // the thread's, by direction
+    wire::AddressTexts m_addressTexts;   // the thread's
     qint64 m_lastRefreshNs = 0;          // the thread's: the last table refresh for an unknown name
     // The router's segment in another's name seen at `point`: its address (empty if the frame
     // is not one).
@@ -225,7 +233,7 @@ class WireTap
     };
     std::vector<RawOwner> m_rawOwner; // likewise, as bytes (a few: scanned)
     QList<int> m_ownTtl;              // the thread's: TTL of each point's own segments (IPv4, IPv6)
-    std::deque<Pending> m_pending;    // the thread's, by when they left
+    RingQueue<Pending> m_pending;     // the thread's, by when they left
     quint64 m_pendingSerial = 0;      // the serial of the next departure
     QHash<Key, QList<quint64>> m_departures; // the thread's: unmatched serials by segment
     QStringList m_probeHints; // the thread's: sockets whose probe or answer this read saw
@@ -263,12 +271,25 @@ class WireTap
     std::thread m_thread;
     wire::Analyzer m_analyzer; // the thread's
 
-    QMutex m_control;       // start() and stop() one at a time, from any thread
-    mutable QMutex m_mutex; // guards the ring, the counts and the links
-    std::deque<platform::Frame> m_ring;
+    QMutex m_control;                  // start() and stop() one at a time, from any thread
+    mutable QMutex m_mutex;            // guards the ring, the counts and the links
+    RingQueue<platform::Frame> m_ring; // at most kRingFrames
     quint64 m_kernelDrops = 0;
     quint64 m_ringDrops = 0;
     QList<qint64> m_postLagNs; // the last 4096
+
+    // The thread's: events go to the bus together, once a read's frames are handled (or every
+    // kOutboxEvents): a burst of frames (1,000 connections' probes fall due in the same
+    // millisecond) is one lock and one doorbell, not one per event.
+    static constexpr qsizetype kOutboxEvents = 256;
+    QList<Event> m_outbox;
+    void send(Event &&e);
+    void flushOutbox();
+    // The thread's: what one read takes from the kernel, kept for the next (a burst's
+    // buffers are not allocated anew each time).
+    QList<platform::Frame> m_readFrames;
+    std::vector<Seen> m_readBatch;
+    std::vector<std::pair<qint64, size_t>> m_readOrder; // the batch's times and places
 };
 
 } // namespace socklab

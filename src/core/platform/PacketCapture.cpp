@@ -105,7 +105,7 @@ int readFrames(int fd, QList<Frame> *out, int max)
         f.outgoing = from.sll_pkttype == PACKET_OUTGOING;
         f.ifindex = from.sll_ifindex;
         f.wireLen = int(n);
-        f.bytes = QByteArray(buf, int(qMin<ssize_t>(n, sizeof buf)));
+        f.setBytes(QByteArrayView(buf, qMin<ssize_t>(n, sizeof buf)));
         for (cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
             if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
                 timespec ts{};

@@ -1,22 +1,43 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QList>
 
 #include <linux/filter.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <vector>
 
 namespace socklab::platform {
 
-// One frame as the kernel delivered it to a packet socket: its first bytes, headers only.
+// The most bytes of a frame kept: the headers wire::parseFrame reads (Ethernet, IPv6 and a TCP
+// header with all its options: 14 + 40 + 60), the capture's snap length.
+inline constexpr int kFrameBytes = 128;
+
+// One frame as the kernel delivered it to a packet socket: its first bytes, headers only. The
+// bytes are kept in the frame itself: a burst of thousands of frames, and the ring that keeps
+// them, make no allocation each.
 struct Frame
 {
     qint64 realNs = 0;     // the kernel's timestamp of the frame (CLOCK_REALTIME)
     bool outgoing = false; // sent by this host (PACKET_OUTGOING), else received
     int wireLen = 0;       // the frame's whole length on the link
     int ifindex = 0;       // the link it was seen on
-    QByteArray bytes;      // its first bytes (at most the snap length)
+
+    // Its first bytes (at most kFrameBytes).
+    QByteArrayView bytes() const { return {m_bytes.data(), qsizetype(m_size)}; }
+    void setBytes(QByteArrayView b)
+    {
+        m_size = quint8(std::min<qsizetype>(b.size(), kFrameBytes));
+        std::memcpy(m_bytes.data(), b.data(), m_size);
+    }
+
+  private:
+    std::array<char, kFrameBytes> m_bytes{};
+    quint8 m_size = 0;
 };
 
 // The classic BPF program prepareCapture attaches: TCP over IPv4 and IPv6 and the ICMP and
