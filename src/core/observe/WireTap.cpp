@@ -308,8 +308,10 @@ qint64 WireTap::readWaiting()
     // been read now.
     std::vector<Seen> held;
     held.swap(m_held);
-    for (const auto &[realNs, i] : m_readOrder)
+    for (const auto &[realNs, i] : m_readOrder) {
         handleSeen(batch[i], offset, true);
+        flushOutboxIfHeld();
+    }
     for (Seen &x : held)
         handleSeen(x, offset, false);
     // Everything observed before the read is posted now, but for the arrivals still held.
@@ -815,13 +817,22 @@ void WireTap::firstSighting(platform::Frame &&f, wire::Segment *parsed, const wi
     e.extra = std::move(fields);
     if (s.icmpType >= 0)
         e.extra.insert(QStringLiteral("from_host"), s.reporter); // who sent the ICMP error
+    m_outboxFrameNs << monoNs;
     send(std::move(e));
 }
 
 void WireTap::send(Event &&e)
 {
+    if (m_outbox.isEmpty())
+        m_outboxSinceNs = platform::monotonicNs();
     m_outbox.append(std::move(e));
     if (m_outbox.size() >= kOutboxEvents)
+        flushOutbox();
+}
+
+void WireTap::flushOutboxIfHeld()
+{
+    if (!m_outbox.isEmpty() && platform::monotonicNs() - m_outboxSinceNs >= kOutboxHoldNs)
         flushOutbox();
 }
 
@@ -829,21 +840,16 @@ void WireTap::flushOutbox()
 {
     if (m_outbox.isEmpty())
         return;
-    // The segments' lags, as they go to the bus.
-    qint64 lagFrom[kOutboxEvents];
-    int segments = 0;
-    for (const Event &e : std::as_const(m_outbox)) {
-        if (e.kind == EventKind::Segment && segments < kOutboxEvents)
-            lagFrom[segments++] = e.monoNs;
-    }
     m_bus->post(std::move(m_outbox));
+    // Each frame's segment event: how long after the frame it went to the bus.
     const qint64 postedNs = platform::monotonicNs();
     QMutexLocker lock(&m_mutex);
-    for (int i = 0; i < segments; ++i) {
+    for (const qint64 frameNs : std::as_const(m_outboxFrameNs)) {
         if (m_postLagNs.size() >= 4096)
             m_postLagNs.removeFirst();
-        m_postLagNs << postedNs - lagFrom[i];
+        m_postLagNs << postedNs - frameNs;
     }
+    m_outboxFrameNs.clear();
 }
 
 } // namespace socklab

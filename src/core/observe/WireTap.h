@@ -282,7 +282,13 @@ class WireTap
     // kOutboxEvents): a burst of frames (1,000 connections' probes fall due in the same
     // millisecond) is one lock and one doorbell, not one per event.
     static constexpr qsizetype kOutboxEvents = 256;
+    // Nor does an event wait longer than this for the rest of its burst (a flood's backlog of
+    // thousands of frames, few of them shown, takes milliseconds to read).
+    static constexpr qint64 kOutboxHoldNs = 500 * 1000LL;
     QList<Event> m_outbox;
+    qint64 m_outboxSinceNs = 0;    // when its oldest was sent
+    QList<qint64> m_outboxFrameNs; // the frames of its segment events (for Capture::postLagNs)
+    void flushOutboxIfHeld();
     void send(Event &&e);
     void flushOutbox();
     // The thread's: what one read takes from the kernel, kept for the next (a burst's
