@@ -770,8 +770,8 @@ Command parseRun(const QStringList &args)
     c.kind = Command::Kind::Run;
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-        "Run COMMAND (a program of yours: a Python client, the seed's snippets) on the lab's "
-        "client host, with a built-in peer on its server host if asked, until it ends. Its "
+        "Run COMMAND (a program of yours: a Python client, the course text's snippets) on the "
+        "lab's client host, with a built-in peer on its server host if asked, until it ends. Its "
         "sockets are reported as SockLab's own are (states, timers and counters from the "
         "kernel's table, named p1, p2, ...), every segment on the wire, and each line it "
         "prints, as events. The peer's address is in its environment as SOCKLAB_PEER_HOST and "

@@ -52,8 +52,8 @@ TimeoutEditor::TimeoutEditor(QWidget *parent) : QWidget(parent)
     m_slider->setPageStep(100);
     m_slider->setToolTip(
         tr("Drag to pick a per-call timeout on a log scale from 10 ms to 2 min. The top position "
-           "means none: the call blocks forever, which the seed warns against: always set a "
-           "timeout."));
+           "means none: the call blocks forever, which the course text warns against: always "
+           "set a timeout."));
 
     m_spin = new QDoubleSpinBox(this);
     m_spin->setObjectName(QStringLiteral("spin"));
@@ -74,7 +74,7 @@ TimeoutEditor::TimeoutEditor(QWidget *parent) : QWidget(parent)
     m_none->setObjectName(QStringLiteral("noneCheck"));
     m_none->setToolTip(
         tr("Block forever: no timeout at all, the kernel's default. A dead or silent peer then "
-           "hangs the call indefinitely; the seed's advice is to always set a timeout."));
+           "hangs the call indefinitely; the course text's advice is to always set a timeout."));
 
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -87,7 +87,7 @@ TimeoutEditor::TimeoutEditor(QWidget *parent) : QWidget(parent)
     connect(m_spin, &QDoubleSpinBox::valueChanged, this, &TimeoutEditor::onSpinChanged);
     connect(m_none, &QCheckBox::toggled, this, &TimeoutEditor::onNoneToggled);
 
-    // The seed's example: settimeout(10.0).
+    // The course text's example: settimeout(10.0).
     setTimeout(Timeout::fromMs(10000));
 }
 

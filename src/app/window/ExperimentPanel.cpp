@@ -48,7 +48,7 @@ ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(new Ui
         m_ui->peerCombo->setItemData(m_ui->peerCombo->count() - 1, socklab::behaviorDescription(b),
                                      Qt::ToolTipRole);
     }
-    m_ui->peerCombo->setCurrentIndex(1); // silent: the seed's first lesson
+    m_ui->peerCombo->setCurrentIndex(1); // silent: the course text's first lesson
     QPalette pal = m_ui->targetError->palette();
     pal.setColor(QPalette::WindowText, QColor(0xd0, 0x30, 0x30));
     m_ui->targetError->setPalette(pal);
