@@ -128,6 +128,7 @@ class TestWindow : public QObject
     void keptRunComparesOnOneTimeAxis();
     void timeStartsAtThePagesFirstAction();
     void optionsComeBackAfterALesson();
+    void aRestartedServerKeepsItsPlaceAndItsNextConnection();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -1600,4 +1601,55 @@ void TestWindow::optionsComeBackAfterALesson()
     QVERIFY(!child<QCheckBox>("keepAliveCheck")->isChecked());
     QCOMPARE(child<QLineEdit>("hostEdit")->text(), QStringLiteral("192.0.2.1"));
     QVERIFY(!action("actionRestoreOptions")->isEnabled());
+}
+
+// Restart closes the listener and listens again on its port: the socket picker keeps it (and
+// chosen), and the connection it accepts next is offered. Before, the close removed the
+// listener with the accept it waited for: a2 was never offered and Close said "Nothing to
+// close".
+void TestWindow::aRestartedServerKeepsItsPlaceAndItsNextConnection()
+{
+    setAllTimeouts(-1);
+    child<QComboBox>("roleCombo")->setCurrentIndex(2);    // Server
+    child<QCheckBox>("reuseAddrCheck")->setChecked(true); // the restart binds past a1
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("127.0.0.1"));
+    child<QLineEdit>("portEdit")->setText(QStringLiteral("0"));
+    action("actionListen")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepting).size(), 1, 5000);
+    const int port = rows(EventKind::Listening).value(0).local.section(u':', -1).toInt();
+    QVERIFY(port > 0);
+    child<QComboBox>("roleCombo")->setCurrentIndex(1); // Client
+    child<QLineEdit>("portEdit")->setText(QString::number(port));
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepted).size(), 1, 5000);
+    ExperimentController *ctl = m_window->controller();
+    QTRY_COMPARE(ctl->sockets(), (QStringList{"L1", "c1", "a1"}));
+
+    action("actionRestart")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepting).size(), 2, 5000);
+    QCOMPARE(rows(EventKind::Listening).size(), 2);
+    QVERIFY(rows(EventKind::Error).isEmpty());
+    QCOMPARE(ctl->sockets(), (QStringList{"L1", "c1", "a1"}));
+    QCOMPARE(ctl->currentSocket(), QStringLiteral("L1"));
+
+    action("actionConnect")->trigger(); // c2: the restarted server accepts it as a2
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Accepted).size(), 2, 5000);
+    QTRY_COMPARE(ctl->sockets(), (QStringList{"L1", "c1", "a1", "c2", "a2"}));
+    QVERIFY(ctl->describe(QStringLiteral("a2")).contains(rows(EventKind::Connected).at(1).local));
+
+    auto *combo = m_window->socketPicker()->comboBox();
+    const int l1 = combo->findText(QStringLiteral("L1"));
+    QVERIFY(l1 >= 0);
+    combo->setCurrentIndex(l1);
+    emit combo->activated(l1); // as a click in the list
+    QCOMPARE(ctl->currentSocket(), QStringLiteral("L1"));
+    action("actionClose")->trigger();
+    QVERIFY2(!m_window->actionNote()->isVisible(), qPrintable(m_window->actionNote()->text()));
+    const auto closedL1 = [this] {
+        const QList<Event> closed = rows(EventKind::Closed);
+        return !closed.isEmpty() && closed.constLast().sock == u"L1" &&
+               closed.constLast().detail.isEmpty();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(closedL1(), 5000);
+    QCOMPARE(ctl->sockets(), (QStringList{"c1", "a1", "c2", "a2"}));
 }

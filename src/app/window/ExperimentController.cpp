@@ -247,6 +247,7 @@ void ExperimentController::restartServer()
     Step a = Step::make(Step::Kind::Accept, QStringLiteral("a%1").arg(++m_accepted));
     a.listener = listener;
     m_listener = listener;
+    m_restarting.insert(listener);
     addSocket(listener, describe(listener));
     addPending(a.sock, listener);
     setCurrent(listener);
@@ -283,6 +284,7 @@ quint64 ExperimentController::forgetAfter(quint64 id)
     m_order.clear();
     m_about.clear();
     m_pending.clear();
+    m_restarting.clear();
     m_ports.clear();
     setCurrent(QString());
     return id;
@@ -349,6 +351,7 @@ void ExperimentController::removeSocket(const QString &sock)
     // A listener gone: the connections it was to accept never come.
     for (const QString &a : m_pending.keys(sock))
         dropPending(a);
+    m_restarting.remove(sock);
     if (!m_about.remove(sock))
         return;
     m_order.removeAll(sock);
@@ -386,7 +389,8 @@ void ExperimentController::onEvents(const QList<Event> &batch)
                 m_about.insert(e.sock, tr("client, connected to %1").arg(e.remote));
                 emit socketsChanged();
             } else if (e.kind == EventKind::Closed) {
-                removeSocket(e.sock);
+                if (!m_restarting.remove(e.sock)) // a Restart's close: it listens again next
+                    removeSocket(e.sock);
             } else if ((e.kind == EventKind::Timeout || e.kind == EventKind::Error ||
                         e.kind == EventKind::Cancelled) &&
                        (e.op == QLatin1String("connect") ||

@@ -7,6 +7,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
 
 #include <functional>
 
@@ -101,7 +102,10 @@ class ExperimentController : public QObject
     QStringList m_order;                       // sockets(), oldest first
     QHash<QString, QString> m_about;           // describe()
     QHash<QString, QString> m_pending;         // accepts not accepted yet, and their listeners
-    QHash<QString, quint16> m_ports;           // the port each listener was asked for
+    // Listeners Restart is closing: their close is not their end (they listen again at once,
+    // and keep the accept Restart queued).
+    QSet<QString> m_restarting;
+    QHash<QString, quint16> m_ports; // the port each listener was asked for
     quint64 m_pageAfter = 0;   // events of runs up to this one (the last Stop) are of old sockets
     quint64 m_statusAfter = 0; // ... and up to this one (a new page's Stop) of an old page
     QString m_status;
