@@ -15,6 +15,7 @@
 #include "options/TimeoutEditor.h"
 #include "timeline/TimelineWidget.h"
 #include "window/ActionNote.h"
+#include "window/ElidedLabel.h"
 #include "window/ExperimentController.h"
 #include "window/MainWindow.h"
 #include "window/SocketPicker.h"
@@ -45,6 +46,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStatusTipEvent>
 #include <QTabBar>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -354,7 +356,7 @@ void TestWindow::invalidHostRefused()
     QSignalSpy refused(m_window->controller(), &ExperimentController::refused);
     action("actionConnect")->trigger();
     QCOMPARE(refused.size(), 1);
-    QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("Host")));
+    QVERIFY(m_window->statusMessage().contains(QLatin1String("Host")));
     QVERIFY(!m_window->engine()->isBusy());
     QCOMPARE(log()->rowCount(), 0);
 
@@ -548,20 +550,20 @@ void TestWindow::presenterModeAndBack()
     e.err = ETIMEDOUT;
     e.tNs = 1234'567'890'123LL;
     child<LogView>("logView")->append({e});
-    m_window->statusBar()->showMessage(QStringLiteral("A message before the zoom"));
+    action("actionReceive")->trigger(); // a message before the zoom: nothing to receive on
+    QVERIFY(!m_window->statusMessage().isEmpty());
     action("actionPresenter")->trigger();
     QVERIFY(m_window->isPresenterMode());
     // The message still shows alone (no state text drawn under it), and the log's columns
     // were measured again for the larger text: no "1234.5…".
     QTRY_VERIFY(!child<QLabel>("stateLabel")->isVisible());
+    QVERIFY(child<QLabel>("messageLabel")->isVisible());
     auto *table = child<QTableView>("table");
     QFont bold = table->font();
     bold.setBold(true);
     QTRY_VERIFY2(table->columnWidth(LogModel::Time) >=
                      QFontMetrics(bold).horizontalAdvance(QStringLiteral("1234.567890")),
                  qPrintable(QString::number(table->columnWidth(LogModel::Time))));
-    m_window->statusBar()->clearMessage();
-    QVERIFY(child<QLabel>("stateLabel")->isVisible());
     QVERIFY(m_window->zoomStep() > zoom);
     // Readable from the back of a room, and the picture gets most of the height.
     QVERIFY2(QApplication::font().pointSizeF() >= MainWindow::kPresenterPoints,
@@ -580,6 +582,28 @@ void TestWindow::presenterModeAndBack()
     QVERIFY(options->isVisible());
     QVERIFY(child<QWidget>("socketsBox")->isVisible());
     QVERIFY(dock->isHidden());
+
+    // With the Lessons pane open: back from presenter mode, the panels have their widths
+    // again (presenter mode gives the pane a third of the window).
+    dock->show();
+    QTRY_VERIFY(dock->isVisible() && dock->width() > 0);
+    const int dockWidth = dock->width(), optionsWidth = options->width();
+    QVERIFY2(dockWidth < m_window->width() / 3 - 60, qPrintable(QString::number(dockWidth)));
+    action("actionPresenter")->trigger();
+    QTRY_VERIFY2(dock->width() > dockWidth + 50, qPrintable(QStringLiteral("%1 -> %2 of %3")
+                                                                .arg(dockWidth)
+                                                                .arg(dock->width())
+                                                                .arg(m_window->width())));
+    action("actionPresenter")->trigger();
+    const auto same = [&] {
+        return std::abs(dock->width() - dockWidth) <= 2 &&
+               std::abs(options->width() - optionsWidth) <= 2;
+    };
+    QTRY_VERIFY2(same(), qPrintable(QStringLiteral("dock %1 (was %2), options %3 (was %4)")
+                                        .arg(dock->width())
+                                        .arg(dockWidth)
+                                        .arg(options->width())
+                                        .arg(optionsWidth)));
 }
 
 void TestWindow::handoutOfAnExperiment()
@@ -617,14 +641,32 @@ void TestWindow::codeTabFollowsThePanels()
 void TestWindow::statusMessagesShowOverTheState()
 {
     auto *state = child<QLabel>("stateLabel");
+    auto *message = child<ElidedLabel>("messageLabel");
     QVERIFY(state->isVisible());
+    QVERIFY(!message->isVisible());
     action("actionReceive")->trigger(); // nothing is connected
-    QStatusBar *bar = m_window->statusBar();
-    QVERIFY2(bar->currentMessage().contains(QLatin1String("Nothing to receive")),
-             qPrintable(bar->currentMessage()));
+    QVERIFY2(m_window->statusMessage().contains(QLatin1String("Nothing to receive")),
+             qPrintable(m_window->statusMessage()));
+    QVERIFY(message->isVisible());
     QVERIFY(!state->isVisible()); // nothing covers the message
-    bar->clearMessage();
+    // The mouse passing over the toolbar and the panels sends status tips (empty ones): they
+    // wiped QStatusBar's own messages within a moment; this one stays its time.
+    QStatusTipEvent tip{QString()};
+    QCoreApplication::sendEvent(m_window.get(), &tip);
+    QVERIFY(m_window->statusMessage().contains(QLatin1String("Nothing to receive")));
+    // A message longer than the bar ends in "…", with the whole of it in the tooltip.
+    m_window->resize(640, m_window->height());
+    child<QComboBox>("roleCombo")->setCurrentIndex(1); // client
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("no host ") + QString(60, u'x'));
+    action("actionConnect")->trigger();
+    const QString longText = m_window->statusMessage();
+    QVERIFY2(longText.contains(QString(60, u'x')), qPrintable(longText));
+    QTRY_VERIFY(message->width() < message->fontMetrics().horizontalAdvance(longText));
+    QVERIFY2(message->currentToolTip().contains(longText), qPrintable(message->currentToolTip()));
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("127.0.0.1"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->statusMessage().isEmpty(), 15000); // its 10 s are up
     QVERIFY(state->isVisible());
+    QVERIFY(!message->isVisible());
 }
 
 // Alt+letter reaches one thing: a menu, or a field of the window. "P&eer" took Alt+E from the
@@ -838,7 +880,7 @@ void TestWindow::pagesRunInANewLabByDefault()
     QVERIFY(!action("actionSaveCapture")->isEnabled()); // this machine's network is not captured
     QCOMPARE(host->text(), QStringLiteral("127.0.0.1"));
     QCOMPARE(log()->rowCount(), 0);
-    QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("this machine")));
+    QVERIFY(m_window->statusMessage().contains(QLatin1String("this machine")));
     action("actionConnect")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
     QVERIFY(rows(EventKind::Connected).first().local.startsWith(QLatin1String("127.0.0.1:")));
@@ -859,7 +901,7 @@ void TestWindow::aLabThatCannotBeMadeIsSaidAndNotPretended()
     QVERIFY(action("actionNetworkHost")->isChecked());
     QVERIFY2(combo->toolTip().contains(QLatin1String("is not installed")),
              qPrintable(combo->toolTip()));
-    QVERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("is not installed")));
+    QVERIFY(m_window->statusMessage().contains(QLatin1String("is not installed")));
     usePeer(PeerBehavior::Echo);
     action("actionConnect")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Connected).size(), 1, 5000);
@@ -909,7 +951,7 @@ void TestWindow::resetStartsACleanPage()
                              3000);
     QVERIFY2(m_window->socketsStatus().contains(QLatin1String("TIME_WAIT: 0")),
              qPrintable(m_window->socketsStatus()));
-    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(QLatin1String("clean page")));
+    QTRY_VERIFY(m_window->statusMessage().contains(QLatin1String("clean page")));
     QCOMPARE(log()->rowCount(), 0);
 
     // The next experiment is the page's first: its events from zero, none of an earlier run.

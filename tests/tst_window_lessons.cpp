@@ -201,6 +201,49 @@ class TestWindowLessons : public QObject
                                 .arg(to)));
     }
 
+    // While a lesson's call runs, the status line says so: a class watching recv() block with
+    // no timeout reads "Running recv on c1", not "Idle". Every change of the line is recorded,
+    // from the press to the verdict.
+    void theStatusLineFollowsALesson()
+    {
+        auto *panel = m_window->findChild<LessonsPanel *>(QStringLiteral("lessonsPanel"));
+        QVERIFY(panel);
+        QVERIFY(panel->selectLesson(QStringLiteral("no-timeout")));
+        LessonRunner *runner = m_window->lessonRunner();
+        QSignalSpy done(runner, &LessonRunner::finished);
+        QStringList said;
+        QString cancelledAt; // the line once the lesson's Stop has cancelled the call
+        const QMetaObject::Connection watch = connect(
+            m_window->engine()->bus(), &EventBus::eventsReady, this, [&](const QList<Event> &b) {
+                // Read after the window has handled the batch (it was connected first).
+                QString now = m_window->backendStatus();
+                if (said.isEmpty() || said.constLast() != now)
+                    said << now;
+                for (const Event &e : b) {
+                    if (e.kind == EventKind::Cancelled && cancelledAt.isEmpty())
+                        cancelledAt = now;
+                }
+            });
+        panel->runAll();
+        QVERIFY(done.wait(60000) || done.count() == 1);
+        disconnect(watch);
+        // "Running recv on c1 (no timeout ...)" until the lesson's Stop cancels it: never Idle
+        // while the call blocks.
+        const QString all = said.join(QLatin1String(" | "));
+        qsizetype recvAt = -1;
+        for (qsizetype i = 0; i < said.size() && recvAt < 0; ++i) {
+            if (said[i].startsWith(QLatin1String("Running recv on c1 (no timeout")))
+                recvAt = i;
+        }
+        QVERIFY2(recvAt >= 0, qPrintable(all));
+        for (qsizetype i = recvAt + 1; i < said.size(); ++i) {
+            if (said[i].startsWith(QLatin1String("Cancelled: recv on c1")))
+                break;
+            QVERIFY2(!said[i].startsWith(QLatin1String("Idle")), qPrintable(all));
+        }
+        QVERIFY2(cancelledAt.startsWith(QLatin1String("Cancelled: recv on c1")), qPrintable(all));
+    }
+
     // Preparing a class: socklab --run-lessons runs the lessons in its window as Run all does
     // and writes a handout of each, with the CLI's verdict and the run's picture.
     void runLessonsWritesHandouts()

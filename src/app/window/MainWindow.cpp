@@ -7,6 +7,7 @@
 #include "PopupEscape.h"
 #include "RunProgramDialog.h"
 #include "SocketPicker.h"
+#include "StatusMessage.h"
 #include "options/FactTips.h"
 
 #include "Engine.h"
@@ -58,7 +59,6 @@ using socklab::EventKind;
 using socklab::Profile;
 
 namespace {
-constexpr int kMessageMs = 10000;
 constexpr int kViewMinimum = 80; // px: the log's and the socket table's least height
 
 // The font the application started with: zoom steps scale from it, however often the window
@@ -250,11 +250,7 @@ void MainWindow::setupStatusBar()
     // A normal widget, not a permanent one: a message (a refusal, "Saved ...") then shows in
     // its place for its time instead of being covered by it.
     statusBar()->addWidget(m_stateLabel, 1);
-    // QStatusBar hides its normal widgets while a message shows; a relayout (a zoom for the
-    // projector) could show the label again under the message, so its visibility follows the
-    // message itself.
-    connect(statusBar(), &QStatusBar::messageChanged, m_stateLabel,
-            [this](const QString &message) { m_stateLabel->setVisible(message.isEmpty()); });
+    m_message = new StatusMessage(statusBar(), m_stateLabel, this);
     statusBar()->addPermanentWidget(m_socketsLabel);
     // Which network the runs use; switching starts a clean page on the other one.
     m_network = new NetworkSwitch(m_engine, this);
@@ -280,7 +276,7 @@ void MainWindow::setupLessons()
     QString error;
     panel->setLessons(socklab::lessonCatalogue(&error));
     if (!error.isEmpty())
-        statusBar()->showMessage(tr("Some lessons did not load: %1").arg(error), kMessageMs);
+        showMessage(tr("Some lessons did not load: %1").arg(error));
     panel->setRunner(m_lessonRunner);
     connect(panel, &LessonsPanel::lessonChosen, this, &MainWindow::onLessonChosen);
     // A lesson starts on a clean page, and its page ends with its verdict.
@@ -382,7 +378,8 @@ void MainWindow::setPresenterMode(bool on)
     if (on) {
         m_zoomBeforePresenter = m_zoomStep;
         m_viewSplitterBeforePresenter = m_ui->viewSplitter->saveState();
-        m_lessonsVisibleBeforePresenter = m_ui->lessonsDock->isVisible();
+        m_mainSplitterBeforePresenter = m_ui->mainSplitter->saveState();
+        m_windowStateBeforePresenter = saveState();
         // Read from the back of a room: text of at least kPresenterPoints, and larger still if
         // the teacher had zoomed in further.
         const double base = systemFont().pointSizeF() > 0 ? systemFont().pointSizeF() : 10.0;
@@ -408,18 +405,27 @@ void MainWindow::setPresenterMode(bool on)
             const int overhead = m_ui->timelineBox->height() - m_ui->timeline->height();
             const int box = std::min(h - 1, h * 7 / 10 + std::max(0, overhead));
             m_ui->viewSplitter->setSizes({box, h - box, 0});
+            // The explanation is read from the back of the room: a third of the width.
+            resizeDocks({m_ui->lessonsDock}, {width() / 3}, Qt::Horizontal);
         };
         QTimer::singleShot(0, this, fit);
         QTimer::singleShot(50, this, fit);
-        // The explanation is read from the back of the room: give it a third of the width.
-        resizeDocks({m_ui->lessonsDock}, {width() / 3}, Qt::Horizontal);
     } else {
         setZoomStep(m_zoomBeforePresenter);
         m_ui->optionsScroll->show();
         m_ui->socketsBox->show();
         m_ui->bottomTabs->setMinimumHeight(kViewMinimum);
-        m_ui->lessonsDock->setVisible(m_lessonsVisibleBeforePresenter);
-        m_ui->viewSplitter->restoreState(m_viewSplitterBeforePresenter);
+        // The Lessons pane as it was (shown or hidden, its width), and the options panel's
+        // width: once the smaller text is laid out, and again when the layout has settled.
+        const auto giveBack = [this] {
+            if (m_presenter)
+                return;
+            restoreState(m_windowStateBeforePresenter);
+            m_ui->mainSplitter->restoreState(m_mainSplitterBeforePresenter);
+            m_ui->viewSplitter->restoreState(m_viewSplitterBeforePresenter);
+        };
+        giveBack();
+        QTimer::singleShot(0, this, giveBack);
     }
 }
 
@@ -798,7 +804,12 @@ void MainWindow::showNote(const QString &text)
 
 void MainWindow::showMessage(const QString &text)
 {
-    statusBar()->showMessage(text, kMessageMs);
+    m_message->show(text);
+}
+
+QString MainWindow::statusMessage() const
+{
+    return m_message->text();
 }
 
 void MainWindow::beginPage(bool lesson)
@@ -936,8 +947,7 @@ void MainWindow::restoreSettings()
         if (const auto p = Profile::fromJson(last, &why))
             applyProfile(*p);
         else
-            statusBar()->showMessage(tr("The last options were not restored: %1").arg(why),
-                                     kMessageMs);
+            showMessage(tr("The last options were not restored: %1").arg(why));
     }
 }
 

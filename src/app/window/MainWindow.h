@@ -12,6 +12,7 @@
 class QLabel;
 class ActionNote;
 class ElidedLabel;
+class StatusMessage;
 class ExperimentController;
 class SocketPicker;
 class NetworkSwitch;
@@ -81,6 +82,8 @@ class MainWindow : public QMainWindow
 
     QString backendStatus() const;
     QString socketsStatus() const;
+    // The window's message in the status bar now (a refusal, "Saved ..."), empty if none.
+    QString statusMessage() const;
 
     // The page the views show (RunPage): which runs it holds.
     const RunPage &page() const { return m_page; }
@@ -129,6 +132,7 @@ class MainWindow : public QMainWindow
     ExperimentController *m_controller;
     SocketTableModel *m_sockets;
     ElidedLabel *m_stateLabel;
+    StatusMessage *m_message = nullptr;
     QLabel *m_socketsLabel;
     ActionNote *m_note;
     SocketPicker *m_picker = nullptr;
@@ -145,6 +149,9 @@ class MainWindow : public QMainWindow
     bool m_lessonPage = false; // the page is a lesson's run (its handout has its verdict)
     bool m_presenter = false;
     int m_zoomBeforePresenter = 0;
+    // What presenter mode changes and gives back: the views' heights, the options panel's
+    // width, and the Lessons pane (shown or not, and its width: the window's state).
     QByteArray m_viewSplitterBeforePresenter;
-    bool m_lessonsVisibleBeforePresenter = true;
+    QByteArray m_mainSplitterBeforePresenter;
+    QByteArray m_windowStateBeforePresenter;
 };
