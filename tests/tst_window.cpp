@@ -131,6 +131,7 @@ class TestWindow : public QObject
     void timeStartsAtThePagesFirstAction();
     void optionsComeBackAfterALesson();
     void aRestartedServerKeepsItsPlaceAndItsNextConnection();
+    void aKernelRefusalStaysInTheStatusLine();
 
   private:
     template <typename T> T *child(const char *name) const
@@ -655,15 +656,29 @@ void TestWindow::statusMessagesShowOverTheState()
     QCoreApplication::sendEvent(m_window.get(), &tip);
     QVERIFY(m_window->statusMessage().contains(QLatin1String("Nothing to receive")));
     // A message longer than the bar ends in "…", with the whole of it in the tooltip.
-    m_window->resize(640, m_window->height());
+    m_window->resize(1280, m_window->height());
+    for (int i = 0; i < 4; ++i) // text for the back of a room: the bar is short for it
+        action("actionZoomIn")->trigger();
     child<QComboBox>("roleCombo")->setCurrentIndex(1); // client
     child<QLineEdit>("hostEdit")->setText(QStringLiteral("no host ") + QString(60, u'x'));
     action("actionConnect")->trigger();
     const QString longText = m_window->statusMessage();
-    QVERIFY2(longText.contains(QString(60, u'x')), qPrintable(longText));
-    QTRY_VERIFY(message->width() < message->fontMetrics().horizontalAdvance(longText));
+    // The reason first: the start of the line is what a short bar shows. What was typed
+    // follows, cut.
+    QVERIFY2(
+        longText.startsWith(QLatin1String("Not started: Host: A host name cannot contain spaces.")),
+        qPrintable(longText));
+    QVERIFY2(!longText.contains(QString(60, u'x')) && longText.contains(u"xxx…"),
+             qPrintable(longText));
+    QTRY_VERIFY2(message->width() < message->fontMetrics().horizontalAdvance(longText),
+                 qPrintable(QStringLiteral("%1 px for %2 px of text, window %3")
+                                .arg(message->width())
+                                .arg(message->fontMetrics().horizontalAdvance(longText))
+                                .arg(m_window->width())));
     QVERIFY2(message->currentToolTip().contains(longText), qPrintable(message->currentToolTip()));
     child<QLineEdit>("hostEdit")->setText(QStringLiteral("127.0.0.1"));
+    for (int i = 0; i < 4; ++i)
+        action("actionZoomOut")->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(m_window->statusMessage().isEmpty(), 15000); // its 10 s are up
     QVERIFY(state->isVisible());
     QVERIFY(!message->isVisible());
@@ -1694,4 +1709,31 @@ void TestWindow::aRestartedServerKeepsItsPlaceAndItsNextConnection()
     };
     QTRY_VERIFY_WITH_TIMEOUT(closedL1(), 5000);
     QCOMPARE(ctl->sockets(), (QStringList{"c1", "a1", "c2", "a2"}));
+}
+
+// What the kernel refused stays in the status line after the run, in words: a class sees
+// "Failed: connect on c1: ECONNREFUSED (Connection refused)", not "Idle" (the tour saw Idle
+// after EADDRINUSE, ECONNREFUSED and ETIMEDOUT).
+void TestWindow::aKernelRefusalStaysInTheStatusLine()
+{
+    setAllTimeouts(2000);
+    child<QComboBox>("roleCombo")->setCurrentIndex(1); // Client, to a port nobody listens on
+    child<QLineEdit>("hostEdit")->setText(QStringLiteral("127.0.0.1"));
+    child<QLineEdit>("portEdit")->setText(QStringLiteral("9"));
+    action("actionConnect")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Error, QStringLiteral("connect")).size(), 1, 5000);
+    QCOMPARE(rows(EventKind::Error, QStringLiteral("connect")).first().err, ECONNREFUSED);
+    const QString failed = QStringLiteral("Failed: connect on c1: ECONNREFUSED (%1)")
+                               .arg(QString::fromLocal8Bit(std::strerror(ECONNREFUSED)));
+    QTRY_COMPARE(m_window->backendStatus(), failed);
+    QTRY_VERIFY(!m_window->engine()->isBusy()); // the run has ended
+    QCOMPARE(m_window->backendStatus(), failed);
+    // The next call's line replaces it.
+    usePeer(PeerBehavior::Silent);
+    action("actionConnect")->trigger();
+    action("actionReceive")->trigger();
+    QTRY_VERIFY(m_window->backendStatus().startsWith(QLatin1String("Running recv on c2")));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        m_window->backendStatus().startsWith(QLatin1String("Timed out: recv on c2 after 2.0")),
+        10000);
 }

@@ -1,6 +1,9 @@
 #include "ExperimentController.h"
 
 #include "Engine.h"
+#include "ErrnoText.h"
+
+#include <cstring>
 
 using socklab::Event;
 using socklab::EventKind;
@@ -38,8 +41,8 @@ std::optional<Profile> ExperimentController::checkedProfile(bool needTarget)
         return std::nullopt;
     }
     if (needTarget && p.role != Profile::Role::ClientWithPeer) {
-        if (const QString bad = socklab::validateHost(p.host); !bad.isEmpty()) {
-            emit refused(tr("Host '%1': %2").arg(p.host, bad));
+        if (const QString bad = socklab::hostRefusal(p.host); !bad.isEmpty()) {
+            emit refused(bad);
             return std::nullopt;
         }
         if (p.role == Profile::Role::Client && p.port == 0) {
@@ -272,6 +275,7 @@ quint64 ExperimentController::stopAndUse(socklab::Engine::Network network)
     const quint64 id = forgetAfter(m_engine->useNetwork(network));
     // A new page: what an earlier page's calls did is not what the backend does now.
     m_statusAfter = id;
+    m_statusIsOutcome = false;
     setStatus(tr("Idle"));
     return id;
 }
@@ -371,6 +375,7 @@ void ExperimentController::setStatus(const QString &text)
 void ExperimentController::onEvents(const QList<Event> &batch)
 {
     QString status = m_status;
+    bool &outcome = m_statusIsOutcome; // the line says how a call ended
     for (const Event &e : batch) {
         // Which sockets there are to act on: what the kernel said of those this page made.
         if (e.run > m_pageAfter && e.kind == EventKind::Listening && isListener(e.sock) &&
@@ -422,6 +427,7 @@ void ExperimentController::onEvents(const QList<Event> &batch)
         case EventKind::Sending:
         case EventKind::Receiving:
         case EventKind::Holding:
+            outcome = false;
             status = e.timeoutNone
                          ? tr("Running %1 on %2 (no timeout: blocks until it returns or Stop)")
                                .arg(e.op, e.sock)
@@ -434,13 +440,28 @@ void ExperimentController::onEvents(const QList<Event> &batch)
                                .arg(e.timeout.value_or(0), 0, 'f', 3)
                                .arg(e.mechanism);
             break;
+        // How a call ended stays in view after the run: a class reads "Timed out: recv on c1
+        // after 0.500 s" or "Failed: bind on L1: EADDRINUSE", not "Idle".
         case EventKind::Cancelled:
-            status = tr("Cancelled: %1 on %2 after %3 s")
+        case EventKind::Timeout:
+            if (e.sock.startsWith(QLatin1String("peer")))
+                break; // the built-in peer's own
+            status = (e.kind == EventKind::Cancelled ? tr("Cancelled: %1 on %2 after %3 s")
+                                                     : tr("Timed out: %1 on %2 after %3 s"))
                          .arg(e.op, e.sock)
                          .arg(e.elapsed.value_or(0), 0, 'f', 3);
+            outcome = true;
+            break;
+        case EventKind::Error:
+            if (e.sock.startsWith(QLatin1String("peer")) || e.err == 0)
+                break;
+            status = tr("Failed: %1 on %2: %3 (%4)")
+                         .arg(e.op, e.sock, socklab::errnoSymbol(e.err),
+                              QString::fromLocal8Bit(std::strerror(e.err)));
+            outcome = true;
             break;
         case EventKind::Finished:
-            if (!m_engine->isBusy() && !status.startsWith(tr("Cancelled")))
+            if (!m_engine->isBusy() && !outcome)
                 status = tr("Idle");
             break;
         case EventKind::Closed:

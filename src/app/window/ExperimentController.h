@@ -105,6 +105,9 @@ class ExperimentController : public QObject
     // Listeners Restart is closing: their close is not their end (they listen again at once,
     // and keep the accept Restart queued).
     QSet<QString> m_restarting;
+    // The status line says how a call ended (cancelled, timed out, failed): a run's end does
+    // not turn it back to Idle.
+    bool m_statusIsOutcome = false;
     QHash<QString, quint16> m_ports; // the port each listener was asked for
     quint64 m_pageAfter = 0;   // events of runs up to this one (the last Stop) are of old sockets
     quint64 m_statusAfter = 0; // ... and up to this one (a new page's Stop) of an old page

@@ -97,8 +97,8 @@ QString ExperimentPanel::validationError() const
 {
     if (role() == Profile::Role::ClientWithPeer)
         return {}; // the peer's own address and port
-    if (const QString bad = socklab::validateHost(m_ui->hostEdit->text()); !bad.isEmpty())
-        return tr("Host '%1': %2").arg(m_ui->hostEdit->text(), bad);
+    if (const QString bad = socklab::hostRefusal(m_ui->hostEdit->text()); !bad.isEmpty())
+        return bad;
     const socklab::IntRange range =
         role() == Profile::Role::Server ? socklab::ranges::ListenPort : socklab::ranges::Port;
     QString err;

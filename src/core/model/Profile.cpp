@@ -46,6 +46,16 @@ std::optional<Profile::Role> roleFromName(const QString &name)
     return std::nullopt;
 }
 
+QString hostRefusal(const QString &host)
+{
+    const QString why = validateHost(host);
+    if (why.isEmpty())
+        return {};
+    constexpr qsizetype kShown = 40;
+    const QString typed = host.size() > kShown ? host.left(kShown) + QStringLiteral("…") : host;
+    return QStringLiteral("Host: %1 (typed: '%2')").arg(why, typed);
+}
+
 QString validateHost(const QString &host)
 {
     const QString h = host.trimmed();

@@ -42,6 +42,9 @@ std::optional<Profile::Role> roleFromName(const QString &name);
 // Empty if host is a plausible name, IPv4 or IPv6 address (brackets allowed); otherwise a
 // sentence saying what is wrong with it.
 QString validateHost(const QString &host);
+// A refusal of `host` for the window: the reason first (a short bar shows the start of a
+// line), then what was typed, cut to 40 characters. Empty if the host is valid.
+QString hostRefusal(const QString &host);
 
 inline constexpr qint64 kProfileMaxBytes = 1 << 20;
 
