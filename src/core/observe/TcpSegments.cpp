@@ -20,6 +20,11 @@ quint32 be32(const uchar *p)
 {
     return (quint32(p[0]) << 24) | (quint32(p[1]) << 16) | (quint32(p[2]) << 8) | p[3];
 }
+// An address's bytes as text: 4 for IPv4 ("192.0.2.1"), 16 for IPv6 ("2001:db8::1").
+QString addressText(bool v6, const uchar *bytes)
+{
+    return v6 ? QHostAddress(bytes).toString() : QHostAddress(be32(bytes)).toString();
+}
 // a before b, in sequence space (modulo 2^32)
 bool before(quint32 a, quint32 b)
 {
@@ -44,8 +49,8 @@ bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &rep
             return false;
         tcp = ip + (p[ip] & 0x0f) * 4;
         out->family = 2;
-        out->src = QHostAddress(be32(p + ip + 12)).toString();
-        out->dst = QHostAddress(be32(p + ip + 16)).toString();
+        out->src = addressText(false, p + ip + 12);
+        out->dst = addressText(false, p + ip + 16);
         std::copy(p + ip + 12, p + ip + 16, out->flow.src.begin());
         std::copy(p + ip + 16, p + ip + 20, out->flow.dst.begin());
     } else {
@@ -53,8 +58,8 @@ bool parseIcmpError(const uchar *p, int n, int icmp, bool v6, const QString &rep
             return false;
         tcp = ip + 40;
         out->family = 10;
-        out->src = QHostAddress(p + ip + 8).toString();
-        out->dst = QHostAddress(p + ip + 24).toString();
+        out->src = addressText(true, p + ip + 8);
+        out->dst = addressText(true, p + ip + 24);
         std::copy(p + ip + 8, p + ip + 24, out->flow.src.begin());
         std::copy(p + ip + 24, p + ip + 40, out->flow.dst.begin());
     }
@@ -218,9 +223,7 @@ QString AddressTexts::text(int family, const std::array<quint8, 16> &address)
     std::copy(address.begin(), address.begin() + (family == 10 ? 16 : 4), k.address.begin());
     auto it = m_texts.find(k);
     if (it == m_texts.end()) {
-        const QString t = family == 10 ? QHostAddress(address.data()).toString()
-                                       : QHostAddress(be32(address.data())).toString();
-        it = m_texts.insert(k, t);
+        it = m_texts.insert(k, addressText(family == 10, address.data()));
     }
     return *it;
 }
@@ -248,10 +251,10 @@ bool parseFields(QByteArrayView bytes, Segment *out, AddressTexts *texts)
     const quint16 type = be16(p + 12);
     const int ip = 14;
     if (type == 0x0800 && n >= ip + 20 && (p[ip] >> 4) == 4 && p[ip + 9] == 1)
-        return parseIcmpError(p, n, ip + (p[ip] & 0x0f) * 4, false,
-                              QHostAddress(be32(p + ip + 12)).toString(), out);
+        return parseIcmpError(p, n, ip + (p[ip] & 0x0f) * 4, false, addressText(false, p + ip + 12),
+                              out);
     if (type == 0x86dd && n >= ip + 40 && p[ip + 6] == 58)
-        return parseIcmpError(p, n, ip + 40, true, QHostAddress(p + ip + 8).toString(), out);
+        return parseIcmpError(p, n, ip + 40, true, addressText(true, p + ip + 8), out);
     RawTcp raw;
     if (!peekTcp(bytes, &raw))
         return false;
@@ -260,12 +263,9 @@ bool parseFields(QByteArrayView bytes, Segment *out, AddressTexts *texts)
     if (texts) {
         out->src = texts->text(raw.family, raw.src);
         out->dst = texts->text(raw.family, raw.dst);
-    } else if (raw.family == 2) {
-        out->src = QHostAddress(be32(raw.src.data())).toString();
-        out->dst = QHostAddress(be32(raw.dst.data())).toString();
     } else {
-        out->src = QHostAddress(raw.src.data()).toString();
-        out->dst = QHostAddress(raw.dst.data()).toString();
+        out->src = addressText(raw.family == 10, raw.src.data());
+        out->dst = addressText(raw.family == 10, raw.dst.data());
     }
     out->sport = raw.sport;
     out->dport = raw.dport;
