@@ -361,6 +361,17 @@ void TestWindow::invalidHostRefused()
     QVERIFY(!m_window->engine()->isBusy());
     QCOMPARE(log()->rowCount(), 0);
 
+    // What was typed is quoted escaped, as the CLI quotes it: no raw control character, and
+    // not twice where the reason quotes it already.
+    host->setText(QStringLiteral("a b\x1b[31m"));
+    action("actionConnect")->trigger();
+    QVERIFY2(m_window->statusMessage().contains(QLatin1String("(typed: 'a b\\x1b[31m')")) &&
+                 !m_window->statusMessage().contains(QChar(0x1b)),
+             qPrintable(m_window->statusMessage()));
+    host->setText(QStringLiteral("256.1.1.1"));
+    action("actionConnect")->trigger();
+    QCOMPARE(m_window->statusMessage().count(QLatin1String("256.1.1.1")), 1);
+
     host->setText(QStringLiteral("127.0.0.1"));
     QVERIFY(error->isHidden());
 }

@@ -51,9 +51,12 @@ QString hostRefusal(const QString &host)
     const QString why = validateHost(host);
     if (why.isEmpty())
         return {};
+    // As the CLI's: most of validateHost's sentences quote the host already (escaped).
+    if (why.contains(QLatin1Char('\'')))
+        return QStringLiteral("Host: %1").arg(why);
     constexpr qsizetype kShown = 40;
     const QString typed = host.size() > kShown ? host.left(kShown) + QStringLiteral("…") : host;
-    return QStringLiteral("Host: %1 (typed: '%2')").arg(why, typed);
+    return QStringLiteral("Host: %1 (typed: '%2')").arg(why, visible(typed));
 }
 
 QString validateHost(const QString &host)

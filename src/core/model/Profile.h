@@ -43,7 +43,8 @@ std::optional<Profile::Role> roleFromName(const QString &name);
 // sentence saying what is wrong with it.
 QString validateHost(const QString &host);
 // A refusal of `host` for the window: the reason first (a short bar shows the start of a
-// line), then what was typed, cut to 40 characters. Empty if the host is valid.
+// line), then what was typed, cut to 40 characters and escaped, unless the reason quotes it
+// already. Empty if the host is valid.
 QString hostRefusal(const QString &host);
 
 inline constexpr qint64 kProfileMaxBytes = 1 << 20;
