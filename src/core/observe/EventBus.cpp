@@ -112,11 +112,19 @@ void EventBus::advanceLateWatermark(qint64 monoNs)
     {
         QMutexLocker lock(&m_mutex);
         const qint64 was = m_lateWatermarkNs.exchange(monoNs);
-        if (monoNs > was)
+        m_nudged = false;
+        if (monoNs > was || monoNs < 0)
             wake = std::exchange(m_heldForWire, false);
     }
     if (wake)
         handoff::queuedCall(this, [this] { drain(); });
+}
+
+void EventBus::setLateProducer(std::function<void()> nudge)
+{
+    QMutexLocker lock(&m_mutex);
+    m_nudge = std::move(nudge);
+    m_nudged = false;
 }
 
 void EventBus::drain()
@@ -134,8 +142,9 @@ void EventBus::drain()
             QMutexLocker lock(&m_mutex);
             // Read under the lock: a watermark advanced after this finds m_heldForWire set.
             const qint64 watermark = m_lateWatermarkNs.load();
-            const qint64 horizon =
-                std::max(nowNs - ReorderNs, std::min(nowNs - PromptNs, watermark));
+            // A wire that is behind is waited for longer than the other threads' moment.
+            const qint64 window = watermark >= 0 ? LateHoldNs : ReorderNs;
+            const qint64 horizon = std::max(nowNs - window, std::min(nowNs - PromptNs, watermark));
             m_heldForWire = false;
             m_ready.swap(m_pending);
             if (m_dropped > 0) {
@@ -165,8 +174,10 @@ void EventBus::drain()
             if (firstNew != m_ready.cend()) {
                 const qsizetype keep = firstNew - m_ready.cbegin();
                 heldUntilNs =
-                    firstNew->monoNs + (firstNew->monoNs <= watermark ? PromptNs : ReorderNs);
+                    firstNew->monoNs + (firstNew->monoNs <= watermark ? PromptNs : window);
                 m_heldForWire = watermark >= 0 && firstNew->monoNs > watermark;
+                if (m_heldForWire && m_nudge && !std::exchange(m_nudged, true))
+                    m_nudge(); // the wire may be asleep until its next frame: ask it now
                 m_pending = m_ready.mid(keep) + m_pending;
                 m_ready.resize(keep);
             }

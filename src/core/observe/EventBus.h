@@ -8,6 +8,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <functional>
 
 namespace socklab {
 
@@ -27,7 +28,10 @@ namespace socklab {
 // everything it observed until some time (advanceLateWatermark), what was observed before
 // then need not wait for it any more, only PromptNs for the other threads' moment between
 // stamp and post: a segment reaches the consumer in a fraction of a millisecond, not after the
-// whole window.
+// whole window. While the wire is behind (descheduled on a busy machine, or asleep between
+// frames), what was observed after its watermark waits for it up to LateHoldNs, and the bus
+// asks it (setLateProducer's nudge) to read and say how far it has come: a segment observed
+// before a call's error is shown before that error, however late the wire's thread ran.
 class EventBus : public QObject
 {
     Q_OBJECT
@@ -70,6 +74,12 @@ class EventBus : public QObject
     // Thread-safe. The late producer (the wire) has posted everything it observed before
     // `monoNs`; -1: there is none now (every event waits ReorderNs).
     void advanceLateWatermark(qint64 monoNs);
+    // Thread-safe. `nudge` asks the late producer to read what it has and advance its
+    // watermark soon; it is called on this object's thread with the bus's lock held, so it must
+    // only signal (an eventfd write). Empty: no nudging (before the producer's resources go).
+    void setLateProducer(std::function<void()> nudge);
+    // How long an event observed after the watermark waits for the wire at most.
+    static constexpr qint64 LateHoldNs = 50 * 1000 * 1000;
 
     // Thread-safe: how many events wait for the consumer now (a producer that would rather
     // wait than have events dropped, such as a benchmark's flood, can look).
@@ -103,7 +113,9 @@ class EventBus : public QObject
     qint64 m_late = 0;
     QTimer m_reorderTimer; // comes back for events held back by the reorder window
     std::atomic<qint64> m_lateWatermarkNs{-1};
-    bool m_heldForWire = false; // under m_mutex: a drain holds events back until the watermark
+    bool m_heldForWire = false;    // under m_mutex: a drain holds events back until the watermark
+    std::function<void()> m_nudge; // under m_mutex
+    bool m_nudged = false;         // under m_mutex: asked since the watermark last moved
 };
 
 } // namespace socklab

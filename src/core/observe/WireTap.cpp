@@ -95,8 +95,14 @@ int WireTap::start(const QList<Point> &points, const QStringList &router, QStrin
     }
     m_wakeFd = platform::wakeFdCreate();
     m_stop.store(false);
+    // From now on the bus waits for the wire: it has posted all it observed before now
+    // (nothing), and what others observe after this may follow a frame it has yet to read.
+    m_bus->advanceLateWatermark(platform::monotonicNs());
     m_probeHints.clear();
     m_thread = std::thread([this] { run(); });
+    // A drain holding events for the wire wakes it, so that it reads and says how far it has
+    // come at once, not at its next frame or its 100 ms round.
+    m_bus->setLateProducer([this] { platform::wakeFdSignal(m_wakeFd); });
     m_monitor->setWireHints(true);
     return 0;
 }
@@ -111,6 +117,7 @@ void WireTap::stopLocked()
 {
     m_stop.store(true);
     if (m_thread.joinable()) {
+        m_bus->setLateProducer({}); // before its wake-up descriptor is closed
         m_monitor->setWireHints(false);
         platform::wakeFdSignal(m_wakeFd);
         m_thread.join();
