@@ -303,6 +303,38 @@ class TestLab : public QObject
         QVERIFY(cli.readAllStandardError().contains("private to this run"));
     }
 
+    // Each lab host has a TCP connection table of its own (the kernel shows a shared one's size
+    // negative), with this machine's TIME_WAIT limit: a dump of a host's
+    // sockets walks its own few thousand buckets, not the machine's whole table.
+    void eachHostHasItsOwnConnectionTable()
+    {
+        const QString own =
+            platform::readSysctl(QStringLiteral("net.ipv4.tcp_max_tw_buckets")).text;
+        QVERIFY(!own.isEmpty());
+        auto lab = makeLab();
+        QVERIFY(lab);
+        const auto read = [&](lab::Host h, const char *path) {
+            Lab::Program p;
+            const int err =
+                lab->runProgram(h, {QStringLiteral("cat"), QLatin1String(path)}, {}, &p);
+            if (err)
+                return QStringLiteral("runProgram: %1").arg(err);
+            QByteArray out;
+            char buf[256];
+            ssize_t n;
+            while ((n = ::read(p.out, buf, sizeof buf)) > 0)
+                out.append(buf, n);
+            for (const int fd : {p.pidfd, p.status, p.out, p.err})
+                ::close(fd);
+            return QString::fromLatin1(out).trimmed();
+        };
+        for (const lab::Host h : {lab::Client, lab::Router, lab::Server}) {
+            QCOMPARE(read(h, "/proc/sys/net/ipv4/tcp_ehash_entries"),
+                     QLatin1String(lab::kEhashEntries));
+            QCOMPARE(read(h, "/proc/sys/net/ipv4/tcp_max_tw_buckets"), own.trimmed());
+        }
+    }
+
     // The lab runs with this machine's TCP settings, not the kernel's built-in ones: run in a
     // network of the test's own whose tcp_keepalive_time is 1234 s, a lab socket's TCP_KEEPIDLE
     // (read back by getsockopt: the kernel's word) is 1234 too.

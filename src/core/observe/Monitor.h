@@ -162,7 +162,11 @@ class Monitor
     std::atomic<bool> m_stop{false};
     int m_wakeFd = -1;
 
-    QMutex m_tableMutex;    // one table refresh at a time
+    QMutex m_tableMutex; // one table refresh at a time
+    // The table's sock_diag sockets, kept between refreshes (guarded by m_tableMutex): the
+    // experiment's host's and, in the lab, the built-in peers' host's.
+    platform::DiagChannel m_ownDiag;
+    platform::DiagChannel m_peerDiag;
     mutable QMutex m_mutex; // guards everything below
     QHash<int, Watch> m_watches;
     QHash<QString, int> m_watchByLabel; // a watch's label -> its descriptor (wireSaw)

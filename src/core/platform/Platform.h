@@ -20,6 +20,7 @@
 namespace socklab::platform {
 
 qint64 monotonicNs(); // CLOCK_MONOTONIC
+qint64 threadCpuNs(); // CLOCK_THREAD_CPUTIME_ID: the CPU time the calling thread has used
 double wallSeconds(); // Unix time
 
 // Both clocks read back to back at the moment something is observed: the wall time is then
@@ -219,5 +220,30 @@ int dumpTcpSockets(const QSet<quint16> &ports, QList<DiagRow> *rows,
 // interest halves the cost of a refresh.
 int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows,
                    SocketFactory &net = hostNetwork());
+
+// A sock_diag socket kept open for the dumps of one network, for a caller that dumps again and
+// again (the socket table, ten times a second). A new socket per dump costs little on this
+// machine's network; in the lab each one is a round trip through the lab's helper, four per
+// refresh: that made a refresh take 4 ms and the table slow itself to one every 500 ms.
+// One thread at a time. It keeps the network it was opened in alive: reset() it before that
+// network goes.
+class DiagChannel
+{
+  public:
+    DiagChannel() = default;
+    ~DiagChannel() { reset(); }
+    DiagChannel(const DiagChannel &) = delete;
+    DiagChannel &operator=(const DiagChannel &) = delete;
+    // dumpTcpSockets() on the kept socket for `net` (opened now if there is none, or if the
+    // last was another network's; closed after an error, so the next dump starts afresh).
+    int dump(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows,
+             SocketFactory &net);
+    void reset();
+    bool isOpen() const { return m_fd >= 0; }
+
+  private:
+    SocketFactory *m_net = nullptr;
+    int m_fd = -1;
+};
 
 } // namespace socklab::platform

@@ -43,6 +43,13 @@ qint64 monotonicNs()
     return qint64(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
+qint64 threadCpuNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return qint64(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
 double wallSeconds()
 {
     timespec ts{};
@@ -444,12 +451,10 @@ class AddrNames
     QHash<QByteArray, QString> m_names;
 };
 
-int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, AddrNames *names,
-               SocketFactory &net)
+// One family's dump on the sock_diag socket `nl` (which it leaves open).
+int dumpFamily(int nl, int family, const QSet<quint16> &ports, QList<DiagRow> *rows,
+               AddrNames *names)
 {
-    const int nl = net.diagSocket();
-    if (nl < 0)
-        return errno;
 
     struct
     {
@@ -466,11 +471,8 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, Add
 
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
-    if (sendto(nl, &msg, sizeof msg, 0, reinterpret_cast<sockaddr *>(&kernel), sizeof kernel) < 0) {
-        const int e = errno;
-        close(nl);
-        return e;
-    }
+    if (sendto(nl, &msg, sizeof msg, 0, reinterpret_cast<sockaddr *>(&kernel), sizeof kernel) < 0)
+        return errno;
 
     alignas(nlmsghdr) char buf[32768];
     int result = 0;
@@ -547,8 +549,20 @@ int dumpFamily(int family, const QSet<quint16> &ports, QList<DiagRow> *rows, Add
             rows->append(std::move(row));
         }
     }
-    close(nl);
     return result;
+}
+
+// Both families' dumps (or those in `families`) on `nl`.
+int dumpOn(int nl, const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows)
+{
+    AddrNames names;
+    for (const int family : {AF_INET, AF_INET6}) {
+        if (!families.isEmpty() && !families.contains(family))
+            continue;
+        if (const int e = dumpFamily(nl, family, ports, rows, &names))
+            return e;
+    }
+    return 0;
 }
 } // namespace
 
@@ -563,14 +577,40 @@ int dumpTcpSockets(const QSet<quint16> &ports, const QSet<int> &families, QList<
     rows->clear();
     if (ports.isEmpty())
         return 0;
-    AddrNames names;
-    for (const int family : {AF_INET, AF_INET6}) {
-        if (!families.isEmpty() && !families.contains(family))
-            continue;
-        if (const int e = dumpFamily(family, ports, rows, &names, net))
-            return e;
+    const int nl = net.diagSocket();
+    if (nl < 0)
+        return errno;
+    const int e = dumpOn(nl, ports, families, rows);
+    close(nl);
+    return e;
+}
+
+int DiagChannel::dump(const QSet<quint16> &ports, const QSet<int> &families, QList<DiagRow> *rows,
+                      SocketFactory &net)
+{
+    rows->clear();
+    if (ports.isEmpty())
+        return 0;
+    if (m_net != &net)
+        reset();
+    if (m_fd < 0) {
+        m_fd = net.diagSocket();
+        if (m_fd < 0)
+            return errno;
+        m_net = &net;
     }
-    return 0;
+    const int e = dumpOn(m_fd, ports, families, rows);
+    if (e)
+        reset(); // what the kernel has not sent of this dump must not start the next
+    return e;
+}
+
+void DiagChannel::reset()
+{
+    if (m_fd >= 0)
+        close(m_fd);
+    m_fd = -1;
+    m_net = nullptr;
 }
 
 namespace {
