@@ -1,6 +1,7 @@
 // The option panels: the timeout editor's log slider, round trips through SocketOptions,
 // the kernel's ranges in the spin boxes, the dead-peer estimate and the read-back labels.
 
+#include "KernelFacts.h"
 #include "Platform.h"
 #include "options/KeepalivePanel.h"
 #include "options/MorePanel.h"
@@ -60,6 +61,7 @@ class TestPanels : public QObject
     void moreBounds();
     void moreEffective();
     void editsEmitChanged();
+    void theMechanismTipSaysHowLateEachMayEnd();
     void runProgramDialog();
     void elidedLabelGivesUpWidth();
 };
@@ -558,6 +560,42 @@ void TestPanels::moreEffective()
     e.option = QStringLiteral("TCP_KEEPIDLE");
     p.showEffective(e);
     QCOMPARE(p.effectiveText(QStringLiteral("SO_RCVBUF")), QStringLiteral("kernel: 20000"));
+}
+
+// The mechanism's tooltip says, at the timeouts chosen now, how late each way of keeping them
+// may end on this machine: poll()'s slack that SockLab's timerfd avoids, and SO_RCVTIMEO's
+// timer-wheel step (at 10 s and CONFIG_HZ 250: 2,500 jiffies, a step of 64, up to 260 ms).
+void TestPanels::theMechanismTipSaysHowLateEachMayEnd()
+{
+    TimeoutPanel t;
+    SocketOptions o;
+    o.setAllTimeouts(Timeout::fromMs(10000));
+    t.readFrom(o);
+    QString tip = t.mechanismTip();
+    QVERIFY2(tip.contains(QLatin1String("How the timeout is enforced")), qPrintable(tip));
+    QVERIFY2(tip.contains(QLatin1String("<b>At 10 s</b>")), qPrintable(tip));
+    QVERIFY2(tip.contains(QLatin1String("up to 10 ms late at this length")), qPrintable(tip));
+    if (facts::value(QStringLiteral("CONFIG_HZ")) == 250)
+        QVERIFY2(tip.contains(QLatin1String("become 2500 jiffies of 4 ms (CONFIG_HZ 250)")) &&
+                     tip.contains(QLatin1String("step is 64 jiffies: the call may end up to "
+                                                "260 ms late")),
+                 qPrintable(tip.mid(tip.indexOf(QLatin1String("<b>At")))));
+    else
+        QVERIFY(tip.contains(facts::kernelTimeoutPrecision(10000).toHtmlEscaped()));
+
+    // Per call: each length once, shortest first; a call without a timeout has no line.
+    t.setPerCall(true);
+    t.connectEditor()->setTimeout(Timeout::fromMs(2000));
+    t.recvEditor()->setTimeout(Timeout::fromMs(500));
+    t.sendEditor()->setTimeout(Timeout::blockForever());
+    t.acceptEditor()->setTimeout(Timeout::fromMs(500));
+    tip = t.mechanismTip();
+    QVERIFY2(!tip.contains(QLatin1String("At 10 s")), qPrintable(tip));
+    QCOMPARE(tip.count(QLatin1String("<b>At ")), 2);
+    QVERIFY2(tip.indexOf(QLatin1String("<b>At 0.5 s</b>")) >= 0 &&
+                 tip.indexOf(QLatin1String("<b>At 0.5 s</b>")) <
+                     tip.indexOf(QLatin1String("<b>At 2 s</b>")),
+             qPrintable(tip));
 }
 
 void TestPanels::editsEmitChanged()

@@ -1,4 +1,5 @@
 // Per-call timeouts of connect, recv, send and accept, with both mechanisms, measured.
+#include "KernelFacts.h"
 #include "TestSupport.h"
 
 #include <cerrno>
@@ -39,6 +40,46 @@ class TestTimeouts : public QObject
         QVERIFY2(*t.elapsed >= 0.2 && *t.elapsed < 0.2 + slack(mech),
                  qPrintable(QString::number(*t.elapsed)));
         QVERIFY(!rec.has(EventKind::Received, QStringLiteral("c1")));
+    }
+
+    // poll()'s own timeout may fire 0.1 % late (4 ms at 4 s, on an idle machine it nearly always
+    // does); SockLab's poll deadline is a timerfd in the same ppoll(), which the kernel does not
+    // round. Of two 4 s calls, at least one ends within 1 ms of its deadline.
+    void aLongPollDeadlineIsNotRoundedByTheKernel()
+    {
+        QCOMPARE(facts::pollSlackNs(4000), 4 * 1000 * 1000); // what it would be without
+        Engine engine;
+        EventRecorder rec(engine.bus());
+        engine.run({peer(PeerBehavior::Silent),
+                    connectToPeer(timeouts(4.0, TimeoutMechanism::Poll)), recv(), recv()});
+        QVERIFY(rec.waitFinished(20000));
+        const QList<Event> t = rec.of(EventKind::Timeout);
+        QCOMPARE(t.size(), 2);
+        QStringList over;
+        double best = 1e9;
+        for (const Event &e : t) {
+            QVERIFY(*e.elapsed >= 4.0);
+            best = std::min(best, (*e.elapsed - 4.0) * 1000);
+            over << QString::number((*e.elapsed - 4.0) * 1000, 'f', 3);
+        }
+        QVERIFY2(best < 1.0,
+                 qPrintable(over.join(QStringLiteral(" ms, ")) + QStringLiteral(" ms")));
+    }
+
+    // The timer wheel's step, as kernel/time/timer.c files a timer: 64 buckets a level, each
+    // level 8 times coarser than the last.
+    void theTimerWheelsStepGrowsWithTheTimeout()
+    {
+        QCOMPARE(facts::timerWheelStep(1), 1);
+        QCOMPARE(facts::timerWheelStep(62), 1);
+        QCOMPARE(facts::timerWheelStep(63), 8);
+        QCOMPARE(facts::timerWheelStep(503), 8);
+        QCOMPARE(facts::timerWheelStep(504), 64);
+        QCOMPARE(facts::timerWheelStep(4031), 64);
+        QCOMPARE(facts::timerWheelStep(4032), 512);
+        QCOMPARE(facts::pollSlackNs(10), 50 * 1000);              // the thread's 50 us timer slack
+        QCOMPARE(facts::pollSlackNs(10000), 10 * 1000 * 1000);    // 0.1 %
+        QCOMPARE(facts::pollSlackNs(1000000), 100 * 1000 * 1000); // at most 100 ms
     }
 
     void connectTimeout_data() { mechanisms(); }

@@ -756,7 +756,7 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         "\nAll calls of all runs pooled (overshoot, ms):\n\n"
         "| mechanism | calls | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
     s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("poll"),
-                      QStringLiteral("poll (ppoll, 1 ns timer slack)"));
+                      QStringLiteral("poll (ppoll and a timerfd deadline)"));
     s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("sockopt"),
                       QStringLiteral("sockopt (SO_RCVTIMEO)"));
     s += distribution(results, QStringLiteral("timeouts"), QStringLiteral("python"),

@@ -4,9 +4,13 @@
 #include "TimeoutEditor.h"
 #include "ui_TimeoutPanel.h"
 
+#include "KernelFacts.h"
 #include "Platform.h"
 
+#include <QEvent>
 #include <QLocale>
+
+#include <algorithm>
 
 using socklab::Timeout;
 using socklab::TimeoutMechanism;
@@ -49,6 +53,46 @@ TimeoutPanel::TimeoutPanel(QWidget *parent)
     connect(m_ui->mechanismCombo, &QComboBox::currentIndexChanged, this, &TimeoutPanel::changed);
     connect(m_ui->deadlineSpin, &QDoubleSpinBox::valueChanged, this, &TimeoutPanel::changed);
     connect(m_ui->synCntSpin, &QSpinBox::valueChanged, this, &TimeoutPanel::changed);
+    m_mechanismBaseTip = m_ui->mechanismCombo->toolTip();
+    connect(this, &TimeoutPanel::changed, this, &TimeoutPanel::updateMechanismTip);
+    m_ui->mechanismCombo->installEventFilter(this);
+    updateMechanismTip();
+}
+
+QString TimeoutPanel::mechanismTip() const
+{
+    QList<qint64> lengths; // the deadlines chosen now, each once, shortest first
+    const QList<TimeoutEditor *> editors =
+        perCall() ? QList<TimeoutEditor *>{m_ui->connectEditor, m_ui->recvEditor, m_ui->sendEditor,
+                                           m_ui->acceptEditor}
+                  : QList<TimeoutEditor *>{m_ui->allEditor};
+    for (const TimeoutEditor *e : editors) {
+        const Timeout t = e->timeout();
+        if (t.mode == Timeout::Mode::Deadline && !lengths.contains(t.ms))
+            lengths << t.ms;
+    }
+    std::sort(lengths.begin(), lengths.end());
+    QString tip = m_mechanismBaseTip;
+    for (const qint64 ms : std::as_const(lengths)) {
+        const QString at = QLocale().toString(double(ms) / 1000.0, 'g', 10);
+        tip += tr("<p><b>At %1 s</b>: %2 %3</p>")
+                   .arg(at, socklab::facts::pollDeadlinePrecision(ms).toHtmlEscaped(),
+                        socklab::facts::kernelTimeoutPrecision(ms).toHtmlEscaped());
+    }
+    return tip;
+}
+
+void TimeoutPanel::updateMechanismTip()
+{
+    m_ui->mechanismCombo->setToolTip(mechanismTip());
+}
+
+bool TimeoutPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    // Whatever set the timeouts last (an edit, a lesson, a profile), the tip is about them.
+    if (watched == m_ui->mechanismCombo && event->type() == QEvent::ToolTip)
+        updateMechanismTip();
+    return QWidget::eventFilter(watched, event);
 }
 
 TimeoutPanel::~TimeoutPanel() = default;
@@ -140,6 +184,7 @@ void TimeoutPanel::readFrom(const socklab::SocketOptions &o)
     m_ui->deadlineSpin->setValue(double(o.deadlineMs.value_or(0)) / 1000.0);
     const QSignalBlocker blockSyn(m_ui->synCntSpin);
     m_ui->synCntSpin->setValue(o.synCnt.value_or(m_ui->synCntSpin->minimum()));
+    updateMechanismTip();
 }
 
 void TimeoutPanel::showEffective(const socklab::Event &e)

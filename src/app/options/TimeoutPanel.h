@@ -32,6 +32,9 @@ class TimeoutPanel : public QWidget
     TimeoutEditor *acceptEditor() const;
     bool perCall() const;
     QString kernelText() const;
+    // The mechanism's tooltip: how each way of keeping a timeout works, and how late each may
+    // end at the timeouts chosen now (this machine's numbers).
+    QString mechanismTip() const;
 
     // The label of TCP_SYNCNT's field (it says when the option is fixed on a socket).
     QWidget *synCntControl() const;
@@ -44,13 +47,18 @@ class TimeoutPanel : public QWidget
   signals:
     void changed();
 
+  protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
   private:
     void onPerCallToggled(bool on);
     void updateKernelLabel();
+    void updateMechanismTip();
 
     std::unique_ptr<Ui::TimeoutPanel> m_ui;
     QString m_rcvTimeo; // last read-back SO_RCVTIMEO, empty until the kernel reported one
     QString m_sndTimeo;
     QString m_rcvSock; // the socket that reported it
     QString m_sndSock;
+    QString m_mechanismBaseTip; // the .ui's text, its facts expanded
 };

@@ -6,6 +6,7 @@
 #include <QMutex>
 #include <QRegularExpression>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 
@@ -230,6 +231,61 @@ QString expand(const QString &text, QString *error)
     }
     out += QStringView(text).mid(pos);
     return out;
+}
+
+qint64 timerWheelStep(qint64 jiffies)
+{
+    qint64 step = 1;
+    for (int level = 0; level < 8 && jiffies >= (qint64(63) << (3 * level)); ++level)
+        step = qint64(1) << (3 * (level + 1));
+    return step;
+}
+
+qint64 pollSlackNs(qint64 ms)
+{
+    // A task that is not niced: 0.1 % of the timeout, at most 100 ms, at least its timer slack
+    // (50 us unless it asked for another).
+    return std::clamp<qint64>(ms * 1000, 50 * 1000, 100 * 1000 * 1000);
+}
+
+namespace {
+QString msText(double ms)
+{
+    return ms < 1 ? QStringLiteral("%1 ms").arg(ms, 0, 'f', 2)
+                  : QStringLiteral("%1 ms").arg(ms, 0, 'g', ms < 10 ? 2 : 3);
+}
+} // namespace
+
+QString pollDeadlinePrecision(qint64 ms)
+{
+    return QStringLiteral("SockLab's poll deadline is kept by a timerfd in the same ppoll(), a "
+                          "timer the kernel does not round: the call ends as soon as its thread "
+                          "wakes, a fraction of a millisecond late on a machine that is not busy. "
+                          "poll()'s own timeout, which Python's settimeout() waits with, may "
+                          "fire up to %1 late at this length (0.1 %, at most 100 ms).")
+        .arg(msText(double(pollSlackNs(ms)) / 1e6));
+}
+
+QString kernelTimeoutPrecision(qint64 ms)
+{
+    const qint64 h = hz();
+    if (h <= 0)
+        return QStringLiteral("SO_RCVTIMEO and SO_SNDTIMEO count whole jiffies on the kernel's "
+                              "timer wheel; CONFIG_HZ is not readable here, so how late that is "
+                              "cannot be said.");
+    const qint64 jiffies = (ms * h + 999) / 1000; // the kernel rounds the timeout up
+    const qint64 step = timerWheelStep(jiffies);
+    const double jiffyMs = 1000.0 / double(h);
+    // Rounded up to a whole jiffy, started within one, fired at the next step of its level.
+    const double lateMs = double(jiffies) * jiffyMs - double(ms) + double(step + 1) * jiffyMs;
+    return QStringLiteral("SO_RCVTIMEO and SO_SNDTIMEO become %1 jiffies of %2 (CONFIG_HZ %3), "
+                          "on a level of the kernel's timer wheel whose step is %4 "
+                          "jiffies: the call may end up to %5 late.")
+        .arg(jiffies)
+        .arg(msText(jiffyMs))
+        .arg(h)
+        .arg(step)
+        .arg(msText(lateMs));
 }
 
 } // namespace socklab::facts

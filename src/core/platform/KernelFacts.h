@@ -23,4 +23,20 @@ qint64 value(const QString &name);
 // the known ones) and leaves the text as it was.
 QString expand(const QString &text, QString *error);
 
+// How late a call's own timeout may end on this machine at a timeout of `ms`, one sentence per
+// way of keeping it, with this machine's numbers.
+// SockLab's poll deadline (a timerfd in the poll set, which the kernel does not round), and
+// poll()'s own timeout, which Python's settimeout() uses (0.1 % slack, at least the thread's
+// 50 us timer slack, at most 100 ms).
+QString pollDeadlinePrecision(qint64 ms);
+// SO_RCVTIMEO / SO_SNDTIMEO: whole jiffies, on the kernel's timer wheel (its step at this length,
+// from CONFIG_HZ).
+QString kernelTimeoutPrecision(qint64 ms);
+// The step of the kernel's timer wheel for a timer `jiffies` ahead, in jiffies: 1 up to 62
+// jiffies, 8 up to 503, 64 up to 4,031, then 8 times more for each 8 times longer
+// (kernel/time/timer.c: 64 buckets a level, each level 8 times coarser).
+qint64 timerWheelStep(qint64 jiffies);
+// The most poll()'s own timeout may run late at `ms` (select_estimate_accuracy), in ns.
+qint64 pollSlackNs(qint64 ms);
+
 } // namespace socklab::facts

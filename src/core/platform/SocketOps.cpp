@@ -12,6 +12,7 @@
 #include <memory>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/timerfd.h>
 #include <thread>
 #include <unistd.h>
 
@@ -236,11 +237,42 @@ enum class Wait
     Error
 };
 
+// This thread's deadline timer (CLOCK_MONOTONIC), made at its first wait with a deadline and
+// closed when the thread ends; -1 if it could not be made (then ppoll's timeout alone).
+int deadlineTimer()
+{
+    struct Timer
+    {
+        int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        ~Timer()
+        {
+            if (fd >= 0)
+                ::close(fd);
+        }
+    };
+    thread_local Timer timer;
+    return timer.fd;
+}
+
 // Waits for `events` on fd until deadlineNs (-1: no deadline) or cancellation.
+//
+// The deadline is kept by a timerfd armed at it, in the set with the socket: the kernel lets
+// ppoll's own timeout (and poll's, and so Python's settimeout) fire up to 0.1% of it late,
+// whatever the thread's timer slack: 10 ms at 10 s, 100 ms at 100 s. A timerfd's timer has
+// no such slack. ppoll keeps its timeout too, in case the timer could not be armed.
 Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short *revents, int *err)
 {
-    pollfd fds[2] = {{fd, events, 0}, {cancel.wakeFd(), POLLIN, 0}};
-    const int nfds = fd >= 0 ? 2 : 1;
+    pollfd fds[3] = {{fd, events, 0}, {cancel.wakeFd(), POLLIN, 0}, {-1, POLLIN, 0}};
+    if (deadlineNs >= 0) {
+        const int timer = deadlineTimer();
+        itimerspec at{};
+        at.it_value.tv_sec = time_t(deadlineNs / 1000000000LL);
+        at.it_value.tv_nsec = long(deadlineNs % 1000000000LL);
+        // Arming clears an expiry left from the thread's last wait.
+        if (timer >= 0 && ::timerfd_settime(timer, TFD_TIMER_ABSTIME, &at, nullptr) == 0)
+            fds[2].fd = timer;
+    }
+    const int nfds = fd >= 0 ? 3 : 2;
     pollfd *set = fd >= 0 ? fds : fds + 1;
     for (;;) {
         if (cancel.isCancelled())
@@ -255,7 +287,7 @@ Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short
             ts.tv_nsec = left % 1000000000LL;
             tsp = &ts;
         }
-        fds[0].revents = fds[1].revents = 0;
+        fds[0].revents = fds[1].revents = fds[2].revents = 0;
         const int n = ::ppoll(set, nfds, tsp, nullptr);
         if (n < 0) {
             if (errno == EINTR)
@@ -265,10 +297,11 @@ Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short
         }
         if (fds[1].revents)
             return Wait::Cancelled;
-        if (n == 0)
-            continue; // loop re-checks the deadline against the clock
-        *revents = fds[0].revents;
-        return Wait::Ready;
+        if (fds[0].revents && fd >= 0) {
+            *revents = fds[0].revents;
+            return Wait::Ready;
+        }
+        // A timeout, or the timer: the loop checks the deadline against the clock.
     }
 }
 
