@@ -32,6 +32,7 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QGroupBox>
+#include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
@@ -40,10 +41,12 @@
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStatusTipEvent>
@@ -585,9 +588,14 @@ void TestWindow::presenterModeAndBack()
     QVERIFY(dock->isVisible());
     auto *timeline = child<TimelineWidget>("timeline");
     auto *views = child<QWidget>("viewSplitter");
+    // More than half of it to the timeline itself; the log keeps its last rows in view.
     QTRY_VERIFY2(
-        timeline->height() >= 0.6 * views->height(),
+        timeline->height() > 0.5 * views->height(),
         qPrintable(QStringLiteral("%1 of %2").arg(timeline->height()).arg(views->height())));
+    auto *logTable = child<LogView>("logView")->findChild<QTableView *>(QStringLiteral("table"));
+    QVERIFY2(logTable->viewport()->height() >=
+                 MainWindow::kPresenterLogRows * logTable->verticalHeader()->defaultSectionSize(),
+             qPrintable(QString::number(logTable->viewport()->height())));
     QVERIFY(child<QWidget>("socketsBox")->isHidden());
     action("actionPresenter")->trigger();
     QVERIFY(!m_window->isPresenterMode());
@@ -1162,6 +1170,20 @@ void TestWindow::aLessonRunInPresenterModeStaysOnA720Projector()
     QTRY_COMPARE(m_window->size(), QSize(1280, 720));
     for (const char *name : {"runAllButton", "nextButton", "resetButton", "stateLabel"})
         QVERIFY2(shownWhole(child<QWidget>(name), m_window.get()), name);
+    // Stop is on the toolbar, not in its overflow menu (it was, with Pull the plug and Clear
+    // log, at this size), and the log shows rows, not only its header.
+    QWidget *stop = m_window->findChild<QToolBar *>(QStringLiteral("mainToolBar"))
+                        ->widgetForAction(action("actionStop"));
+    QVERIFY(stop);
+    QVERIFY2(
+        stop->isVisible() && shownWhole(stop, m_window.get()),
+        qPrintable(
+            QStringLiteral("toolbar %1 px")
+                .arg(m_window->findChild<QToolBar *>(QStringLiteral("mainToolBar"))->width())));
+    auto *table = child<LogView>("logView")->findChild<QTableView *>(QStringLiteral("table"));
+    const int rowsShown =
+        table->viewport()->height() / table->verticalHeader()->defaultSectionSize();
+    QVERIFY2(rowsShown >= 3, qPrintable(QStringLiteral("%1 rows").arg(rowsShown)));
     m_window->setPresenterMode(false);
 }
 

@@ -296,6 +296,17 @@ void LogView::syncKindActions()
     m_ui->kindsButton->setText(hidden ? tr("Kinds (%1 hidden)").arg(hidden) : tr("Kinds"));
 }
 
+int LogView::heightForRows(int rows) const
+{
+    const QTableView *t = m_ui->table;
+    // The horizontal scroll bar comes with the first long row, if it is not there yet.
+    const int bar =
+        t->horizontalScrollBar()->isVisible() ? 0 : t->horizontalScrollBar()->sizeHint().height();
+    // (And two pixels that the layouts around it may round away.)
+    return height() - t->viewport()->height() + bar +
+           rows * t->verticalHeader()->defaultSectionSize() + 2;
+}
+
 LogModel *LogView::model() const
 {
     return m_model;

@@ -33,6 +33,9 @@ class LogView : public QWidget
     bool exportCsv(const QString &path, QString *error) const;
     bool exportNdjson(const QString &path, QString *error) const;
 
+    // The height this panel needs to show `rows` rows of the table, as it is laid out now.
+    int heightForRows(int rows) const;
+
     // True while new events scroll the table to the bottom; false once the user scrolled up.
     bool isFollowing() const { return m_following; }
 

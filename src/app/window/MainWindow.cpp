@@ -400,10 +400,14 @@ void MainWindow::setPresenterMode(bool on)
         const auto fit = [this] {
             if (!m_presenter)
                 return;
-            // 70 % to the timeline itself: its box also holds the legend and a kept run.
+            // 70 % to the timeline itself: its box also holds the legend and a kept run. The
+            // log keeps room for its last few rows (at 1280x720 its 30 % was its header).
             const int h = m_ui->viewSplitter->height();
             const int overhead = m_ui->timelineBox->height() - m_ui->timeline->height();
-            const int box = std::min(h - 1, h * 7 / 10 + std::max(0, overhead));
+            const int log = m_ui->bottomTabs->height() - m_ui->logView->height() +
+                            m_ui->logView->heightForRows(kPresenterLogRows);
+            const int box = std::clamp(std::min(h * 7 / 10 + std::max(0, overhead), h - log),
+                                       std::min(h - 1, h / 2), h - 1);
             m_ui->viewSplitter->setSizes({box, h - box, 0});
             // The explanation is read from the back of the room: a third of the width.
             resizeDocks({m_ui->lessonsDock}, {width() / 3}, Qt::Horizontal);

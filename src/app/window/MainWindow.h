@@ -59,6 +59,7 @@ class MainWindow : public QMainWindow
     static constexpr int kMaxZoom = 10;
     static constexpr double kZoomFactor = 1.15;      // one zoom step
     static constexpr double kPresenterPoints = 16.0; // presenter mode's smallest text
+    static constexpr int kPresenterLogRows = 3;      // the log rows presenter mode keeps in view
 
     // The finished experiment or lesson as a self-contained HTML page (with the kept run, if
     // one is kept, after it).

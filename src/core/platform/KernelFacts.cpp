@@ -262,7 +262,7 @@ QString pollDeadlinePrecision(qint64 ms)
                           "timer the kernel does not round: the call ends as soon as its thread "
                           "wakes, a fraction of a millisecond late on a machine that is not busy. "
                           "poll()'s own timeout, which Python's settimeout() waits with, may "
-                          "fire up to %1 late at this length (0.1 %, at most 100 ms).")
+                          "fire up to %1 late at this length.")
         .arg(msText(double(pollSlackNs(ms)) / 1e6));
 }
 
