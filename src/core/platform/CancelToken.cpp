@@ -5,16 +5,23 @@
 #include <algorithm>
 
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 namespace socklab {
 
-CancelToken::CancelToken() : m_wakeFd(platform::wakeFdCreate()) {}
+CancelToken::CancelToken()
+    : m_wakeFd(platform::wakeFdCreate()),
+      m_deadlineFd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK))
+{
+}
 
 CancelToken::~CancelToken()
 {
     if (m_wakeFd >= 0)
         ::close(m_wakeFd);
+    if (m_deadlineFd >= 0)
+        ::close(m_deadlineFd);
 }
 
 void CancelToken::cancel(const QString &who)

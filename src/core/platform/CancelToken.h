@@ -28,6 +28,9 @@ class CancelToken
     QString who() const;
     void reset(); // the token's own thread, before its next call
     int wakeFd() const { return m_wakeFd; }
+    // The token's thread's deadline timer (a CLOCK_MONOTONIC timerfd, -1 if none could be
+    // made): a poll-mode wait arms it at its deadline and polls it with the socket.
+    int deadlineFd() const { return m_deadlineFd; }
 
     // A blocking call on fd is about to start (false: already cancelled, don't start it).
     bool enterBlocking(int fd);
@@ -39,6 +42,7 @@ class CancelToken
   private:
     std::atomic<bool> m_cancelled{false};
     int m_wakeFd = -1;
+    int m_deadlineFd = -1;
     mutable QMutex m_mutex;
     int m_blockingFd = -1;
     QString m_who;

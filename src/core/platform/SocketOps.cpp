@@ -237,23 +237,6 @@ enum class Wait
     Error
 };
 
-// This thread's deadline timer (CLOCK_MONOTONIC), made at its first wait with a deadline and
-// closed when the thread ends; -1 if it could not be made (then ppoll's timeout alone).
-int deadlineTimer()
-{
-    struct Timer
-    {
-        int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        ~Timer()
-        {
-            if (fd >= 0)
-                ::close(fd);
-        }
-    };
-    thread_local Timer timer;
-    return timer.fd;
-}
-
 // Waits for `events` on fd until deadlineNs (-1: no deadline) or cancellation.
 //
 // The deadline is kept by a timerfd armed at it, in the set with the socket: the kernel lets
@@ -264,7 +247,7 @@ Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short
 {
     pollfd fds[3] = {{fd, events, 0}, {cancel.wakeFd(), POLLIN, 0}, {-1, POLLIN, 0}};
     if (deadlineNs >= 0) {
-        const int timer = deadlineTimer();
+        const int timer = cancel.deadlineFd(); // the waiting thread's own
         itimerspec at{};
         at.it_value.tv_sec = time_t(deadlineNs / 1000000000LL);
         at.it_value.tv_nsec = long(deadlineNs % 1000000000LL);
