@@ -593,9 +593,10 @@ void TestWindow::presenterModeAndBack()
         timeline->height() > 0.5 * views->height(),
         qPrintable(QStringLiteral("%1 of %2").arg(timeline->height()).arg(views->height())));
     auto *logTable = child<LogView>("logView")->findChild<QTableView *>(QStringLiteral("table"));
-    QVERIFY2(logTable->viewport()->height() >=
-                 MainWindow::kPresenterLogRows * logTable->verticalHeader()->defaultSectionSize(),
-             qPrintable(QString::number(logTable->viewport()->height())));
+    QTRY_VERIFY2(logTable->viewport()->height() >=
+                     MainWindow::kPresenterLogRows *
+                         logTable->verticalHeader()->defaultSectionSize(),
+                 qPrintable(QString::number(logTable->viewport()->height())));
     QVERIFY(child<QWidget>("socketsBox")->isHidden());
     action("actionPresenter")->trigger();
     QVERIFY(!m_window->isPresenterMode());
