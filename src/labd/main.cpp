@@ -229,18 +229,16 @@ Failure makeLab()
     // Each host is made from the one before, and gets its own connection hash if the one it is
     // made from says so: the first namespace, made with the user namespace, is only where the
     // first host is made from (nothing keeps it once the process has moved on).
-    const char *const childEhash = "/proc/sys/net/ipv4/tcp_child_ehash_entries";
-    if (const int e = writeFile(childEhash, kEhashEntries); e && e != ENOENT)
-        return {"tcp_child_ehash_entries", e};
     for (uint32_t h = Client; h < HostCount; ++h) {
+        const char *const childEhash = "/proc/sys/net/ipv4/tcp_child_ehash_entries";
+        if (const int e = writeFile(childEhash, kEhashEntries); e && e != ENOENT)
+            return {"tcp_child_ehash_entries", e};
         if (unshare(CLONE_NEWNET) != 0)
             return {"unshare net", errno};
         g_ns[h] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         if (g_ns[h] < 0)
             return {"open ns", errno};
         g_current = int(h);
-        if (const int e = writeFile(childEhash, kEhashEntries); e && e != ENOENT)
-            return {"tcp_child_ehash_entries", e};
         // Addresses are usable at once (no duplicate address detection on a private link), and
         // the router forwards.
         for (const char *path : {"/proc/sys/net/ipv6/conf/all/accept_dad",

@@ -54,7 +54,7 @@ TimeoutPanel::TimeoutPanel(QWidget *parent)
     connect(m_ui->deadlineSpin, &QDoubleSpinBox::valueChanged, this, &TimeoutPanel::changed);
     connect(m_ui->synCntSpin, &QSpinBox::valueChanged, this, &TimeoutPanel::changed);
     m_mechanismBaseTip = m_ui->mechanismCombo->toolTip();
-    connect(this, &TimeoutPanel::changed, this, &TimeoutPanel::updateMechanismTip);
+    // Brought up to date when it is shown (eventFilter), whatever set the timeouts last.
     m_ui->mechanismCombo->installEventFilter(this);
     updateMechanismTip();
 }
@@ -89,7 +89,6 @@ void TimeoutPanel::updateMechanismTip()
 
 bool TimeoutPanel::eventFilter(QObject *watched, QEvent *event)
 {
-    // Whatever set the timeouts last (an edit, a lesson, a profile), the tip is about them.
     if (watched == m_ui->mechanismCombo && event->type() == QEvent::ToolTip)
         updateMechanismTip();
     return QWidget::eventFilter(watched, event);
@@ -184,7 +183,6 @@ void TimeoutPanel::readFrom(const socklab::SocketOptions &o)
     m_ui->deadlineSpin->setValue(double(o.deadlineMs.value_or(0)) / 1000.0);
     const QSignalBlocker blockSyn(m_ui->synCntSpin);
     m_ui->synCntSpin->setValue(o.synCnt.value_or(m_ui->synCntSpin->minimum()));
-    updateMechanismTip();
 }
 
 void TimeoutPanel::showEffective(const socklab::Event &e)

@@ -455,7 +455,6 @@ class AddrNames
 int dumpFamily(int nl, int family, const QSet<quint16> &ports, QList<DiagRow> *rows,
                AddrNames *names)
 {
-
     struct
     {
         nlmsghdr nlh;

@@ -280,7 +280,7 @@ Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short
         }
         if (fds[1].revents)
             return Wait::Cancelled;
-        if (fds[0].revents && fd >= 0) {
+        if (fds[0].revents) { // never set when there is no socket (fd < 0: not polled)
             *revents = fds[0].revents;
             return Wait::Ready;
         }
