@@ -101,6 +101,18 @@ class TestLessons : public QObject
         QCOMPARE(j.value(QStringLiteral("lesson")).toString(), name);
         QVERIFY(!j.value(QStringLiteral("predicted")).toString().isEmpty());
         QVERIFY(!j.value(QStringLiteral("observed")).toString().isEmpty());
+        // The socket table had its whole settle time: the verdict came no sooner than
+        // settle_ms after the lesson's last run ended (a coarse timer fired up to 5 % early).
+        qint64 lastFinishedNs = 0;
+        for (const Event &e : rec.of(EventKind::Finished))
+            if (e.run >= runner.firstRun() && e.run <= runner.lastRun())
+                lastFinishedNs = std::max(lastFinishedNs, e.monoNs);
+        QVERIFY(lastFinishedNs > 0);
+        const double settledMs = (runner.verdictNs() - lastFinishedNs) / 1e6;
+        QVERIFY2(settledMs >= lesson->settleMs,
+                 qPrintable(QStringLiteral("judged %1 ms after the last run ended; settle_ms %2")
+                                .arg(settledMs)
+                                .arg(lesson->settleMs)));
     }
 
     // On this machine's own network an ordinary user is refused the faults some lessons need:

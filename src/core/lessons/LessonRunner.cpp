@@ -9,6 +9,10 @@ LessonRunner::LessonRunner(Engine *engine, QObject *parent) : QObject(parent), m
 {
     m_stopTimer.setSingleShot(true);
     m_settleTimer.setSingleShot(true);
+    // Precise: a coarse timer may fire 5 % early or late, so a 300 ms settle would end after
+    // 285 to 315 ms, and a lesson's Stop would move by as much.
+    m_stopTimer.setTimerType(Qt::PreciseTimer);
+    m_settleTimer.setTimerType(Qt::PreciseTimer);
     // The lesson's "Stop" is the same Stop a user presses; what it cancels is still real.
     connect(&m_stopTimer, &QTimer::timeout, this, &LessonRunner::stopLesson);
     connect(&m_settleTimer, &QTimer::timeout, this, &LessonRunner::judge);
