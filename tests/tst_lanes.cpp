@@ -1,6 +1,7 @@
 // Runs go on side by side: a call that blocks on one socket never delays a call on another;
 // calls on one socket run one at a time in the order given (a `queued` event says when one
 // waits); Stop and Close act at once; each call runs with the options given with it.
+#include "Coordinator.h"
 #include "Platform.h"
 #include "SocketOps.h"
 #include "TestSupport.h"
@@ -509,7 +510,7 @@ class TestLanes : public QObject
     {
         Engine engine;
         EventRecorder rec(engine.bus());
-        constexpr int kBound = 64;
+        constexpr int kBound = Coordinator::kMaxCallThreads;
         for (int i = 1; i <= kBound + 1; ++i) {
             const QString l = QStringLiteral("L%1").arg(i);
             engine.run({listen(l, 0, blocking()), accept(l)});
@@ -518,7 +519,8 @@ class TestLanes : public QObject
                  qPrintable(QString::number(rec.count(EventKind::Accepting))));
         QVERIFY(QTest::qWaitFor([&] { return rec.has(EventKind::Queued); }, 2000));
         const Event q = rec.first(EventKind::Queued);
-        QVERIFY2(q.detail.contains(QLatin1String("All 64 call threads")), qPrintable(q.detail));
+        QVERIFY2(q.detail.contains(QStringLiteral("All %1 call threads").arg(kBound)),
+                 qPrintable(q.detail));
         QVERIFY(!QTest::qWaitFor([&] { return rec.count(EventKind::Accepting) > kBound; }, 200));
         engine.stop();
         QVERIFY(QTest::qWaitFor([&] { return rec.count(EventKind::Cancelled) == kBound; }, 3000));

@@ -29,9 +29,10 @@ namespace bench {
 
 namespace {
 
-const QStringList kItems{QStringLiteral("timeouts"), QStringLiteral("probes"),
-                         QStringLiteral("pipeline"), QStringLiteral("table"),
-                         QStringLiteral("startup"),  QStringLiteral("lab")};
+const QStringList kItems{
+    QStringLiteral("timeouts"), QStringLiteral("probes"),  QStringLiteral("pipeline"),
+    QStringLiteral("table"),    QStringLiteral("startup"), QStringLiteral("lab"),
+    QStringLiteral("calls"),    QStringLiteral("window"),  QStringLiteral("lessons")};
 
 QTextStream &err()
 {
@@ -129,6 +130,12 @@ int runItem(const QString &name, const Context &c)
         runStartup(c, &r);
     else if (name == QLatin1String("lab"))
         runLab(c, &r);
+    else if (name == QLatin1String("calls"))
+        runCalls(c, &r);
+    else if (name == QLatin1String("window"))
+        runWindow(c, &r);
+    else if (name == QLatin1String("lessons"))
+        runLessons(c, &r);
     else {
         err() << "socklab-bench: no item '" << name << "' (" << kItems.join(QLatin1Char(','))
               << ")\n";
@@ -311,7 +318,9 @@ QList<Row> rows()
     const auto atLeast = [](double x) { return [x](double v) { return v >= x; }; };
     const QString t = QStringLiteral("timeouts"), p = QStringLiteral("probes"),
                   l = QStringLiteral("pipeline"), s = QStringLiteral("table"),
-                  u = QStringLiteral("startup"), b = QStringLiteral("lab");
+                  u = QStringLiteral("startup"), b = QStringLiteral("lab"),
+                  k = QStringLiteral("calls"), w = QStringLiteral("window"),
+                  n = QStringLiteral("lessons");
     return {
         {t, QStringLiteral("poll_median_ms"), QStringLiteral("poll: median overshoot"),
          QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 0.2 ms"), atMost(0.2)},
@@ -374,6 +383,41 @@ QList<Row> rows()
         {t, QStringLiteral("len_poll_beats_python"),
          QStringLiteral("poll ≤ Python at every length, same run"), QString(), 0, Reduce::Min,
          QStringLiteral("every run"), atLeast(1)},
+        {t,
+         QStringLiteral("fresh_poll_median_ms"),
+         QStringLiteral("a fresh socklab-cli process per call: median overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("fresh_python_median_ms"),
+         QStringLiteral("a fresh Python process per call: median overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("fresh_poll_p99_ms"),
+         QStringLiteral("a fresh socklab-cli process per call: worst overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("fresh_python_p99_ms"),
+         QStringLiteral("a fresh Python process per call: worst overshoot"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t, QStringLiteral("fresh_poll_not_worse_than_python"),
+         QStringLiteral("fresh process: socklab-cli median and worst ≤ Python's, same run"),
+         QString(), 0, Reduce::Min, QStringLiteral("every run"), atLeast(1)},
         {p,
          QStringLiteral("accuracy_method"),
          QStringLiteral("time on the wire from"),
@@ -608,6 +652,148 @@ QList<Row> rows()
          Reduce::Max,
          {},
          {}},
+        {k, QStringLiteral("stop_last_ms"),
+         QStringLiteral("Stop: the last of the blocked calls ended (worst run)"),
+         QStringLiteral("ms"), 2, Reduce::Max, QStringLiteral("≤ 50 ms"), atMost(50)},
+        {k,
+         QStringLiteral("stop_median_ms"),
+         QStringLiteral("Stop: the median call ended"),
+         QStringLiteral("ms"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {k,
+         QStringLiteral("threads_gone_ms"),
+         QStringLiteral("Stop: every call thread gone (joined)"),
+         QStringLiteral("ms"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
+        {k,
+         QStringLiteral("py_end_all_ms"),
+         QStringLiteral("reference: Python, shutdown() on every socket to the last thread's "
+                        "return"),
+         QStringLiteral("ms"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {k,
+         QStringLiteral("threads_added"),
+         QStringLiteral("threads the blocked calls added"),
+         QString(),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {k,
+         QStringLiteral("py_threads_added"),
+         QStringLiteral("reference: Python's threads"),
+         QString(),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {k,
+         QStringLiteral("rss_added_mb"),
+         QStringLiteral("resident memory they added"),
+         QStringLiteral("MB"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {k,
+         QStringLiteral("py_rss_added_mb"),
+         QStringLiteral("reference: Python's"),
+         QStringLiteral("MB"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
+        {w, QStringLiteral("four_stall_ms"),
+         QStringLiteral("4 flood runs under a kept run: longest stall (worst run)"),
+         QStringLiteral("ms"), 1, Reduce::Max, QStringLiteral("≤ 50 ms"), atMost(50)},
+        {w,
+         QStringLiteral("one_stall_ms"),
+         QStringLiteral("reference: 1 flood run on a clean page: longest stall (worst run)"),
+         QStringLiteral("ms"),
+         1,
+         Reduce::Max,
+         {},
+         {}},
+        {w,
+         QStringLiteral("four_events_per_s"),
+         QStringLiteral("4 flood runs: events logged per second"),
+         QStringLiteral("/s"),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {w,
+         QStringLiteral("one_events_per_s"),
+         QStringLiteral("1 flood run: events logged per second"),
+         QStringLiteral("/s"),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {n, QStringLiteral("same_events"),
+         QStringLiteral("window and socklab-cli: same events and verdict, every lesson"), QString(),
+         0, Reduce::Min, QStringLiteral("every run"), atLeast(1)},
+        {n, QStringLiteral("worst_deviation_pct"),
+         QStringLiteral("window against socklab-cli, first step to verdict: largest difference "
+                        "(worst run)"),
+         QStringLiteral("%"), 1, Reduce::Max, QStringLiteral("≤ 5 %"), atMost(5)},
+        {n,
+         QStringLiteral("restart_without_reuseaddr_window_s"),
+         QStringLiteral("restart-without-reuseaddr: window, first step to verdict"),
+         QStringLiteral("s"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {n,
+         QStringLiteral("restart_without_reuseaddr_cli_s"),
+         QStringLiteral("restart-without-reuseaddr: socklab-cli"),
+         QStringLiteral("s"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {n,
+         QStringLiteral("timeout_vs_keepalive_window_s"),
+         QStringLiteral("timeout-vs-keepalive: window, first step to verdict"),
+         QStringLiteral("s"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {n,
+         QStringLiteral("timeout_vs_keepalive_cli_s"),
+         QStringLiteral("timeout-vs-keepalive: socklab-cli"),
+         QStringLiteral("s"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {n,
+         QStringLiteral("keepalive_dead_peer_window_s"),
+         QStringLiteral("keepalive-dead-peer: window, first step to verdict"),
+         QStringLiteral("s"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {n,
+         QStringLiteral("keepalive_dead_peer_cli_s"),
+         QStringLiteral("keepalive-dead-peer: socklab-cli"),
+         QStringLiteral("s"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
     };
 }
 
@@ -791,6 +977,12 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         s += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
                  .arg(QLatin1String(label), at("poll"), at("sockopt"), at("python"));
     }
+    s += QStringLiteral(
+        "\nLast, how a script or a grader uses it: one process per call, 15 of each a run, "
+        "alternating. `socklab-cli connect 127.0.0.1 PORT --network host --recv-timeout 0.1 "
+        "--recv 1 --json` against the same peer (its `timeout` event's `elapsed`), and "
+        "`timeout_ref.py` making one call. The first call of a fresh process pays for what a "
+        "long-lived one has warmed up.\n");
     s += notesOf(results, QStringLiteral("timeouts"));
 
     s += QStringLiteral("\n## 2. Keepalive probe observer\n\n"
@@ -877,9 +1069,9 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         "its frame's kernel timestamp (and, from the wire thread, when it was posted to the "
         "bus: to deliver the stream in time order the bus holds an event until the wire has "
         "posted everything observed before it, `EventBus::advanceLateWatermark`, and 0.1 ms "
-        "more, `PromptNs`, or at most 2 ms, `ReorderNs`). Flood: the flood peer for 3 s in a lab "
-        "with the wire "
-        "captured, then in another without (Engine::stopCapture), bytes received by c1 over "
+        "more, `PromptNs`; while the wire is behind, at most 50 ms, `LateHoldNs`, waking the "
+        "wire to read at once). Flood: the flood peer for 3 s in a lab with the wire captured, "
+        "then in another without (Engine::stopCapture), bytes received by c1 over "
         "the time between its first and last `received` event; the capture's losses (the "
         "kernel's queue full, or the kept ring full) are counted and reported. Watching: "
         "1,000 client connections in a lab to the built-in `silent` peer (its kernel ACKs "
@@ -889,6 +1081,49 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         "segment event (2,000 a second).\n\n");
     s += itemTable(t, before, QStringLiteral("lab"));
     s += notesOf(results, QStringLiteral("lab"));
+
+    s += QStringLiteral(
+        "\n## 7. Many blocked calls, and Stop\n\n"
+        "100 sockets on 127.0.0.1, each with one call blocked in the kernel, each in a run of "
+        "its own (so on a call thread of its own): by turns a recv() on a connection to the "
+        "built-in `silent` peer, an accept() on a listener of its own with no client, and a "
+        "connect() to a listener whose accept queue is full (backlog 0, one connection made; "
+        "the kernel drops every further SYN); the mechanism alternates between poll and "
+        "SO_RCVTIMEO/SO_SNDTIMEO every three, every timeout \"none\". Threads: "
+        "/proc/self/task before and once every call has started; memory: VmRSS the same way. "
+        "Stop: from just before `Engine::stop()` to each call's `cancelled` event (its own "
+        "CLOCK_MONOTONIC sample, taken when the call returned), and to the moment the process "
+        "has no more threads than before. Beside it, in the same run, Python 3 with the same "
+        "100 calls in a thread each (`tests/bench/calls_ref.py`), ended the way Python can end "
+        "a blocked call, shutdown(SHUT_RDWR) on every socket from the main thread.\n\n");
+    s += itemTable(t, before, QStringLiteral("calls"));
+    s += notesOf(results, QStringLiteral("calls"));
+
+    s += QStringLiteral(
+        "\n## 8. The window under a flood\n\n"
+        "The real `MainWindow` at 1280×720 on the offscreen platform, its settings empty, on "
+        "the network it starts on (a lab, with its wire captured and drawn). A run starts the "
+        "built-in `flood` peer; then, on a clean page, one run connects to it and calls recv() "
+        "(4,096 bytes, 1 s timeout) for 2 s: the log, the timeline and the socket table follow "
+        "it. That run is kept (Keep run: drawn under the next one on the same time axis), and "
+        "four such runs go at once. Stall: the longest gap between ticks of a 5 ms precise "
+        "QTimer on the GUI thread from the first run issued to 300 ms after the last has "
+        "finished, minus 5 ms. The bus drops what does not fit its bound and says so "
+        "(`events_dropped`); the log's rows per second are what it kept.\n\n");
+    s += itemTable(t, before, QStringLiteral("window"));
+    s += notesOf(results, QStringLiteral("window"));
+
+    s += QStringLiteral(
+        "\n## 9. A lesson in the window and in socklab-cli\n\n"
+        "Three lessons, each run in `socklab-cli lesson NAME --json` (a process of its own) and "
+        "then in the window (`MainWindow` at 1280×720, offscreen, the lesson chosen and Run "
+        "all pressed), one after the other on the same kernel. Events: every event of the "
+        "lesson's runs up to its verdict, as kind and socket, compared as sorted lists (events "
+        "observed at one moment may be listed in either order); the note on the lab network "
+        "is left out (the CLI makes its lab as it starts, the window had one already). Time: "
+        "from the lesson's first event to its verdict, from the events' own times.\n\n");
+    s += itemTable(t, before, QStringLiteral("lessons"));
+    s += notesOf(results, QStringLiteral("lessons"));
     return s;
 }
 
@@ -961,9 +1196,10 @@ int runDriver(const Context &c, int runs, const QStringList &items, const QStrin
 int main(int argc, char *argv[])
 {
     using namespace bench;
-    // The pipeline item needs widgets; everything else a core application.
-    const bool gui =
-        argc >= 3 && qstrcmp(argv[1], "item") == 0 && qstrcmp(argv[2], "pipeline") == 0;
+    // The pipeline, window and lessons items need widgets; everything else a core application.
+    const bool gui = argc >= 3 && qstrcmp(argv[1], "item") == 0 &&
+                     (qstrcmp(argv[2], "pipeline") == 0 || qstrcmp(argv[2], "window") == 0 ||
+                      qstrcmp(argv[2], "lessons") == 0);
     std::unique_ptr<QCoreApplication> app(gui ? new QApplication(argc, argv)
                                               : new QCoreApplication(argc, argv));
     QStringList args = QCoreApplication::arguments();

@@ -25,7 +25,7 @@ class EventBus;
 class Coordinator : public QObject
 {
   public:
-    static constexpr int kMaxCallThreads = 64;
+    static constexpr int kMaxCallThreads = 128;
 
     Coordinator(StepRunner *runner, CancelHub *hub, EventBus *bus, std::atomic<quint64> *generation,
                 std::atomic<int> *pending);
