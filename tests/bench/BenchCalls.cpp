@@ -153,7 +153,7 @@ void runCalls(const Context &c, Result *r)
     r->metrics.insert(QStringLiteral("rss_per_call_kb"), (rssKb() - rssBefore) / n);
 
     const qint64 stopNs = platform::monotonicNs();
-    engine.stop();
+    const quint64 stopId = engine.stop();
     const auto allCancelled = [&] {
         for (const auto &[k, s] : std::as_const(blocked))
             if (!rec.has(EventKind::Cancelled, s))
@@ -182,6 +182,19 @@ void runCalls(const Context &c, Result *r)
     if (python.isEmpty()) {
         r->notes << QStringLiteral("python3 not found: the Python reference was skipped.");
         closeFull();
+        return;
+    }
+    // The Stop's own Finished first: it comes after every close, and must not be taken for
+    // the next run's.
+    const auto stopFinished = [&] {
+        for (const Event &e : rec.of(EventKind::Finished))
+            if (e.run == stopId)
+                return true;
+        return false;
+    };
+    if (!waitUntil(stopFinished, 10000)) {
+        closeFull();
+        r->fail(QStringLiteral("Stop did not finish"));
         return;
     }
     rec.clear();

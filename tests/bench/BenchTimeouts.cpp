@@ -78,9 +78,24 @@ bool oneOfEach(Engine &engine, EventRecorder &rec, int index, qint64 ms, const Q
     const QString p = QStringLiteral("p%1").arg(index), k = QStringLiteral("k%1").arg(index);
     QProcess py;
     *withPython = !python.isEmpty();
-    if (*withPython)
-        py.start(python, {script, QStringLiteral("127.0.0.1"), QString::number(port),
-                          QStringLiteral("1"), QString::number(seconds)});
+    if (*withPython) {
+        // Python's start-up (tens of ms of CPU) is not part of its call: its call starts once
+        // it says it is ready, and SockLab's then, so the three wait side by side.
+        py.start(python,
+                 {script, QStringLiteral("127.0.0.1"), QString::number(port), QStringLiteral("1"),
+                  QString::number(seconds), QStringLiteral("--ready")});
+        QByteArray err;
+        if (!waitUntil(
+                [&] {
+                    err += py.readAllStandardError();
+                    return err.contains("ready") || py.state() == QProcess::NotRunning;
+                },
+                20000) ||
+            !err.contains("ready")) {
+            *why = QStringLiteral("python reference did not start: ") + QString::fromUtf8(err);
+            return false;
+        }
+    }
     engine.run({connectToPeer(timeouts(seconds, TimeoutMechanism::Poll), p), recv(p, 100)});
     engine.run({connectToPeer(timeouts(seconds, TimeoutMechanism::SockOpt), k), recv(k, 100)});
     const auto done = [&] {

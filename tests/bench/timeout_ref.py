@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The reference for benchmark item 1: Python's socket.settimeout on a silent peer.
 
-Usage: timeout_ref.py HOST PORT COUNT TIMEOUT_S
-Connects once, sets the timeout, then makes COUNT recv() calls that each time out. Each call is
+Usage: timeout_ref.py HOST PORT COUNT TIMEOUT_S [--ready]
+Connects once, sets the timeout, then makes COUNT recv() calls that each time out. With
+--ready it first says "ready" on stderr, once the interpreter has started and connected, so
+that a caller can start its own calls beside these ones and not beside Python's start-up. Each call is
 timed on the monotonic clock (time.monotonic_ns, CLOCK_MONOTONIC on Linux) around recv()
 itself, as SockLab times its own calls. Prints one JSON object: {"elapsed_ns": [...], ...}.
 """
@@ -16,6 +18,8 @@ def main() -> int:
     host, port, count, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     sock = socket.create_connection((host, port))
     sock.settimeout(timeout)
+    if "--ready" in sys.argv[5:]:
+        print("ready", file=sys.stderr, flush=True)
     elapsed = []
     for _ in range(count):
         start = time.monotonic_ns()
