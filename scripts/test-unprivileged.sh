@@ -32,6 +32,10 @@ chown "$uid:$uid" "$home"
 trap 'rm -rf "$home"' EXIT
 # ctest writes its logs here: let the user do so without owning the tree.
 install -d -m 1777 build/Testing/Temporary
+# The package test (package_deb) builds the .deb from this tree; CMake's install step writes its
+# file list here whoever runs it.
+touch build/install_manifest.txt
+chmod 666 build/install_manifest.txt
 rm -f build/Testing/Temporary/LastTest*.log
 cd build
 echo "Running the suite as uid $uid (not root)"
