@@ -1,4 +1,5 @@
 #include "lessons/LessonBatch.h"
+#include "startup/AppOptions.h"
 #include "window/MainWindow.h"
 #include "window/Theme.h"
 
@@ -9,54 +10,37 @@
 
 #include <memory>
 
+namespace {
+void name(QCoreApplication &app)
+{
+    app.setApplicationName(QStringLiteral("SockLab"));
+    app.setOrganizationName(QStringLiteral("SockLab"));
+    app.setApplicationVersion(QStringLiteral(SOCKLAB_VERSION));
+}
+} // namespace
+
 int main(int argc, char *argv[])
 {
+    const AppOptions options;
+    if (AppOptions::wantsHelpOrVersion(argc, argv)) {
+        // Answered without a window, so without a display (a terminal, ssh, a package test).
+        QCoreApplication core(argc, argv);
+        name(core);
+        QCommandLineParser parser;
+        options.addTo(parser);
+        parser.process(core); // prints the help or the version and exits
+        return 0;
+    }
     QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("SockLab"));
-    QApplication::setOrganizationName(QStringLiteral("SockLab"));
-    QApplication::setApplicationVersion(QStringLiteral(SOCKLAB_VERSION));
+    name(app);
     QApplication::setDesktopFileName(QStringLiteral("socklab"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/socklab.svg")));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("SockLab: see what socket options really do, on real sockets."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    QCommandLineOption themeOption(
-        QStringLiteral("theme"),
-        QStringLiteral("system (default), light or dark: the palette. By default SockLab "
-                       "follows the desktop's light or dark palette."),
-        QStringLiteral("name"), QStringLiteral("system"));
-    parser.addOption(themeOption);
-    QCommandLineOption lessonOption(QStringLiteral("lesson"),
-                                    QStringLiteral("Open with this lesson selected (socklab-cli "
-                                                   "lessons lists them)."),
-                                    QStringLiteral("name"));
-    parser.addOption(lessonOption);
-    QCommandLineOption presenterOption(QStringLiteral("presenter"),
-                                       QStringLiteral("Start in presenter mode (F5): large text, "
-                                                      "the lesson beside a large timeline."));
-    parser.addOption(presenterOption);
-    QCommandLineOption runLessonsOption(
-        QStringLiteral("run-lessons"),
-        QStringLiteral("Run these lessons (comma-separated names, or all) one after another in "
-                       "the window, as Run all does, write a handout of each into "
-                       "--handout-dir, and quit: status 0 when every lesson ran (whatever its "
-                       "verdict), 1 otherwise."),
-        QStringLiteral("names"));
-    parser.addOption(runLessonsOption);
-    QCommandLineOption handoutDirOption(
-        QStringLiteral("handout-dir"),
-        QStringLiteral("Where --run-lessons writes NAME.html (created if missing)."),
-        QStringLiteral("dir"));
-    parser.addOption(handoutDirOption);
-    parser.addPositionalArgument(QStringLiteral("profile"),
-                                 QStringLiteral("A JSON profile to load (optional)."),
-                                 QStringLiteral("[profile]"));
+    options.addTo(parser);
     parser.process(app);
     theme::Choice choice = theme::Choice::System;
-    if (QString error; !theme::parse(parser.value(themeOption), &choice, &error)) {
+    if (QString error; !theme::parse(parser.value(options.theme), &choice, &error)) {
         QTextStream(stderr) << "socklab: " << error << "\n";
         return 2;
     }
@@ -75,21 +59,21 @@ int main(int argc, char *argv[])
             return 2;
         }
     }
-    if (parser.isSet(lessonOption) && !w.selectLesson(parser.value(lessonOption))) {
-        QTextStream(stderr) << "socklab: --lesson: '" << parser.value(lessonOption)
+    if (parser.isSet(options.lesson) && !w.selectLesson(parser.value(options.lesson))) {
+        QTextStream(stderr) << "socklab: --lesson: '" << parser.value(options.lesson)
                             << "' is not a lesson; socklab-cli lessons lists them.\n";
         return 2;
     }
     std::unique_ptr<LessonBatch> batch;
-    if (parser.isSet(runLessonsOption)) {
+    if (parser.isSet(options.runLessons)) {
         QString error;
         const QStringList names = LessonBatch::resolve(
-            parser.value(runLessonsOption).split(QLatin1Char(','), Qt::SkipEmptyParts), &error);
+            parser.value(options.runLessons).split(QLatin1Char(','), Qt::SkipEmptyParts), &error);
         if (names.isEmpty()) {
             QTextStream(stderr) << "socklab: --run-lessons: " << error << "\n";
             return 2;
         }
-        const QString dir = parser.value(handoutDirOption);
+        const QString dir = parser.value(options.handoutDir);
         if (dir.isEmpty() || !QDir().mkpath(dir)) {
             QTextStream(stderr) << "socklab: --run-lessons needs --handout-dir DIR, a folder it "
                                    "can write ("
@@ -99,12 +83,12 @@ int main(int argc, char *argv[])
         batch = std::make_unique<LessonBatch>(&w, names, dir);
         QObject::connect(batch.get(), &LessonBatch::done, &app,
                          [](bool allRan) { QCoreApplication::exit(allRan ? 0 : 1); });
-    } else if (parser.isSet(handoutDirOption)) {
+    } else if (parser.isSet(options.handoutDir)) {
         QTextStream(stderr) << "socklab: --handout-dir goes with --run-lessons.\n";
         return 2;
     }
     w.show();
-    if (parser.isSet(presenterOption))
+    if (parser.isSet(options.presenter))
         w.setPresenterMode(true);
     if (batch)
         batch->start();

@@ -3,6 +3,7 @@
 #include "SocketOps.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QRegularExpression>
 
 #include <tuple>
@@ -317,7 +318,7 @@ bool parseInto(QCommandLineParser &p, const QStringList &args, const char *name,
     }
     if (p.isSet(QStringLiteral("help"))) {
         c.kind = Command::Kind::Help;
-        c.help = p.helpText();
+        c.help = commandHelp(p, QLatin1String(name));
         return false;
     }
     if (!positional && !p.positionalArguments().isEmpty()) {
@@ -820,6 +821,28 @@ Command parseRun(const QStringList &args)
     if (withPeer)
         c.steps << Step::make(Step::Kind::StopPeer);
     return c;
+}
+
+QString commandHelp(const QCommandLineParser &p, const QString &command)
+{
+    QString help = p.helpText();
+    const QString prefix =
+        QStringLiteral("Usage: ") + QCoreApplication::arguments().value(0, QStringLiteral("?"));
+    if (help.startsWith(prefix))
+        help = QStringLiteral("Usage: socklab-cli ") + command + help.mid(prefix.size());
+    return help;
+}
+
+QString usage()
+{
+    return kUsage;
+}
+
+QStringList commands()
+{
+    return {QStringLiteral("connect"), QStringLiteral("listen"), QStringLiteral("serve"),
+            QStringLiteral("code"),    QStringLiteral("run"),    QStringLiteral("lesson"),
+            QStringLiteral("lessons")};
 }
 
 Command parse(const QStringList &arguments)

@@ -54,4 +54,13 @@ struct Command
 // Parses argv (including argv[0]). Never touches the network.
 Command parse(const QStringList &arguments);
 
+// The commands' help, where the man page (socklab-man) reads it too: usage() is the overview
+// that `socklab-cli --help` prints, commands() the commands that have a --help of their own.
+QString usage();
+QStringList commands();
+// p's help text, naming the program as a user types it ("Usage: socklab-cli connect [options]
+// HOST PORT"): QCommandLineParser names it by this process's argv[0], a path, without the
+// command.
+QString commandHelp(const QCommandLineParser &p, const QString &command);
+
 } // namespace socklab::cli

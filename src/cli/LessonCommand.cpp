@@ -39,14 +39,13 @@ LessonArgs parseLessonArgs(const QStringList &arguments)
                                 QStringLiteral("The lesson (see socklab-cli lessons)."));
     QStringList args = arguments;
     args.removeAt(1);
-    args[0] = QStringLiteral("socklab-cli ") + cmd;
     if (!p.parse(args)) {
         a.error = p.errorText();
         return a;
     }
     if (p.isSet(QStringLiteral("help"))) {
         a.kind = LessonArgs::Kind::Help;
-        a.help = p.helpText();
+        a.help = commandHelp(p, cmd);
         return a;
     }
     a.json = p.isSet(json);
@@ -81,6 +80,13 @@ LessonArgs parseLessonArgs(const QStringList &arguments)
                       .arg(a.name, names.join(QStringLiteral(", ")));
     }
     return a;
+}
+
+QString helpFor(const QString &command)
+{
+    const QStringList args{QStringLiteral("socklab-cli"), command, QStringLiteral("--help")};
+    const LessonArgs a = parseLessonArgs(args);
+    return a.kind == LessonArgs::Kind::Help ? a.help : parse(args).help;
 }
 
 QByteArray lessonList(bool json)

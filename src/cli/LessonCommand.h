@@ -28,6 +28,8 @@ struct LessonArgs
 };
 
 LessonArgs parseLessonArgs(const QStringList &arguments);
+// A command's --help text, whichever parser has it (connect, ..., lesson, lessons).
+QString helpFor(const QString &command);
 // The catalogue as text lines, or as a JSON array of {name, title, summary}.
 QByteArray lessonList(bool json);
 

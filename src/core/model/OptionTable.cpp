@@ -47,9 +47,11 @@ QString lockedOnLiveSocket(const OptionDef &d, bool listener)
 
 QString optionHelp(const OptionDef &d)
 {
-    const QString help = QString::fromLatin1(d.help);
+    QString help = QString::fromLatin1(d.help);
     if (d.kind == OptionKind::Flag)
         return help;
+    if (help.endsWith(QLatin1Char('.')))
+        help.chop(1); // "SO_RCVBUF in bytes (from 1 to ... bytes).", not "bytes. (from"
     return QStringLiteral("%1 (%2).").arg(help, rangeText(d.range));
 }
 

@@ -2,6 +2,7 @@
 
 #include "ErrnoText.h"
 
+#include <QDir>
 #include <QFileInfo>
 
 #include <cerrno>
@@ -122,15 +123,20 @@ QString Lab::helperPath(QString *why)
 {
     const QString name = QLatin1String(lab::kHelperName);
     QStringList tried;
-    // SOCKLAB_LABD names another helper; otherwise the one next to this program, the one of
-    // this build tree, then the installed one.
+    // SOCKLAB_LABD names another helper; otherwise the one next to this program, the one
+    // where an installed tree keeps it relative to this program (bin/../libexec/socklab, so a
+    // package unpacked anywhere finds its own), the one of this build tree, then the one of
+    // the configured install prefix.
     const QString fromEnv = qEnvironmentVariable("SOCKLAB_LABD");
     if (!fromEnv.isEmpty())
         tried << fromEnv;
     else {
         const QString self = QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath();
-        if (!self.isEmpty())
-            tried << QFileInfo(self).absolutePath() + u'/' + name;
+        if (!self.isEmpty()) {
+            const QString dir = QFileInfo(self).absolutePath();
+            tried << dir + u'/' + name
+                  << QDir::cleanPath(dir + QStringLiteral("/../libexec/socklab/") + name);
+        }
         tried << QStringLiteral(SOCKLAB_LABD_BUILD_PATH)
               << QStringLiteral(SOCKLAB_LABD_INSTALL_PATH);
     }
