@@ -72,6 +72,7 @@ void runLab(const Context &c, Result *r);
 void runCalls(const Context &c, Result *r);
 void runWindow(const Context &c, Result *r);  // needs a QApplication
 void runLessons(const Context &c, Result *r); // needs a QApplication
+void runBuild(const Context &c, Result *r);
 
 // BenchProbes.cpp: the share of a core the monitor (and in a lab the capture) takes while the
 // engine holds `conns` idle keepalive connections with options `o`, over `seconds`; metrics

@@ -136,6 +136,8 @@ int runItem(const QString &name, const Context &c)
         runWindow(c, &r);
     else if (name == QLatin1String("lessons"))
         runLessons(c, &r);
+    else if (name == QLatin1String("build"))
+        runBuild(c, &r);
     else {
         err() << "socklab-bench: no item '" << name << "' (" << kItems.join(QLatin1Char(','))
               << ")\n";
@@ -320,7 +322,7 @@ QList<Row> rows()
                   l = QStringLiteral("pipeline"), s = QStringLiteral("table"),
                   u = QStringLiteral("startup"), b = QStringLiteral("lab"),
                   k = QStringLiteral("calls"), w = QStringLiteral("window"),
-                  n = QStringLiteral("lessons");
+                  n = QStringLiteral("lessons"), d = QStringLiteral("build");
     return {
         {t, QStringLiteral("poll_median_ms"), QStringLiteral("poll: median overshoot"),
          QStringLiteral("ms"), 3, Reduce::Median, QStringLiteral("≤ 0.2 ms"), atMost(0.2)},
@@ -746,6 +748,49 @@ QList<Row> rows()
          QStringLiteral("window against socklab-cli, first step to verdict: largest difference "
                         "(worst run)"),
          QStringLiteral("%"), 1, Reduce::Max, QStringLiteral("≤ 5 %"), atMost(5)},
+        {d,
+         QStringLiteral("time_to_window_s"),
+         QStringLiteral("launch.sh from a clean tree to the window's first frame"),
+         QStringLiteral("s"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
+        {d,
+         QStringLiteral("whole_build_s"),
+         QStringLiteral("the whole build (test.sh's)"),
+         QStringLiteral("s"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
+        {d, QStringLiteral("ratio_window_whole"),
+         QStringLiteral("time to the window / the whole build (worst run)"), QStringLiteral("×"), 2,
+         Reduce::Max, QStringLiteral("≤ 0.5"), atMost(0.5)},
+        {d,
+         QStringLiteral("configure_s"),
+         QStringLiteral("of which configuring"),
+         QStringLiteral("s"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
+        {d,
+         QStringLiteral("launch_build_s"),
+         QStringLiteral("of which building socklab and socklab-cli"),
+         QStringLiteral("s"),
+         1,
+         Reduce::Median,
+         {},
+         {}},
+        {d,
+         QStringLiteral("first_paint_s"),
+         QStringLiteral("of which the window's start"),
+         QStringLiteral("s"),
+         2,
+         Reduce::Median,
+         {},
+         {}},
         {n,
          QStringLiteral("restart_without_reuseaddr_window_s"),
          QStringLiteral("restart-without-reuseaddr: window, first step to verdict"),
@@ -1124,6 +1169,18 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         "from the lesson's first event to its verdict, from the events' own times.\n\n");
     s += itemTable(t, before, QStringLiteral("lessons"));
     s += notesOf(results, QStringLiteral("lessons"));
+
+    s += QStringLiteral(
+        "\n## 10. A newcomer's first minutes\n\n"
+        "From an empty build directory, what `bash scripts/launch.sh` does once the packages are "
+        "in: configure (RelWithDebInfo, as `scripts/setup.sh`), build `socklab` and "
+        "`socklab-cli` (and the lab's helper they need) with one job per CPU, and start the "
+        "window (offscreen, a fresh HOME) to its first frame. Then, in the same tree, the rest "
+        "of what `bash scripts/test.sh` builds (the tests, the fuzz targets' seed runners, the "
+        "benchmark, the man pages): the whole build is configure + both builds. Not run in the "
+        "smoke run.\n\n");
+    s += itemTable(t, before, QStringLiteral("build"));
+    s += notesOf(results, QStringLiteral("build"));
     return s;
 }
 
