@@ -2,9 +2,10 @@
 # Builds SockLab in Release (build-bench/) and runs the performance harness (tests/bench/):
 # every item several times, side by side with its reference, then rewrites docs/PERFORMANCE.md.
 #
-#   bash scripts/bench.sh                 # full sizes, 5 runs (about 12 minutes)
-#   bash scripts/bench.sh --runs 3        # fewer runs
-#   bash scripts/bench.sh --only table    # some items: timeouts,probes,pipeline,table,startup
+#   bash scripts/bench.sh                 # full sizes, 5 runs (about 60 minutes)
+#   bash scripts/bench.sh --runs 3        # fewer runs (about 35 minutes)
+#   bash scripts/bench.sh --only table    # some items: timeouts,probes,pipeline,table,startup,
+#                                         # lab,calls,window,lessons,build
 #   bash scripts/bench.sh --smoke         # tiny sizes, one run, report not written (CI does this)
 #
 # tcpdump (for the probe timings on the wire) needs root or CAP_NET_RAW; without it the probe

@@ -4,6 +4,8 @@
 //   socklab-bench run [--smoke] [--runs N] [--only item,...] [--report FILE] [--json FILE]
 //                     [--baseline FILE]
 //   socklab-bench item NAME [--smoke]      (one run of one item; prints one JSON object)
+//   socklab-bench report --json FILE [--merge FILE ...] --report FILE [--baseline FILE]
+//                                          (the report again, with other runs' items added)
 //
 // `run` starts every item in a child process of its own (a clean heap, no threads left over
 // from another item), run after run, interleaving the items so that a change in the
@@ -29,10 +31,11 @@ namespace bench {
 
 namespace {
 
-const QStringList kItems{
-    QStringLiteral("timeouts"), QStringLiteral("probes"),  QStringLiteral("pipeline"),
-    QStringLiteral("table"),    QStringLiteral("startup"), QStringLiteral("lab"),
-    QStringLiteral("calls"),    QStringLiteral("window"),  QStringLiteral("lessons")};
+const QStringList kItems{QStringLiteral("timeouts"), QStringLiteral("probes"),
+                         QStringLiteral("pipeline"), QStringLiteral("table"),
+                         QStringLiteral("startup"),  QStringLiteral("lab"),
+                         QStringLiteral("calls"),    QStringLiteral("window"),
+                         QStringLiteral("lessons"),  QStringLiteral("build")};
 
 QTextStream &err()
 {
@@ -844,6 +847,8 @@ QList<Row> rows()
 
 QString itemTable(const Table &t, const std::optional<Table> &before, const QString &item)
 {
+    if (!t.contains(item))
+        return QStringLiteral("*Not run in this report's runs (`--only`).*\n");
     QString s;
     s += before ? QStringLiteral("| metric | now: median (min–max) | before | target | verdict "
                                  "|\n|---|---|---|---|---|\n")
@@ -942,10 +947,13 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
     s += QStringLiteral("| Load average (1, 5, 15 min) | at start %1; at end %2 |\n")
              .arg(all.value(QStringLiteral("load_start")).toString(),
                   all.value(QStringLiteral("load_end")).toString());
-    s += QStringLiteral("| Commit, date | %1; %2; the whole run took %3 min |\n\n")
+    s += QStringLiteral("| Commit, date | %1; %2; the whole run took %3 min |\n")
              .arg(m.value(QStringLiteral("commit")).toString(),
                   m.value(QStringLiteral("date")).toString(),
                   num(all.value(QStringLiteral("seconds")).toDouble() / 60, 1));
+    for (const auto &v : all.value(QStringLiteral("merged")).toArray())
+        s += QStringLiteral("| Merged from another run | %1 |\n").arg(v.toString());
+    s += QLatin1Char('\n');
     const double load = all.value(QStringLiteral("load_start"))
                             .toString()
                             .section(QLatin1Char(' '), 0, 0)
@@ -1247,6 +1255,64 @@ int runDriver(const Context &c, int runs, const QStringList &items, const QStrin
     return failures ? 1 : 0;
 }
 
+int rewriteReport(const QString &jsonPath, const QStringList &merges, const QString &reportPath,
+                  const QString &baselinePath)
+{
+    const auto load = [](const QString &path, QJsonObject *out) {
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            err() << "socklab-bench: cannot read " << path << "\n";
+            return false;
+        }
+        *out = QJsonDocument::fromJson(f.readAll()).object();
+        return !out->isEmpty();
+    };
+    QJsonObject all;
+    if (jsonPath.isEmpty() || reportPath.isEmpty() || !load(jsonPath, &all)) {
+        err() << "usage: socklab-bench report --json FILE [--merge FILE ...] --report FILE "
+                 "[--baseline FILE]\n";
+        return 2;
+    }
+    QJsonArray results = all.value(QStringLiteral("results")).toArray();
+    QJsonArray merged;
+    for (const QString &m : merges) {
+        QJsonObject other;
+        if (!load(m, &other))
+            return 1;
+        QStringList items;
+        for (const auto &v : other.value(QStringLiteral("results")).toArray()) {
+            results.append(v);
+            const QString item = v.toObject().value(QStringLiteral("item")).toString();
+            if (!items.contains(item))
+                items << item;
+        }
+        const QJsonObject om = other.value(QStringLiteral("machine")).toObject();
+        merged.append(QStringLiteral("%1 (%2 runs): commit %3, %4, load at start %5, %6 min")
+                          .arg(items.join(QStringLiteral(", ")))
+                          .arg(other.value(QStringLiteral("runs")).toInt())
+                          .arg(om.value(QStringLiteral("commit")).toString(),
+                               om.value(QStringLiteral("date")).toString(),
+                               other.value(QStringLiteral("load_start")).toString(),
+                               num(other.value(QStringLiteral("seconds")).toDouble() / 60, 1)));
+    }
+    all.insert(QStringLiteral("results"), results);
+    all.insert(QStringLiteral("merged"), merged);
+    std::optional<QJsonObject> baseline;
+    if (!baselinePath.isEmpty()) {
+        QJsonObject b;
+        if (load(baselinePath, &b))
+            baseline = b;
+    }
+    QFile f(reportPath);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        err() << "socklab-bench: cannot write " << reportPath << "\n";
+        return 1;
+    }
+    f.write(report(all, baseline).toUtf8());
+    err() << "socklab-bench: wrote " << reportPath << "\n";
+    return 0;
+}
+
 } // namespace
 } // namespace bench
 
@@ -1273,6 +1339,18 @@ int main(int argc, char *argv[])
     };
     if (args.value(1) == QLatin1String("item"))
         return runItem(args.value(2), c);
+    if (args.value(1) == QLatin1String("report")) {
+        // Writes the report again from a run's --json, adding the results of other runs
+        // (--merge FILE, e.g. a later --only run of items the first did not run). The merged
+        // runs are named in the report's machine table.
+        const QString jsonPath = option(QStringLiteral("--json"));
+        const QString reportPath = option(QStringLiteral("--report"));
+        QStringList merges;
+        for (QString m = option(QStringLiteral("--merge")); !m.isEmpty();
+             m = option(QStringLiteral("--merge")))
+            merges << m;
+        return rewriteReport(jsonPath, merges, reportPath, option(QStringLiteral("--baseline")));
+    }
     if (args.value(1) == QLatin1String("run")) {
         const int runs =
             option(QStringLiteral("--runs"), c.smoke ? QStringLiteral("1") : QStringLiteral("5"))
@@ -1286,6 +1364,8 @@ int main(int argc, char *argv[])
     }
     err() << "usage: socklab-bench run [--smoke] [--runs N] [--only item,...] [--report FILE] "
              "[--json FILE] [--baseline FILE]\n"
+             "       socklab-bench report --json FILE [--merge FILE ...] --report FILE "
+             "[--baseline FILE]\n"
              "       socklab-bench item NAME [--smoke]\n"
              "items: "
           << kItems.join(QLatin1Char(',')) << "\n";
