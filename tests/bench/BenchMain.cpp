@@ -389,6 +389,30 @@ QList<Row> rows()
          QStringLiteral("poll ≤ Python at every length, same run"), QString(), 0, Reduce::Min,
          QStringLiteral("every run"), atLeast(1)},
         {t,
+         QStringLiteral("floor_p99_ms"),
+         QStringLiteral("the machine's floor: a bare C timerfd wait, 1,000 × 20 ms: p99 late"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("floor_max_ms"),
+         QStringLiteral("the machine's floor: worst wait late (worst run)"),
+         QStringLiteral("ms"),
+         3,
+         Reduce::Max,
+         {},
+         {}},
+        {t,
+         QStringLiteral("floor_over_1ms"),
+         QStringLiteral("the machine's floor: waits more than 1 ms late, of 1,000"),
+         QString(),
+         0,
+         Reduce::Median,
+         {},
+         {}},
+        {t,
          QStringLiteral("fresh_poll_median_ms"),
          QStringLiteral("a fresh socklab-cli process per call: median overshoot"),
          QStringLiteral("ms"),
@@ -1035,7 +1059,9 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         "alternating. `socklab-cli connect 127.0.0.1 PORT --network host --recv-timeout 0.1 "
         "--recv 1 --json` against the same peer (its `timeout` event's `elapsed`), and "
         "`timeout_ref.py` making one call. The first call of a fresh process pays for what a "
-        "long-lived one has warmed up.\n");
+        "long-lived one has warmed up. And the machine's own floor: `timer_floor` (tests/bench), a "
+        "C program that does nothing but wait 20 ms on a timerfd 1,000 times; how late it wakes "
+        "is what the kernel and the hypervisor give any program here.\n");
     s += notesOf(results, QStringLiteral("timeouts"));
 
     s += QStringLiteral("\n## 2. Keepalive probe observer\n\n"

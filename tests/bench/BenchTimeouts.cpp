@@ -268,6 +268,31 @@ void runTimeouts(const Context &c, Result *r)
                  median(freshPoll) <= median(freshPy) &&
                      percentile(freshPoll, 99) <= percentile(freshPy, 99));
     }
+    // The machine's own floor: a bare timerfd wait in a C program of its own, 1,000 waits of
+    // 20 ms. What it shows late, no program on this machine can be on time for.
+    {
+        QProcess floor;
+        floor.start(QStringLiteral(SOCKLAB_TIMER_FLOOR_PATH),
+                    {QString::number(c.smoke ? 50 : 1000), QStringLiteral("20")});
+        if (!floor.waitForFinished(120000) || floor.exitCode() != 0) {
+            r->fail(QStringLiteral("timer_floor failed"));
+            return;
+        }
+        std::vector<double> lateMs;
+        const QJsonObject o =
+            QJsonDocument::fromJson(floor.readAllStandardOutput().trimmed()).object();
+        for (const auto &v : o.value(QStringLiteral("late_us")).toArray())
+            lateMs.push_back(v.toDouble() / 1000.0);
+        if (lateMs.empty()) {
+            r->fail(QStringLiteral("timer_floor printed nothing"));
+            return;
+        }
+        m.insert(QStringLiteral("floor_median_ms"), median(lateMs));
+        m.insert(QStringLiteral("floor_p99_ms"), percentile(lateMs, 99));
+        m.insert(QStringLiteral("floor_max_ms"), maxOf(lateMs));
+        m.insert(QStringLiteral("floor_over_1ms"),
+                 int(std::count_if(lateMs.begin(), lateMs.end(), [](double x) { return x > 1; })));
+    }
     m.insert(QStringLiteral("len_poll_max_ms"), worstPoll);
     if (!python.isEmpty())
         m.insert(QStringLiteral("len_poll_beats_python"), beatsPython);
