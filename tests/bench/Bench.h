@@ -9,6 +9,7 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -61,6 +62,18 @@ qint64 heapInUse();
 // Raises RLIMIT_NOFILE's soft limit toward `wanted` (at most the hard limit); returns it.
 long raiseFdLimit(long wanted);
 QString findTool(const QString &name); // PATH, then /usr/sbin and /sbin
+
+// BenchStartup.cpp: starts the window `app` in a fresh temporary HOME with `env`, and times it
+// from exec to its first frame (the first "Flushing ... of MainWindow" of Qt's
+// qt.widgets.painting log); then, idleMs later, reads its memory, and ends it.
+struct Launch
+{
+    double firstPaintMs = -1;
+    double rssMb = 0;
+    double pssMb = 0;
+};
+bool launchWindow(const QString &app, const QProcessEnvironment &env, int idleMs, Launch *out,
+                  QString *why);
 
 // The items. Each fills *r; a false r->ok fails the run (a missed target does not).
 void runTimeouts(const Context &c, Result *r);

@@ -33,45 +33,6 @@ double timed(const QString &program, const QStringList &args, int limitS, QStrin
     return (nowNs() - t0) / 1e9;
 }
 
-// From exec to the first frame handed to the platform (Qt's qt.widgets.painting log), offscreen,
-// in a fresh HOME; -1 with *why.
-double firstPaint(const QString &app, QString *why)
-{
-    QTemporaryDir home;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    e.insert(QStringLiteral("HOME"), home.path());
-    e.insert(QStringLiteral("XDG_CONFIG_HOME"), home.filePath(QStringLiteral(".config")));
-    e.insert(QStringLiteral("XDG_RUNTIME_DIR"), home.path());
-    e.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-    e.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("qt.widgets.painting=true"));
-    QProcess p;
-    p.setProcessEnvironment(e);
-    p.setStandardOutputFile(QProcess::nullDevice());
-    QByteArray err;
-    qint64 paintedNs = 0;
-    QObject::connect(&p, &QProcess::readyReadStandardError, [&] {
-        err = (err + p.readAllStandardError()).right(1 << 16);
-        if (!paintedNs && err.contains("Flushing QRegion") && err.contains("of MainWindow"))
-            paintedNs = nowNs();
-    });
-    const qint64 t0 = nowNs();
-    p.start(app, {});
-    const bool painted =
-        waitUntil([&] { return paintedNs || p.state() == QProcess::NotRunning; }, 20000) &&
-        paintedNs;
-    p.terminate();
-    if (!p.waitForFinished(5000)) {
-        p.kill();
-        p.waitForFinished(3000);
-    }
-    if (!painted) {
-        *why = QStringLiteral("%1 painted nothing within 20 s: %2")
-                   .arg(app, QString::fromUtf8(err.right(2000)));
-        return -1;
-    }
-    return (paintedNs - t0) / 1e9;
-}
-
 } // namespace
 
 void runBuild(const Context &c, Result *r)
@@ -106,8 +67,14 @@ void runBuild(const Context &c, Result *r)
                                QStringLiteral("--target"), QStringLiteral("socklab"),
                                QStringLiteral("socklab-cli")},
                               3600, &why);
-    const double paint =
-        launchTargets < 0 ? -1 : firstPaint(tree.filePath(QStringLiteral("src/app/socklab")), &why);
+    double paint = -1;
+    if (launchTargets >= 0) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        Launch l;
+        if (launchWindow(tree.filePath(QStringLiteral("src/app/socklab")), env, 0, &l, &why))
+            paint = l.firstPaintMs / 1000.0;
+    }
     const double rest =
         paint < 0
             ? -1

@@ -15,13 +15,6 @@ namespace bench {
 
 namespace {
 
-struct Launch
-{
-    double firstPaintMs = -1;
-    double rssMb = 0;
-    double pssMb = 0;
-};
-
 double procKb(const QString &path, const QByteArray &key)
 {
     QFile f(path);
@@ -34,7 +27,10 @@ double procKb(const QString &path, const QByteArray &key)
     return 0;
 }
 
-bool launch(const QProcessEnvironment &env, int idleMs, Launch *out, QString *why)
+} // namespace
+
+bool launchWindow(const QString &app, const QProcessEnvironment &env, int idleMs, Launch *out,
+                  QString *why)
 {
     QTemporaryDir home;
     QProcessEnvironment e = env;
@@ -55,7 +51,7 @@ bool launch(const QProcessEnvironment &env, int idleMs, Launch *out, QString *wh
             err = err.right(4096); // keep only what a failure message needs
     });
     const qint64 t0 = nowNs();
-    p.start(QStringLiteral(SOCKLAB_APP_PATH), {});
+    p.start(app, {});
     if (!waitUntil([&] { return paintedNs || p.state() == QProcess::NotRunning; }, 20000) ||
         !paintedNs) {
         *why = QStringLiteral("no first paint within 20 s: %1")
@@ -76,6 +72,8 @@ bool launch(const QProcessEnvironment &env, int idleMs, Launch *out, QString *wh
     }
     return true;
 }
+
+namespace {
 
 // An X server of our own for the xcb runs, on the first free display from :90.
 class Xvfb
@@ -149,7 +147,7 @@ void runStartup(const Context &c, Result *r)
         std::vector<Launch> ls;
         for (int i = 0; i < launches; ++i) {
             Launch l;
-            if (!launch(e, idleMs, &l, &why)) {
+            if (!launchWindow(QStringLiteral(SOCKLAB_APP_PATH), e, idleMs, &l, &why)) {
                 r->fail(QStringLiteral("offscreen: ") + why);
                 return;
             }
@@ -171,7 +169,7 @@ void runStartup(const Context &c, Result *r)
     std::vector<Launch> ls;
     for (int i = 0; i < launches; ++i) {
         Launch l;
-        if (!launch(e, idleMs, &l, &why)) {
+        if (!launchWindow(QStringLiteral(SOCKLAB_APP_PATH), e, idleMs, &l, &why)) {
             r->notes << QStringLiteral("Xvfb run failed: ") + why;
             return;
         }
