@@ -838,11 +838,28 @@ QString usage()
     return kUsage;
 }
 
+namespace {
+// The commands this file parses, by name: parse() dispatches on it and commands() lists it, so
+// a command added here is in the man page too.
+struct CommandParser
+{
+    const char *name;
+    Command (*parse)(const QStringList &args);
+};
+constexpr CommandParser kParsers[] = {{"connect", parseConnect},
+                                      {"listen", parseListen},
+                                      {"serve", parseServe},
+                                      {"code", parseCode},
+                                      {"run", parseRun}};
+} // namespace
+
 QStringList commands()
 {
-    return {QStringLiteral("connect"), QStringLiteral("listen"), QStringLiteral("serve"),
-            QStringLiteral("code"),    QStringLiteral("run"),    QStringLiteral("lesson"),
-            QStringLiteral("lessons")};
+    QStringList names;
+    for (const CommandParser &c : kParsers)
+        names << QLatin1String(c.name);
+    // LessonCommand.cpp's, which main() asks first.
+    return names << QStringLiteral("lesson") << QStringLiteral("lessons");
 }
 
 Command parse(const QStringList &arguments)
@@ -855,16 +872,9 @@ Command parse(const QStringList &arguments)
     const QString cmd = arguments.at(1);
     QStringList rest = arguments;
     rest.removeAt(1); // the sub-parser sees "socklab-cli --options..."
-    if (cmd == QLatin1String("connect"))
-        return parseConnect(rest);
-    if (cmd == QLatin1String("listen"))
-        return parseListen(rest);
-    if (cmd == QLatin1String("serve"))
-        return parseServe(rest);
-    if (cmd == QLatin1String("code"))
-        return parseCode(rest);
-    if (cmd == QLatin1String("run"))
-        return parseRun(rest);
+    for (const CommandParser &p : kParsers)
+        if (cmd == QLatin1String(p.name))
+            return p.parse(rest);
     if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") ||
         cmd == QLatin1String("help")) {
         c.help = kUsage;

@@ -59,6 +59,8 @@ qint64 threadCpuNs(const QString &comm);
 qint64 processCpuNs();
 // Heap bytes in use (mallinfo2: arenas plus mmapped blocks), for bytes-per-event figures.
 qint64 heapInUse();
+// A "Key: N kB" line's N from a /proc file (status, smaps_rollup); 0 if there is none.
+double procKb(const QString &path, const QByteArray &key);
 // Raises RLIMIT_NOFILE's soft limit toward `wanted` (at most the hard limit); returns it.
 long raiseFdLimit(long wanted);
 QString findTool(const QString &name); // PATH, then /usr/sbin and /sbin

@@ -32,13 +32,7 @@ int threadCount()
 
 double rssKb()
 {
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toDouble();
-    return 0;
+    return procKb(QStringLiteral("/proc/self/status"), "VmRSS:");
 }
 
 // A listener whose accept queue is full: backlog 0 holds one connection, which `filler`

@@ -15,18 +15,6 @@ namespace bench {
 
 namespace {
 
-double procKb(const QString &path, const QByteArray &key)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith(key))
-            return line.mid(key.size()).trimmed().split(' ').value(0).toDouble();
-    }
-    return 0;
-}
-
 } // namespace
 
 bool launchWindow(const QString &app, const QProcessEnvironment &env, int idleMs, Launch *out,

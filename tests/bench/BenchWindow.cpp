@@ -167,6 +167,13 @@ FloodFigures flood(MainWindow &w, int runs, double seconds, Result *r)
     return f;
 }
 
+void put(Result *r, const QString &name, const FloodFigures &f)
+{
+    r->metrics.insert(name + QStringLiteral("_stall_ms"), f.stallMs);
+    r->metrics.insert(name + QStringLiteral("_events_per_s"), f.eventsPerS);
+    r->metrics.insert(name + QStringLiteral("_rows"), double(f.rows));
+}
+
 // The events a lesson produced up to its verdict, as "kind sock" in a sorted list (the order
 // of events observed at one moment may differ), without the note on the lab that the CLI makes
 // and the window made earlier; and the time from the first of them to the verdict.
@@ -305,9 +312,7 @@ void runWindow(const Context &c, Result *r)
     const FloodFigures one = flood(w, 1, seconds, r);
     if (!one.ok)
         return;
-    r->metrics.insert(QStringLiteral("one_stall_ms"), one.stallMs);
-    r->metrics.insert(QStringLiteral("one_events_per_s"), one.eventsPerS);
-    r->metrics.insert(QStringLiteral("one_rows"), double(one.rows));
+    put(r, QStringLiteral("one"), one);
 
     // Kept on screen, and four runs at once drawn over it on the same time axis.
     if (!w.keepRun()) {
@@ -318,9 +323,7 @@ void runWindow(const Context &c, Result *r)
     const FloodFigures four = flood(w, 4, seconds, r);
     if (!four.ok)
         return;
-    r->metrics.insert(QStringLiteral("four_stall_ms"), four.stallMs);
-    r->metrics.insert(QStringLiteral("four_events_per_s"), four.eventsPerS);
-    r->metrics.insert(QStringLiteral("four_rows"), double(four.rows));
+    put(r, QStringLiteral("four"), four);
     r->metrics.insert(QStringLiteral("kept"), w.hasKeptRun());
     w.engine()->stop();
     spin(200);

@@ -165,4 +165,16 @@ QString findTool(const QString &name)
     return path;
 }
 
+double procKb(const QString &path, const QByteArray &key)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith(key))
+            return line.mid(key.size()).trimmed().split(' ').value(0).toDouble();
+    }
+    return 0;
+}
+
 } // namespace bench
