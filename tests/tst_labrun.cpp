@@ -96,10 +96,20 @@ class TestLabRun : public QObject
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(lines(r, QStringLiteral("stdout")),
                  (QStringList{QStringLiteral("got b'hello'"), QStringLiteral("timeout!")}));
+        // Python's own 2.5 s timeout, seen through its print (read by SockLab a moment later),
+        // counted from the echo on the wire (the kernel's timestamp): Python's timed recv()
+        // began after the echo arrived, and SockLab read the print after Python made it, so
+        // the wait can only be longer. (Counted from the first print's reading it could look
+        // shorter: that reading may be later than the second's is.)
         const QList<QJsonObject> out = r.of(QStringLiteral("info"), QStringLiteral("stdout"));
-        const double waited = out[1].value(QStringLiteral("t")).toDouble() -
-                              out[0].value(QStringLiteral("t")).toDouble();
-        // Python's own 2.5 s timeout, seen through its print (read by SockLab a moment later).
+        QList<double> echoes;
+        for (const QJsonObject &e : r.of(QStringLiteral("segment"))) {
+            if (e.value(QStringLiteral("to_sock")).toString() == QLatin1String("p1") &&
+                e.value(QStringLiteral("bytes")).toInt() == 5)
+                echoes << e.value(QStringLiteral("t")).toDouble();
+        }
+        QCOMPARE(echoes.size(), 1);
+        const double waited = out[1].value(QStringLiteral("t")).toDouble() - echoes[0];
         QVERIFY2(waited >= 2.5 && waited < 3.5, qPrintable(QString::number(waited)));
         // Its socket in the kernel's table: ESTABLISHED, then TIME_WAIT (it closed first).
         QStringList states;
