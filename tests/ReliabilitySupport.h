@@ -78,18 +78,6 @@ inline constexpr bool kMemoryMeasurable = true;
             qInfo("Memory bound %s not asserted under a sanitizer (%s).", #cond, text);            \
     } while (false)
 
-// The same for the load test's latency and throughput bounds: under a sanitizer each of our
-// instructions costs several times more (measured: the flood test's GUI stall 11 ms normal,
-// 52 to 440 ms under TSan on the same machine, a44fc44's code included), so such a bound would
-// measure the sanitizer. Asserted in the normal build, reported under a sanitizer.
-#define SOCKLAB_VERIFY_TIMING(cond, text)                                                          \
-    do {                                                                                           \
-        if (kMemoryMeasurable)                                                                     \
-            QVERIFY2(cond, text);                                                                  \
-        else if (!(cond))                                                                          \
-            qInfo("Timing bound %s not asserted under a sanitizer (%s).", #cond, text);            \
-    } while (false)
-
 // Resident memory in bytes (the second field of /proc/self/statm, in pages).
 inline qint64 residentBytes()
 {

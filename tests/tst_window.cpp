@@ -131,6 +131,7 @@ class TestWindow : public QObject
     void optionChangedBetweenTwoReceivesTakesEffect();
     void listenAgainWaitsOnTheListenerThereIs();
     void keptRunComparesOnOneTimeAxis();
+    void fourRunsAreKeptAndAFifthLetsTheOldestGo();
     void timeStartsAtThePagesFirstAction();
     void optionsComeBackAfterALesson();
     void aRestartedServerKeepsItsPlaceAndItsNextConnection();
@@ -1083,7 +1084,7 @@ void TestWindow::fitsA720Projector()
                                 .arg(need.width())
                                 .arg(need.height())));
         QTRY_COMPARE(m_window->size(), QSize(1280, 720));
-        for (const char *name : {"runAllButton", "nextButton", "keptTimeline"})
+        for (const char *name : {"runAllButton", "nextButton", "keptTimeline1"})
             QVERIFY2(within(child<QWidget>(name)), name);
     }
     m_window->setPresenterMode(false);
@@ -1578,16 +1579,16 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
         return -1;
     };
     auto *live = child<TimelineWidget>("timeline");
-    auto *kept = child<TimelineWidget>("keptTimeline");
+    auto *kept = child<TimelineWidget>("keptTimeline1");
     QVERIFY(kept->isVisible());
-    QVERIFY(child<QLabel>("keptLabel")->text().contains(QLatin1String("SockLab experiment")));
+    QVERIFY(child<QLabel>("keptLabel1")->toolTip().contains(QLatin1String("SockLab experiment")));
     // A manual run is told apart by its calls' time limits and what its sockets had set: no
     // option here, a 0.2 s deadline on each call.
     QVERIFY2(
-        child<QLabel>("keptLabel")->text().contains(QLatin1String("recv timeout 0.2 s")) &&
-            child<QLabel>("keptLabel")->text().contains(QLatin1String("connect timeout 0.2 s")),
-        qPrintable(child<QLabel>("keptLabel")->text()));
-    QVERIFY(child<QLabel>("keptLabel")->toolTip().contains(QLatin1String("same time axis")));
+        child<QLabel>("keptLabel1")->text().contains(QLatin1String("recv timeout 0.2 s")) &&
+            child<QLabel>("keptLabel1")->text().contains(QLatin1String("connect timeout 0.2 s")),
+        qPrintable(child<QLabel>("keptLabel1")->text()));
+    QVERIFY(child<QLabel>("keptLabel1")->toolTip().contains(QLatin1String("time axis")));
     QCOMPARE(live->laneCount(), 0); // a clean page for the next run
     QCOMPARE(log()->rowCount(), 0);
     QVERIFY(kept->laneCount() >= 2); // peer1 and c1, as they were
@@ -1650,6 +1651,141 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
     action("actionForgetKept")->trigger();
     QVERIFY(!kept->isVisible());
     QVERIFY(!m_window->hasKeptRun());
+}
+
+// Four runs kept, the newest nearest the live one, each on the live run's time axis and each
+// told apart by its own timeout; a fifth lets the oldest go and says so; one run is forgotten
+// with its own button; the handout holds every kept run. At 1280x720 every kept timeline
+// keeps at least its lane on the screen.
+void TestWindow::fourRunsAreKeptAndAFifthLetsTheOldestGo()
+{
+    m_window->resize(1280, 720); // a projector
+    usePeer(PeerBehavior::Silent);
+    const auto runWith = [this](qint64 ms) {
+        setAllTimeouts(ms);
+        action("actionConnect")->trigger();
+        action("actionReceive")->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+        QCOMPARE(*rows(EventKind::Timeout).first().timeout, ms / 1000.0);
+    };
+    const auto label = [this](int i) {
+        auto *l = m_window->findChild<QLabel *>(QStringLiteral("keptLabel%1").arg(i));
+        return l ? l->text() : QString();
+    };
+    for (int i = 1; i <= 4; ++i) {
+        runWith(100 * i);
+        QVERIFY(m_window->keepRun());
+        QCOMPARE(m_window->keptRunCount(), i);
+        // The newest is first (nearest the live run) and says its own timeout.
+        QVERIFY2(label(1).contains(QStringLiteral("recv timeout %1 s").arg(i / 10.0)),
+                 qPrintable(label(1)));
+        QVERIFY2(!m_window->statusMessage().contains(QLatin1String("let go")),
+                 qPrintable(m_window->statusMessage()));
+    }
+    for (int i = 1; i <= 4; ++i) // newest first: 0.4, 0.3, 0.2, 0.1
+        QVERIFY2(label(i).contains(QStringLiteral("recv timeout %1 s").arg((5 - i) / 10.0)),
+                 qPrintable(label(i)));
+    runWith(500);
+    QVERIFY(m_window->keepRun());
+    QCOMPARE(m_window->keptRunCount(), 4);
+    QVERIFY2(m_window->statusMessage().contains(QLatin1String("oldest kept run was let go")) &&
+                 m_window->statusMessage().contains(QLatin1String("recv timeout 0.1 s")),
+             qPrintable(m_window->statusMessage()));
+    QVERIFY2(label(1).contains(QLatin1String("recv timeout 0.5 s")), qPrintable(label(1)));
+    QVERIFY2(label(4).contains(QLatin1String("recv timeout 0.2 s")), qPrintable(label(4)));
+    QCOMPARE(m_window->findChild<QLabel *>(QStringLiteral("keptLabel5")), nullptr);
+
+    // The live run under the four, at 1280x720: each kept timeline on the screen, at least
+    // one lane tall, below the live one, and on its axis.
+    runWith(600);
+    QApplication::processEvents();
+    // Nothing made the window taller than the projector's screen.
+    QVERIFY2(m_window->height() <= 720 && m_window->minimumSizeHint().height() <= 720,
+             qPrintable(QStringLiteral("window %1 high, at least %2")
+                            .arg(m_window->height())
+                            .arg(m_window->minimumSizeHint().height())));
+    auto *live = child<TimelineWidget>("timeline");
+    QVERIFY(live->isVisible() && live->height() >= live->minimumSizeHint().height());
+    // In every view the recv() compared is on the screen: the live run's (its socket is the
+    // one chosen, scrolled into view) and each kept run's (its own sockets before the peer's).
+    const auto recvShown = [](const TimelineWidget *t) {
+        for (int i = 0; i < t->spanCount(QStringLiteral("c1")); ++i)
+            if (t->span(QStringLiteral("c1"), i).op == QLatin1String("recv"))
+                return t->spanRect(QStringLiteral("c1"), i).isValid();
+        return false;
+    };
+    live->repaint();
+    QVERIFY2(recvShown(live), qPrintable(live->rows().join(u',')));
+    int above = live->mapTo(m_window.get(), QPoint(0, live->height())).y();
+    for (int i = 1; i <= 4; ++i) {
+        auto *t = m_window->findChild<TimelineWidget *>(QStringLiteral("keptTimeline%1").arg(i));
+        QVERIFY(t);
+        QVERIFY(t->isVisible());
+        const QRect r(t->mapTo(m_window.get(), QPoint(0, 0)), t->size());
+        QVERIFY2(r.top() >= above && r.bottom() < m_window->height() &&
+                     r.height() >= t->minimumSizeHint().height(),
+                 qPrintable(QStringLiteral("keptTimeline%1 at %2,%3 %4x%5 (minimum %6), window "
+                                           "%7 high, the one above ends at %8")
+                                .arg(i)
+                                .arg(r.x())
+                                .arg(r.y())
+                                .arg(r.width())
+                                .arg(r.height())
+                                .arg(t->minimumSizeHint().height())
+                                .arg(m_window->height())
+                                .arg(above)));
+        above = r.bottom();
+        t->repaint();
+        QVERIFY2(recvShown(t), qPrintable(t->rows().join(u',')));
+    }
+
+    // Presenter mode's larger text, four kept runs and all: still within the screen (the kept
+    // runs that do not fit scroll), the live run's recv() on it, and each kept run's first.
+    m_window->setPresenterMode(true);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->isPresenterMode(), 2000);
+    QApplication::processEvents();
+    QVERIFY2(m_window->height() <= 720 && m_window->minimumSizeHint().height() <= 720,
+             qPrintable(QStringLiteral("presenter: window %1 high, at least %2")
+                            .arg(m_window->height())
+                            .arg(m_window->minimumSizeHint().height())));
+    live->repaint();
+    QVERIFY2(recvShown(live), qPrintable(live->rows().join(u',')));
+    for (TimelineWidget *t : m_window->findChildren<TimelineWidget *>()) {
+        if (!t->objectName().startsWith(QLatin1String("keptTimeline")))
+            continue;
+        t->repaint();
+        QVERIFY2(recvShown(t), qPrintable(t->objectName()));
+    }
+    m_window->setPresenterMode(false);
+
+    // The handout: the live run and the four kept, newest first.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("five.html"));
+    QString error;
+    QVERIFY2(m_window->exportHandout(path, &error), qPrintable(error));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString html = QString::fromUtf8(f.readAll());
+    QCOMPARE(html.count(QLatin1String("data:image/png;base64,")), 5);
+    for (int i = 1; i <= 4; ++i)
+        QVERIFY(html.contains(QStringLiteral("id=\"compared%1\"").arg(i)));
+    QVERIFY(!html.contains(QLatin1String("id=\"compared5\"")));
+    const int second = html.indexOf(QLatin1String("id=\"compared2\""));
+    QVERIFY(html.mid(html.indexOf(QLatin1String("id=\"compared1\"")), second).contains("0.500"));
+
+    // One forgotten with its own button: the one kept with 0.4 s (now the second).
+    QWidget *box = child<QWidget>("kept2");
+    auto *forget = box->findChild<QToolButton *>(QStringLiteral("forgetKeptButton"));
+    QVERIFY(forget);
+    forget->click();
+    QCOMPARE(m_window->keptRunCount(), 3);
+    QVERIFY2(label(1).contains(QLatin1String("recv timeout 0.5 s")), qPrintable(label(1)));
+    QVERIFY2(label(2).contains(QLatin1String("recv timeout 0.3 s")), qPrintable(label(2)));
+    QVERIFY(action("actionForgetKept")->isEnabled());
+    action("actionForgetKept")->trigger();
+    QCOMPARE(m_window->keptRunCount(), 0);
+    QVERIFY(!action("actionForgetKept")->isEnabled());
+    QVERIFY(!child<QWidget>("keptRuns")->isVisible());
 }
 
 // The first page's time starts at its first action, not when the window opened: a class sees

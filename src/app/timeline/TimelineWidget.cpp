@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <numeric>
 #include <utility>
 
 using socklab::Event;
@@ -156,6 +157,7 @@ void TimelineWidget::append(const QList<Event> &batch)
         // appearance: the newest is the last, or its wire under it).
         if (m_follow && !m_vbar->isHidden())
             m_vbar->setValue(m_vbar->maximum());
+        ensureLaneVisible(m_selected); // but the socket the actions act on before all
     }
     syncScrollBars();
     updateAnimation();
@@ -300,7 +302,9 @@ TimelineWidget::Metrics TimelineWidget::metrics() const
     Metrics m;
     m.line = fm.height();
     m.small = sm.height();
-    m.axis = m.line + m.line / 2 + 4;
+    // The time axis; a kept run on screen has none of its own (the live run's above is its
+    // axis), only a rule that sets it apart from the run above.
+    m.axis = m_ruler ? m.line + m.line / 2 + 4 : 1;
     m.barTop = std::max(3, m.line / 5);
     m.bar = m.line + 4;
     m.track = std::max(3, m.line / 4);
@@ -386,16 +390,25 @@ void TimelineWidget::layoutRows()
             under[owner < 0 ? size_t(lanes) : size_t(owner)].push_back(w);
         }
     }
+    // A kept run shows the page's own sockets first and the built-in peer's after: where it
+    // has room for a lane or two (four runs kept on a projector), those are what is compared.
+    std::vector<int> order(static_cast<size_t>(lanes));
+    std::iota(order.begin(), order.end(), 0);
+    if (m_axis) {
+        std::stable_partition(order.begin(), order.end(), [this](int l) {
+            return !m_model.lane(l).name.startsWith(QLatin1String("peer"));
+        });
+    }
     m_rows.clear();
     m_laneRow.assign(size_t(lanes), 0);
-    for (int l = 0; l <= lanes; ++l) {
-        if (l < lanes) {
-            m_laneRow[size_t(l)] = int(m_rows.size());
-            m_rows.push_back({l, -1});
-        }
+    for (const int l : order) {
+        m_laneRow[size_t(l)] = int(m_rows.size());
+        m_rows.push_back({l, -1});
         for (int w : under[size_t(l)])
-            m_rows.push_back({l < lanes ? l : -1, w});
+            m_rows.push_back({l, w});
     }
+    for (int w : under[size_t(lanes)])
+        m_rows.push_back({-1, w});
 }
 
 quint32 TimelineWidget::drawn() const
@@ -501,10 +514,11 @@ double TimelineWidget::pixelsPerSecond() const
 
 void TimelineWidget::showKept(const TimelineModel &model, const TimelineWidget *axis)
 {
+    m_axis = axis;   // first: a kept run's rows are laid out as such
+    m_ruler = false; // the live timeline above draws the axis they share
     m_model = model;
     layoutRows();
     emit drawnChanged(drawn());
-    m_axis = axis;
     m_clock = {};
     setFocusPolicy(Qt::NoFocus);
     // Its lanes when there is room, sharing it with the live run; down to one lane (the rest
@@ -564,7 +578,7 @@ void TimelineWidget::syncScrollBars()
 void TimelineWidget::layoutScrollBars()
 {
     const Metrics m = metrics();
-    const int available = std::max(0, height() - m.axis - m.scroll - faultStrip());
+    const int available = std::max(0, height() - m.axis - (m_axis ? 0 : m.scroll) - faultStrip());
     const int total = int(m_rows.size()) * m.lane;
     const bool needV = total > available;
     m_vbar->setHidden(!needV);
@@ -650,7 +664,7 @@ void TimelineWidget::frame(qint64 fromNs, qint64 toNs)
         emit pixelsPerSecondChanged(m_pps);
 }
 
-QPixmap TimelineWidget::grabRun(TimelineWidget *kept, QPixmap *keptPicture)
+QPixmap TimelineWidget::grabRun(const QList<TimelineWidget *> &kept, QList<QPixmap> *keptPictures)
 {
     const double pps = m_pps, start = m_viewStart;
     const bool follow = m_follow, hbar = m_hbar->isVisible();
@@ -662,8 +676,19 @@ QPixmap TimelineWidget::grabRun(TimelineWidget *kept, QPixmap *keptPicture)
     const QString selected = std::exchange(m_selected, QString()); // nor the lane chosen
     const QPixmap picture = grab();
     m_selected = selected;
-    if (kept && keptPicture)
-        *keptPicture = kept->grab(); // it reads this view's axis as it is now
+    if (keptPictures) {
+        // Each reads this view's axis as it is now; on paper with a ruler of its own, and
+        // every lane (the screen may have had room for one).
+        for (TimelineWidget *k : kept) {
+            const QRect screen = k->geometry();
+            k->m_ruler = true;
+            const Metrics km = k->metrics();
+            k->resize(k->width(), km.axis + int(k->m_rows.size()) * km.lane + k->faultStrip());
+            *keptPictures << k->grab();
+            k->m_ruler = false;
+            k->setGeometry(screen);
+        }
+    }
     m_hbar->setVisible(hbar);
     m_pps = pps;
     m_viewStart = start;
@@ -895,7 +920,8 @@ void TimelineWidget::paintEvent(QPaintEvent *)
 
     // The axis strip above the lanes, with its labels.
     p.fillRect(QRect(0, 0, width(), m.axis), pal.color(QPalette::Window));
-    paintAxis(p, QRect(plot.left(), 0, plot.width(), m.axis), m);
+    if (m_ruler)
+        paintAxis(p, QRect(plot.left(), 0, plot.width(), m.axis), m);
     if (m_model.runningCount() > 0 && m_clock) {
         const double x = xForNs(now, plot);
         if (x >= plot.left() && x <= plot.right()) {
@@ -1430,7 +1456,21 @@ void TimelineWidget::setSelectedLane(const QString &name)
     if (name == m_selected)
         return;
     m_selected = name;
+    ensureLaneVisible(name);
     update();
+}
+
+void TimelineWidget::ensureLaneVisible(const QString &name)
+{
+    const int li = name.isEmpty() ? -1 : m_model.laneIndex(name);
+    if (li < 0 || m_vbar->isHidden())
+        return;
+    const int lane = metrics().lane;
+    const int top = m_laneRow[size_t(li)] * lane; // in the scrolled content
+    if (top < m_vbar->value())
+        m_vbar->setValue(top);
+    else if (top + lane > m_vbar->value() + m_vbar->pageStep())
+        m_vbar->setValue(top + lane - m_vbar->pageStep());
 }
 
 QString TimelineWidget::laneNameAt(const QPoint &pos) const

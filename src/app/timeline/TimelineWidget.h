@@ -87,9 +87,10 @@ class TimelineWidget : public QWidget
     // A kept run drawn under this one is framed with it.
     void frameUntilNow() { frame(0, std::max({m_model.lastEventNs(), nowNs(), m_extentNs})); }
     // A picture of the whole run (from zero to now), whatever the view shows: for a handout.
-    // With `kept` (a run kept under this one, see showKept()) its picture too, on the same time
-    // axis, into *keptPicture. The view is left as it was.
-    QPixmap grabRun(TimelineWidget *kept = nullptr, QPixmap *keptPicture = nullptr);
+    // With `kept` (runs kept under this one, see showKept()) their pictures too, on the same
+    // time axis, into *keptPictures in the same order. The view is left as it was.
+    QPixmap grabRun(const QList<TimelineWidget *> &kept = {},
+                    QList<QPixmap> *keptPictures = nullptr);
 
     // --- a kept run, drawn under the live one for comparison ---
     // What the timeline holds now, to keep.
@@ -117,7 +118,8 @@ class TimelineWidget : public QWidget
     // its row is hidden or scrolled away.
     QPointF segmentPoint(int wire, int segment) const;
 
-    // The lane drawn as chosen (its name highlighted): the socket the actions act on.
+    // The lane drawn as chosen (its name highlighted): the socket the actions act on. It is
+    // scrolled into view, and kept there as lanes come.
     void setSelectedLane(const QString &name);
     QString selectedLane() const { return m_selected; }
     // The lane at a point of the widget (its name), empty where there is none.
@@ -164,6 +166,8 @@ class TimelineWidget : public QWidget
     };
     Metrics metrics() const;
     QRect plotRect() const;
+    // Scrolls the lanes so that this one is in view (nothing if all are, or it has none).
+    void ensureLaneVisible(const QString &name);
     // The strip under the lanes where the faults of the network are named (0 without any): a
     // name drawn over the lanes hid the last row's labels.
     int faultStrip() const;
@@ -235,7 +239,8 @@ class TimelineWidget : public QWidget
     bool m_showWire = true;
     QString m_selected;                     // setSelectedLane()
     const TimelineWidget *m_axis = nullptr; // showKept(): whose zoom and scrolling this follows
-    qint64 m_extentNs = 0;                  // setMinimumExtent()
+    bool m_ruler = true;   // draws its time axis (a kept run on screen: the live one's is above)
+    qint64 m_extentNs = 0; // setMinimumExtent()
     std::function<qint64()> m_clock;
     double m_pps = kDefaultPixelsPerSecond; // zoom: pixels per second
     double m_viewStart = 0;                 // seconds at the plot's left edge

@@ -27,6 +27,7 @@
 #include "options/MorePanel.h"
 #include "options/ReusePanel.h"
 #include "options/TimeoutPanel.h"
+#include "timeline/KeptRuns.h"
 #include "timeline/TimelineWidget.h"
 #include "ui_MainWindow.h"
 
@@ -186,20 +187,23 @@ void MainWindow::setupActions()
     connect(ui.actionStop, &QAction::triggered, m_controller, &ExperimentController::stop);
     connect(ui.actionReset, &QAction::triggered, this, &MainWindow::reset);
     connect(ui.actionKeepRun, &QAction::triggered, this, &MainWindow::keepRun);
-    connect(ui.actionForgetKept, &QAction::triggered, this, &MainWindow::forgetKeptRun);
+    connect(ui.actionForgetKept, &QAction::triggered, this, &MainWindow::forgetKeptRuns);
     connect(ui.actionRestoreOptions, &QAction::triggered, this,
             &MainWindow::restoreOptionsBeforeLesson);
-    ui.forgetKeptButton->setDefaultAction(ui.actionForgetKept);
-    // The legend names what the timeline draws: the live run's shapes and a kept run's.
+    // The kept runs follow the live timeline's zoom and scrolling.
+    ui.keptRuns->setAxis(ui.timeline);
+    // The legend names what the timeline draws: the live run's shapes and the kept runs'.
     const auto legend = [this] {
-        m_ui->timelineLegend->setDrawn(m_ui->timeline->drawn() |
-                                       (m_kept ? m_ui->keptTimeline->drawn() : 0u));
+        m_ui->timelineLegend->setDrawn(m_ui->timeline->drawn() | m_ui->keptRuns->drawn());
     };
     connect(ui.timeline, &TimelineWidget::drawnChanged, this, legend);
-    connect(ui.keptTimeline, &TimelineWidget::drawnChanged, this, legend);
-    // The kept run follows the live timeline's zoom and scrolling.
-    connect(ui.timeline, &TimelineWidget::viewPainted, ui.keptTimeline,
-            qOverload<>(&QWidget::update));
+    connect(ui.keptRuns, &KeptRuns::drawnChanged, this, legend);
+    // A run kept or forgotten: the legend, the live view's reach and Forget follow.
+    connect(ui.keptRuns, &KeptRuns::changed, this, [this, legend] {
+        legend();
+        m_ui->timeline->setMinimumExtent(m_ui->keptRuns->lastEventNs());
+        m_ui->actionForgetKept->setEnabled(m_ui->keptRuns->count() > 0);
+    });
     // A manual action after a finished lesson starts a page of its own: the lesson's page (and
     // its handout) stays the lesson's.
     // The next action's note replaces the last one; an action with none leaves no old one.
@@ -221,7 +225,7 @@ void MainWindow::setupActions()
     connect(ui.actionTimelineZoomOut, &QAction::triggered, ui.timeline, &TimelineWidget::zoomOut);
     connect(ui.actionShowWire, &QAction::toggled, this, [this](bool show) {
         m_ui->timeline->setShowWire(show);
-        m_ui->keptTimeline->setShowWire(show);
+        m_ui->keptRuns->setShowWire(show);
     });
     connect(ui.actionAbout, &QAction::triggered, this, &MainWindow::showAbout);
     connect(ui.actionShortcuts, &QAction::triggered, this, [this] {
@@ -257,7 +261,7 @@ void MainWindow::setupStatusBar()
     m_network->addTo(statusBar(), m_ui->menuExperiment);
     connect(m_network, &NetworkSwitch::message, this, &MainWindow::showMessage);
     connect(m_network, &NetworkSwitch::switchRequested, this, [this] {
-        forgetKeptRun(); // a kept run from the other network would not compare like with like
+        forgetKeptRuns(); // a kept run from the other network would not compare like with like
         m_ui->lessonsPanel->reset();
         beginPage(false);
         showMessage(m_network->choice() == socklab::Engine::Network::Lab
@@ -386,6 +390,9 @@ void MainWindow::setPresenterMode(bool on)
         const int needed =
             int(std::ceil(std::log(kPresenterPoints / base) / std::log(kZoomFactor) - 1e-9));
         setZoomStep(std::max({m_zoomStep + 1, needed, 0}));
+        // Kept runs in larger text: a quarter of the screen, the rest of them scrolls, so the
+        // live run and the log's last rows keep theirs.
+        m_ui->keptRuns->setMaxScreenShare(KeptRuns::kPresenterScreenShare);
         m_ui->optionsScroll->hide();
         // The kernel's table is for reading up close; the timeline draws TIME_WAIT too.
         m_ui->socketsBox->hide();
@@ -416,6 +423,7 @@ void MainWindow::setPresenterMode(bool on)
         QTimer::singleShot(50, this, fit);
     } else {
         setZoomStep(m_zoomBeforePresenter);
+        m_ui->keptRuns->setMaxScreenShare(KeptRuns::kMaxScreenShare);
         m_ui->optionsScroll->show();
         m_ui->socketsBox->show();
         m_ui->bottomTabs->setMinimumHeight(kViewMinimum);
@@ -468,19 +476,17 @@ bool MainWindow::exportHandout(const QString &path, QString *error) const
 {
     socklab::handout::Input in = pageInput();
     // A handout is printed: draw the pictures on the light palette, whatever the screen's
-    // theme; the run framed, not the view scrolled; a kept run on the same time axis.
+    // theme; the run framed, not the view scrolled; the kept runs on the same time axis.
     TimelineWidget *timeline = m_ui->timeline;
-    TimelineWidget *kept = m_kept ? m_ui->keptTimeline : nullptr;
-    QList<TimelineWidget *> drawn{timeline};
-    if (kept)
-        drawn << kept;
+    const QList<TimelineWidget *> kept = m_ui->keptRuns->timelines();
+    const QList<TimelineWidget *> drawn = QList<TimelineWidget *>{timeline} + kept;
     QList<std::pair<bool, QPalette>> screen;
     for (TimelineWidget *t : drawn) {
         screen.append({t->testAttribute(Qt::WA_SetPalette), t->palette()});
         t->setPalette(t->style()->standardPalette());
     }
-    QPixmap keptPicture;
-    const QPixmap picture = timeline->grabRun(kept, &keptPicture);
+    QList<QPixmap> keptPictures;
+    const QPixmap picture = timeline->grabRun(kept, &keptPictures);
     // Give back the palette each had; an inherited one stays inherited (follows the theme).
     for (int i = 0; i < drawn.size(); ++i)
         drawn[i]->setPalette(screen[i].first ? screen[i].second : QPalette());
@@ -492,9 +498,9 @@ bool MainWindow::exportHandout(const QString &path, QString *error) const
         return bytes;
     };
     in.timelinePng = png(picture);
-    if (m_kept) {
-        socklab::handout::Input k = *m_kept;
-        k.timelinePng = png(keptPicture);
+    for (int i = 0; i < m_ui->keptRuns->count(); ++i) {
+        socklab::handout::Input k = m_ui->keptRuns->run(i);
+        k.timelinePng = png(keptPictures.value(i));
         in.compared.push_back(std::move(k));
     }
     QSaveFile f(path);
@@ -513,55 +519,10 @@ bool MainWindow::keepRun()
         showNote(tr("Nothing to keep yet: run an experiment or a lesson first."));
         return false;
     }
-    m_kept = pageInput();
-    // A lesson says its verdict; a manual run what the kernel read back of the options set
-    // on its sockets (the built-in peer's own and the per-call timeouts aside), which is what
-    // tells two such runs apart.
-    QString what = m_kept->title;
-    if (m_kept->verdict) {
-        what =
-            tr("%1 (%2)").arg(m_kept->title, m_kept->verdict->passed ? tr("PASSED") : tr("FAILED"));
-    } else {
-        QStringList set;
-        // Each call's time limit first ("connect timeout 3 s", "recv no timeout"): what two
-        // runs of the same steps differ by most often.
-        for (const Event &e : std::as_const(m_kept->events)) {
-            const bool call = e.kind == EventKind::Connecting || e.kind == EventKind::Accepting ||
-                              e.kind == EventKind::Sending || e.kind == EventKind::Receiving;
-            if (!call || e.sock.startsWith(QLatin1String("peer")) || (!e.timeout && !e.timeoutNone))
-                continue;
-            const QString item =
-                e.timeoutNone
-                    ? tr("%1 no timeout").arg(e.op)
-                    : tr("%1 timeout %2 s").arg(e.op, QString::number(*e.timeout, 'g', 4));
-            if (!set.contains(item))
-                set << item;
-        }
-        for (const Event &e : std::as_const(m_kept->events)) {
-            if (e.kind != EventKind::OptionSet || e.sock.startsWith(QLatin1String("peer")) ||
-                e.option == QLatin1String("SO_RCVTIMEO") ||
-                e.option == QLatin1String("SO_SNDTIMEO"))
-                continue;
-            const QString value = e.effective.typeId() == QMetaType::Bool
-                                      ? (e.effective.toBool() ? tr("on") : tr("off"))
-                                      : e.effective.toString();
-            const QString item = QStringLiteral("%1 %2").arg(e.option, value);
-            if (!set.contains(item))
-                set << item;
-        }
-        what = tr("%1, %2").arg(m_kept->title, set.isEmpty() ? tr("no options set")
-                                                             : set.join(QStringLiteral(", ")));
-    }
-    m_ui->keptTimeline->showKept(m_ui->timeline->snapshot(), m_ui->timeline);
-    // One line (a projector has no height to spare); the tooltip says it whole.
-    m_ui->keptLabel->setText(tr("Kept: %1 (same time axis as above)").arg(what));
-    m_ui->keptLabel->setToolTip(tr("Kept for comparison: %1. The run above is drawn on the same "
-                                   "time axis: the same zoom, the same scrolling, each from its "
-                                   "own zero.")
-                                    .arg(what));
-    m_ui->keptBar->show();
-    m_ui->keptTimeline->show();
-    // Room for both pictures: the timeline's box gets three quarters of the views' height at
+    const socklab::handout::Input page = pageInput();
+    const QString what = KeptRuns::describe(page);
+    const QString letGo = m_ui->keptRuns->keep(m_ui->timeline->snapshot(), page);
+    // Room for the pictures: the timeline's box gets three quarters of the views' height at
     // least, taken from the log and the socket table below it.
     QTimer::singleShot(0, this, [this] {
         QList<int> sizes = m_ui->viewSplitter->sizes();
@@ -578,12 +539,15 @@ bool MainWindow::keepRun()
         sizes[0] = wanted;
         m_ui->viewSplitter->setSizes(sizes);
     });
-    m_ui->actionForgetKept->setEnabled(true);
-    // The next run starts on a clean page; the kept one's end stays in reach of the view.
+    // The next run starts on a clean page; the kept ones' ends stay in reach of the view.
     m_ui->lessonsPanel->reset();
     beginPage(false);
-    m_ui->timeline->setMinimumExtent(m_ui->keptTimeline->lastEventNs());
-    showMessage(tr("Kept: %1. Run the next experiment or lesson to compare.").arg(what));
+    m_ui->timeline->setMinimumExtent(m_ui->keptRuns->lastEventNs());
+    // What was let go first: the status line may be cut at its end on a projector.
+    showMessage(letGo.isEmpty()
+                    ? tr("Kept: %1. Run the next experiment or lesson to compare.").arg(what)
+                    : tr("Kept, and the oldest kept run was let go (%1 are kept at most): %2.")
+                          .arg(QString::number(KeptRuns::kMaxKept), letGo));
     return true;
 }
 
@@ -599,14 +563,19 @@ bool MainWindow::restoreOptionsBeforeLesson()
     return true;
 }
 
-void MainWindow::forgetKeptRun()
+void MainWindow::forgetKeptRuns()
 {
-    m_kept.reset();
-    m_ui->keptBar->hide();
-    m_ui->keptTimeline->hide();
-    m_ui->keptTimeline->showKept({}, m_ui->timeline);
-    m_ui->timeline->setMinimumExtent(0);
-    m_ui->actionForgetKept->setEnabled(false);
+    m_ui->keptRuns->forgetAll(); // the live view's reach and Forget follow (changed())
+}
+
+bool MainWindow::hasKeptRun() const
+{
+    return m_ui->keptRuns->count() > 0;
+}
+
+int MainWindow::keptRunCount() const
+{
+    return m_ui->keptRuns->count();
 }
 
 bool MainWindow::saveCapture(const QString &path, QString *error)
@@ -845,7 +814,7 @@ void MainWindow::beforeManualAction()
 
 void MainWindow::reset()
 {
-    forgetKeptRun();             // a clean page is clean of the kept run too
+    forgetKeptRuns();            // a clean page is clean of the kept run too
     m_ui->lessonsPanel->reset(); // forgets a lesson's run and verdict; the lesson stays picked
     beginPage(false);
     showMessage(tr("A clean page: everything stopped and closed, time at zero."));

@@ -61,20 +61,22 @@ class MainWindow : public QMainWindow
     static constexpr double kPresenterPoints = 16.0; // presenter mode's smallest text
     static constexpr int kPresenterLogRows = 3;      // the log rows presenter mode keeps in view
 
-    // The finished experiment or lesson as a self-contained HTML page (with the kept run, if
-    // one is kept, after it).
+    // The finished experiment or lesson as a self-contained HTML page (with the kept runs, if
+    // any are kept, after it).
     bool exportHandout(const QString &path, QString *error) const;
     // Writes what the lab's wire carried since this page's lab was made as a pcap file; false
     // with *error (no lab, or the file) otherwise.
     bool saveCapture(const QString &path, QString *error);
 
     // Keeps the page's run on screen, under the next one on the same time axis, and starts a
-    // clean page for that next run. False (and a note) if there is nothing to keep.
+    // clean page for that next run (KeptRuns::kMaxKept at most: the oldest is let go, and the
+    // status bar says so). False (and a note) if there is nothing to keep.
     bool keepRun();
-    void forgetKeptRun();
+    void forgetKeptRuns();
     // Puts back what the panels held before the first lesson was picked (false: nothing to).
     bool restoreOptionsBeforeLesson();
-    bool hasKeptRun() const { return m_kept.has_value(); }
+    bool hasKeptRun() const;
+    int keptRunCount() const;
 
     bool selectLesson(const QString &name);
 
@@ -145,7 +147,6 @@ class MainWindow : public QMainWindow
     bool m_traceProgram = true; // and whether strace showed its calls
     socklab::LessonRunner *m_lessonRunner;
     RunPage m_page;
-    std::optional<socklab::handout::Input> m_kept;  // keepRun(): the run kept, with its picture
     std::optional<socklab::Profile> m_beforeLesson; // the panels before a lesson was picked
     bool m_lessonPage = false; // the page is a lesson's run (its handout has its verdict)
     bool m_presenter = false;
