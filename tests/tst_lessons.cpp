@@ -306,6 +306,16 @@ class TestLessons : public QObject
         QTest::newRow("bad range")
             << minimalLesson(kOneStep, R"([{"kind": "timeout", "elapsed": [2, 1], "says": "x"}])")
             << QStringLiteral("expect[0].elapsed: expected [low, high]");
+        // A time is not negative; an overshoot may be (the kernel's jiffies can end a call a
+        // little early), but not by more than a second.
+        QTest::newRow("negative elapsed")
+            << minimalLesson(kOneStep,
+                             R"([{"kind": "timeout", "elapsed": [-0.1, 1], "says": "x"}])")
+            << QStringLiteral("expect[0].elapsed: expected [low, high] in seconds, 0 <= low");
+        QTest::newRow("overshoot too early")
+            << minimalLesson(kOneStep,
+                             R"([{"kind": "timeout", "overshoot": [-2, 1], "says": "x"}])")
+            << QStringLiteral("expect[0].overshoot: expected [low, high] in seconds, -1 <= low");
         QTest::newRow("peer without peer")
             << minimalLesson(R"([{"do": "connect", "to": "peer"}])", kOneExpect)
             << QStringLiteral("steps[0].to: 'peer', but the lesson has no built-in peer");

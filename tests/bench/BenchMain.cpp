@@ -5,7 +5,8 @@
 //                     [--baseline FILE]
 //   socklab-bench item NAME [--smoke]      (one run of one item; prints one JSON object)
 //   socklab-bench report --json FILE [--merge FILE ...] --report FILE [--baseline FILE]
-//                                          (the report again, with other runs' items added)
+//                                          (the report again, with other runs' items added;
+//                                          an item in a merged file replaces its runs here)
 //
 // `run` starts every item in a child process of its own (a clean heap, no threads left over
 // from another item), run after run, interleaving the items so that a change in the
@@ -364,6 +365,15 @@ QList<Row> rows()
          QStringLiteral("ms"),
          3,
          Reduce::Median,
+         {},
+         {}},
+        {t,
+         QStringLiteral("sockopt_early"),
+         QStringLiteral("sockopt (SO_RCVTIMEO): calls the kernel ended before the deadline "
+                        "(most in a run)"),
+         QString(),
+         0,
+         Reduce::Max,
          {},
          {}},
         {t,
@@ -1034,7 +1044,11 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
                         "`time.monotonic_ns()` around `sock.recv()` after `sock.settimeout(0.1)` "
                         "(`tests/bench/timeout_ref.py`, a separate process against the same "
                         "peer). Overshoot = elapsed − 100 ms; p99 is nearest-rank, so with 50 "
-                        "calls it is the largest.\n\n");
+                        "calls it is the largest. A poll deadline that ends a call early fails "
+                        "the run (it is SockLab's own timer); an SO_RCVTIMEO call that the "
+                        "kernel ends early is counted and reported as it was: the kernel counts "
+                        "that timeout in jiffies, which a late clock tick leaves behind the "
+                        "monotonic clock.\n\n");
     s += itemTable(t, before, QStringLiteral("timeouts"));
     s += QStringLiteral(
         "\nAll calls of all runs pooled (overshoot, ms):\n\n"
@@ -1324,11 +1338,18 @@ int rewriteReport(const QString &jsonPath, const QStringList &merges, const QStr
             return 1;
         QStringList items;
         for (const auto &v : other.value(QStringLiteral("results")).toArray()) {
-            results.append(v);
             const QString item = v.toObject().value(QStringLiteral("item")).toString();
             if (!items.contains(item))
                 items << item;
         }
+        // A later run of an item replaces the earlier one's runs: runs of two commits are
+        // not mixed into one figure.
+        for (qsizetype i = results.size() - 1; i >= 0; --i) {
+            if (items.contains(results[i].toObject().value(QStringLiteral("item")).toString()))
+                results.removeAt(i);
+        }
+        for (const auto &v : other.value(QStringLiteral("results")).toArray())
+            results.append(v);
         const QJsonObject om = other.value(QStringLiteral("machine")).toObject();
         merged.append(QStringLiteral("%1 (%2 runs): commit %3, %4, load at start %5, %6 min")
                           .arg(items.join(QStringLiteral(", ")))
@@ -1384,8 +1405,9 @@ int main(int argc, char *argv[])
         return runItem(args.value(2), c);
     if (args.value(1) == QLatin1String("report")) {
         // Writes the report again from a run's --json, adding the results of other runs
-        // (--merge FILE, e.g. a later --only run of items the first did not run). The merged
-        // runs are named in the report's machine table.
+        // (--merge FILE, e.g. a later --only run of items the first did not run, or ran at an
+        // older commit: a merged item replaces the first run's). The merged runs are named in
+        // the report's machine table.
         const QString jsonPath = option(QStringLiteral("--json"));
         const QString reportPath = option(QStringLiteral("--report"));
         QStringList merges;

@@ -67,9 +67,18 @@ QString CallReporter::timeoutDetail(const QString &op, const CallOutcome &o, con
     const Timeout &t = c.t;
     const TimeoutMechanism m = c.m;
     const double over = (o.elapsed() - t.ms / 1000.0) * 1000.0;
-    const QString overshoot = QStringLiteral(" Waited %1, %2 ms past the deadline.")
-                                  .arg(secondsText(o.elapsed()))
-                                  .arg(over, 0, 'f', 3);
+    // Early is the kernel's doing (SO_RCVTIMEO, SO_SNDTIMEO): it counts the timeout in
+    // jiffies, and a clock tick that came late leaves that count behind the monotonic clock.
+    const QString overshoot =
+        over >= 0 ? QStringLiteral(" Waited %1, %2 ms past the deadline.")
+                        .arg(secondsText(o.elapsed()))
+                        .arg(over, 0, 'f', 3)
+                  : QStringLiteral(" Waited %1, %2 ms before the deadline: the kernel counts "
+                                   "this timeout in ticks of %3, and a tick that came late "
+                                   "left its count behind the clock.")
+                        .arg(secondsText(o.elapsed()))
+                        .arg(-over, 0, 'f', 3)
+                        .arg(facts::render(QStringLiteral("jiffy_ms")));
     // What ends a connect attempt in SYN-SENT, whichever mechanism gave up on it.
     const auto synSentEnds = [] {
         return facts::expand(QStringLiteral("until it connects, its SYN budget "

@@ -134,18 +134,20 @@ class LessonReader
         return v;
     }
 
+    // [low, high] in seconds, lowest <= low <= high: lowest 0 for a time, below 0 for an
+    // overshoot (a kernel timer counted in jiffies can end a call a little early).
     std::optional<std::pair<double, double>> range(const QJsonObject &o, const QString &key,
-                                                   const QString &path)
+                                                   const QString &path, double lowest = 0)
     {
         if (!r.ok() || !o.contains(key))
             return std::nullopt;
         const QJsonArray a = o.value(key).toArray();
         const QString where = json::Reader::join(path, key);
         if (!o.value(key).isArray() || a.size() != 2 || !a[0].isDouble() || !a[1].isDouble() ||
-            a[0].toDouble() < 0 || a[1].toDouble() < a[0].toDouble() ||
+            a[0].toDouble() < lowest || a[1].toDouble() < a[0].toDouble() ||
             !std::isfinite(a[1].toDouble())) {
-            r.error =
-                QStringLiteral("%1: expected [low, high] in seconds, 0 <= low <= high.").arg(where);
+            r.error = QStringLiteral("%1: expected [low, high] in seconds, %2 <= low <= high.")
+                          .arg(where, QString::number(lowest));
             return std::nullopt;
         }
         return std::pair{a[0].toDouble(), a[1].toDouble()};
@@ -494,7 +496,7 @@ class LessonReader
         if (auto c = r.integer(o, QStringLiteral("max"), path, counts))
             x.max = int(*c);
         x.elapsed = range(o, QStringLiteral("elapsed"), path);
-        x.overshoot = range(o, QStringLiteral("overshoot"), path);
+        x.overshoot = range(o, QStringLiteral("overshoot"), path, -1);
         if (o.contains(QStringLiteral("effective")))
             x.effective = o.value(QStringLiteral("effective"));
         x.says = r.string(o, QStringLiteral("says"), path).value_or(QString());
@@ -857,9 +859,13 @@ LessonResult evaluate(const Lesson &lesson, const QList<Event> &events)
                                             .arg(secondsText(-over), secondsText(*e->timeout));
                     if (x.overshoot && (over < x.overshoot->first || over > x.overshoot->second)) {
                         held = false;
-                        note += QStringLiteral(" (predicted %1 to %2 past)")
-                                    .arg(secondsText(x.overshoot->first),
-                                         secondsText(x.overshoot->second));
+                        note += x.overshoot->first < 0
+                                    ? QStringLiteral(" (predicted from %1 before to %2 past)")
+                                          .arg(secondsText(-x.overshoot->first),
+                                               secondsText(x.overshoot->second))
+                                    : QStringLiteral(" (predicted %1 to %2 past)")
+                                          .arg(secondsText(x.overshoot->first),
+                                               secondsText(x.overshoot->second));
                     }
                 } else if (x.overshoot) {
                     held = false;

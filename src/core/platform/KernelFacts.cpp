@@ -280,7 +280,9 @@ QString kernelTimeoutPrecision(qint64 ms)
     const double lateMs = double(jiffies) * jiffyMs - double(ms) + double(step + 1) * jiffyMs;
     return QStringLiteral("SO_RCVTIMEO and SO_SNDTIMEO become %1 jiffies of %2 (CONFIG_HZ %3), "
                           "on a level of the kernel's timer wheel whose step is %4 "
-                          "jiffies: the call may end up to %5 late.")
+                          "jiffies: the call may end up to %5 late. Jiffies are counted by the "
+                          "clock tick, so after a tick that came late (a busy virtual machine) "
+                          "it can also end a little early.")
         .arg(jiffies)
         .arg(msText(jiffyMs))
         .arg(h)
