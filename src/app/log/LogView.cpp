@@ -307,6 +307,16 @@ int LogView::heightForRows(int rows) const
            rows * t->verticalHeader()->defaultSectionSize() + 2;
 }
 
+bool LogView::isDetailOpen() const
+{
+    return m_ui->splitter->sizes().value(1) > 0;
+}
+
+void LogView::closeDetail()
+{
+    m_ui->splitter->setSizes({1, 0});
+}
+
 LogModel *LogView::model() const
 {
     return m_model;

@@ -35,6 +35,10 @@ class LogView : public QWidget
 
     // The height this panel needs to show `rows` rows of the table, as it is laid out now.
     int heightForRows(int rows) const;
+    // Whether the selected event's detail pane is open (selecting an event opens it).
+    bool isDetailOpen() const;
+    // Closes it (the rows get its height back); selecting an event opens it again.
+    void closeDetail();
 
     // True while new events scroll the table to the bottom; false once the user scrolled up.
     bool isFollowing() const { return m_following; }

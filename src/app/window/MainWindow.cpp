@@ -408,7 +408,10 @@ void MainWindow::setPresenterMode(bool on)
             if (!m_presenter)
                 return;
             // 70 % to the timeline itself: its box also holds the legend and a kept run. The
-            // log keeps room for its last few rows (at 1280x720 its 30 % was its header).
+            // log keeps room for its last few rows (at 1280x720 its 30 % was its header); an
+            // event's detail pane, open from before, would take them (and with them the
+            // timeline's share), so it closes: selecting an event opens it again.
+            m_ui->logView->closeDetail();
             const int h = m_ui->viewSplitter->height();
             const int overhead = m_ui->timelineBox->height() - m_ui->timeline->height();
             const int log = m_ui->bottomTabs->height() - m_ui->logView->height() +
