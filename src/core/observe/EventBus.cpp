@@ -3,7 +3,13 @@
 #include "Platform.h"
 #include "ThreadHandoff.h"
 
+#include <QSocketNotifier>
+
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace socklab {
@@ -14,6 +20,39 @@ EventBus::EventBus(QObject *parent) : QObject(parent), m_epochNs(platform::monot
     m_reorderTimer.setSingleShot(true);
     m_reorderTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_reorderTimer, &QTimer::timeout, this, &EventBus::drain);
+    m_holdFd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (m_holdFd >= 0) {
+        m_holdNotifier = new QSocketNotifier(m_holdFd, QSocketNotifier::Read, this);
+        connect(m_holdNotifier, &QSocketNotifier::activated, this, [this] {
+            std::uint64_t expirations = 0;
+            if (::read(m_holdFd, &expirations, sizeof expirations) < 0) {
+                // EAGAIN: already read (a drain came first); nothing else can fail here
+            }
+            drain();
+        });
+    }
+}
+
+EventBus::~EventBus()
+{
+    delete m_holdNotifier; // before its descriptor goes
+    if (m_holdFd >= 0)
+        ::close(m_holdFd);
+}
+
+void EventBus::holdUntil(qint64 monoNs)
+{
+    if (m_holdFd < 0) {
+        const qint64 waitNs = monoNs - platform::monotonicNs();
+        m_reorderTimer.start(int(std::clamp<qint64>((waitNs + 999999) / 1000000, 0, 1000)));
+        return;
+    }
+    // An absolute time: one already past fires at once (zero would disarm it instead).
+    const qint64 at = std::max<qint64>(monoNs, 1);
+    itimerspec spec{};
+    spec.it_value.tv_sec = time_t(at / 1000000000);
+    spec.it_value.tv_nsec = long(at % 1000000000);
+    ::timerfd_settime(m_holdFd, TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
 void EventBus::resetEpoch()
@@ -213,8 +252,9 @@ void EventBus::drain()
     if (more) {
         handoff::queuedCall(this, [this] { drain(); });
     } else if (held) {
-        const qint64 waitNs = heldUntilNs ? heldUntilNs - platform::monotonicNs() : 0;
-        m_reorderTimer.start(int(std::clamp<qint64>((waitNs + 999999) / 1000000, 0, 1000)));
+        // (At most a second from now, as before: a wire that stays behind is asked again.)
+        const qint64 nowNs = platform::monotonicNs();
+        holdUntil(heldUntilNs ? std::min(heldUntilNs, nowNs + 1000000000) : nowNs);
     }
     // Numbered in the order delivered: a consumer sees 1, 2, 3 ... with no gap.
     for (Event &e : batch)

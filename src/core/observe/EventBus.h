@@ -7,6 +7,8 @@
 #include <QObject>
 #include <QTimer>
 
+class QSocketNotifier;
+
 #include <atomic>
 #include <functional>
 
@@ -37,6 +39,7 @@ class EventBus : public QObject
     Q_OBJECT
   public:
     explicit EventBus(QObject *parent = nullptr);
+    ~EventBus() override;
 
     // Thread-safe. Stamps the event (monotonic time if unset, t since the epoch, wall time,
     // and the run in progress if it names none).
@@ -111,7 +114,14 @@ class EventBus : public QObject
     qsizetype m_readyPos = 0;
     qint64 m_deliveredNs = 0; // the latest stamp delivered so far
     qint64 m_late = 0;
-    QTimer m_reorderTimer; // comes back for events held back by the reorder window
+    // Brings drain() back when events held back may go. A timerfd at that moment to the
+    // nanosecond: PromptNs is 0.1 ms, and a QTimer, counting whole milliseconds, held such
+    // events 1 ms (the lab's segment events came 1.1 ms after their frames, median). The
+    // QTimer is the fallback where no timerfd can be made.
+    void holdUntil(qint64 monoNs);
+    int m_holdFd = -1;
+    QSocketNotifier *m_holdNotifier = nullptr;
+    QTimer m_reorderTimer;
     std::atomic<qint64> m_lateWatermarkNs{-1};
     bool m_heldForWire = false;    // under m_mutex: a drain holds events back until the watermark
     std::function<void()> m_nudge; // under m_mutex
