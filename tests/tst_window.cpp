@@ -147,6 +147,22 @@ class TestWindow : public QObject
         return w;
     }
     QAction *action(const char *name) const { return child<QAction>(name); }
+    // The window's handout, exported to a file of its own and read back; false with *error
+    // if the window could not write it.
+    bool exportedHandout(QString *html, QString *error) const
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("handout.html"));
+        QFile f(path);
+        if (!m_window->exportHandout(path, error))
+            return false;
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = f.errorString();
+            return false;
+        }
+        *html = QString::fromUtf8(f.readAll());
+        return true;
+    }
     LogModel *log() const { return child<LogView>("logView")->model(); }
     // Rows of the log model of this kind (optionally on this socket / with this op).
     QList<Event> rows(EventKind kind, const QString &op = {}) const;
@@ -645,16 +661,12 @@ void TestWindow::handoutOfAnExperiment()
     action("actionConnect")->trigger();
     action("actionReceive")->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("h.html"));
-    QString error;
-    QVERIFY2(m_window->exportHandout(path, &error), qPrintable(error));
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QString html = QString::fromUtf8(f.readAll());
+    QString html, error;
+    QVERIFY2(exportedHandout(&html, &error), qPrintable(error));
     QVERIFY(html.contains(QLatin1String("SockLab experiment")));
     QVERIFY(html.contains(QLatin1String("data:image/png;base64,")));
     QVERIFY(html.contains(QLatin1String("timeout")));
+    QTemporaryDir dir;
     QVERIFY(!m_window->exportHandout(dir.filePath(QStringLiteral("no/such/dir/h.html")), &error));
     QVERIFY2(error.contains(QLatin1String("h.html")), qPrintable(error));
 }
@@ -1639,13 +1651,8 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
                             .arg(b.width())
                             .arg((sb.endNs - sb.startNs) / 1e9)));
 
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("both.html"));
-    QString error;
-    QVERIFY2(m_window->exportHandout(path, &error), qPrintable(error));
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QString html = QString::fromUtf8(f.readAll());
+    QString html, error;
+    QVERIFY2(exportedHandout(&html, &error), qPrintable(error));
     QCOMPARE(html.count(QLatin1String("data:image/png;base64,")), 2);
     QVERIFY(html.contains(QLatin1String("Kept for comparison")));
     QVERIFY(html.contains(QLatin1String("id=\"compared1-event-log\"")));
@@ -1768,13 +1775,8 @@ void TestWindow::fourRunsAreKeptAndAFifthLetsTheOldestGo()
     m_window->setPresenterMode(false);
 
     // The handout: the live run and the four kept, newest first.
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("five.html"));
-    QString error;
-    QVERIFY2(m_window->exportHandout(path, &error), qPrintable(error));
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QString html = QString::fromUtf8(f.readAll());
+    QString html, error;
+    QVERIFY2(exportedHandout(&html, &error), qPrintable(error));
     QCOMPARE(html.count(QLatin1String("data:image/png;base64,")), 5);
     for (int i = 1; i <= 4; ++i)
         QVERIFY(html.contains(QStringLiteral("id=\"compared%1\"").arg(i)));
