@@ -124,7 +124,6 @@ class EventRecorder : public QObject
     }
 };
 
-// SO_KEEPALIVE on, with these TCP_KEEPIDLE, TCP_KEEPINTVL (s) and TCP_KEEPCNT.
 // How early the kernel may end an SO_RCVTIMEO or SO_SNDTIMEO call: it counts that timeout in
 // jiffies, which a clock tick that came late leaves behind the monotonic clock (the bench saw
 // a 100 ms SO_RCVTIMEO end 0.045 ms early on this VM). A sockopt timeout is asserted from this
@@ -134,6 +133,7 @@ inline double kernelEarlyS(TimeoutMechanism m)
     return m == TimeoutMechanism::SockOpt ? 0.005 : 0.0;
 }
 
+// SO_KEEPALIVE on, with these TCP_KEEPIDLE, TCP_KEEPINTVL (s) and TCP_KEEPCNT.
 inline SocketOptions keepalive(int idle, int intvl, int cnt)
 {
     SocketOptions o;

@@ -37,7 +37,16 @@ KeptRuns::KeptRuns(QWidget *parent)
 
 QSize KeptRuns::sizeHint() const
 {
-    return m_inner->sizeHint();
+    // No more than its minimum's share of the screen either: the log below keeps its rows.
+    const QSize all = m_inner->sizeHint();
+    return QSize(all.width(), std::max(minimumSizeHint().height(),
+                                       std::min(all.height(), maxHeight(all.height()))));
+}
+
+int KeptRuns::maxHeight(int fallback) const
+{
+    const QScreen *s = screen();
+    return s ? s->availableGeometry().height() * m_maxShare / 100 : fallback;
 }
 
 QSize KeptRuns::minimumSizeHint() const
@@ -45,9 +54,7 @@ QSize KeptRuns::minimumSizeHint() const
     // Every run at one lane at least, unless that would take more than a share of the
     // screen's height: then what does not fit scrolls, and the window stays on the screen.
     const QSize all = m_inner->minimumSizeHint();
-    const QScreen *s = screen();
-    const int cap = s ? s->availableGeometry().height() * m_maxShare / 100 : all.height();
-    return QSize(all.width(), std::min(all.height(), cap));
+    return QSize(all.width(), std::min(all.height(), maxHeight(all.height())));
 }
 
 void KeptRuns::setMaxScreenShare(int percent)
@@ -182,8 +189,8 @@ void KeptRuns::removeAt(int index)
     m_layout->removeWidget(k.box);
     k.box->hide();
     // Gone by name at once (tests and tools look the kept runs up by name).
-    for (QObject *o : {static_cast<QObject *>(k.box), static_cast<QObject *>(k.label),
-                       static_cast<QObject *>(k.timeline)})
+    k.box->setObjectName(QString());
+    for (QObject *o : k.box->findChildren<QObject *>())
         o->setObjectName(QString());
     k.box->deleteLater(); // its button may be the one whose click is being handled
 }

@@ -75,7 +75,8 @@ class KeptRuns : public QWidget
         socklab::handout::Input run;
     };
     void removeAt(int index);
-    void renumber(); // object names and the Forget buttons' texts follow the order
+    void renumber();                   // object names follow the order
+    int maxHeight(int fallback) const; // the screen's share (fallback: no screen)
 
     QScrollArea *m_scroll = nullptr;
     QWidget *m_inner = nullptr; // the runs, in the scroll area

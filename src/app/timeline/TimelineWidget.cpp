@@ -681,12 +681,14 @@ QPixmap TimelineWidget::grabRun(const QList<TimelineWidget *> &kept, QList<QPixm
         // every lane (the screen may have had room for one).
         for (TimelineWidget *k : kept) {
             const QRect screen = k->geometry();
+            const int scrolled = k->m_vbar->value(); // the full height has no scroll bar
             k->m_ruler = true;
             const Metrics km = k->metrics();
             k->resize(k->width(), km.axis + int(k->m_rows.size()) * km.lane + k->faultStrip());
             *keptPictures << k->grab();
             k->m_ruler = false;
             k->setGeometry(screen);
+            k->m_vbar->setValue(scrolled);
         }
     }
     m_hbar->setVisible(hbar);
@@ -880,9 +882,10 @@ void TimelineWidget::paintEvent(QPaintEvent *)
     p.save();
     p.setClipRect(QRect(0, plot.top(), width(), plot.height()));
     for (int i = firstRow; i <= lastRow; ++i) {
-        // A wire is shaded as the lane it is under: they read as one.
+        // A wire is shaded as the lane it is under: they read as one. Lanes alternate in the
+        // order drawn (a kept run draws its own sockets' first).
         const int lane = m_rows[size_t(i)].lane;
-        if ((lane < 0 ? i : lane) % 2)
+        if ((lane < 0 ? i : m_laneRow[size_t(lane)]) % 2)
             p.fillRect(QRect(plot.left(), rowTop(i, m), plot.width(), m.lane),
                        pal.color(QPalette::AlternateBase));
     }

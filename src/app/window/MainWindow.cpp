@@ -532,7 +532,14 @@ bool MainWindow::keepRun()
         int total = 0;
         for (const int v : sizes)
             total += v;
-        const int wanted = std::max(m_ui->timelineBox->sizeHint().height(), total * 3 / 4);
+        // ...but the log keeps its last rows (presenter mode's few; otherwise one), and the
+        // socket table its minimum.
+        const int log = m_ui->bottomTabs->height() - m_ui->logView->height() +
+                        m_ui->logView->heightForRows(m_presenter ? kPresenterLogRows : 1);
+        const int table =
+            m_ui->socketsBox->isVisible() ? m_ui->socketsBox->minimumSizeHint().height() : 0;
+        const int wanted = std::min(std::max(m_ui->timelineBox->sizeHint().height(), total * 3 / 4),
+                                    total - log - table);
         if (sizes.size() < 3 || sizes[0] >= wanted)
             return;
         const int rest = total - wanted;

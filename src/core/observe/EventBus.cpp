@@ -42,17 +42,15 @@ EventBus::~EventBus()
 
 void EventBus::holdUntil(qint64 monoNs)
 {
-    if (m_holdFd < 0) {
-        const qint64 waitNs = monoNs - platform::monotonicNs();
-        m_reorderTimer.start(int(std::clamp<qint64>((waitNs + 999999) / 1000000, 0, 1000)));
-        return;
-    }
     // An absolute time: one already past fires at once (zero would disarm it instead).
     const qint64 at = std::max<qint64>(monoNs, 1);
     itimerspec spec{};
     spec.it_value.tv_sec = time_t(at / 1000000000);
     spec.it_value.tv_nsec = long(at % 1000000000);
-    ::timerfd_settime(m_holdFd, TFD_TIMER_ABSTIME, &spec, nullptr);
+    if (m_holdFd >= 0 && ::timerfd_settime(m_holdFd, TFD_TIMER_ABSTIME, &spec, nullptr) == 0)
+        return;
+    const qint64 waitNs = monoNs - platform::monotonicNs();
+    m_reorderTimer.start(int(std::clamp<qint64>((waitNs + 999999) / 1000000, 0, 1000)));
 }
 
 void EventBus::resetEpoch()
