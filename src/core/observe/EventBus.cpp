@@ -5,11 +5,7 @@
 
 #include <QSocketNotifier>
 
-#include <sys/timerfd.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdint>
 #include <utility>
 
 namespace socklab {
@@ -20,14 +16,11 @@ EventBus::EventBus(QObject *parent) : QObject(parent), m_epochNs(platform::monot
     m_reorderTimer.setSingleShot(true);
     m_reorderTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_reorderTimer, &QTimer::timeout, this, &EventBus::drain);
-    m_holdFd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    m_holdFd = platform::alarmFdCreate();
     if (m_holdFd >= 0) {
         m_holdNotifier = new QSocketNotifier(m_holdFd, QSocketNotifier::Read, this);
         connect(m_holdNotifier, &QSocketNotifier::activated, this, [this] {
-            std::uint64_t expirations = 0;
-            if (::read(m_holdFd, &expirations, sizeof expirations) < 0) {
-                // EAGAIN: already read (a drain came first); nothing else can fail here
-            }
+            platform::wakeFdDrain(m_holdFd);
             drain();
         });
     }
@@ -37,17 +30,12 @@ EventBus::~EventBus()
 {
     delete m_holdNotifier; // before its descriptor goes
     if (m_holdFd >= 0)
-        ::close(m_holdFd);
+        platform::closeFd(m_holdFd);
 }
 
 void EventBus::holdUntil(qint64 monoNs)
 {
-    // An absolute time: one already past fires at once (zero would disarm it instead).
-    const qint64 at = std::max<qint64>(monoNs, 1);
-    itimerspec spec{};
-    spec.it_value.tv_sec = time_t(at / 1000000000);
-    spec.it_value.tv_nsec = long(at % 1000000000);
-    if (m_holdFd >= 0 && ::timerfd_settime(m_holdFd, TFD_TIMER_ABSTIME, &spec, nullptr) == 0)
+    if (m_holdFd >= 0 && platform::alarmFdSet(m_holdFd, monoNs))
         return;
     const qint64 waitNs = monoNs - platform::monotonicNs();
     m_reorderTimer.start(int(std::clamp<qint64>((waitNs + 999999) / 1000000, 0, 1000)));

@@ -52,6 +52,12 @@ void wakeFdDrain(int fd);
 // Sleeps until fd is signalled (then drains it; true) or timeoutNs have passed (false).
 bool wakeFdWait(int fd, qint64 timeoutNs);
 
+// A descriptor that becomes readable at a moment of CLOCK_MONOTONIC, to the nanosecond (a
+// timerfd on Linux; -1 if none can be made). alarmFdSet arms it for monoNs (a moment already
+// past: readable at once); false if it could not. wakeFdDrain() makes it unreadable again.
+int alarmFdCreate();
+bool alarmFdSet(int fd, qint64 monoNs);
+
 // Closes a descriptor (sockets, wake-up descriptors).
 void closeFd(int fd);
 

@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -95,6 +96,20 @@ bool wakeFdWait(int fd, qint64 timeoutNs)
         return false;
     wakeFdDrain(fd);
     return true;
+}
+
+int alarmFdCreate()
+{
+    return ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+}
+
+bool alarmFdSet(int fd, qint64 monoNs)
+{
+    const qint64 at = std::max<qint64>(monoNs, 1); // zero would disarm it
+    itimerspec spec{};
+    spec.it_value.tv_sec = time_t(at / 1000000000LL);
+    spec.it_value.tv_nsec = long(at % 1000000000LL);
+    return ::timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, nullptr) == 0;
 }
 
 void closeFd(int fd)
