@@ -1666,7 +1666,7 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
 
     action("actionForgetKept")->trigger();
     QVERIFY(!kept->isVisible());
-    QVERIFY(!m_window->hasKeptRun());
+    QCOMPARE(m_window->keptRunCount(), 0);
 }
 
 // Four runs kept, the newest nearest the live one, each on the live run's time axis and each

@@ -21,7 +21,6 @@ KeptRuns::KeptRuns(QWidget *parent)
 {
     m_layout->setContentsMargins(0, 0, 0, 0);
     m_layout->setSpacing(2); // four runs and the live one on a projector's 720 px
-    m_layout->addStretch(0);
     // The runs scroll only where the screen has no room for all of them at one lane each
     // (presenter mode's larger text); see minimumSizeHint().
     m_scroll->setWidget(m_inner);
@@ -204,16 +203,6 @@ void KeptRuns::renumber()
         k.label->setObjectName(QStringLiteral("keptLabel%1").arg(i + 1));
         k.timeline->setObjectName(QStringLiteral("keptTimeline%1").arg(i + 1));
     }
-}
-
-TimelineWidget *KeptRuns::timeline(int index) const
-{
-    return index >= 0 && index < count() ? m_runs[size_t(index)].timeline : nullptr;
-}
-
-QLabel *KeptRuns::label(int index) const
-{
-    return index >= 0 && index < count() ? m_runs[size_t(index)].label : nullptr;
 }
 
 QList<TimelineWidget *> KeptRuns::timelines() const

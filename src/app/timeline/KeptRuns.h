@@ -50,8 +50,6 @@ class KeptRuns : public QWidget
 
     int count() const { return int(m_runs.size()); }
     // 0 is the newest (nearest the live timeline).
-    TimelineWidget *timeline(int index) const;
-    QLabel *label(int index) const;
     const socklab::handout::Input &run(int index) const { return m_runs[size_t(index)].run; }
     QList<TimelineWidget *> timelines() const;
     // The latest event of any kept run (ns from its zero): the live view reaches that far.

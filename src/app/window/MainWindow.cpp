@@ -414,8 +414,7 @@ void MainWindow::setPresenterMode(bool on)
             m_ui->logView->closeDetail();
             const int h = m_ui->viewSplitter->height();
             const int overhead = m_ui->timelineBox->height() - m_ui->timeline->height();
-            const int log = m_ui->bottomTabs->height() - m_ui->logView->height() +
-                            m_ui->logView->heightForRows(kPresenterLogRows);
+            const int log = logHeightFor(kPresenterLogRows);
             const int box = std::clamp(std::min(h * 7 / 10 + std::max(0, overhead), h - log),
                                        std::min(h - 1, h / 2), h - 1);
             m_ui->viewSplitter->setSizes({box, h - box, 0});
@@ -534,8 +533,7 @@ bool MainWindow::keepRun()
             total += v;
         // ...but the log keeps its last rows (presenter mode's few; otherwise one), and the
         // socket table its minimum.
-        const int log = m_ui->bottomTabs->height() - m_ui->logView->height() +
-                        m_ui->logView->heightForRows(m_presenter ? kPresenterLogRows : 1);
+        const int log = logHeightFor(m_presenter ? kPresenterLogRows : 1);
         const int table =
             m_ui->socketsBox->isVisible() ? m_ui->socketsBox->minimumSizeHint().height() : 0;
         const int wanted = std::min(std::max(m_ui->timelineBox->sizeHint().height(), total * 3 / 4),
@@ -552,7 +550,6 @@ bool MainWindow::keepRun()
     // The next run starts on a clean page; the kept ones' ends stay in reach of the view.
     m_ui->lessonsPanel->reset();
     beginPage(false);
-    m_ui->timeline->setMinimumExtent(m_ui->keptRuns->lastEventNs());
     // What was let go first: the status line may be cut at its end on a projector.
     showMessage(letGo.isEmpty()
                     ? tr("Kept: %1. Run the next experiment or lesson to compare.").arg(what)
@@ -573,14 +570,15 @@ bool MainWindow::restoreOptionsBeforeLesson()
     return true;
 }
 
+int MainWindow::logHeightFor(int rows) const
+{
+    return m_ui->bottomTabs->height() - m_ui->logView->height() +
+           m_ui->logView->heightForRows(rows);
+}
+
 void MainWindow::forgetKeptRuns()
 {
     m_ui->keptRuns->forgetAll(); // the live view's reach and Forget follow (changed())
-}
-
-bool MainWindow::hasKeptRun() const
-{
-    return m_ui->keptRuns->count() > 0;
 }
 
 int MainWindow::keptRunCount() const

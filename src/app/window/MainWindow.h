@@ -75,7 +75,6 @@ class MainWindow : public QMainWindow
     void forgetKeptRuns();
     // Puts back what the panels held before the first lesson was picked (false: nothing to).
     bool restoreOptionsBeforeLesson();
-    bool hasKeptRun() const;
     int keptRunCount() const;
 
     bool selectLesson(const QString &name);
@@ -101,6 +100,8 @@ class MainWindow : public QMainWindow
     void closeEvent(QCloseEvent *e) override;
 
   private:
+    // The height the log's tab needs to show `rows` rows of its table, as laid out now.
+    int logHeightFor(int rows) const;
     void setupActions();
     void setupStatusBar();
     void setupSocketTable();

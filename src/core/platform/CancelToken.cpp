@@ -5,14 +5,12 @@
 #include <algorithm>
 
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 namespace socklab {
 
 CancelToken::CancelToken()
-    : m_wakeFd(platform::wakeFdCreate()),
-      m_deadlineFd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK))
+    : m_wakeFd(platform::wakeFdCreate()), m_deadlineFd(platform::alarmFdCreate())
 {
 }
 

@@ -12,7 +12,6 @@
 #include <memory>
 #include <netdb.h>
 #include <poll.h>
-#include <sys/timerfd.h>
 #include <thread>
 #include <unistd.h>
 
@@ -248,11 +247,8 @@ Wait waitFor(int fd, short events, qint64 deadlineNs, CancelToken &cancel, short
     pollfd fds[3] = {{fd, events, 0}, {cancel.wakeFd(), POLLIN, 0}, {-1, POLLIN, 0}};
     if (deadlineNs >= 0) {
         const int timer = cancel.deadlineFd(); // the waiting thread's own
-        itimerspec at{};
-        at.it_value.tv_sec = time_t(deadlineNs / 1000000000LL);
-        at.it_value.tv_nsec = long(deadlineNs % 1000000000LL);
         // Arming clears an expiry left from the thread's last wait.
-        if (timer >= 0 && ::timerfd_settime(timer, TFD_TIMER_ABSTIME, &at, nullptr) == 0)
+        if (timer >= 0 && platform::alarmFdSet(timer, deadlineNs))
             fds[2].fd = timer;
     }
     const int nfds = fd >= 0 ? 3 : 2;
