@@ -1,8 +1,17 @@
 // Per-call timeouts of connect, recv, send and accept, with both mechanisms, measured.
+#include "CallReporter.h"
+#include "CancelToken.h"
 #include "KernelFacts.h"
+#include "SocketOps.h"
 #include "TestSupport.h"
 
+#include <atomic>
 #include <cerrno>
+#include <thread>
+
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/resource.h>
 
 using namespace socklab;
 using namespace socklab::test;
@@ -40,6 +49,125 @@ class TestTimeouts : public QObject
         QVERIFY2(*t.elapsed >= 0.2 - kernelEarlyS(mech) && *t.elapsed < 0.2 + slack(mech),
                  qPrintable(QString::number(*t.elapsed)));
         QVERIFY(!rec.has(EventKind::Received, QStringLiteral("c1")));
+        // How long the call's thread waited for a CPU: part of the call's time.
+        const QJsonValue cpu = t.extra.value(QStringLiteral("cpu_wait"));
+        QVERIFY2(cpu.isDouble(), qPrintable(t.toText()));
+        QVERIFY2(cpu.toDouble() >= 0 && cpu.toDouble() <= *t.elapsed, qPrintable(t.toText()));
+    }
+
+    // A timed-out call whose thread, once woken, had to wait for a CPU: the call's thread, in
+    // SCHED_IDLE, shares one CPU with a thread that spins (a thread woken from a sleep in the
+    // normal class would take the CPU from the spinning one at once). The scheduler's run delay
+    // for the thread (its schedstat) is what the call reports as its wait for a CPU, and the
+    // timeout's sentence says how much of the lateness it was.
+    void aLateTimeoutSaysHowLongItWaitedForACpu_data() { mechanisms(); }
+    void aLateTimeoutSaysHowLongItWaitedForACpu()
+    {
+        QFETCH(TimeoutMechanism, mech);
+        if (platform::threadRunDelayNs() < 0)
+            QSKIP("This kernel keeps no run delay (/proc/thread-self/schedstat).");
+        const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in at{};
+        at.sin_family = AF_INET;
+        at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof at;
+        QVERIFY(::bind(listener, reinterpret_cast<sockaddr *>(&at), sizeof at) == 0);
+        QVERIFY(::listen(listener, 1) == 0);
+        QVERIFY(::getsockname(listener, reinterpret_cast<sockaddr *>(&at), &len) == 0);
+        const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        QVERIFY(::connect(client, reinterpret_cast<sockaddr *>(&at), sizeof at) == 0);
+        const int accepted = ::accept(listener, nullptr, nullptr); // silent: never sends
+        QVERIFY(accepted >= 0);
+        const Timeout t = Timeout::fromMs(50);
+        if (mech == TimeoutMechanism::SockOpt)
+            QVERIFY(platform::setOption(client, platform::OptionId::RcvTimeo, t.ms) == 0);
+
+        cpu_set_t mine;
+        QVERIFY(sched_getaffinity(0, sizeof mine, &mine) == 0);
+        int cpu = 0;
+        while (!CPU_ISSET(cpu, &mine))
+            ++cpu;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        std::atomic<bool> spinning{false}, done{false};
+        std::thread hog([&] {
+            sched_setaffinity(0, sizeof one, &one);
+            spinning = true;
+            while (!done.load(std::memory_order_relaxed)) {
+            }
+        });
+        CallOutcome o;
+        int idleErr = 0;
+        std::thread call([&] {
+            sched_setaffinity(0, sizeof one, &one);
+            const sched_param none{};
+            // No privilege needed; not undone (leaving SCHED_IDLE would need one).
+            if (sched_setscheduler(0, SCHED_IDLE, &none) != 0)
+                idleErr = errno;
+
+            while (!spinning) {
+            }
+            CancelToken token;
+            char byte;
+            o = ops::recv(client, &byte, 1, t, mech, token);
+        });
+        call.join();
+        done = true;
+        hog.join();
+        ::close(accepted);
+        ::close(client);
+        ::close(listener);
+        if (idleErr)
+            QSKIP(qPrintable(QStringLiteral("This system refused SCHED_IDLE: ") +
+                             errnoSymbol(idleErr)));
+
+        QCOMPARE(int(o.status), int(CallOutcome::Status::Timeout));
+        const double overMs = (o.elapsed() - 0.05) * 1000;
+        const double cpuMs = o.cpuWaitNs / 1e6;
+        const QString seen = QStringLiteral("late %1 ms, waited %2 ms for a CPU")
+                                 .arg(overMs, 0, 'f', 3)
+                                 .arg(cpuMs, 0, 'f', 3);
+        qInfo().noquote() << mechanismName(mech) << seen;
+        // SCHED_IDLE never takes the CPU from a normal thread when woken: it waits at least
+        // until the spinning thread's slice ends (0.75 ms or more).
+        QVERIFY2(cpuMs >= 0.5, qPrintable(seen));
+        QVERIFY2(cpuMs <= o.elapsed() * 1000, qPrintable(seen));
+        CallSpec spec;
+        spec.t = t;
+        spec.m = mech;
+        const QString detail = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
+        QVERIFY2(detail.contains(QStringLiteral(" ms for a CPU")), qPrintable(detail));
+        QVERIFY2(detail.contains(QString::number(cpuMs, 'f', 3)), qPrintable(detail));
+    }
+
+    // The sentence splits a late timeout into its wait for a CPU and the time before the wake-up;
+    // a call on time says nothing of it.
+    void aTimeoutsLatenessIsSplitInItsSentence()
+    {
+        CallSpec spec;
+        spec.t = Timeout::fromMs(1000);
+        spec.m = TimeoutMechanism::Poll;
+        CallOutcome o;
+        o.status = CallOutcome::Status::Timeout;
+        o.startNs = 1000000000;
+        o.endNs = o.startNs + 1002500000; // 2.5 ms late
+        o.cpuWaitNs = 2400000;
+        QString d = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
+        QVERIFY2(d.contains(QStringLiteral("Of those 2.500 ms, the thread waited 2.400 ms for a "
+                                           "CPU")),
+                 qPrintable(d));
+        QVERIFY2(d.contains(QStringLiteral("the other 0.100 ms passed before the kernel woke it")),
+                 qPrintable(d));
+        o.endNs = o.startNs + 1000200000; // 0.2 ms late: nothing worth a sentence
+        o.cpuWaitNs = 150000;
+        d = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
+        QVERIFY2(!d.contains(QStringLiteral("for a CPU")), qPrintable(d));
+        o.endNs = o.startNs + 1002500000;
+        o.cpuWaitNs = -1; // not measured: no split
+        d = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
+        QVERIFY2(!d.contains(QStringLiteral("for a CPU")), qPrintable(d));
+        QVERIFY2(d.contains(QStringLiteral("2.500 ms past the deadline")), qPrintable(d));
     }
 
     // poll()'s own timeout may fire 0.1 % late (4 ms at 4 s, on an idle machine it nearly always

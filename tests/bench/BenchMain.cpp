@@ -432,6 +432,24 @@ QList<Row> rows()
          {},
          {}},
         {t,
+         QStringLiteral("floor_late_cpu"),
+         QStringLiteral("the floor's waits more than 0.5 ms late, mostly waiting for a CPU "
+                        "(worst run)"),
+         QString(),
+         0,
+         Reduce::Max,
+         {},
+         {}},
+        {t,
+         QStringLiteral("floor_late_woken"),
+         QStringLiteral("the floor's waits more than 0.5 ms late, mostly before the wake-up "
+                        "(worst run)"),
+         QString(),
+         0,
+         Reduce::Max,
+         {},
+         {}},
+        {t,
          QStringLiteral("fresh_poll_median_ms"),
          QStringLiteral("a fresh socklab-cli process per call: median overshoot"),
          QStringLiteral("ms"),
@@ -1099,7 +1117,11 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         "`timeout_ref.py` making one call. The first call of a fresh process pays for what a "
         "long-lived one has warmed up. And the machine's own floor: `timer_floor` (tests/bench), a "
         "C program that does nothing but wait 20 ms on a timerfd 1,000 times; how late it wakes "
-        "is what the kernel and the hypervisor give any program here.\n");
+        "is what the kernel and the hypervisor give any program here. Each late wait, "
+        "the floor's and SockLab's, is split by the thread's run delay (its schedstat): the "
+        "time it was ready to run but waited for a CPU, and the rest, which passed before the "
+        "kernel woke it (the timer's interrupt came late, or the host was not running the "
+        "virtual CPU).\n");
     s += notesOf(results, QStringLiteral("timeouts"));
 
     s += QStringLiteral("\n## 2. Keepalive probe observer\n\n"

@@ -70,9 +70,10 @@ constexpr Length kLengths[] = {
 
 // One recv() of `ms` for each mechanism and for Python, all three at once (each on its own
 // connection to the silent peer): the overshoots in ms, poll, sockopt, Python (empty if there
-// is no Python).
+// is no Python); and how long the poll call's thread waited for a CPU, in ms (-1: unknown).
 bool oneOfEach(Engine &engine, EventRecorder &rec, int index, qint64 ms, const QString &python,
-               const QString &script, quint16 port, double out[3], bool *withPython, QString *why)
+               const QString &script, quint16 port, double out[3], double *pollCpuMs,
+               bool *withPython, QString *why)
 {
     const double seconds = double(ms) / 1000.0;
     const QString p = QStringLiteral("p%1").arg(index), k = QStringLiteral("k%1").arg(index);
@@ -111,6 +112,8 @@ bool oneOfEach(Engine &engine, EventRecorder &rec, int index, qint64 ms, const Q
     for (int i = 0; i < 2; ++i) {
         const Event e = rec.first(EventKind::Timeout, i == 0 ? p : k);
         out[i] = (*e.elapsed - seconds) * 1000.0;
+        if (i == 0)
+            *pollCpuMs = e.extra.value(QStringLiteral("cpu_wait")).toDouble(-1e-3) * 1000.0;
     }
     out[2] = 0;
     if (*withPython) {
@@ -233,9 +236,10 @@ void runTimeouts(const Context &c, Result *r)
         if (c.smoke && len.ms > 100)
             break;
         double over[3];
+        double cpuMs = -1;
         bool withPython = false;
-        if (!oneOfEach(engine, rec, ++index, len.ms, python, script, port, over, &withPython,
-                       &why)) {
+        if (!oneOfEach(engine, rec, ++index, len.ms, python, script, port, over, &cpuMs,
+                       &withPython, &why)) {
             r->fail(why);
             return;
         }
@@ -244,6 +248,18 @@ void runTimeouts(const Context &c, Result *r)
         r->samples.insert(QStringLiteral("len_sockopt_") + at, toJsonArray({over[1]}));
         if (withPython)
             r->samples.insert(QStringLiteral("len_python_") + at, toJsonArray({over[2]}));
+        r->samples.insert(QStringLiteral("len_poll_cpu_") + at, toJsonArray({cpuMs}));
+        // A late one says where its lateness went: the wait for a CPU once woken (the thread's
+        // run delay), and the rest, before the kernel woke it.
+        if (over[0] > 0.5)
+            r->notes << QStringLiteral("A %1 poll call was %2 ms late: %3")
+                            .arg(QString::fromLatin1(len.name), QString::number(over[0], 'f', 3),
+                                 cpuMs < 0 ? QStringLiteral("its wait for a CPU is unknown.")
+                                           : QStringLiteral("%1 ms of it waiting for a CPU, "
+                                                            "%2 ms before the kernel woke it.")
+                                                 .arg(QString::number(cpuMs, 'f', 3),
+                                                      QString::number(
+                                                          std::max(0.0, over[0] - cpuMs), 'f', 3)));
         worstPoll = std::max(worstPoll, over[0]);
         beatsPython = beatsPython && withPython && over[0] <= over[2];
         poll.push_back(over[0]); // for the truth rule below
@@ -292,6 +308,23 @@ void runTimeouts(const Context &c, Result *r)
         m.insert(QStringLiteral("floor_max_ms"), maxOf(lateMs));
         m.insert(QStringLiteral("floor_over_1ms"),
                  int(std::count_if(lateMs.begin(), lateMs.end(), [](double x) { return x > 1; })));
+        // Where the floor's late wake-ups went: more than half of the lateness waiting for a
+        // CPU (another thread or program had it), or the rest (the wake-up itself came late:
+        // the timer's interrupt, or a virtual CPU its host was not running).
+        const QJsonArray cpu = o.value(QStringLiteral("cpu_wait_us")).toArray();
+        if (cpu.size() == int(lateMs.size()) && cpu.first().toDouble() >= 0) {
+            int byCpu = 0, woken = 0;
+            for (size_t i = 0; i < lateMs.size(); ++i) {
+                if (lateMs[i] <= 0.5)
+                    continue;
+                if (cpu.at(int(i)).toDouble() / 1000.0 >= lateMs[i] / 2)
+                    ++byCpu;
+                else
+                    ++woken;
+            }
+            m.insert(QStringLiteral("floor_late_cpu"), byCpu);
+            m.insert(QStringLiteral("floor_late_woken"), woken);
+        }
     }
     m.insert(QStringLiteral("len_poll_max_ms"), worstPoll);
     if (!python.isEmpty())

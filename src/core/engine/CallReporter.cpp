@@ -62,6 +62,26 @@ Event CallReporter::callEvent(EventKind kind, const QString &sock, const QString
     return e;
 }
 
+// Where a late timeout's lateness went, when it is worth a sentence: waiting for a CPU once
+// woken (the thread's run delay, as the scheduler counted it), and the rest before the wake-up.
+static QString lateness(const CallOutcome &o, double overMs)
+{
+    constexpr double kWorthSayingMs = 0.5;
+    if (o.cpuWaitNs < 0 || overMs < kWorthSayingMs)
+        return {};
+    const double cpuMs = o.cpuWaitNs / 1e6;
+    if (cpuMs >= overMs)
+        return QStringLiteral(" The thread waited %1 ms of the call for a CPU: it was ready to "
+                              "run while another thread or program had the CPU.")
+            .arg(cpuMs, 0, 'f', 3);
+    return QStringLiteral(" Of those %1 ms, the thread waited %2 ms for a CPU (ready to run "
+                          "while another thread or program had it); the other %3 ms passed "
+                          "before the kernel woke it.")
+        .arg(overMs, 0, 'f', 3)
+        .arg(cpuMs, 0, 'f', 3)
+        .arg(overMs - cpuMs, 0, 'f', 3);
+}
+
 QString CallReporter::timeoutDetail(const QString &op, const CallOutcome &o, const CallSpec &c)
 {
     const Timeout &t = c.t;
@@ -70,15 +90,16 @@ QString CallReporter::timeoutDetail(const QString &op, const CallOutcome &o, con
     // Early is the kernel's doing (SO_RCVTIMEO, SO_SNDTIMEO): it counts the timeout in
     // jiffies, and a clock tick that came late leaves that count behind the monotonic clock.
     const QString overshoot =
-        over >= 0 ? QStringLiteral(" Waited %1, %2 ms past the deadline.")
-                        .arg(secondsText(o.elapsed()))
-                        .arg(over, 0, 'f', 3)
-                  : QStringLiteral(" Waited %1, %2 ms before the deadline: the kernel counts "
-                                   "this timeout in ticks of %3, and a tick that came late "
-                                   "left its count behind the clock.")
-                        .arg(secondsText(o.elapsed()))
-                        .arg(-over, 0, 'f', 3)
-                        .arg(facts::render(QStringLiteral("jiffy_ms")));
+        (over >= 0 ? QStringLiteral(" Waited %1, %2 ms past the deadline.")
+                         .arg(secondsText(o.elapsed()))
+                         .arg(over, 0, 'f', 3)
+                   : QStringLiteral(" Waited %1, %2 ms before the deadline: the kernel counts "
+                                    "this timeout in ticks of %3, and a tick that came late "
+                                    "left its count behind the clock.")
+                         .arg(secondsText(o.elapsed()))
+                         .arg(-over, 0, 'f', 3)
+                         .arg(facts::render(QStringLiteral("jiffy_ms")))) +
+        lateness(o, over);
     // What ends a connect attempt in SYN-SENT, whichever mechanism gave up on it.
     const auto synSentEnds = [] {
         return facts::expand(QStringLiteral("until it connects, its SYN budget "
@@ -132,6 +153,8 @@ bool CallReporter::reportOutcome(const QString &sock, const QString &op, const C
     case CallOutcome::Status::Timeout:
         e.kind = EventKind::Timeout;
         e.err = c.m == TimeoutMechanism::SockOpt ? o.err : 0;
+        if (o.cpuWaitNs >= 0)
+            e.extra.insert(QStringLiteral("cpu_wait"), o.cpuWaitNs / 1e9);
         e.detail = timeoutDetail(op, o, c);
         break;
     case CallOutcome::Status::Cancelled:

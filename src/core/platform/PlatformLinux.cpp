@@ -8,7 +8,9 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -49,6 +51,34 @@ qint64 threadCpuNs()
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return qint64(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+qint64 threadRunDelayNs()
+{
+    // Opened once per thread: /proc/thread-self names the thread that opens it.
+    struct StatFile
+    {
+        int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+        ~StatFile()
+        {
+            if (fd >= 0)
+                ::close(fd);
+        }
+    };
+    thread_local const StatFile stat;
+    char buf[96];
+    const ssize_t n = stat.fd < 0 ? -1 : ::pread(stat.fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    // "cpu_time_ns run_delay_ns timeslices"
+    char *end = nullptr;
+    std::strtoll(buf, &end, 10);
+    if (end == buf)
+        return -1;
+    char *after = nullptr;
+    const long long delay = std::strtoll(end, &after, 10);
+    return after == end ? -1 : qint64(delay);
 }
 
 double wallSeconds()
