@@ -49,19 +49,19 @@ class TestTimeouts : public QObject
         QVERIFY2(*t.elapsed >= 0.2 - kernelEarlyS(mech) && *t.elapsed < 0.2 + slack(mech),
                  qPrintable(QString::number(*t.elapsed)));
         QVERIFY(!rec.has(EventKind::Received, QStringLiteral("c1")));
-        // How long the call's thread waited for a CPU: part of the call's time.
-        const QJsonValue cpu = t.extra.value(QStringLiteral("cpu_wait"));
+        // How long the call's thread was ready to run but not running: part of the call's time.
+        const QJsonValue cpu = t.extra.value(QStringLiteral("run_delay"));
         QVERIFY2(cpu.isDouble(), qPrintable(t.toText()));
         QVERIFY2(cpu.toDouble() >= 0 && cpu.toDouble() <= *t.elapsed, qPrintable(t.toText()));
     }
 
-    // A timed-out call whose thread, once woken, had to wait for a CPU: the call's thread, in
+    // A timed-out call whose thread, once woken, had to wait for its CPU: the call's thread, in
     // SCHED_IDLE, shares one CPU with a thread that spins (a thread woken from a sleep in the
     // normal class would take the CPU from the spinning one at once). The scheduler's run delay
-    // for the thread (its schedstat) is what the call reports as its wait for a CPU, and the
+    // for the thread (its schedstat) is what the call reports as its run delay, and the
     // timeout's sentence says how much of the lateness it was.
-    void aLateTimeoutSaysHowLongItWaitedForACpu_data() { mechanisms(); }
-    void aLateTimeoutSaysHowLongItWaitedForACpu()
+    void aLateTimeoutSaysHowLongItWaitedToRun_data() { mechanisms(); }
+    void aLateTimeoutSaysHowLongItWaitedToRun()
     {
         QFETCH(TimeoutMechanism, mech);
         if (platform::threadRunDelayNs() < 0)
@@ -124,8 +124,8 @@ class TestTimeouts : public QObject
 
         QCOMPARE(int(o.status), int(CallOutcome::Status::Timeout));
         const double overMs = (o.elapsed() - 0.05) * 1000;
-        const double cpuMs = o.cpuWaitNs / 1e6;
-        const QString seen = QStringLiteral("late %1 ms, waited %2 ms for a CPU")
+        const double cpuMs = o.runDelayNs / 1e6;
+        const QString seen = QStringLiteral("late %1 ms, run delay %2 ms")
                                  .arg(overMs, 0, 'f', 3)
                                  .arg(cpuMs, 0, 'f', 3);
         qInfo().noquote() << mechanismName(mech) << seen;
@@ -137,11 +137,12 @@ class TestTimeouts : public QObject
         spec.t = t;
         spec.m = mech;
         const QString detail = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
-        QVERIFY2(detail.contains(QStringLiteral(" ms for a CPU")), qPrintable(detail));
+        QVERIFY2(detail.contains(QStringLiteral("ready to run but not running")),
+                 qPrintable(detail));
         QVERIFY2(detail.contains(QString::number(cpuMs, 'f', 3)), qPrintable(detail));
     }
 
-    // The sentence splits a late timeout into its wait for a CPU and the time before the wake-up;
+    // The sentence splits a late timeout into its run delay and the wake-up itself;
     // a call on time says nothing of it.
     void aTimeoutsLatenessIsSplitInItsSentence()
     {
@@ -152,21 +153,21 @@ class TestTimeouts : public QObject
         o.status = CallOutcome::Status::Timeout;
         o.startNs = 1000000000;
         o.endNs = o.startNs + 1002500000; // 2.5 ms late
-        o.cpuWaitNs = 2400000;
+        o.runDelayNs = 2400000;
         QString d = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
-        QVERIFY2(d.contains(QStringLiteral("Of those 2.500 ms, the thread waited 2.400 ms for a "
-                                           "CPU")),
+        QVERIFY2(d.contains(QStringLiteral("Of those 2.500 ms, the scheduler counted 2.400 ms in "
+                                           "which the thread was ready to run but not running")),
                  qPrintable(d));
-        QVERIFY2(d.contains(QStringLiteral("the other 0.100 ms passed before the kernel woke it")),
+        QVERIFY2(d.contains(QStringLiteral("the other 0.100 ms went to the wake-up itself")),
                  qPrintable(d));
         o.endNs = o.startNs + 1000200000; // 0.2 ms late: nothing worth a sentence
-        o.cpuWaitNs = 150000;
+        o.runDelayNs = 150000;
         d = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
-        QVERIFY2(!d.contains(QStringLiteral("for a CPU")), qPrintable(d));
+        QVERIFY2(!d.contains(QStringLiteral("ready to run")), qPrintable(d));
         o.endNs = o.startNs + 1002500000;
-        o.cpuWaitNs = -1; // not measured: no split
+        o.runDelayNs = -1; // not measured: no split
         d = CallReporter::timeoutDetail(QStringLiteral("recv"), o, spec);
-        QVERIFY2(!d.contains(QStringLiteral("for a CPU")), qPrintable(d));
+        QVERIFY2(!d.contains(QStringLiteral("ready to run")), qPrintable(d));
         QVERIFY2(d.contains(QStringLiteral("2.500 ms past the deadline")), qPrintable(d));
     }
 

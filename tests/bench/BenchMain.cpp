@@ -432,9 +432,9 @@ QList<Row> rows()
          {},
          {}},
         {t,
-         QStringLiteral("floor_late_cpu"),
-         QStringLiteral("the floor's waits more than 0.5 ms late, mostly waiting for a CPU "
-                        "(worst run)"),
+         QStringLiteral("floor_late_run_delay"),
+         QStringLiteral("the floor's waits more than 0.5 ms late, mostly ready to run but not "
+                        "running (worst run)"),
          QString(),
          0,
          Reduce::Max,
@@ -442,7 +442,7 @@ QList<Row> rows()
          {}},
         {t,
          QStringLiteral("floor_late_woken"),
-         QStringLiteral("the floor's waits more than 0.5 ms late, mostly before the wake-up "
+         QStringLiteral("the floor's waits more than 0.5 ms late, mostly in the wake-up itself "
                         "(worst run)"),
          QString(),
          0,
@@ -1119,9 +1119,9 @@ QString report(const QJsonObject &all, const std::optional<QJsonObject> &baselin
         "C program that does nothing but wait 20 ms on a timerfd 1,000 times; how late it wakes "
         "is what the kernel and the hypervisor give any program here. Each late wait, "
         "the floor's and SockLab's, is split by the thread's run delay (its schedstat): the "
-        "time it was ready to run but waited for a CPU, and the rest, which passed before the "
-        "kernel woke it (the timer's interrupt came late, or the host was not running the "
-        "virtual CPU).\n");
+        "time it was ready to run but not running (another task had its CPU, or the host did "
+        "not run the virtual CPU: `perf sched timehist` shows the CPU idle after the wake-up), "
+        "and the rest, the wake-up itself.\n");
     s += notesOf(results, QStringLiteral("timeouts"));
 
     s += QStringLiteral("\n## 2. Keepalive probe observer\n\n"

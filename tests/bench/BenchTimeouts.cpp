@@ -70,7 +70,8 @@ constexpr Length kLengths[] = {
 
 // One recv() of `ms` for each mechanism and for Python, all three at once (each on its own
 // connection to the silent peer): the overshoots in ms, poll, sockopt, Python (empty if there
-// is no Python); and how long the poll call's thread waited for a CPU, in ms (-1: unknown).
+// is no Python); and the poll call's run delay (its thread ready to run but not running), in
+// ms (-1: unknown).
 bool oneOfEach(Engine &engine, EventRecorder &rec, int index, qint64 ms, const QString &python,
                const QString &script, quint16 port, double out[3], double *pollCpuMs,
                bool *withPython, QString *why)
@@ -113,7 +114,7 @@ bool oneOfEach(Engine &engine, EventRecorder &rec, int index, qint64 ms, const Q
         const Event e = rec.first(EventKind::Timeout, i == 0 ? p : k);
         out[i] = (*e.elapsed - seconds) * 1000.0;
         if (i == 0)
-            *pollCpuMs = e.extra.value(QStringLiteral("cpu_wait")).toDouble(-1e-3) * 1000.0;
+            *pollCpuMs = e.extra.value(QStringLiteral("run_delay")).toDouble(-1e-3) * 1000.0;
     }
     out[2] = 0;
     if (*withPython) {
@@ -248,15 +249,15 @@ void runTimeouts(const Context &c, Result *r)
         r->samples.insert(QStringLiteral("len_sockopt_") + at, toJsonArray({over[1]}));
         if (withPython)
             r->samples.insert(QStringLiteral("len_python_") + at, toJsonArray({over[2]}));
-        r->samples.insert(QStringLiteral("len_poll_cpu_") + at, toJsonArray({cpuMs}));
-        // A late one says where its lateness went: the wait for a CPU once woken (the thread's
-        // run delay), and the rest, before the kernel woke it.
+        r->samples.insert(QStringLiteral("len_poll_run_delay_") + at, toJsonArray({cpuMs}));
+        // A late one says where its lateness went: its run delay (ready to run but not running:
+        // another task on its CPU, or a virtual CPU its host did not run), and the wake-up.
         if (over[0] > 0.5)
             r->notes << QStringLiteral("A %1 poll call was %2 ms late: %3")
                             .arg(QString::fromLatin1(len.name), QString::number(over[0], 'f', 3),
-                                 cpuMs < 0 ? QStringLiteral("its wait for a CPU is unknown.")
-                                           : QStringLiteral("%1 ms of it waiting for a CPU, "
-                                                            "%2 ms before the kernel woke it.")
+                                 cpuMs < 0 ? QStringLiteral("its run delay is unknown.")
+                                           : QStringLiteral("%1 ms of it ready to run but not "
+                                                            "running, %2 ms the wake-up itself.")
                                                  .arg(QString::number(cpuMs, 'f', 3),
                                                       QString::number(
                                                           std::max(0.0, over[0] - cpuMs), 'f', 3)));
@@ -308,10 +309,10 @@ void runTimeouts(const Context &c, Result *r)
         m.insert(QStringLiteral("floor_max_ms"), maxOf(lateMs));
         m.insert(QStringLiteral("floor_over_1ms"),
                  int(std::count_if(lateMs.begin(), lateMs.end(), [](double x) { return x > 1; })));
-        // Where the floor's late wake-ups went: more than half of the lateness waiting for a
-        // CPU (another thread or program had it), or the rest (the wake-up itself came late:
-        // the timer's interrupt, or a virtual CPU its host was not running).
-        const QJsonArray cpu = o.value(QStringLiteral("cpu_wait_us")).toArray();
+        // Where the floor's late wake-ups went: more than half of the lateness ready to run but
+        // not running (another task had the CPU, or the host did not run the virtual CPU), or
+        // the rest (the wake-up itself came late).
+        const QJsonArray cpu = o.value(QStringLiteral("run_delay_us")).toArray();
         if (cpu.size() == int(lateMs.size()) && cpu.first().toDouble() >= 0) {
             int byCpu = 0, woken = 0;
             for (size_t i = 0; i < lateMs.size(); ++i) {
@@ -322,7 +323,7 @@ void runTimeouts(const Context &c, Result *r)
                 else
                     ++woken;
             }
-            m.insert(QStringLiteral("floor_late_cpu"), byCpu);
+            m.insert(QStringLiteral("floor_late_run_delay"), byCpu);
             m.insert(QStringLiteral("floor_late_woken"), woken);
         }
     }

@@ -2,8 +2,8 @@
 // this machine, with no SockLab (and no Python) in the process. N waits of MS milliseconds,
 // each an absolute CLOCK_MONOTONIC deadline on a timerfd, waited for with poll(); prints one
 // JSON object with each wait's lateness in microseconds, and how much of it the thread spent
-// ready to run but waiting for a CPU (its run delay, from /proc/thread-self/schedstat; -1 where
-// that file cannot be read).
+// ready to run but not running (its run delay, from /proc/thread-self/schedstat; -1 where that
+// file cannot be read).
 //
 //   timer_floor N MS
 
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         delay[i] = before < 0 || after < 0 ? -1000 : after - before;
         printf("%s%.1f", i ? "," : "", late / 1e3);
     }
-    printf("],\"cpu_wait_us\":[");
+    printf("],\"run_delay_us\":[");
     for (int i = 0; i < n; ++i)
         printf("%s%.1f", i ? "," : "", delay[i] / 1e3);
     printf("]}\n");

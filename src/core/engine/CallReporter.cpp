@@ -62,24 +62,25 @@ Event CallReporter::callEvent(EventKind kind, const QString &sock, const QString
     return e;
 }
 
-// Where a late timeout's lateness went, when it is worth a sentence: waiting for a CPU once
-// woken (the thread's run delay, as the scheduler counted it), and the rest before the wake-up.
+// Where a late timeout's lateness went, when it is worth a sentence: the time the scheduler
+// counted the thread ready to run but not running (its run delay), and the wake-up itself.
 static QString lateness(const CallOutcome &o, double overMs)
 {
     constexpr double kWorthSayingMs = 0.5;
-    if (o.cpuWaitNs < 0 || overMs < kWorthSayingMs)
+    if (o.runDelayNs < 0 || overMs < kWorthSayingMs)
         return {};
-    const double cpuMs = o.cpuWaitNs / 1e6;
-    if (cpuMs >= overMs)
-        return QStringLiteral(" The thread waited %1 ms of the call for a CPU: it was ready to "
-                              "run while another thread or program had the CPU.")
-            .arg(cpuMs, 0, 'f', 3);
-    return QStringLiteral(" Of those %1 ms, the thread waited %2 ms for a CPU (ready to run "
-                          "while another thread or program had it); the other %3 ms passed "
-                          "before the kernel woke it.")
-        .arg(overMs, 0, 'f', 3)
-        .arg(cpuMs, 0, 'f', 3)
-        .arg(overMs - cpuMs, 0, 'f', 3);
+    const double delayMs = o.runDelayNs / 1e6;
+    const QString why = QStringLiteral("(its CPU busy with another thread or program or, on a "
+                                       "virtual machine, not run by its host)");
+    if (delayMs >= overMs)
+        return QStringLiteral(" The scheduler counted %1 ms of the call in which the thread was "
+                              "ready to run but not running %2.")
+            .arg(QString::number(delayMs, 'f', 3), why);
+    return QStringLiteral(" Of those %1 ms, the scheduler counted %2 ms in which the thread was "
+                          "ready to run but not running %3; the other %4 ms went to the wake-up "
+                          "itself.")
+        .arg(QString::number(overMs, 'f', 3), QString::number(delayMs, 'f', 3), why,
+             QString::number(overMs - delayMs, 'f', 3));
 }
 
 QString CallReporter::timeoutDetail(const QString &op, const CallOutcome &o, const CallSpec &c)
@@ -153,8 +154,8 @@ bool CallReporter::reportOutcome(const QString &sock, const QString &op, const C
     case CallOutcome::Status::Timeout:
         e.kind = EventKind::Timeout;
         e.err = c.m == TimeoutMechanism::SockOpt ? o.err : 0;
-        if (o.cpuWaitNs >= 0)
-            e.extra.insert(QStringLiteral("cpu_wait"), o.cpuWaitNs / 1e9);
+        if (o.runDelayNs >= 0)
+            e.extra.insert(QStringLiteral("run_delay"), o.runDelayNs / 1e9);
         e.detail = timeoutDetail(op, o, c);
         break;
     case CallOutcome::Status::Cancelled:

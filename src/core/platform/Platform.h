@@ -21,8 +21,8 @@ namespace socklab::platform {
 
 qint64 monotonicNs(); // CLOCK_MONOTONIC
 qint64 threadCpuNs(); // CLOCK_THREAD_CPUTIME_ID: the CPU time the calling thread has used
-// The time the calling thread has spent ready to run but waiting for a CPU (the scheduler's
-// run delay, /proc/thread-self/schedstat), in ns; -1 where the kernel does not keep it.
+// The time the calling thread has spent ready to run but not running (the scheduler's run
+// delay, /proc/thread-self/schedstat), in ns; -1 where the kernel does not keep it.
 qint64 threadRunDelayNs();
 double wallSeconds(); // Unix time
 

@@ -291,7 +291,7 @@ qint64 deadlineFor(const Timeout &t, qint64 startNs)
 
 // The start of a call: the monotonic clock and, for a call with a deadline, the thread's run
 // delay so far. Both run-delay readings lie inside the call's measured time (each costs
-// ~0.4 us), so the CPU wait found between them is part of that time.
+// ~0.4 us), so the run delay found between them is part of that time.
 void stampStart(CallOutcome &o, const Timeout &t)
 {
     o.startNs = monotonicNs();
@@ -312,12 +312,13 @@ qint64 runDelayAtEnd(const CallOutcome &o)
     return o.runDelayAtStartNs >= 0 ? platform::threadRunDelayNs() : -1;
 }
 
-// A call that timed out: how long its thread waited for a CPU between its start and `atEnd`.
-void noteCpuWait(CallOutcome &o, qint64 atEnd)
+// A call that timed out: how long its thread was ready to run but not running between its
+// start and `atEnd`.
+void noteRunDelay(CallOutcome &o, qint64 atEnd)
 {
     if (o.status == CallOutcome::Status::Timeout && o.runDelayAtStartNs >= 0 &&
         atEnd >= o.runDelayAtStartNs)
-        o.cpuWaitNs = atEnd - o.runDelayAtStartNs;
+        o.runDelayNs = atEnd - o.runDelayAtStartNs;
 }
 
 CallOutcome finish(CallOutcome o, CallOutcome::Status s, int err = 0)
@@ -326,7 +327,7 @@ CallOutcome finish(CallOutcome o, CallOutcome::Status s, int err = 0)
     stampEnd(o);
     o.status = s;
     o.err = err;
-    noteCpuWait(o, delay);
+    noteRunDelay(o, delay);
     return o;
 }
 
@@ -399,7 +400,7 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, c
     if (rc < 0) {
         o.status = timedOut(e) ? CallOutcome::Status::Timeout : CallOutcome::Status::Error;
         o.err = e;
-        noteCpuWait(o, delay);
+        noteRunDelay(o, delay);
         return o;
     }
     o.bytes = rc;

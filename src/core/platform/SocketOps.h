@@ -32,12 +32,13 @@ struct CallOutcome
     qint64 bytes = 0;        // bytes moved by send/recv
     int fd = -1;             // accepted descriptor
     sockaddr_storage addr{}; // accepted peer's address
-    // A timed-out call's lateness has two parts: the wake-up (the kernel's timer, an interrupt
-    // that came late) and the wait for a CPU once woken. cpuWaitNs is the second: the time its
-    // thread spent ready to run but not running during the call (the scheduler's run delay).
-    // -1: not measured (the call did not time out, had no deadline, or the kernel keeps no
-    // run delay).
-    qint64 cpuWaitNs = -1;
+    // A timed-out call's lateness has two parts: the wake-up itself (the kernel's timer, an
+    // interrupt that came late) and the time, once woken, that the thread was ready to run but
+    // not running: its CPU busy with another thread, or on a virtual machine not run by the
+    // host. runDelayNs is the second, as the scheduler counted it during the call (its run
+    // delay). -1: not measured (the call did not time out, had no deadline, or the kernel
+    // keeps no run delay).
+    qint64 runDelayNs = -1;
     qint64 runDelayAtStartNs = -1; // the thread's run delay when the call began; -1: not read
 
     double elapsed() const { return (endNs - startNs) / 1e9; }
