@@ -640,6 +640,42 @@ class TestTimeline : public QObject
         QVERIFY(w.snapshot().faults().empty());
     }
 
+    // A connection whose every frame came before the monitor knew its sockets (a blocking
+    // connect() to a silent peer: the handshake, then nothing): its wire's ends are named by
+    // the sockets' own events, which carry the same addresses; a name a segment gave stays.
+    void aWireIsNamedByItsSocketsEvents()
+    {
+        const QString c = QStringLiteral("192.0.2.1:38004");
+        const QString s = QStringLiteral("198.51.100.1:35183");
+        TimelineWidget w;
+        w.resize(900, 400);
+        w.show();
+        Event connected = ended(EventKind::Connected, QStringLiteral("c4"), 0.1004,
+                                QStringLiteral("connect"), 0.0004);
+        connected.local = c;
+        connected.remote = s;
+        Event accepted =
+            ev(EventKind::Accepted, QStringLiteral("peer4"), 0.1005, QStringLiteral("accept"));
+        accepted.local = s;
+        accepted.remote = c;
+        Event other = ev(EventKind::State, QStringLiteral("c9"), 0.2); // another connection's
+        other.local = QStringLiteral("192.0.2.1:38010");
+        other.remote = s;
+        w.append(
+            {call(EventKind::Connecting, QStringLiteral("c4"), 0.1, QStringLiteral("connect"), 1),
+             segment(0.1001, QStringLiteral("?"), {}, c, s, QStringLiteral("syn"),
+                     QStringLiteral("SYN")),
+             segment(0.1002, QStringLiteral("?"), QStringLiteral("?"), s, c,
+                     QStringLiteral("syn_ack"), QStringLiteral("SYN ACK")),
+             segment(0.1003, QStringLiteral("?"), {}, c, s, {}, QStringLiteral("ACK")), connected,
+             accepted, other});
+        QCOMPARE(w.wireCount(), 1);
+        QCOMPARE(w.wires().wire(0).nameA, QStringLiteral("c4"));
+        QCOMPARE(w.wires().wire(0).nameB, QStringLiteral("peer4"));
+        QVERIFY2(w.rows().contains(QStringLiteral("wire c4 peer4")),
+                 qPrintable(w.rows().join(QStringLiteral(", "))));
+    }
+
     // The wire under each connection: its segments as arrows between the two ends' rails, in
     // time order, named once the monitor knows the sockets, and explained on hover.
     void wireUnderEachConnection()

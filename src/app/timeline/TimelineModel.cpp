@@ -111,6 +111,7 @@ void TimelineModel::add(const Event &e)
     // Nor the lab's own word, nor anything of a socket no experiment owns ("?").
     if (e.sock == QLatin1String("lab") || e.sock == QLatin1String("?"))
         return;
+    m_wires.learnName(e);
     if (e.op == QLatin1String("pull-plug") && e.kind == EventKind::Info) {
         m_markers.push_back({e.tNs, QStringLiteral("plug pulled"), e.detail});
         m_drawn |= DrawnStop;

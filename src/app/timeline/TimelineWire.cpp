@@ -21,6 +21,20 @@ bool is(const WireSegment &s, const char *meaning)
 
 } // namespace
 
+void WireBook::learnName(const Event &e)
+{
+    if (e.sock.isEmpty() || e.sock == QLatin1String("?") || e.local.isEmpty() || e.remote.isEmpty())
+        return;
+    const QString &me = e.local, &you = e.remote;
+    const int index = m_index.value(me < you ? me + u'|' + you : you + u'|' + me, -1);
+    if (index < 0)
+        return;
+    Wire &w = m_wires[size_t(index)];
+    QString &name = w.a == me ? w.nameA : w.nameB;
+    if (name.isEmpty())
+        name = e.sock;
+}
+
 bool WireBook::add(const Event &e)
 {
     // A segment called lost that arrived after all.

@@ -60,6 +60,10 @@ class WireBook
 
     // Takes a segment or lost event (true) or leaves any other to the caller (false).
     bool add(const socklab::Event &e);
+    // An event of a connected socket (its own name, local and remote address) names that end
+    // of its wire, where no segment has yet: a connection's only frames may all come before
+    // its socket is in the kernel's table.
+    void learnName(const socklab::Event &e);
     void clear();
 
     quint32 drawn() const { return m_drawn; }
