@@ -1362,7 +1362,13 @@ int rewriteReport(const QString &jsonPath, const QStringList &merges, const QStr
         return 2;
     }
     QJsonArray results = all.value(QStringLiteral("results")).toArray();
-    QJsonArray merged;
+    // Each merged file: the items it brought, and the line that names its run.
+    struct Merge
+    {
+        QStringList items;
+        QString run;
+    };
+    std::vector<Merge> merges_;
     for (const QString &m : merges) {
         QJsonObject other;
         if (!load(m, &other))
@@ -1374,21 +1380,28 @@ int rewriteReport(const QString &jsonPath, const QStringList &merges, const QStr
                 items << item;
         }
         // A later run of an item replaces the earlier one's runs: runs of two commits are
-        // not mixed into one figure.
+        // not mixed into one figure, and the earlier run no longer names it.
         for (qsizetype i = results.size() - 1; i >= 0; --i) {
             if (items.contains(results[i].toObject().value(QStringLiteral("item")).toString()))
                 results.removeAt(i);
         }
+        for (Merge &earlier : merges_)
+            earlier.items.removeIf([&](const QString &item) { return items.contains(item); });
         for (const auto &v : other.value(QStringLiteral("results")).toArray())
             results.append(v);
         const QJsonObject om = other.value(QStringLiteral("machine")).toObject();
-        merged.append(QStringLiteral("%1 (%2 runs): commit %3, %4, load at start %5, %6 min")
-                          .arg(items.join(QStringLiteral(", ")))
-                          .arg(other.value(QStringLiteral("runs")).toInt())
-                          .arg(om.value(QStringLiteral("commit")).toString(),
-                               om.value(QStringLiteral("date")).toString(),
-                               other.value(QStringLiteral("load_start")).toString(),
-                               num(other.value(QStringLiteral("seconds")).toDouble() / 60, 1)));
+        merges_.push_back(
+            {items, QStringLiteral("(%1 runs): commit %2, %3, load at start %4, %5 min")
+                        .arg(other.value(QStringLiteral("runs")).toInt())
+                        .arg(om.value(QStringLiteral("commit")).toString(),
+                             om.value(QStringLiteral("date")).toString(),
+                             other.value(QStringLiteral("load_start")).toString(),
+                             num(other.value(QStringLiteral("seconds")).toDouble() / 60, 1))});
+    }
+    QJsonArray merged;
+    for (const Merge &m : merges_) {
+        if (!m.items.isEmpty())
+            merged.append(m.items.join(QStringLiteral(", ")) + QLatin1Char(' ') + m.run);
     }
     all.insert(QStringLiteral("results"), results);
     all.insert(QStringLiteral("merged"), merged);
