@@ -63,7 +63,8 @@ Event CallReporter::callEvent(EventKind kind, const QString &sock, const QString
 }
 
 // Where a late timeout's lateness went, when it is worth a sentence: the time the scheduler
-// counted the thread ready to run but not running (its run delay), and the wake-up itself.
+// counted the thread ready to run but not running (its run delay), and the rest: the timer's
+// own lateness (for SO_RCVTIMEO, mostly the timer wheel's step) and the wake-up.
 static QString lateness(const CallOutcome &o, double overMs)
 {
     constexpr double kWorthSayingMs = 0.5;
@@ -77,8 +78,8 @@ static QString lateness(const CallOutcome &o, double overMs)
                               "ready to run but not running %2.")
             .arg(QString::number(delayMs, 'f', 3), why);
     return QStringLiteral(" Of those %1 ms, the scheduler counted %2 ms in which the thread was "
-                          "ready to run but not running %3; the other %4 ms went to the wake-up "
-                          "itself.")
+                          "ready to run but not running %3; the other %4 ms were the timer's and "
+                          "the wake-up's.")
         .arg(QString::number(overMs, 'f', 3), QString::number(delayMs, 'f', 3), why,
              QString::number(overMs - delayMs, 'f', 3));
 }
