@@ -131,6 +131,9 @@ class TestWindow : public QObject
     void optionChangedBetweenTwoReceivesTakesEffect();
     void listenAgainWaitsOnTheListenerThereIs();
     void keptRunComparesOnOneTimeAxis();
+    void keptRunsNameTheirTimeoutMechanism();
+    void presenterModeGivesTheSizeBack();
+    void aSavedGeometryLargerThanTheScreenIsFittedToIt();
     void fourRunsAreKeptAndAFifthLetsTheOldestGo();
     void timeStartsAtThePagesFirstAction();
     void optionsComeBackAfterALesson();
@@ -1206,7 +1209,10 @@ void TestWindow::aLessonRunInPresenterModeStaysOnA720Projector()
     auto *table = child<LogView>("logView")->findChild<QTableView *>(QStringLiteral("table"));
     const int rowsShown =
         table->viewport()->height() / table->verticalHeader()->defaultSectionSize();
-    QVERIFY2(rowsShown >= 3, qPrintable(QStringLiteral("%1 rows").arg(rowsShown)));
+    QVERIFY2(rowsShown >= 3, qPrintable(QStringLiteral("%1 rows (%2 px of %3 px each)")
+                                            .arg(rowsShown)
+                                            .arg(table->viewport()->height())
+                                            .arg(table->verticalHeader()->defaultSectionSize())));
     m_window->setPresenterMode(false);
 }
 
@@ -1673,6 +1679,75 @@ void TestWindow::keptRunComparesOnOneTimeAxis()
 // told apart by its own timeout; a fifth lets the oldest go and says so; one run is forgotten
 // with its own button; the handout holds every kept run. At 1280x720 every kept timeline
 // keeps at least its lane on the screen.
+// The same 0.3 s recv timeout kept once by poll and once by SO_RCVTIMEO: the two bars say
+// which is which (the comparison lesson 6 makes).
+void TestWindow::keptRunsNameTheirTimeoutMechanism()
+{
+    usePeer(PeerBehavior::Silent);
+    auto *mech = child<QComboBox>("mechanismCombo");
+    for (const TimeoutMechanism m : {TimeoutMechanism::Poll, TimeoutMechanism::SockOpt}) {
+        mech->setCurrentIndex(mech->findData(int(m)));
+        setAllTimeouts(300);
+        action("actionConnect")->trigger();
+        action("actionReceive")->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+        QCOMPARE(rows(EventKind::Timeout).first().mechanism, mechanismName(m));
+        QVERIFY(m_window->keepRun());
+    }
+    const QString newest = child<QLabel>("keptLabel1")->text();
+    const QString older = child<QLabel>("keptLabel2")->text();
+    QVERIFY2(newest.contains(QLatin1String("recv timeout 0.3 s (SO_RCVTIMEO)")) &&
+                 newest.contains(QLatin1String("connect timeout 0.3 s (SO_SNDTIMEO)")),
+             qPrintable(newest));
+    QVERIFY2(older.contains(QLatin1String("recv timeout 0.3 s (poll)")) &&
+                 older.contains(QLatin1String("connect timeout 0.3 s (poll)")),
+             qPrintable(older));
+}
+
+// Leaving presenter mode gives the window back the size it had: the panels that come back
+// can push it wider while the larger text's sizes still hold (1321 px on a 1280 projector,
+// under X11), and it stayed so.
+void TestWindow::presenterModeGivesTheSizeBack()
+{
+    m_window->resize(1280, 720);
+    QTRY_COMPARE(m_window->size(), QSize(1280, 720));
+    m_window->setPresenterMode(true);
+    QCoreApplication::processEvents();
+    m_window->resize(1321, 720); // as the panels' minimum widths pushed it
+    QTRY_COMPARE(m_window->size(), QSize(1321, 720));
+    m_window->setPresenterMode(false);
+    QTRY_COMPARE(m_window->size(), QSize(1280, 720));
+}
+
+// A geometry saved larger than the screen (on a desk's bigger screen, or widened as above) is
+// fitted onto the screen at the next start: the status bar and the Lessons buttons on it.
+void TestWindow::aSavedGeometryLargerThanTheScreenIsFittedToIt()
+{
+    const QRect room = m_window->screen()->availableGeometry();
+    m_window->resize(room.width() + 600, room.height() + 400);
+    m_window->move(room.topLeft() + QPoint(0, 20));
+    QTRY_VERIFY2(m_window->width() > room.width() && m_window->height() > room.height(),
+                 qPrintable(QStringLiteral("%1x%2 on %3x%4")
+                                .arg(m_window->width())
+                                .arg(m_window->height())
+                                .arg(room.width())
+                                .arg(room.height())));
+    m_window->close(); // saves the settings
+    m_testers.clear();
+    m_window = std::make_unique<MainWindow>();
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    // As large as the screen, or its own minimum where that is larger (this test's screen is
+    // smaller than that): what it becomes when asked for the screen's size.
+    QCoreApplication::processEvents();
+    const QRect at = m_window->frameGeometry();
+    QVERIFY2(room.contains(at.topLeft()),
+             qPrintable(QStringLiteral("at +%1+%2").arg(at.x()).arg(at.y())));
+    m_window->resize(room.size());
+    QCoreApplication::processEvents();
+    QCOMPARE(at.size(), m_window->frameGeometry().size());
+}
+
 void TestWindow::fourRunsAreKeptAndAFifthLetsTheOldestGo()
 {
     m_window->resize(1280, 720); // a projector

@@ -30,6 +30,8 @@ using socklab::Event;
 using socklab::EventKind;
 
 namespace {
+// Pixels a log row has above and below its text.
+constexpr int kRowPadding = 2;
 
 constexpr int kScrollThrottleMs = 50;
 constexpr int kSearchDelayMs = 150;
@@ -152,6 +154,24 @@ LogView::LogView(QWidget *parent)
     connect(m_ui->copyButton, &QPushButton::clicked, this, &LogView::copySelection);
     connect(m_ui->clearButton, &QPushButton::clicked, this, &LogView::clear);
     connect(m_ui->followButton, &QToolButton::clicked, this, &LogView::followNewest);
+    // "Paused: follow" floats over the table's bottom-right corner. In the bar above, showing
+    // it made the log's minimum wider, and at 1280 px the options panel gave up the width
+    // (its fields cut). Over the table it moves nothing.
+    m_ui->topBar->removeWidget(m_ui->followButton);
+    m_ui->followButton->setParent(m_ui->table);
+    m_ui->followButton->setAutoRaise(false);
+    m_ui->followButton->hide();
+}
+
+void LogView::placeFollowButton()
+{
+    QToolButton *b = m_ui->followButton;
+    b->adjustSize();
+    const QRect room = m_ui->table->viewport()->geometry();
+    constexpr int margin = 6;
+    b->move(std::max(room.left(), room.right() + 1 - b->width() - margin),
+            std::max(room.top(), room.bottom() + 1 - b->height() - margin));
+    b->raise();
 }
 
 LogView::~LogView() = default;
@@ -204,7 +224,7 @@ void LogView::setupTable()
     QHeaderView *vh = t->verticalHeader();
     vh->setSectionResizeMode(QHeaderView::Fixed);
     vh->setMinimumSectionSize(1);
-    vh->setDefaultSectionSize(t->fontMetrics().height() + 6);
+    vh->setDefaultSectionSize(t->fontMetrics().height() + kRowPadding);
     t->horizontalHeader()->setStretchLastSection(true);
     t->setWordWrap(false);
     t->setTextElideMode(Qt::ElideRight);
@@ -219,6 +239,7 @@ void LogView::setupTable()
     t->addAction(m_copyAction);
     t->setContextMenuPolicy(Qt::ActionsContextMenu);
     t->installEventFilter(this);
+    t->viewport()->installEventFilter(this); // its resize places "Paused: follow"
 
     QScrollBar *sb = t->verticalScrollBar();
     connect(sb, &QScrollBar::valueChanged, this, &LogView::onScrollValueChanged);
@@ -492,6 +513,8 @@ void LogView::setFollowing(bool following)
     if (following == m_following)
         return;
     m_following = following;
+    if (!following)
+        placeFollowButton();
     m_ui->followButton->setVisible(!following);
     if (!following)
         m_scrollTimer.stop();
@@ -540,6 +563,13 @@ bool LogView::eventFilter(QObject *watched, QEvent *event)
                 copySelection();
             return true;
         }
+    } else if (watched == m_ui->table && event->type() == QEvent::FontChange) {
+        // Rows as tall as the table's new text (presenter mode's is half as large again):
+        // set once from the font at start, they clipped its glyphs.
+        m_ui->table->verticalHeader()->setDefaultSectionSize(m_ui->table->fontMetrics().height() +
+                                                             kRowPadding);
+    } else if (watched == m_ui->table->viewport() && event->type() == QEvent::Resize) {
+        placeFollowButton();
     } else if (watched == m_kindsMenu && event->type() == QEvent::MouseButtonRelease) {
         auto *mouse = static_cast<QMouseEvent *>(event);
         QAction *a = m_kindsMenu->actionAt(mouse->position().toPoint());

@@ -62,6 +62,9 @@ class LogView : public QWidget
     void changeEvent(QEvent *event) override;
 
   private:
+    // Puts "Paused: follow" in the table's bottom-right corner, over the rows.
+    void placeFollowButton();
+
     std::unique_ptr<Ui::LogView> m_ui;
     LogModel *m_model = nullptr;
     LogFilterProxy *m_proxy = nullptr;

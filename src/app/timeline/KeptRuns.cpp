@@ -1,5 +1,6 @@
 #include "KeptRuns.h"
 
+#include "Options.h"
 #include "TimelineModel.h"
 #include "TimelineWidget.h"
 
@@ -73,16 +74,25 @@ QString KeptRuns::describe(const socklab::handout::Input &run)
         return tr("%1 (%2)").arg(run.title, run.verdict->passed ? tr("PASSED") : tr("FAILED"));
     }
     QStringList set;
-    // Each call's time limit first ("connect timeout 3 s", "recv no timeout"): what two runs
-    // of the same steps differ by most often.
+    // Each call's time limit first, with what keeps it ("connect timeout 3 s (poll)", "recv
+    // timeout 1 s (SO_RCVTIMEO)", "recv no timeout"): what two runs of the same steps differ
+    // by most often, the mechanism included (one run of each is lesson 6's comparison).
     for (const Event &e : run.events) {
         const bool call = e.kind == EventKind::Connecting || e.kind == EventKind::Accepting ||
                           e.kind == EventKind::Sending || e.kind == EventKind::Receiving;
         if (!call || e.sock.startsWith(QLatin1String("peer")) || (!e.timeout && !e.timeoutNone))
             continue;
+        const bool kernel =
+            e.mechanism == socklab::mechanismName(socklab::TimeoutMechanism::SockOpt);
+        const bool receives = e.op == QLatin1String("recv") || e.op == QLatin1String("accept");
+        const QString by =
+            kernel ? (receives ? QStringLiteral("SO_RCVTIMEO") : QStringLiteral("SO_SNDTIMEO"))
+                   : e.mechanism;
         const QString item =
             e.timeoutNone ? tr("%1 no timeout").arg(e.op)
-                          : tr("%1 timeout %2 s").arg(e.op, QString::number(*e.timeout, 'g', 4));
+            : by.isEmpty()
+                ? tr("%1 timeout %2 s").arg(e.op, QString::number(*e.timeout, 'g', 4))
+                : tr("%1 timeout %2 s (%3)").arg(e.op, QString::number(*e.timeout, 'g', 4), by);
         if (!set.contains(item))
             set << item;
     }

@@ -384,6 +384,7 @@ void MainWindow::setPresenterMode(bool on)
         m_viewSplitterBeforePresenter = m_ui->viewSplitter->saveState();
         m_mainSplitterBeforePresenter = m_ui->mainSplitter->saveState();
         m_windowStateBeforePresenter = saveState();
+        m_sizeBeforePresenter = size();
         // Read from the back of a room: text of at least kPresenterPoints, and larger still if
         // the teacher had zoomed in further.
         const double base = systemFont().pointSizeF() > 0 ? systemFont().pointSizeF() : 10.0;
@@ -429,17 +430,25 @@ void MainWindow::setPresenterMode(bool on)
         m_ui->optionsScroll->show();
         m_ui->socketsBox->show();
         m_ui->bottomTabs->setMinimumHeight(kViewMinimum);
-        // The Lessons pane as it was (shown or hidden, its width), and the options panel's
-        // width: once the smaller text is laid out, and again when the layout has settled.
+        // The Lessons pane as it was (shown or hidden, its width), the options panel's width
+        // and the window's size: once the smaller text is laid out, and again when the layout
+        // has settled. The panels come back while the larger text's sizes still hold, and
+        // their minimum widths can push the window wider than the screen (1321 px on a 1280
+        // projector under X11): it goes back to the size it had.
         const auto giveBack = [this] {
             if (m_presenter)
                 return;
             restoreState(m_windowStateBeforePresenter);
             m_ui->mainSplitter->restoreState(m_mainSplitterBeforePresenter);
             m_ui->viewSplitter->restoreState(m_viewSplitterBeforePresenter);
+            // Maximized too: without a window manager that is only a flag, and the window
+            // still grew.
+            if (!isFullScreen() && m_sizeBeforePresenter.isValid())
+                resize(m_sizeBeforePresenter);
         };
         giveBack();
         QTimer::singleShot(0, this, giveBack);
+        QTimer::singleShot(50, this, giveBack);
     }
 }
 
@@ -907,6 +916,7 @@ void MainWindow::restoreSettings()
             }
         }
     }
+    fitOnScreen();
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     // Growing the window gives the room to the pictures, not to the option panels.
     m_ui->mainSplitter->setStretchFactor(0, 0);
@@ -930,6 +940,25 @@ void MainWindow::restoreSettings()
         else
             showMessage(tr("The last options were not restored: %1").arg(why));
     }
+}
+
+void MainWindow::fitOnScreen()
+{
+    const QScreen *screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+    if (!screen || isFullScreen())
+        return;
+    const QRect room = screen->availableGeometry();
+    // A window manager's frame (title bar, borders) must fit too.
+    const QSize frame = frameGeometry().size() - geometry().size();
+    const QSize most = (room.size() - frame).expandedTo(minimumSize());
+    if (width() > most.width() || height() > most.height())
+        resize(size().boundedTo(most));
+    const QRect f = frameGeometry();
+    const QPoint at(
+        std::clamp(f.x(), room.left(), std::max(room.left(), room.right() + 1 - f.width())),
+        std::clamp(f.y(), room.top(), std::max(room.top(), room.bottom() + 1 - f.height())));
+    if (at != f.topLeft())
+        move(at);
 }
 
 void MainWindow::saveSettings() const

@@ -129,6 +129,9 @@ class MainWindow : public QMainWindow
     void saveProfileDialog();
     void showAbout();
     void restoreSettings();
+    // Shrinks and moves the window onto its screen's available area where it is larger or
+    // off it (a geometry saved on a bigger screen, restored on a projector).
+    void fitOnScreen();
     void saveSettings() const;
 
     std::unique_ptr<Ui::MainWindow> m_ui;
@@ -157,4 +160,5 @@ class MainWindow : public QMainWindow
     QByteArray m_viewSplitterBeforePresenter;
     QByteArray m_mainSplitterBeforePresenter;
     QByteArray m_windowStateBeforePresenter;
+    QSize m_sizeBeforePresenter;
 };
