@@ -133,6 +133,7 @@ class TestWindow : public QObject
     void keptRunComparesOnOneTimeAxis();
     void keptRunsNameTheirTimeoutMechanism();
     void presenterModeGivesTheSizeBack();
+    void theNextCallReplacesAnOldMessage();
     void aSavedGeometryLargerThanTheScreenIsFittedToIt();
     void fourRunsAreKeptAndAFifthLetsTheOldestGo();
     void timeStartsAtThePagesFirstAction();
@@ -1702,6 +1703,25 @@ void TestWindow::keptRunsNameTheirTimeoutMechanism()
     QVERIFY2(older.contains(QLatin1String("recv timeout 0.3 s (poll)")) &&
                  older.contains(QLatin1String("connect timeout 0.3 s (poll)")),
              qPrintable(older));
+}
+
+// A refusal in the status bar gives way to the next call's state: it stood through the
+// Connect and the recv after it, for its whole 10 s.
+void TestWindow::theNextCallReplacesAnOldMessage()
+{
+    usePeer(PeerBehavior::Silent);
+    setAllTimeouts(300);
+    action("actionReceive")->trigger(); // nothing to receive on yet
+    QVERIFY2(m_window->statusMessage().contains(QLatin1String("Not started")),
+             qPrintable(m_window->statusMessage()));
+    QVERIFY(!child<QLabel>("stateLabel")->isVisible());
+    action("actionConnect")->trigger();
+    QTRY_VERIFY(m_window->statusMessage().isEmpty());
+    action("actionReceive")->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(rows(EventKind::Timeout).size(), 1, 5000);
+    QTRY_VERIFY2(m_window->backendStatus().startsWith(QLatin1String("Timed out: recv on c1")),
+                 qPrintable(m_window->backendStatus()));
+    QVERIFY(child<QLabel>("stateLabel")->isVisible());
 }
 
 // Leaving presenter mode gives the window back the size it had: the panels that come back

@@ -376,6 +376,7 @@ void ExperimentController::onEvents(const QList<Event> &batch)
 {
     QString status = m_status;
     bool &outcome = m_statusIsOutcome; // the line says how a call ended
+    bool started = false;              // a call of this page began
     for (const Event &e : batch) {
         // Which sockets there are to act on: what the kernel said of those this page made.
         if (e.run > m_pageAfter && e.kind == EventKind::Listening && isListener(e.sock) &&
@@ -428,6 +429,7 @@ void ExperimentController::onEvents(const QList<Event> &batch)
         case EventKind::Receiving:
         case EventKind::Holding:
             outcome = false;
+            started = true;
             status = e.timeoutNone
                          ? tr("Running %1 on %2 (no timeout: blocks until it returns or Stop)")
                                .arg(e.op, e.sock)
@@ -472,5 +474,7 @@ void ExperimentController::onEvents(const QList<Event> &batch)
             break;
         }
     }
+    if (started)
+        emit callStarted();
     setStatus(status);
 }

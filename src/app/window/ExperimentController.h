@@ -69,6 +69,9 @@ class ExperimentController : public QObject
     // may begin a new page first.
     void actionStarting();
     void statusChanged(const QString &text);
+    // A call of this page began: what the status line said before (a refusal of the last
+    // action, "Kept: ...") is no longer the news.
+    void callStarted();
     // sockets() or the current socket changed.
     void socketsChanged();
     // An action was refused because of the configuration; nothing ran.

@@ -270,6 +270,9 @@ void MainWindow::setupStatusBar()
     });
     m_stateLabel->setText(m_controller->status());
     connect(m_controller, &ExperimentController::statusChanged, m_stateLabel, &QLabel::setText);
+    // A message stays for StatusMessage::kShownMs, but not over the next call: "Not started:
+    // Nothing to receive on" stood through the Connect and the 1 s recv after it.
+    connect(m_controller, &ExperimentController::callStarted, m_message, &StatusMessage::clear);
     connect(m_engine, &socklab::Engine::socketTableChanged, this, &MainWindow::updateSocketsStatus);
     updateSocketsStatus();
 }
