@@ -72,6 +72,9 @@ class TestReuse : public QObject
             QCOMPARE(e.err, EADDRINUSE);
             QCOMPARE(e.op, QStringLiteral("bind"));
             QVERIFY2(e.detail.contains(QStringLiteral("TIME_WAIT")), qPrintable(e.detail));
+            // ...and which connection of the last run holds it, by the name it had.
+            QVERIFY2(e.detail.contains(QStringLiteral("1 connection(s) in TIME_WAIT (a1; ")),
+                     qPrintable(e.detail));
             QVERIFY(!rec.has(EventKind::Listening, QStringLiteral("L2")));
         }
     }
@@ -104,7 +107,7 @@ class TestReuse : public QObject
         QVERIFY(rec.waitFinished());
         const Event e = rec.first(EventKind::Error, QStringLiteral("L2"));
         QCOMPARE(e.err, EADDRINUSE);
-        QVERIFY2(e.detail.contains(QStringLiteral("1 connection(s) in FIN_WAIT2")),
+        QVERIFY2(e.detail.contains(QStringLiteral("1 connection(s) in FIN_WAIT2 (a1; ")),
                  qPrintable(e.detail));
         QVERIFY2(!e.detail.contains(QStringLiteral("held by 1 connection(s) in TIME_WAIT")),
                  qPrintable(e.detail));

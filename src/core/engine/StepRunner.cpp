@@ -409,6 +409,12 @@ QString StepRunner::opOf(Step::Kind k)
     }
 }
 
+QString StepRunner::portHolders(quint16 port)
+{
+    return portHoldersText(port, *m_net,
+                           [this](const platform::DiagRow &r) { return m_monitor->labelFor(r); });
+}
+
 void StepRunner::postError(const QString &sock, const QString &op, int err, const QString &extra)
 {
     Event e = makeEvent(EventKind::Error, sock, op);
@@ -836,7 +842,7 @@ bool StepRunner::listenStep(const QString &wanted, const QString &bindHost, quin
     if (const int err = ops::bind(s.fd, a)) {
         platform::closeFd(s.fd);
         postError(label, QStringLiteral("bind"), err,
-                  err == EADDRINUSE ? portHoldersText(port, *m_net) : QString());
+                  err == EADDRINUSE ? portHolders(port) : QString());
         return false;
     }
     Event b = makeEvent(EventKind::Bound, label, QStringLiteral("bind"));
@@ -845,7 +851,7 @@ bool StepRunner::listenStep(const QString &wanted, const QString &bindHost, quin
     if (const int err = ops::listen(s.fd, backlog)) {
         platform::closeFd(s.fd);
         postError(label, QStringLiteral("listen"), err,
-                  err == EADDRINUSE ? portHoldersText(port, *m_net) : QString());
+                  err == EADDRINUSE ? portHolders(port) : QString());
         return false;
     }
     s.port = ops::localPort(s.fd);

@@ -109,6 +109,9 @@ class StepRunner
     using SockPtr = SocketRegistry::Ptr;
 
     void postError(const QString &sock, const QString &op, int err, const QString &extra = {});
+    // What holds `port` (an EADDRINUSE's why), SockLab's own sockets named as the monitor
+    // knows them.
+    QString portHolders(quint16 port);
     void abandonUnused(StepTickets &t);
     bool acquireLane(const QString &lane, quint64 ticket, const QString &op, const QString &sock);
     void takeLabel(const QString &label);
