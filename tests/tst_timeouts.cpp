@@ -90,49 +90,66 @@ class TestTimeouts : public QObject
         cpu_set_t one;
         CPU_ZERO(&one);
         CPU_SET(cpu, &one);
-        std::atomic<bool> spinning{false}, done{false};
-        std::thread hog([&] {
-            sched_setaffinity(0, sizeof one, &one);
-            spinning = true;
-            while (!done.load(std::memory_order_relaxed)) {
-            }
-        });
+        // One call beside the spinning thread. `outer` is the thread's run delay read around
+        // the whole call, by the test itself: what the call reports lies within it.
+        const auto attempt = [&](CallOutcome *o, qint64 *outer) {
+            std::atomic<bool> spinning{false}, done{false};
+            std::thread hog([&] {
+                sched_setaffinity(0, sizeof one, &one);
+                spinning = true;
+                while (!done.load(std::memory_order_relaxed)) {
+                }
+            });
+            int err = 0;
+            std::thread call([&] {
+                sched_setaffinity(0, sizeof one, &one);
+                const sched_param none{};
+                // No privilege needed; not undone (leaving SCHED_IDLE would need one).
+                if (sched_setscheduler(0, SCHED_IDLE, &none) != 0)
+                    err = errno;
+                while (!spinning) {
+                }
+                CancelToken token;
+                char byte;
+                const qint64 before = platform::threadRunDelayNs();
+                *o = ops::recv(client, &byte, 1, t, mech, token);
+                *outer = platform::threadRunDelayNs() - before;
+            });
+            call.join();
+            done = true;
+            hog.join();
+            return err;
+        };
+        // On a machine busy with other work the CPU may be free at the wake-up all the same:
+        // a few tries, until one waited.
         CallOutcome o;
-        int idleErr = 0;
-        std::thread call([&] {
-            sched_setaffinity(0, sizeof one, &one);
-            const sched_param none{};
-            // No privilege needed; not undone (leaving SCHED_IDLE would need one).
-            if (sched_setscheduler(0, SCHED_IDLE, &none) != 0)
-                idleErr = errno;
-
-            while (!spinning) {
+        QStringList seen;
+        double cpuMs = 0;
+        for (int i = 0; i < 5 && cpuMs < 0.5; ++i) {
+            qint64 outer = 0;
+            if (const int err = attempt(&o, &outer)) {
+                ::close(accepted);
+                ::close(client);
+                ::close(listener);
+                QSKIP(qPrintable(QStringLiteral("This system refused SCHED_IDLE: ") +
+                                 errnoSymbol(err)));
             }
-            CancelToken token;
-            char byte;
-            o = ops::recv(client, &byte, 1, t, mech, token);
-        });
-        call.join();
-        done = true;
-        hog.join();
+            QCOMPARE(int(o.status), int(CallOutcome::Status::Timeout));
+            cpuMs = o.runDelayNs / 1e6;
+            seen << QStringLiteral("late %1 ms, run delay %2 ms (outside: %3 ms)")
+                        .arg((o.elapsed() - 0.05) * 1000, 0, 'f', 3)
+                        .arg(cpuMs, 0, 'f', 3)
+                        .arg(outer / 1e6, 0, 'f', 3);
+            QVERIFY2(o.runDelayNs >= 0 && o.runDelayNs <= outer, qPrintable(seen.last()));
+            QVERIFY2(o.runDelayNs <= o.endNs - o.startNs, qPrintable(seen.last()));
+        }
         ::close(accepted);
         ::close(client);
         ::close(listener);
-        if (idleErr)
-            QSKIP(qPrintable(QStringLiteral("This system refused SCHED_IDLE: ") +
-                             errnoSymbol(idleErr)));
-
-        QCOMPARE(int(o.status), int(CallOutcome::Status::Timeout));
-        const double overMs = (o.elapsed() - 0.05) * 1000;
-        const double cpuMs = o.runDelayNs / 1e6;
-        const QString seen = QStringLiteral("late %1 ms, run delay %2 ms")
-                                 .arg(overMs, 0, 'f', 3)
-                                 .arg(cpuMs, 0, 'f', 3);
-        qInfo().noquote() << mechanismName(mech) << seen;
+        qInfo().noquote() << mechanismName(mech) << seen.join(QStringLiteral("; "));
         // SCHED_IDLE never takes the CPU from a normal thread when woken: it waits at least
         // until the spinning thread's slice ends (0.75 ms or more).
-        QVERIFY2(cpuMs >= 0.5, qPrintable(seen));
-        QVERIFY2(cpuMs <= o.elapsed() * 1000, qPrintable(seen));
+        QVERIFY2(cpuMs >= 0.5, qPrintable(seen.join(QStringLiteral("; "))));
         CallSpec spec;
         spec.t = t;
         spec.m = mech;
