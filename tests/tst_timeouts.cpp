@@ -64,7 +64,10 @@ class TestTimeouts : public QObject
     void aLateTimeoutSaysHowLongItWaitedToRun()
     {
         QFETCH(TimeoutMechanism, mech);
-        if (platform::threadRunDelayNs() < 0)
+        const int myStat = platform::threadStatOpen();
+        const qint64 known = platform::runDelayNs(myStat);
+        platform::closeFd(myStat);
+        if (known < 0)
             QSKIP("This kernel keeps no run delay (/proc/thread-self/schedstat).");
         const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in at{};
@@ -111,9 +114,9 @@ class TestTimeouts : public QObject
                 }
                 CancelToken token;
                 char byte;
-                const qint64 before = platform::threadRunDelayNs();
+                const qint64 before = platform::runDelayNs(token.statFd());
                 *o = ops::recv(client, &byte, 1, t, mech, token);
-                *outer = platform::threadRunDelayNs() - before;
+                *outer = platform::runDelayNs(token.statFd()) - before;
             });
             call.join();
             done = true;

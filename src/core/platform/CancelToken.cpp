@@ -10,7 +10,8 @@
 namespace socklab {
 
 CancelToken::CancelToken()
-    : m_wakeFd(platform::wakeFdCreate()), m_deadlineFd(platform::alarmFdCreate())
+    : m_wakeFd(platform::wakeFdCreate()), m_deadlineFd(platform::alarmFdCreate()),
+      m_statFd(platform::threadStatOpen())
 {
 }
 
@@ -20,6 +21,8 @@ CancelToken::~CancelToken()
         ::close(m_wakeFd);
     if (m_deadlineFd >= 0)
         ::close(m_deadlineFd);
+    if (m_statFd >= 0)
+        ::close(m_statFd);
 }
 
 void CancelToken::cancel(const QString &who)

@@ -31,6 +31,10 @@ class CancelToken
     // The token's thread's deadline timer (a CLOCK_MONOTONIC timerfd, -1 if none could be
     // made): a poll-mode wait arms it at its deadline and polls it with the socket.
     int deadlineFd() const { return m_deadlineFd; }
+    // The token's thread's scheduler statistics (platform::threadStatOpen, opened by the
+    // constructor: a token is made on the thread that waits with it), -1 if none: a timed
+    // call reads its run delay from it.
+    int statFd() const { return m_statFd; }
 
     // A blocking call on fd is about to start (false: already cancelled, don't start it).
     bool enterBlocking(int fd);
@@ -43,6 +47,7 @@ class CancelToken
     std::atomic<bool> m_cancelled{false};
     int m_wakeFd = -1;
     int m_deadlineFd = -1;
+    int m_statFd = -1;
     mutable QMutex m_mutex;
     int m_blockingFd = -1;
     QString m_who;

@@ -21,9 +21,13 @@ namespace socklab::platform {
 
 qint64 monotonicNs(); // CLOCK_MONOTONIC
 qint64 threadCpuNs(); // CLOCK_THREAD_CPUTIME_ID: the CPU time the calling thread has used
-// The time the calling thread has spent ready to run but not running (the scheduler's run
-// delay, /proc/thread-self/schedstat), in ns; -1 where the kernel does not keep it.
-qint64 threadRunDelayNs();
+// The calling thread's scheduler statistics: a descriptor of /proc/thread-self/schedstat,
+// which names the thread that opened it (-1 where the kernel keeps none). Close it with
+// closeFd().
+int threadStatOpen();
+// The time the thread whose statistics `statFd` reads has spent ready to run but not running
+// (the scheduler's run delay), in ns; -1 if unknown. One pread: 0.4 us.
+qint64 runDelayNs(int statFd);
 double wallSeconds(); // Unix time
 
 // Both clocks read back to back at the moment something is observed: the wall time is then

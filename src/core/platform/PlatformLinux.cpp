@@ -53,21 +53,15 @@ qint64 threadCpuNs()
     return qint64(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
-qint64 threadRunDelayNs()
+int threadStatOpen()
 {
-    // Opened once per thread: /proc/thread-self names the thread that opens it.
-    struct StatFile
-    {
-        int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-        ~StatFile()
-        {
-            if (fd >= 0)
-                ::close(fd);
-        }
-    };
-    thread_local const StatFile stat;
+    return ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+}
+
+qint64 runDelayNs(int statFd)
+{
     char buf[96];
-    const ssize_t n = stat.fd < 0 ? -1 : ::pread(stat.fd, buf, sizeof buf - 1, 0);
+    const ssize_t n = statFd < 0 ? -1 : ::pread(statFd, buf, sizeof buf - 1, 0);
     if (n <= 0)
         return -1;
     buf[n] = 0;

@@ -292,10 +292,11 @@ qint64 deadlineFor(const Timeout &t, qint64 startNs)
 // The start of a call: the monotonic clock and, for a call with a deadline, the thread's run
 // delay so far. Both run-delay readings lie inside the call's measured time (each costs
 // ~0.4 us), so the run delay found between them is part of that time.
-void stampStart(CallOutcome &o, const Timeout &t)
+void stampStart(CallOutcome &o, const Timeout &t, const CancelToken &cancel)
 {
     o.startNs = monotonicNs();
-    o.runDelayAtStartNs = t.mode == Timeout::Mode::Deadline ? platform::threadRunDelayNs() : -1;
+    o.statFd = cancel.statFd();
+    o.runDelayAtStartNs = t.mode == Timeout::Mode::Deadline ? platform::runDelayNs(o.statFd) : -1;
 }
 
 // The end of a call: both clocks, read as it returned.
@@ -309,7 +310,7 @@ void stampEnd(CallOutcome &o)
 // The thread's run delay now, for a call that has its starting value; -1 otherwise.
 qint64 runDelayAtEnd(const CallOutcome &o)
 {
-    return o.runDelayAtStartNs >= 0 ? platform::threadRunDelayNs() : -1;
+    return o.runDelayAtStartNs >= 0 ? platform::runDelayNs(o.statFd) : -1;
 }
 
 // A call that timed out: how long its thread was ready to run but not running between its
@@ -358,7 +359,7 @@ CallOutcome blockingCall(int fd, CancelToken &cancel, Fn fn, int timeoutErrno, c
 {
     CallOutcome o;
     o.bytes = -1; // the call's return value, even when cancelled (accept: a descriptor)
-    stampStart(o, t);
+    stampStart(o, t, cancel);
     if (!cancel.enterBlocking(fd))
         return finish(o, CallOutcome::Status::Cancelled);
     const bool deadline = t.mode == Timeout::Mode::Deadline;
@@ -429,7 +430,7 @@ CallOutcome connect(int fd, const ResolvedAddress &to, const Timeout &t, Timeout
             platform::OptionId::SndTimeo);
     }
     CallOutcome o;
-    stampStart(o, t);
+    stampStart(o, t, cancel);
     if (::connect(fd, sa, to.len) == 0)
         return finish(o, CallOutcome::Status::Ok);
     if (errno != EINPROGRESS)
@@ -459,7 +460,7 @@ CallOutcome recv(int fd, char *buf, size_t len, const Timeout &t, TimeoutMechani
             fd, cancel, [&] { return ::recv(fd, buf, len, 0); }, EAGAIN, t,
             platform::OptionId::RcvTimeo);
     } else {
-        stampStart(o, t);
+        stampStart(o, t, cancel);
         if (t.mode != Timeout::Mode::NonBlocking) {
             short rev = 0;
             int err = 0;
@@ -492,7 +493,7 @@ CallOutcome sendAll(int fd, const char *buf, size_t len, const Timeout &t, Timeo
                 EAGAIN, t, platform::OptionId::SndTimeo);
         } else {
             o = CallOutcome{};
-            stampStart(o, t);
+            stampStart(o, t, cancel);
             if (t.mode != Timeout::Mode::NonBlocking) {
                 short rev = 0;
                 int err = 0;
@@ -555,7 +556,7 @@ CallOutcome accept(int listenFd, const Timeout &t, TimeoutMechanism m, CancelTok
         o.bytes = 0;
         return o;
     }
-    stampStart(o, t);
+    stampStart(o, t, cancel);
     const qint64 deadline = deadlineFor(t, o.startNs);
     for (;;) {
         if (t.mode != Timeout::Mode::NonBlocking) {

@@ -40,6 +40,7 @@ struct CallOutcome
     // keeps no run delay).
     qint64 runDelayNs = -1;
     qint64 runDelayAtStartNs = -1; // the thread's run delay when the call began; -1: not read
+    int statFd = -1; // the waiting thread's statistics (its CancelToken's), for the end's reading
 
     double elapsed() const { return (endNs - startNs) / 1e9; }
 };
