@@ -82,12 +82,9 @@ QString KeptRuns::describe(const socklab::handout::Input &run)
                           e.kind == EventKind::Sending || e.kind == EventKind::Receiving;
         if (!call || e.sock.startsWith(QLatin1String("peer")) || (!e.timeout && !e.timeoutNone))
             continue;
-        const bool kernel =
-            e.mechanism == socklab::mechanismName(socklab::TimeoutMechanism::SockOpt);
-        const bool receives = e.op == QLatin1String("recv") || e.op == QLatin1String("accept");
-        const QString by =
-            kernel ? (receives ? QStringLiteral("SO_RCVTIMEO") : QStringLiteral("SO_SNDTIMEO"))
-                   : e.mechanism;
+        const QString by = e.mechanism == socklab::mechanismName(socklab::TimeoutMechanism::SockOpt)
+                               ? socklab::kernelTimeoutOption(e.op)
+                               : e.mechanism;
         const QString item =
             e.timeoutNone ? tr("%1 no timeout").arg(e.op)
             : by.isEmpty()

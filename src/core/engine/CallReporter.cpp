@@ -137,9 +137,8 @@ QString CallReporter::timeoutDetail(const QString &op, const CallOutcome &o, con
     return total + QStringLiteral("%1 expired: %2() returned EAGAIN. The kernel's timer wheel "
                                   "rounds a timeout up to the step of its level, in ticks of %3; "
                                   "the step grows with the timeout.%4")
-                       .arg(op == QLatin1String("send") ? QStringLiteral("SO_SNDTIMEO")
-                                                        : QStringLiteral("SO_RCVTIMEO"),
-                            op, facts::render(QStringLiteral("jiffy_ms")), overshoot);
+                       .arg(kernelTimeoutOption(op), op, facts::render(QStringLiteral("jiffy_ms")),
+                            overshoot);
 }
 
 bool CallReporter::reportOutcome(const QString &sock, const QString &op, const CallOutcome &o,

@@ -78,6 +78,13 @@ QString mechanismName(TimeoutMechanism m)
     return m == TimeoutMechanism::Poll ? QStringLiteral("poll") : QStringLiteral("sockopt");
 }
 
+QString kernelTimeoutOption(const QString &op)
+{
+    return op == QLatin1String("send") || op == QLatin1String("connect")
+               ? QStringLiteral("SO_SNDTIMEO")
+               : QStringLiteral("SO_RCVTIMEO");
+}
+
 std::optional<TimeoutMechanism> mechanismFromName(const QString &name)
 {
     if (name == QLatin1String("poll"))

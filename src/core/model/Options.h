@@ -58,6 +58,9 @@ enum class TimeoutMechanism
     SockOpt // SO_RCVTIMEO / SO_SNDTIMEO, enforced by the kernel
 };
 QString mechanismName(TimeoutMechanism m);
+// The option that bounds call `op` under the sockopt mechanism: SO_SNDTIMEO for send and
+// connect, SO_RCVTIMEO for recv and accept.
+QString kernelTimeoutOption(const QString &op);
 std::optional<TimeoutMechanism> mechanismFromName(const QString &name);
 
 // Everything an experiment can set on a socket. Unset optionals are left to the kernel.
